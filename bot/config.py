@@ -1,0 +1,163 @@
+"""The operator's config file, and the check that validates it with every policy it names."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from bot.policy_files import PolicyLibrary
+from policies.schema import Policy, PolicyName, StrictModel
+from policies.yamlsource import Located, Position, Problem, SourceError, parse_yaml, validate
+
+TOKEN_VARIABLE = "QUNBOT_TOKEN"
+
+
+class LoggingConfig(StrictModel):
+    level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
+    file: str | None = Field(None, description="Also write logs to this file, rotated daily")
+    json_lines: bool = Field(False, description="Write the log file as JSON lines")
+
+
+class GroupConfig(StrictModel):
+    chat_id: int = Field(description="The group's chat id, for example -1001234567890")
+    policy: PolicyName = Field(description="The policy (or preset) this group follows")
+    title: str = Field("", description="A note for operators; Telegram's title is used in chats")
+
+
+class Config(StrictModel):
+    """Everything but the token, which comes from the QUNBOT_TOKEN environment variable."""
+
+    database: str = Field("./qunbot.db", description="SQLite file, relative to the config")
+    policies_dir: str | None = Field(
+        "./policies", description="Operator policies, relative to the config; presets need none"
+    )
+    default_policy: PolicyName = Field("default", description="For groups not listed below")
+    groups: tuple[GroupConfig, ...] = ()
+    staff_chat: int | None = Field(None, description="Where staff see alerts and the audit log")
+    language: Literal["en", "zh"] = Field("en", description="The language of bot-side texts")
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_token(cls, data: object) -> object:
+        if isinstance(data, dict) and "token" in data:
+            raise ValueError(
+                f"do not put the bot token in the config file; set {TOKEN_VARIABLE} instead"
+            )
+        return data
+
+    def policy_for(self, chat_id: int) -> str:
+        for group in self.groups:
+            if group.chat_id == chat_id:
+                return group.policy
+        return self.default_policy
+
+
+@dataclass
+class LoadedConfig:
+    """A validated config, the directory it was read from, and the policies it names."""
+
+    config: Config
+    base_dir: Path
+    file: str = "(built-in)"
+    policies: dict[str, Policy] = field(default_factory=dict)
+
+    @property
+    def database_path(self) -> Path:
+        return resolve_path(self.base_dir, self.config.database)
+
+    @property
+    def library(self) -> PolicyLibrary:
+        directory = self.config.policies_dir
+        return PolicyLibrary(resolve_path(self.base_dir, directory) if directory else None)
+
+
+def resolve_path(base_dir: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() or value == ":memory:" else base_dir / path
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate a config file and every policy it names, reporting all problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SourceError([_file_problem(str(path), f"cannot read the config: {error}")]) from None
+    located = parse_yaml(text, str(path))
+    return loaded_from(located, path.resolve().parent)
+
+
+def loaded_from(located: Located, base_dir: Path) -> LoadedConfig:
+    """Validate a parsed config, then load each named policy; problems from both are listed."""
+    problems: list[Problem] = []
+    try:
+        config = validate(Config, located)
+    except SourceError as error:
+        problems += error.problems
+        config = _salvage(located)
+    loaded = LoadedConfig(config, base_dir, located.file)
+    problems += _load_policies(loaded, located)
+    if problems:
+        raise SourceError(
+            sorted(problems, key=lambda item: (item.position.file, item.position.line))
+        )
+    return loaded
+
+
+def _salvage(located: Located) -> Config:
+    """A config built from the valid parts, so policy names can still be checked."""
+    data = located.data if isinstance(located.data, dict) else {}
+    groups = []
+    for item in data.get("groups") or ():
+        if isinstance(item, dict) and isinstance(item.get("policy"), str):
+            groups.append(GroupConfig.model_construct(chat_id=0, policy=item["policy"]))
+    default = data.get("default_policy")
+    return Config.model_construct(
+        groups=tuple(groups),
+        default_policy=default if isinstance(default, str) else "default",
+        policies_dir=data.get("policies_dir", "./policies")
+        if isinstance(data.get("policies_dir", ""), str)
+        else None,
+    )
+
+
+def _load_policies(loaded: LoadedConfig, located: Located) -> list[Problem]:
+    problems: list[Problem] = []
+    library = loaded.library
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("default_policy",), loaded.config.default_policy)
+    ]
+    named += [
+        (("groups", index, "policy"), g.policy) for index, g in enumerate(loaded.config.groups)
+    ]
+    for path, name in named:
+        if name in loaded.policies:
+            continue
+        try:
+            loaded.policies[name] = library.load(name)
+        except LookupError:
+            known = ", ".join(library.names())
+            message = f"unknown policy or preset {name!r}; available: {known}"
+            problems.append(Problem(located.position_of(path), ".".join(map(str, path)), message))
+        except SourceError as error:
+            problems += error.problems
+    return problems
+
+
+def _file_problem(file: str, message: str) -> Problem:
+    return Problem(Position(file, 1, 1), "", message)
+
+
+def token_from_environment() -> str:
+    """The bot token, or a clear error saying where to put it."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise SystemExit(
+            f"qunbot: set {TOKEN_VARIABLE} to the token BotFather gave you "
+            "(or try `qunbot simulate`, which needs no token)"
+        )
+    return token

@@ -1,0 +1,50 @@
+"""Finding policy files: the operator's policies directory first, then the shipped presets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from policies.loader import PolicySource, load_policy
+from policies.schema import Policy
+
+PRESETS = resources.files("policies") / "presets"
+
+
+class PolicyLibrary:
+    """Reads policies by name. A file in the operator's directory that is named like a preset
+    may `extends:` that very preset, so operators can adjust `default` in place."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def lookup(self, name: str, asking: PolicySource | None = None) -> PolicySource | None:
+        if self.directory is not None:
+            candidate = self.directory / f"{name}.yaml"
+            if candidate.is_file() and (asking is None or str(candidate) != asking.file):
+                return PolicySource(name, str(candidate), candidate.read_text(encoding="utf-8"))
+        preset = PRESETS / f"{name}.yaml"
+        if preset.is_file():
+            file = f"presets/{name}.yaml"
+            if asking is None or asking.file != file:
+                return PolicySource(name, file, preset.read_text(encoding="utf-8"))
+        return None
+
+    def load(self, name: str, overrides: Mapping[str, Any] | None = None) -> Policy:
+        """Load and validate a policy; raises `SourceError` listing every problem."""
+        source = self.lookup(name)
+        if source is None:
+            raise LookupError(f"unknown policy or preset {name!r}")
+        return load_policy(source, self.lookup, overrides=overrides)
+
+    def directory_exists(self) -> bool:
+        return self.directory is not None and self.directory.is_dir()
+
+    def names(self) -> list[str]:
+        """Every policy name available, presets included."""
+        found = {entry.name.removesuffix(".yaml") for entry in PRESETS.iterdir()}
+        if self.directory is not None and self.directory.is_dir():
+            found |= {path.stem for path in self.directory.glob("*.yaml")}
+        return sorted(name for name in found if not name.startswith("_"))

@@ -1,0 +1,57 @@
+"""Per-group state in SQLite, behind narrow async repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.database import connect, move_chat
+from bot.store.repos import (
+    Audit,
+    AuditEntry,
+    GroupRow,
+    Groups,
+    LearnedSamples,
+    Members,
+    MemberState,
+    Meta,
+    Offences,
+    PendingReinvite,
+    Reinvites,
+)
+
+__all__ = ["AuditEntry", "GroupRow", "MemberState", "PendingReinvite", "Store"]
+
+
+class Store:
+    """One open database and its repositories. Opened in `post_init`, closed in `post_shutdown`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self.groups = Groups(db)
+        self.members = Members(db)
+        self.audit = Audit(db)
+        self.offences = Offences(db)
+        self.reinvites = Reinvites(db)
+        self.learned = LearnedSamples(db)
+        self.meta = Meta(db)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        return cls(await connect(path))
+
+    async def close(self) -> None:
+        await self.members.flush()
+        await self.db.close()
+
+    async def move_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its state follows it to the new id."""
+        await self.members.flush()
+        self.members.forget_chat(old_id)
+        await move_chat(self.db, old_id, new_id)
+
+    async def integrity_ok(self) -> bool:
+        async with self.db.execute("PRAGMA integrity_check") as cursor:
+            row = await cursor.fetchone()
+        return row is not None and row[0] == "ok"

@@ -1,0 +1,93 @@
+"""Policy YAML -> validated `Policy`, following `extends:` chains and keeping file:line errors.
+
+Pure: the shell supplies a `lookup` that returns the text of a policy by name, so presets,
+the operator's directory and tests all go through the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from policies.schema import Policy
+from policies.yamlsource import (
+    Located,
+    Position,
+    Problem,
+    SourceError,
+    parse_yaml,
+    validate,
+)
+
+MAX_EXTENDS_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """The text of one policy file and where it came from."""
+
+    name: str
+    file: str
+    text: str
+
+
+Lookup = Callable[[str, "PolicySource | None"], "PolicySource | None"]
+"""Find a policy by name; the second argument is the file asking, so a file named like a
+preset can extend that preset instead of itself."""
+
+
+def load_policy(
+    source: PolicySource,
+    lookup: Lookup,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+) -> Policy:
+    """Load `source`, merge it over what it extends, apply overrides and validate."""
+    located = resolve(source, lookup)
+    if overrides:
+        located = Located(dict(overrides), {}, {}, "(per-group overrides)").merged_under(located)
+    return validate(Policy, located)
+
+
+def resolve(source: PolicySource, lookup: Lookup) -> Located:
+    """The merged document of `source` and its `extends:` chain, child keys winning."""
+    chain = [(source, parse_yaml(source.text, source.file))]
+    while True:
+        current, located = chain[-1]
+        parent_name = located.data.get("extends") if isinstance(located.data, dict) else None
+        if parent_name is None:
+            break
+        parent = _find_parent(str(parent_name), current, located, lookup)
+        if any(seen.file == parent.file for seen, _ in chain) or len(chain) > MAX_EXTENDS_DEPTH:
+            names = " -> ".join(item.name for item, _ in chain) + f" -> {parent.name}"
+            raise SourceError(
+                [_problem(located, f"policies extend each other in a loop: {names}")]
+            )
+        chain.append((parent, parse_yaml(parent.text, parent.file)))
+    merged = chain[-1][1]
+    for _, document in reversed(chain[:-1]):
+        merged = document.merged_under(merged)
+    return merged
+
+
+def _find_parent(
+    name: str, current: PolicySource, located: Located, lookup: Lookup
+) -> PolicySource:
+    parent = lookup(name, current)
+    if parent is None:
+        raise SourceError(
+            [
+                _problem(
+                    located,
+                    f"unknown policy or preset {name!r}: check the name and the "
+                    "policies directory (`qunbot check` lists what it found)",
+                )
+            ]
+        )
+    return parent
+
+
+def _problem(located: Located, message: str) -> Problem:
+    position: Position = located.value_positions.get(("extends",), located.position_of(()))
+    return Problem(position, "extends", message)

@@ -1,0 +1,236 @@
+"""The policy schema: what an operator may write in a policy YAML, with defaults and limits.
+
+Every model forbids unknown keys, so a misspelt key is an error with a suggestion, never a
+silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from policies.detect.config import DetectorsConfig
+from policies.durations import FOREVER, Duration, format_duration, parse_duration
+
+
+class StrictModel(BaseModel):
+    """Base for every policy and config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mode(StrEnum):
+    """The tone of the first response to an ad poster (seed 002, Q9)."""
+
+    SOFT = "soft"
+    NEUTRAL = "neutral"
+    HARD = "hard"
+
+
+class StepKind(StrEnum):
+    SOFT = "soft"
+    NEUTRAL = "neutral"
+    HARD = "hard"
+    MUTE = "mute"
+
+
+_STEP = re.compile(r"^\s*(soft|neutral|hard|mute)(?:\s+(\S+))?\s*$", re.IGNORECASE)
+
+
+class LadderStep(StrictModel):
+    """One rung of the escalation ladder, written in YAML as `soft` or `mute 7d`."""
+
+    kind: StepKind
+    duration: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def parse_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = _STEP.match(value)
+        if match is None:
+            raise ValueError(
+                f"{value!r} is not a ladder step: use soft, neutral, hard or 'mute 1d'"
+            )
+        kind, duration = match.group(1).lower(), match.group(2)
+        if kind == "mute":
+            if duration is None:
+                raise ValueError("a mute step needs a duration, for example 'mute 1d'")
+            return {"kind": kind, "duration": parse_duration(duration)}
+        if duration is not None:
+            raise ValueError(f"only mute steps take a duration, not {value!r}")
+        return {"kind": kind}
+
+    def label(self) -> str:
+        if self.kind is StepKind.MUTE and self.duration is not None:
+            return f"mute {format_duration(self.duration)}"
+        return self.kind.value
+
+
+class ProbationConfig(StrictModel):
+    """Stricter settings for newcomers, whose first messages are the usual ad vector."""
+
+    messages: int = Field(5, ge=0, description="A member is on probation for this many messages")
+    duration: Duration = Field(
+        parse_duration("24h"), description="...and for this long after first being seen"
+    )
+    spam_threshold: float = Field(
+        0.7, gt=0, description="The spam score that removes a message during probation"
+    )
+    links_are_suspicious: bool = Field(
+        True, description="Any link not on the allow list counts fully during probation"
+    )
+
+
+class FloodConfig(StrictModel):
+    """Too many messages from one account in a short time."""
+
+    enabled: bool = True
+    messages: int = Field(8, ge=2, description="Messages allowed within `window`")
+    window: Duration = Field(10.0, description="The window the count applies to")
+
+
+class WaveConfig(StrictModel):
+    """The same or a near-same text from several accounts: a coordinated spam wave."""
+
+    enabled: bool = True
+    accounts: int = Field(3, ge=2, description="Distinct accounts posting the same text")
+    window: Duration = Field(parse_duration("10m"), description="Within this window")
+    min_length: int = Field(12, ge=1, description="Shorter texts ('hi', 'thanks') never count")
+
+
+class ModerationConfig(StrictModel):
+    """How ads are detected and how their posters are handled."""
+
+    mode: Mode = Field(Mode.NEUTRAL, description="The first response to an ad poster")
+    ladder: tuple[LadderStep, ...] = Field(
+        default_factory=lambda: tuple(
+            LadderStep.model_validate(step) for step in ("soft", "neutral", "hard")
+        ),
+        min_length=1,
+        description="Responses by offence count within `window`; the mode picks the first",
+    )
+    window: Duration = Field(
+        parse_duration("30d"), description="Offences older than this no longer count"
+    )
+    delete_ads: bool = Field(True, description="Delete the ad itself in every mode")
+    callout_interval: Duration = Field(
+        30.0, description="At most one public call-out per group per interval (raids)"
+    )
+    reinvite_after: Duration = Field(
+        parse_duration("6h"),
+        description="Neutral mode: a removed member who writes to the bot after this gets a "
+        "fresh invite; before it, the bot stays silent",
+    )
+    invite_ttl: Duration = Field(
+        parse_duration("1d"), description="How long a re-invite link stays valid"
+    )
+    revoke_messages_on_ban: bool = Field(
+        False, description="Hard mode: also delete every message of the banned member"
+    )
+    paid_group: bool = Field(False, description="Remind admins to refund a banned member")
+    probation: ProbationConfig = Field(default_factory=ProbationConfig)
+    flood: FloodConfig = Field(default_factory=FloodConfig)
+    wave: WaveConfig = Field(default_factory=WaveConfig)
+    detectors: DetectorsConfig = Field(default_factory=DetectorsConfig)
+
+    @field_validator("window", "callout_interval")
+    @classmethod
+    def finite(cls, value: float) -> float:
+        if value == FOREVER or value <= 0:
+            raise ValueError("must be a positive, finite duration")
+        return value
+
+
+_PLACEHOLDER_CHARS = string.ascii_lowercase + "_"
+
+TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "callout": frozenset({"users", "group"}),
+    "callout_button": frozenset(),
+    "callout_acknowledged": frozenset({"user"}),
+    "announce_removed": frozenset({"users", "group", "reason"}),
+    "announce_muted": frozenset({"users", "group", "duration"}),
+    "reinvite_apology": frozenset({"user", "group", "invite"}),
+    "admin_banned": frozenset({"user", "group", "reason"}),
+    "admin_removed": frozenset({"user", "group", "reason", "reinvite_after"}),
+    "admin_refund": frozenset({"user", "group"}),
+    "reinvite_now_button": frozenset(),
+    "start_private": frozenset({"bot"}),
+}
+"""Every template a policy must provide, with the placeholders it may use."""
+
+
+class Templates(StrictModel):
+    """Texts shown in chats, as HTML templates; placeholder values are always escaped.
+
+    There are no defaults in code: the presets carry the English and Chinese texts.
+    """
+
+    callout: str
+    callout_button: str
+    callout_acknowledged: str
+    announce_removed: str
+    announce_muted: str
+    reinvite_apology: str
+    admin_banned: str
+    admin_removed: str
+    admin_refund: str
+    reinvite_now_button: str
+    start_private: str
+
+    @field_validator("*")
+    @classmethod
+    def known_placeholders(cls, template: str, info: ValidationInfo) -> str:
+        allowed = TEMPLATE_PLACEHOLDERS.get(info.field_name or "", frozenset())
+        unknown = sorted(placeholders_in(template) - allowed)
+        if unknown:
+            listed = ", ".join("{" + item + "}" for item in sorted(allowed)) or "none"
+            raise ValueError(
+                f"template {info.field_name!r} uses unknown placeholder {{{unknown[0]}}}; "
+                f"it may use: {listed}"
+            )
+        return template
+
+
+def placeholders_in(template: str) -> set[str]:
+    """The `{name}` placeholders of a template; anything fancier is rejected."""
+    names: set[str] = set()
+    for _, field_name, format_spec, conversion in string.Formatter().parse(template):
+        if field_name is None:
+            continue
+        if format_spec or conversion or not field_name or field_name.strip(_PLACEHOLDER_CHARS):
+            raise ValueError(f"placeholder {{{field_name}}} must be a plain {{name}}")
+        names.add(field_name)
+    return names
+
+
+PolicyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+
+
+class Policy(StrictModel):
+    """One group's rules. Presets ship with qunbot; operators extend and override them."""
+
+    extends: PolicyName | None = Field(None, description="A preset or policy to start from")
+    name: str = Field("", description="Shown by /policy")
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z]+)?$")
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    templates: Templates
+
+    def first_step_index(self) -> int:
+        """The ladder rung the group's mode starts on; the first rung if the mode is absent."""
+        for index, step in enumerate(self.moderation.ladder):
+            if step.kind.value == self.moderation.mode.value:
+                return index
+        return 0

@@ -1,0 +1,101 @@
+"""A decision as data: the rules that fired, why, and the actions to take.
+
+`/why`, the audit log and dry-run all read a `Verdict`; only `bot.enforce` turns it into calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One rule that matched, with the evidence that made it match."""
+
+    rule: str
+    """Dotted rule name, for example `link.blocked` or `contact.wechat`."""
+    reason: str
+    """A sentence a shop admin understands, for example `link: pinduoduo.com (written ...)`."""
+    evidence: str = ""
+    """The span of the original text that matched."""
+    score: float = 1.0
+    """How strongly this hit alone says spam: 1.0 or more is enough on its own."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "score": round(self.score, 3),
+        }
+
+
+class ActionKind(StrEnum):
+    """What the enforcer may do. Each kind maps to a few Bot API calls."""
+
+    DELETE = "delete"
+    CALLOUT = "callout"
+    ANNOUNCE = "announce"
+    KICK = "kick"
+    BAN = "ban"
+    MUTE = "mute"
+    SCHEDULE_REINVITE = "schedule_reinvite"
+    NOTIFY_ADMINS = "notify_admins"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step of a verdict. `until` is an absolute unix time, never a duration."""
+
+    kind: ActionKind
+    template: str | None = None
+    until: float | None = None
+    revoke_messages: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value}
+        if self.template:
+            data["template"] = self.template
+        if self.until is not None:
+            data["until"] = self.until
+        if self.revoke_messages:
+            data["revoke_messages"] = True
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of `decide` for one message."""
+
+    spam: bool
+    score: float
+    hits: tuple[Hit, ...] = ()
+    actions: tuple[Action, ...] = ()
+    explanation: str = ""
+    step: str | None = None
+    """The ladder step that was applied, for example `neutral` or `mute 7d`."""
+    offence_number: int = 0
+    """Which offence within the window this is (1 for a first offence)."""
+    exempt_reason: str | None = None
+    dry_run: bool = field(default=False)
+
+    @property
+    def action_kinds(self) -> tuple[ActionKind, ...]:
+        return tuple(action.kind for action in self.actions)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "spam": self.spam,
+            "score": round(self.score, 3),
+            "hits": [hit.as_dict() for hit in self.hits],
+            "actions": [action.as_dict() for action in self.actions],
+            "explanation": self.explanation,
+            "step": self.step,
+            "offence_number": self.offence_number,
+            "exempt_reason": self.exempt_reason,
+        }
+
+
+CLEAN = Verdict(spam=False, score=0.0, explanation="no rule fired")

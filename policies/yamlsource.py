@@ -1,0 +1,229 @@
+"""YAML parsing that remembers where every key and value was written, and pydantic errors
+turned into `FILE:LINE:COL: dotted.path: message` problems with suggestions.
+
+Pure: callers hand in the text and the file name; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Path = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a config or policy file."""
+
+    position: Position
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.position.file}:{self.position.line}:{self.position.column}"
+        return f"{where}: {self.path or '(top)'}: {self.message}"
+
+
+class SourceError(Exception):
+    """Every problem found in one or more files; `str()` lists them one per line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass(slots=True)
+class Located:
+    """Parsed YAML data plus the position of each key (for unknown keys) and value."""
+
+    data: Any
+    key_positions: dict[Path, Position]
+    value_positions: dict[Path, Position]
+    file: str
+
+    def position_of(self, path: Path, *, key: bool = False) -> Position:
+        """The most precise known position for `path`, falling back to its parents."""
+        table = self.key_positions if key else self.value_positions
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.value_positions:
+                return self.value_positions[prefix]
+        return Position(self.file, 1, 1)
+
+    def merged_under(self, parent: Located) -> Located:
+        """This document deep-merged over `parent`: mappings merge, everything else replaces."""
+        return Located(
+            data=deep_merge(parent.data, self.data),
+            key_positions={**parent.key_positions, **self.key_positions},
+            value_positions={**parent.value_positions, **self.value_positions},
+            file=self.file,
+        )
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Merge `override` into `base`: nested mappings merge key by key, other values replace."""
+    if not isinstance(base, Mapping) or not isinstance(override, Mapping):
+        return override
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = deep_merge(base[key], value) if key in base else value
+    return merged
+
+
+def parse_yaml(text: str, file: str) -> Located:
+    """Parse one YAML document, keeping positions; syntax errors become a `SourceError`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SourceError([_syntax_problem(error, file)]) from None
+    located = Located(data if data is not None else {}, {}, {}, file)
+    if node is not None:
+        problems = _walk(node, (), located)
+        if problems:
+            raise SourceError(problems)
+    return located
+
+
+def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = getattr(error, "problem", None) or str(error)
+    return Problem(Position(file, line, column), "", f"YAML syntax error: {problem}")
+
+
+def _mark(node: yaml.Node, file: str) -> Position:
+    return Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _walk(node: yaml.Node, path: Path, located: Located) -> list[Problem]:
+    located.value_positions[path] = _mark(node, located.file)
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in seen:
+                problems.append(
+                    Problem(_mark(key_node, located.file), dotted(child), "duplicate key")
+                )
+            seen.add(key)
+            located.key_positions[child] = _mark(key_node, located.file)
+            problems += _walk(value_node, child, located)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _walk(item, (*path, index), located)
+    return problems
+
+
+def dotted(path: Path) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def validate(model: type[ModelT], located: Located) -> ModelT:
+    """Validate located data against `model`, raising every problem at once."""
+    if not isinstance(located.data, Mapping):
+        position = located.position_of(())
+        raise SourceError([Problem(position, "", "expected a mapping of keys at the top level")])
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as error:
+        raise SourceError(problems_from(error, model, located)) from None
+
+
+def problems_from(
+    error: ValidationError, model: type[BaseModel], located: Located
+) -> list[Problem]:
+    """Turn pydantic's errors into positioned problems, with a suggestion for unknown keys."""
+    problems = []
+    for item in error.errors(include_url=False):
+        path = tuple(part for part in item["loc"] if isinstance(part, str | int))
+        path = _known_prefix(path, located)
+        kind = item["type"]
+        message = _message(item)
+        if kind == "extra_forbidden":
+            message = _unknown_key_message(model, path)
+        position = located.position_of(path, key=kind in {"extra_forbidden", "missing"})
+        problems.append(Problem(position, dotted(path), message))
+    return sorted(problems, key=lambda problem: (problem.position.line, problem.position.column))
+
+
+def _known_prefix(path: Path, located: Located) -> Path:
+    """Drop pydantic's internal loc parts (union members, validator names) we never wrote."""
+    kept: list[str | int] = []
+    for part in path:
+        candidate = (*kept, part)
+        written = candidate in located.value_positions or candidate in located.key_positions
+        if written or (
+            isinstance(part, str) and part.isidentifier() and not _looks_internal(part)
+        ):
+            kept.append(part)
+    return tuple(kept)
+
+
+def _looks_internal(part: str) -> bool:
+    return "[" in part or part.startswith(("function-", "tagged-union", "union"))
+
+
+def _message(item: Mapping[str, Any]) -> str:
+    message = str(item["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if item["type"] == "missing":
+        return "required key is missing"
+    return message[:1].lower() + message[1:]
+
+
+def _unknown_key_message(model: type[BaseModel], path: Path) -> str:
+    key = str(path[-1]) if path else ""
+    known = list(fields_at(model, path[:-1]))
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listed = ", ".join(known[:12])
+    return f"unknown key {key!r}{hint}; known keys here: {listed}"
+
+
+def fields_at(model: type[BaseModel], path: Path) -> tuple[str, ...]:
+    """The field names of the model found by following `path` from `model`."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None:
+            return ()
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        current = _model_in(field.annotation) if field is not None else None
+    return tuple(current.model_fields) if current is not None else ()
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The first pydantic model inside an annotation such as `tuple[Step, ...] | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is None and not isinstance(annotation, types.UnionType):
+        return None
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,129 @@
+"""The SQLite store: migrations, batching of member activity, and group migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.store import Store
+from bot.store.database import NewerDatabaseError, connect, schema_version
+from bot.store.migrations import LATEST_VERSION, MIGRATIONS
+
+
+async def table_shapes(db: aiosqlite.Connection) -> dict[str, str]:
+    async with db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL"
+        " AND name != 'schema_version' ORDER BY name"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    shapes = {}
+    for name, sql in rows:
+        async with db.execute(f"PRAGMA table_info({name})") as cursor:
+            columns = [tuple(row[1:4]) for row in await cursor.fetchall()]
+        shapes[name] = repr(columns) if columns else sql
+    return shapes
+
+
+async def test_empty_database_migrates_to_latest(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "q.db")
+    try:
+        assert await schema_version(db) == LATEST_VERSION
+        async with db.execute("PRAGMA journal_mode") as cursor:
+            assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("start", [migration.version for migration in MIGRATIONS[:-1]])
+async def test_every_older_version_upgrades_to_the_same_schema(tmp_path: Path, start: int) -> None:
+    fresh = await connect(tmp_path / "fresh.db")
+    old = await connect(tmp_path / "old.db", up_to=start)
+    try:
+        assert await schema_version(old) == start
+        await old.execute(
+            "INSERT INTO groups (chat_id, title, created_at, updated_at) VALUES (-1, 'kept', 0, 0)"
+        )
+        await old.close()
+        old = await connect(tmp_path / "old.db")
+        assert await schema_version(old) == LATEST_VERSION
+        assert await table_shapes(old) == await table_shapes(fresh)
+        async with old.execute("SELECT title FROM groups WHERE chat_id = -1") as cursor:
+            assert (await cursor.fetchone())[0] == "kept"  # type: ignore[index]
+    finally:
+        await fresh.close()
+        await old.close()
+
+
+async def test_newer_database_is_refused(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "q.db")
+    await db.execute(
+        "INSERT INTO schema_version VALUES (?, 'from the future', 0)", (LATEST_VERSION + 1,)
+    )
+    await db.close()
+    with pytest.raises(NewerDatabaseError, match="upgrade qunbot"):
+        await connect(tmp_path / "q.db")
+
+
+async def test_member_activity_is_written_in_batches(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        for second in range(5):
+            state = await store.members.state(-100, 7, 1000.0 + second)
+            store.members.record_message(state, 1000.0 + second)
+        async with store.db.execute("SELECT COUNT(*) FROM members") as cursor:
+            assert (await cursor.fetchone())[0] == 0  # type: ignore[index]
+        assert await store.members.flush() == 1
+        async with store.db.execute(
+            "SELECT message_count, first_seen, last_seen FROM members"
+        ) as cursor:
+            assert await cursor.fetchone() == (5, 1000.0, 1004.0)
+    finally:
+        await store.close()
+
+
+async def test_state_survives_a_reopen(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    state = await store.members.state(-100, 7, 50.0)
+    store.members.record_message(state, 50.0)
+    await store.offences.add(-100, 7, 60.0, "link.blocked", None)
+    await store.close()
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        state = await store.members.state(-100, 7, 99.0)
+        assert (state.message_count, state.first_seen, state.offence_times) == (1, 50.0, [60.0])
+        assert await store.integrity_ok()
+    finally:
+        await store.close()
+
+
+async def test_group_state_follows_a_migration_to_supergroup(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.groups.ensure(-5, "old group", 1.0)
+        await store.groups.set_overrides(-5, {"moderation": {"mode": "hard"}}, 2.0)
+        state = await store.members.state(-5, 7, 1.0)
+        store.members.record_message(state, 1.0)
+        await store.offences.add(-5, 7, 1.0, "link.blocked", None)
+        await store.reinvites.add(-5, 7, 10.0, 1.0)
+        await store.move_chat(-5, -1005)
+        assert await store.groups.get(-5) is None
+        moved = await store.groups.get(-1005)
+        assert moved is not None and moved.overrides == {"moderation": {"mode": "hard"}}
+        assert await store.offences.count_within(-1005, 7, 0.0) == 1
+        assert (await store.members.state(-1005, 7, 2.0)).message_count == 1
+        assert [p.chat_id for p in await store.reinvites.pending_for(7)] == [-1005]
+    finally:
+        await store.close()
+
+
+async def test_a_due_reinvite_can_be_claimed_only_once(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.reinvites.add(-5, 7, eligible_at=100.0, now=0.0)
+        assert not await store.reinvites.claim(-5, 7, now=50.0)
+        assert await store.reinvites.claim(-5, 7, now=100.0)
+        assert not await store.reinvites.claim(-5, 7, now=101.0)
+    finally:
+        await store.close()
