@@ -512,7 +512,9 @@ class FakeTelegram:
         """Like ``handle``, but ``getUpdates`` waits up to ``timeout`` s for an update."""
         if self.spec.canonical(method) == "getUpdates" and not self.spec.validate(method, params):
             # Telegram confirms the offset as the call arrives, not when the long poll ends.
-            self.confirm(int(params.get("offset", 0)))
+            offset = int(params.get("offset", 0))
+            if offset > 0:
+                self.pending = [u for u in self.pending if u["update_id"] >= offset]
             await self._wait_for_updates(params)
         return self.handle(method, params)
 
