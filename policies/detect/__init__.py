@@ -1,0 +1,85 @@
+"""Ad detection: normalize a message once, run an explicit list of checks, add up the hits.
+
+    detector = build_detector(policy.moderation.detectors, classifier=model)
+    hits = detector.scan(facts)
+    if detector.is_spam(hits): ...
+
+Everything here is pure. The shell reads the classifier's sample files (see `SHIPPED_SAMPLES`
+and `ClassifierConfig.samples`) and passes their lines to `train_from_samples`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from policies.detect.base import Check
+from policies.detect.classifier import NaiveBayes, make_classifier_check, train
+from policies.detect.config import SHIPPED_SAMPLES, DetectorsConfig, sample_is_spam
+from policies.detect.contacts import make_contacts_check
+from policies.detect.keywords import make_keywords_check
+from policies.detect.kinds import make_kinds_check
+from policies.detect.links import make_links_check
+from policies.detect.marketplace import make_marketplace_check
+from policies.detect.normalize import Normalized, normalize
+from policies.detect.samples import parse_sample_lines, train_from_samples
+from policies.facts import MessageFacts
+from policies.verdict import Hit
+
+__all__ = [
+    "SHIPPED_SAMPLES",
+    "Check",
+    "Detector",
+    "DetectorsConfig",
+    "NaiveBayes",
+    "Normalized",
+    "build_detector",
+    "normalize",
+    "parse_sample_lines",
+    "sample_is_spam",
+    "train",
+    "train_from_samples",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """The checks of one policy, built once and run on every message."""
+
+    checks: tuple[tuple[str, Check], ...]
+    """(family name, check) in the order they run."""
+    spam_threshold: float = 1.0
+
+    def scan(self, facts: MessageFacts) -> tuple[Hit, ...]:
+        """Every hit of every check on one message (text, caption and quote together)."""
+        norm = normalize(facts.all_text)
+        hits: list[Hit] = []
+        for _, check in self.checks:
+            hits.extend(check(facts, norm))
+        return tuple(hits)
+
+    def score(self, hits: Iterable[Hit]) -> float:
+        """The message's total score: the sum of its hits' scores."""
+        return sum(hit.score for hit in hits)
+
+    def is_spam(self, hits: Iterable[Hit]) -> bool:
+        return self.score(hits) >= self.spam_threshold
+
+
+def build_detector(cfg: DetectorsConfig, *, classifier: NaiveBayes | None = None) -> Detector:
+    """The detector of one policy. Without a trained `classifier` the statistical check is off."""
+    allow = cfg.links.allow
+    checks: list[tuple[str, Check]] = []
+    if cfg.links.enabled:
+        checks.append(("links", make_links_check(cfg.links)))
+    if cfg.contacts.enabled:
+        checks.append(("contacts", make_contacts_check(cfg.contacts)))
+    if cfg.marketplace.enabled:
+        checks.append(("marketplace", make_marketplace_check(cfg.marketplace, allow=allow)))
+    if cfg.keywords.enabled:
+        checks.append(("keywords", make_keywords_check(cfg.keywords)))
+    if cfg.kinds.enabled:
+        checks.append(("kinds", make_kinds_check(cfg.kinds, allow=allow)))
+    if cfg.classifier.enabled and classifier is not None and classifier.trained:
+        checks.append(("classifier", make_classifier_check(cfg.classifier, classifier)))
+    return Detector(tuple(checks), cfg.spam_threshold)

@@ -124,7 +124,7 @@ class ContactWeights(BaseModel):
         0.5, ge=0, description="A phone number. Customers give theirs for orders, so weak."
     )
     offer: float = Field(
-        0.5, ge=0, description="'加我', '私聊我', 'dm me' and similar invitations to talk privately."
+        0.5, ge=0, description="'加我', '私聊我', 'dm me': invitations to talk privately."
     )
 
 
@@ -249,6 +249,9 @@ class ClassifierConfig(BaseModel):
         description="Spam probability at or above which the scorer fires. Higher is stricter.",
     )
     weight: float = Field(1.0, ge=0, description="Score when the scorer fires.")
+    smoothing: float = Field(
+        0.2, gt=0, le=1, description="Additive smoothing of the counts (1.0 is Laplace's rule)."
+    )
     ngram_sizes: list[int] = Field(
         default_factory=lambda: [1, 2, 3],
         min_length=1,

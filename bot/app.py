@@ -1,0 +1,99 @@
+"""`build_application`: the one way to build the bot, for production, tests and the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.classifier import train_classifier
+from bot.clock import Clock, SystemClock
+from bot.config import LoadedConfig
+from bot.enforce import DryRunEnforcer, LiveEnforcer
+from bot.ratelimit import SendOnlyRateLimiter
+from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime
+from bot.signing import Signer, new_secret
+from bot.store import Store
+from handlers import admin, buttons, members, moderation, private
+
+FLUSH_INTERVAL = 2.0
+"""Member activity is written in batches this often, never once per message."""
+
+HANDLER_MODULES = (members, moderation, admin, buttons, private)
+"""Registered in this order; each module names its own handler group."""
+
+
+def build_application(
+    loaded: LoadedConfig,
+    *,
+    token: str = "0:simulated",
+    request: BaseRequest | None = None,
+    base_url: str | None = None,
+    clock: Clock | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`."""
+    builder = ApplicationBuilder().token(token).rate_limiter(SendOnlyRateLimiter())
+    builder = builder.post_init(_open_services).post_shutdown(_close_services)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if base_url is not None:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    application = builder.build()
+    rt_clock = clock or SystemClock()
+    application.bot_data[RUNTIME_KEY] = Runtime(
+        loaded=loaded,
+        clock=rt_clock,
+        classifier=train_classifier(loaded),
+        chat_info=ChatInfoCache(rt_clock),
+    )
+    for module in HANDLER_MODULES:
+        module.register(application)
+    application.add_error_handler(log_error)
+    return application
+
+
+def runtime_of(application: Application) -> Runtime:  # type: ignore[type-arg]
+    found = application.bot_data[RUNTIME_KEY]
+    assert isinstance(found, Runtime)
+    return found
+
+
+async def _open_services(application: Application) -> None:  # type: ignore[type-arg]
+    rt = runtime_of(application)
+    rt._store = await Store.open(rt.loaded.database_path)
+    rt.signer = Signer(await rt.store.meta.get_or_create("signing_secret", new_secret))
+    for text, spam in await rt.store.learned.all():
+        rt.classifier.learn(text, spam)
+    rt.live_enforcer = LiveEnforcer(rt, application)
+    rt.dry_enforcer = DryRunEnforcer(rt, application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _flush_members, interval=FLUSH_INTERVAL, name="qunbot.flush"
+        )
+    logger.info("qunbot ready: database {}", rt.loaded.database_path)
+
+
+async def _flush_members(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await runtime_of(context.application).store.members.flush()
+
+
+async def _close_services(application: Application) -> None:  # type: ignore[type-arg]
+    rt = runtime_of(application)
+    if isinstance(rt.live_enforcer, LiveEnforcer):
+        await rt.live_enforcer.deletes.drain()
+    if rt._store is not None:
+        await rt._store.close()
+        rt._store = None
+
+
+async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any handler error with its chat and user; the bot keeps running."""
+    chat = user = None
+    if isinstance(update, Update):
+        chat = update.effective_chat.id if update.effective_chat else None
+        user = update.effective_user.id if update.effective_user else None
+    error: Any = context.error
+    logger.opt(exception=error).error("error handling update (chat {}, user {})", chat, user)

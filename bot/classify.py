@@ -1,0 +1,94 @@
+"""`qunbot classify`: judge messages exactly as the live bot judges a newcomer's first message."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.classifier import train_classifier
+from bot.config import LoadedConfig, load_config
+from bot.policy_files import PolicyLibrary
+from bot.samples import read_messages
+from policies.decide import CompiledPolicy, decide
+from policies.detect.samples import parse_sample_lines
+from policies.facts import MemberHistory, MessageFacts
+from policies.verdict import Verdict
+
+CLASSIFY_CHAT = -1000000000001
+NEWCOMER = MemberHistory()
+
+
+def compiled_policy(policy_name: str | None, config_path: Path | None) -> CompiledPolicy:
+    """The policy named, from the config's policies directory or the presets, compiled."""
+    if config_path is not None:
+        loaded = load_config(config_path)
+    else:
+        from bot.config import Config
+
+        loaded = LoadedConfig(Config(policies_dir=None), Path.cwd())
+    name = policy_name or loaded.config.default_policy
+    policy = (loaded.library if config_path else PolicyLibrary(None)).load(name)
+    return CompiledPolicy.compile(policy, train_classifier(loaded, [policy]))
+
+
+def judge(compiled: CompiledPolicy, text: str, index: int) -> Verdict:
+    facts = MessageFacts(
+        chat_id=CLASSIFY_CHAT, message_id=index + 1, user_id=index + 1, date=0.0, text=text
+    )
+    return decide(facts, compiled, NEWCOMER, now=0.0)
+
+
+def verdict_line(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "spam": verdict.spam,
+        "score": round(verdict.score, 3),
+        "hits": [{"rule": hit.rule, "reason": hit.reason} for hit in verdict.hits],
+    }
+
+
+def _input_lines(source: str) -> Iterator[str]:
+    if source == "-":
+        yield from parse_sample_lines(sys.stdin)
+    else:
+        yield from read_messages(Path(source))
+
+
+def measure(compiled: CompiledPolicy, spam: Sequence[str], ham: Sequence[str]) -> dict[str, Any]:
+    """Recall, false-positive rate and precision of the live decision on labelled files."""
+    spam_list, ham_list = list(spam), list(ham)
+    caught = sum(judge(compiled, text, n).spam for n, text in enumerate(spam_list))
+    flagged = sum(judge(compiled, text, n).spam for n, text in enumerate(ham_list))
+    recall = caught / len(spam_list) if spam_list else 0.0
+    false_positive_rate = flagged / len(ham_list) if ham_list else 0.0
+    precision = caught / (caught + flagged) if caught + flagged else 0.0
+    return {
+        "spam_messages": len(spam_list),
+        "ham_messages": len(ham_list),
+        "recall": round(recall, 4),
+        "false_positive_rate": round(false_positive_rate, 4),
+        "precision": round(precision, 4),
+    }
+
+
+def classify_command(arguments: argparse.Namespace) -> int:
+    compiled = compiled_policy(arguments.policy, arguments.config)
+    started = time.perf_counter()
+    if arguments.labels:
+        spam_file, ham_file = (Path(name) for name in arguments.labels)
+        result = measure(compiled, read_messages(spam_file), read_messages(ham_file))
+        print(json.dumps(result))
+        return 0
+    count = spam = 0
+    for index, text in enumerate(_input_lines(arguments.input)):
+        verdict = judge(compiled, text, index)
+        print(json.dumps(verdict_line(verdict), ensure_ascii=False))
+        count += 1
+        spam += verdict.spam
+    elapsed = time.perf_counter() - started
+    print(f"{count} messages, {spam} spam, {elapsed:.2f}s", file=sys.stderr)
+    return 0

@@ -1,0 +1,114 @@
+"""The `qunbot` command: run | check | simulate | classify."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import LoadedConfig, load_config
+from policies.yamlsource import SourceError
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    sys.exit(arguments.handler(arguments))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qunbot", description="Moderation bot for Telegram groups run by shops."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (token from QUNBOT_TOKEN)")
+    run.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="validate a config and every policy it names")
+    check.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
+    check.set_defaults(handler=_check)
+
+    simulate = commands.add_parser(
+        "simulate", help="play a scripted group against a fake Telegram"
+    )
+    simulate.add_argument("script", nargs="?", type=Path, default=None)
+    simulate.set_defaults(handler=_simulate)
+
+    classify = commands.add_parser("classify", help="judge messages, one JSON line each")
+    classify.add_argument("input", nargs="?", default="-", help="a message file, or - for stdin")
+    classify.add_argument("--policy", default=None, help="policy or preset name")
+    classify.add_argument("--config", type=Path, default=None)
+    classify.add_argument(
+        "--labels",
+        nargs=2,
+        metavar=("SPAM_FILE", "HAM_FILE"),
+        default=None,
+        help="measure recall, false-positive rate and precision instead",
+    )
+    classify.set_defaults(handler=_classify)
+    return parser
+
+
+def load_or_explain(path: Path) -> LoadedConfig | None:
+    """The config, or every problem printed to stderr as FILE:LINE:COL: path: message."""
+    try:
+        return load_config(path)
+    except SourceError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(
+            f"{count} problem{'s' if count != 1 else ''} found; fix them and run "
+            f"`qunbot check {path}` again.",
+            file=sys.stderr,
+        )
+        return None
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    loaded = load_or_explain(arguments.config)
+    if loaded is None:
+        return 1
+    from bot.checks import warnings_for
+
+    for warning in warnings_for(loaded):
+        print(f"warning: {warning}")
+    groups = len(loaded.config.groups)
+    names = ", ".join(sorted(loaded.policies))
+    print(f"{arguments.config}: OK ({groups} group(s) configured; policies: {names})")
+    return 0
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    from bot.config import token_from_environment
+    from bot.logging import setup_logging
+
+    loaded = load_or_explain(arguments.config)
+    if loaded is None:
+        return 1
+    token = token_from_environment()
+    setup_logging(loaded.config.logging)
+    from telegram import Update
+
+    from bot.app import build_application
+
+    application = build_application(loaded, token=token)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _simulate(arguments: argparse.Namespace) -> int:
+    from bot.simulate import run_simulation
+
+    return run_simulation(arguments.script)
+
+
+def _classify(arguments: argparse.Namespace) -> int:
+    from bot.classify import classify_command
+
+    return classify_command(arguments)

@@ -1,0 +1,394 @@
+"""Carrying out a Verdict: Bot API calls, store writes and the audit entry.
+
+Two enforcers share one interface: `LiveEnforcer` acts, `DryRunEnforcer` only records and
+tells the staff what it would have done. Handlers pick one per group and never branch on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from loguru import logger
+from telegram import Bot, ChatPermissions, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.runtime import Runtime
+from policies.durations import format_duration
+from policies.schema import Policy
+from policies.texts import Html, join_mentions, mention, render
+from policies.verdict import Action, ActionKind, Verdict
+
+KICK_BAN_SECONDS = 60
+"""A kick is a short ban lifted at once; the ban itself must outlive the unban call."""
+DELETE_BATCH_DELAY = 0.05
+"""Deletes arriving within this many seconds go out as one deleteMessages call."""
+RIGHTS_ALARM_INTERVAL = 3600.0
+MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
+RIGHT_NAMES = {
+    "ban": "Ban users",
+    "kick": "Ban users",
+    "mute": "Ban users",
+    "delete": "Delete messages",
+    "schedule_reinvite": "Invite users via link",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Who and what a verdict is about."""
+
+    chat_id: int
+    chat_title: str
+    user_id: int
+    user_name: str
+    message_id: int
+    text: str = ""
+
+    @property
+    def mention(self) -> Html:
+        return mention(self.user_id, self.user_name)
+
+
+class Enforcer(Protocol):
+    async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
+        """Carry out the verdict; returns the audit entry id."""
+        ...
+
+
+def first_reason(verdict: Verdict) -> str:
+    return verdict.hits[0].reason if verdict.hits else verdict.explanation
+
+
+class RightsAlarm:
+    """Tells the staff once an hour per group and problem that qunbot lacks a right."""
+
+    def __init__(self, runtime: Runtime, bot: Bot) -> None:
+        self.runtime, self.bot = runtime, bot
+        self.last_sent: dict[tuple[int, str], float] = {}
+
+    async def raise_for(self, chat_id: int, chat_title: str, problem: str) -> None:
+        now = self.runtime.now()
+        key = (chat_id, problem)
+        if now - self.last_sent.get(key, float("-inf")) < RIGHTS_ALARM_INTERVAL:
+            return
+        self.last_sent[key] = now
+        text = f"⚠️ qunbot in {chat_title or chat_id}: {problem}"
+        logger.warning(text)
+        staff = self.runtime.loaded.config.staff_chat
+        if staff is not None:
+            try:
+                await self.bot.send_message(staff, text)
+            except TelegramError as error:
+                logger.error("cannot reach the staff chat {}: {}", staff, error.message)
+
+
+def explain_failure(error: TelegramError, action: str) -> str:
+    """What to do about a failed call, in an operator's words."""
+    if isinstance(error, Forbidden):
+        return f"Telegram refused to {action} ({error.message}): is qunbot still in the group?"
+    message = error.message.lower()
+    if any(sign in message for sign in MISSING_RIGHT_SIGNS):
+        needed = RIGHT_NAMES.get(action, "admin")
+        return f"qunbot needs the {needed} right to {action}: make it an admin with that right"
+    return f"could not {action}: {error.message}"
+
+
+@dataclass
+class PendingNotice:
+    template: str
+    mentions: list[Html] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    duration: str = ""
+
+
+class PublicNotices:
+    """Call-outs and announcements in the group, at most one message per interval: during a
+    raid the offenders since the last message are named together in the next one."""
+
+    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
+        self.runtime, self.application = runtime, application
+        self.last_sent: dict[int, float] = {}
+        self.pending: dict[int, dict[str, PendingNotice]] = defaultdict(dict)
+        self.policies: dict[int, tuple[Policy, str]] = {}
+
+    async def add(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
+        chat = target.chat_id
+        template = action.template or "callout"
+        notice = self.pending[chat].setdefault(template, PendingNotice(template))
+        if target.user_id not in notice.user_ids:
+            notice.user_ids.append(target.user_id)
+            notice.mentions.append(target.mention)
+            notice.reasons.append(first_reason(verdict))
+            notice.verdicts.append(verdict.as_dict())
+        if action.until is not None:
+            notice.duration = format_duration(max(0.0, action.until - self.runtime.now()))
+        elif action.kind is ActionKind.ANNOUNCE and template == "announce_muted":
+            notice.duration = "forever"
+        self.policies[chat] = (policy, target.chat_title)
+        wait = self.last_sent.get(chat, float("-inf")) + policy.moderation.callout_interval
+        delay = wait - self.runtime.now()
+        if delay <= 0:
+            await self.flush(chat)
+        elif not self._flush_scheduled(chat):
+            self._schedule(chat, delay)
+
+    def _job_name(self, chat_id: int) -> str:
+        return f"qunbot.notices.{chat_id}"
+
+    def _flush_scheduled(self, chat_id: int) -> bool:
+        queue = self.application.job_queue
+        return bool(queue and queue.get_jobs_by_name(self._job_name(chat_id)))
+
+    def _schedule(self, chat_id: int, delay: float) -> None:
+        queue = self.application.job_queue
+        if queue is None:
+            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
+        queue.run_once(self._flush_job, when=delay, data=chat_id, name=self._job_name(chat_id))
+
+    async def _flush_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        job = context.job
+        if job is not None and isinstance(job.data, int):
+            await self.flush(job.data)
+
+    async def flush(self, chat_id: int) -> None:
+        notices = self.pending.pop(chat_id, {})
+        if not notices:
+            return
+        policy, title = self.policies[chat_id]
+        self.last_sent[chat_id] = self.runtime.now()
+        text = "\n\n".join(self._render(notice, policy, title) for notice in notices.values())
+        markup = self._ack_button(chat_id, notices, policy)
+        try:
+            sent = await self.application.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError as error:
+            logger.warning("call-out in {} failed: {}", chat_id, error.message)
+            return
+        await self._remember(chat_id, sent.message_id, notices)
+
+    async def _remember(
+        self, chat_id: int, message_id: int, notices: dict[str, PendingNotice]
+    ) -> None:
+        """Link the notice to each offender's verdict, so /why works as a reply to it."""
+        now = self.runtime.now()
+        for notice in notices.values():
+            for user_id, verdict in zip(notice.user_ids, notice.verdicts, strict=True):
+                await self.runtime.store.audit.add(
+                    chat_id,
+                    now,
+                    "notice",
+                    target_id=user_id,
+                    message_id=message_id,
+                    verdict=verdict,
+                )
+
+    def _render(self, notice: PendingNotice, policy: Policy, title: str) -> str:
+        template = getattr(policy.templates, notice.template)
+        values = {
+            "users": join_mentions(notice.mentions),
+            "group": title,
+            "reason": "; ".join(dict.fromkeys(notice.reasons))[:200],
+            "duration": notice.duration,
+        }
+        return render(template, values)
+
+    def _ack_button(
+        self, chat_id: int, notices: dict[str, PendingNotice], policy: Policy
+    ) -> InlineKeyboardMarkup | None:
+        callout = notices.get("callout")
+        signer = self.runtime.signer
+        if callout is None or len(callout.user_ids) != 1 or signer is None:
+            return None
+        data = signer.sign("ack", chat_id, callout.user_ids[0])
+        button = InlineKeyboardButton(policy.templates.callout_button, callback_data=data)
+        return InlineKeyboardMarkup([[button]])
+
+
+class DeleteBatcher:
+    """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
+
+    def __init__(self, bot: Bot, alarm: RightsAlarm) -> None:
+        self.bot, self.alarm = bot, alarm
+        self.pending: dict[int, list[int]] = defaultdict(list)
+        self.titles: dict[int, str] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+
+    def delete(self, chat_id: int, message_id: int, chat_title: str) -> None:
+        self.pending[chat_id].append(message_id)
+        self.titles[chat_id] = chat_title
+        if chat_id not in self.tasks:
+            self.tasks[chat_id] = asyncio.get_running_loop().create_task(self._flush(chat_id))
+
+    async def _flush(self, chat_id: int) -> None:
+        await asyncio.sleep(DELETE_BATCH_DELAY)
+        del self.tasks[chat_id]
+        ids = sorted(set(self.pending.pop(chat_id, [])))
+        for start in range(0, len(ids), 100):
+            await self._delete_batch(chat_id, ids[start : start + 100])
+
+    async def _delete_batch(self, chat_id: int, ids: list[int]) -> None:
+        try:
+            if len(ids) == 1:
+                await self.bot.delete_message(chat_id, ids[0])
+            else:
+                await self.bot.delete_messages(chat_id, ids)
+        except BadRequest as error:
+            if "not found" not in error.message.lower():
+                await self.alarm.raise_for(
+                    chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
+                )
+        except TelegramError as error:
+            await self.alarm.raise_for(
+                chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
+            )
+
+    async def drain(self) -> None:
+        """Wait for every pending delete; used at shutdown and by tests."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)
+
+
+class LiveEnforcer:
+    """Records the offence and the audit entry first, then acts, so a crash loses nothing."""
+
+    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
+        self.runtime, self.bot = runtime, application.bot
+        self.alarm = RightsAlarm(runtime, application.bot)
+        self.notices = PublicNotices(runtime, application)
+        self.deletes = DeleteBatcher(application.bot, self.alarm)
+
+    async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
+        store, now = self.runtime.store, self.runtime.now()
+        audit_id = await store.audit.add(
+            target.chat_id,
+            now,
+            verdict.step or "spam",
+            target_id=target.user_id,
+            message_id=target.message_id,
+            verdict=verdict.as_dict(),
+            text=target.text,
+        )
+        await store.offences.add(
+            target.chat_id, target.user_id, now, _main_rule(verdict), audit_id
+        )
+        state = await store.members.state(target.chat_id, target.user_id, now)
+        state.offence_times.append(now)
+        for action in verdict.actions:
+            await self._act(target, action, verdict, policy)
+        return audit_id
+
+    async def _act(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
+        kind = action.kind
+        try:
+            if kind is ActionKind.DELETE:
+                self.deletes.delete(target.chat_id, target.message_id, target.chat_title)
+            elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
+                await self.notices.add(target, action, verdict, policy)
+            elif kind is ActionKind.KICK:
+                await self._kick(target)
+            elif kind is ActionKind.BAN:
+                await self.bot.ban_chat_member(
+                    target.chat_id, target.user_id, revoke_messages=action.revoke_messages
+                )
+            elif kind is ActionKind.MUTE:
+                await self._mute(target, action.until)
+            elif kind is ActionKind.SCHEDULE_REINVITE:
+                await self.runtime.store.reinvites.add(
+                    target.chat_id, target.user_id, action.until or 0.0, self.runtime.now()
+                )
+            elif kind is ActionKind.NOTIFY_ADMINS:
+                await self._notify_staff(target, action, verdict, policy)
+        except ChatMigrated:
+            raise
+        except TelegramError as error:
+            await self.alarm.raise_for(
+                target.chat_id, target.chat_title, explain_failure(error, kind.value)
+            )
+
+    async def _kick(self, target: Target) -> None:
+        until = dt.datetime.fromtimestamp(self.runtime.now() + KICK_BAN_SECONDS, tz=dt.UTC)
+        await self.bot.ban_chat_member(target.chat_id, target.user_id, until_date=until)
+        await self.bot.unban_chat_member(target.chat_id, target.user_id, only_if_banned=True)
+
+    async def _mute(self, target: Target, until: float | None) -> None:
+        until_date = dt.datetime.fromtimestamp(until, tz=dt.UTC) if until is not None else None
+        await self.bot.restrict_chat_member(
+            target.chat_id,
+            target.user_id,
+            permissions=ChatPermissions.no_permissions(),
+            until_date=until_date,
+            use_independent_chat_permissions=True,
+        )
+
+    async def _notify_staff(
+        self, target: Target, action: Action, verdict: Verdict, policy: Policy
+    ) -> None:
+        staff = self.runtime.loaded.config.staff_chat
+        if staff is None or action.template is None:
+            return
+        values = {
+            "user": target.mention,
+            "group": target.chat_title,
+            "reason": first_reason(verdict),
+            "reinvite_after": format_duration(policy.moderation.reinvite_after),
+        }
+        text = render(getattr(policy.templates, action.template), values)
+        await self.bot.send_message(
+            staff,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=self._staff_buttons(target, action, policy),
+        )
+
+    def _staff_buttons(
+        self, target: Target, action: Action, policy: Policy
+    ) -> InlineKeyboardMarkup | None:
+        signer = self.runtime.signer
+        if action.template != "admin_removed" or signer is None:
+            return None
+        data = signer.sign("rin", target.chat_id, target.user_id)
+        button = InlineKeyboardButton(policy.templates.reinvite_now_button, callback_data=data)
+        return InlineKeyboardMarkup([[button]])
+
+
+class DryRunEnforcer:
+    """Decides and records exactly like the live enforcer, but touches nothing in the group."""
+
+    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
+        self.runtime, self.bot = runtime, application.bot
+
+    async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
+        audit_id = await self.runtime.store.audit.add(
+            target.chat_id,
+            self.runtime.now(),
+            f"dry-run {verdict.step or 'spam'}",
+            target_id=target.user_id,
+            message_id=target.message_id,
+            verdict=verdict.as_dict() | {"dry_run": True},
+            text=target.text,
+        )
+        staff = self.runtime.loaded.config.staff_chat
+        if staff is not None:
+            would = ", ".join(kind.value for kind in verdict.action_kinds)
+            text = (
+                f"🧪 dry-run in {target.chat_title}: would {would} for "
+                f"{target.user_name} ({target.user_id}), action #{audit_id}\n{verdict.explanation}"
+            )
+            try:
+                await self.bot.send_message(staff, text)
+            except TelegramError as error:
+                logger.warning("dry-run notice failed: {}", error.message)
+        return audit_id
+
+
+def _main_rule(verdict: Verdict) -> str:
+    return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"

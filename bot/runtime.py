@@ -1,0 +1,159 @@
+"""The running bot's shared services, built once by `build_application` and reached from
+handlers through `runtime(context)`. Nothing here is a module global."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from policies.detect.classifier import NaiveBayes
+from telegram import Bot, ChatMember
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot.clock import Clock
+from bot.config import LoadedConfig
+from policies.decide import CompiledPolicy
+from policies.waves import WaveTracker
+
+if TYPE_CHECKING:
+    from bot.enforce import Enforcer
+    from bot.signing import Signer
+    from bot.store import Store
+
+ADMIN_LIST_TTL = 600.0
+"""Admin lists are refreshed on chat_member updates; this is only the safety net."""
+
+RUNTIME_KEY = "qunbot.runtime"
+
+
+@dataclass(slots=True)
+class ChatInfo:
+    """What the bot caches about a group: its admins and its linked channel."""
+
+    admins: frozenset[int]
+    linked_chat_id: int | None
+    title: str
+    fetched_at: float
+
+
+class ChatInfoCache:
+    """Admin lists per group, fetched on first need and kept fresh by chat_member updates."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.chats: dict[int, ChatInfo] = {}
+
+    async def get(self, bot: Bot, chat_id: int) -> ChatInfo:
+        info = self.chats.get(chat_id)
+        if info is not None and self.clock.now() - info.fetched_at < ADMIN_LIST_TTL:
+            return info
+        try:
+            admins = await bot.get_chat_administrators(chat_id)
+            chat = await bot.get_chat(chat_id)
+        except TelegramError as error:
+            logger.warning("cannot read the admins of chat {}: {}", chat_id, error.message)
+            return info or ChatInfo(frozenset(), None, "", self.clock.now())
+        info = ChatInfo(
+            admins=frozenset(member.user.id for member in admins),
+            linked_chat_id=chat.linked_chat_id,
+            title=chat.title or "",
+            fetched_at=self.clock.now(),
+        )
+        self.chats[chat_id] = info
+        return info
+
+    def member_changed(self, chat_id: int, user_id: int, new_status: str) -> None:
+        """Keep a cached admin list right without another request."""
+        info = self.chats.get(chat_id)
+        if info is None:
+            return
+        is_admin = new_status in {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+        admins = info.admins | {user_id} if is_admin else info.admins - {user_id}
+        self.chats[chat_id] = ChatInfo(admins, info.linked_chat_id, info.title, info.fetched_at)
+
+    def forget(self, chat_id: int) -> None:
+        self.chats.pop(chat_id, None)
+
+
+@dataclass
+class Runtime:
+    """Services shared by every handler."""
+
+    loaded: LoadedConfig
+    clock: Clock
+    classifier: NaiveBayes
+    chat_info: ChatInfoCache
+    _store: Store | None = None
+    signer: Signer | None = None
+    live_enforcer: Enforcer | None = None
+    dry_enforcer: Enforcer | None = None
+    waves: dict[float, WaveTracker] = field(default_factory=dict)
+    _compiled: dict[str, CompiledPolicy] = field(default_factory=dict)
+    _group_overrides: dict[int, tuple[dict[str, Any], bool]] = field(default_factory=dict)
+    _known_groups: set[int] = field(default_factory=set)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened in post_init; the application is not running")
+        return self._store
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    async def group_settings(self, chat_id: int) -> tuple[dict[str, Any], bool]:
+        """The group's /set overrides and dry-run flag, cached until they change."""
+        cached = self._group_overrides.get(chat_id)
+        if cached is None:
+            row = await self.store.groups.get(chat_id)
+            cached = (row.overrides, row.dry_run) if row else ({}, False)
+            self._group_overrides[chat_id] = cached
+        return cached
+
+    async def note_group(self, chat_id: int, title: str) -> None:
+        """Make sure the group has a row, once per process rather than once per message."""
+        if chat_id not in self._known_groups:
+            await self.store.groups.ensure(chat_id, title, self.now())
+            self._known_groups.add(chat_id)
+
+    def invalidate_group(self, chat_id: int) -> None:
+        self._group_overrides.pop(chat_id, None)
+
+    async def policy_for(self, chat_id: int) -> CompiledPolicy:
+        """The compiled policy of a group; groups with the same policy share one compilation."""
+        overrides, _ = await self.group_settings(chat_id)
+        name = self.loaded.config.policy_for(chat_id)
+        key = name + json.dumps(overrides, sort_keys=True) if overrides else name
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            policy = self.loaded.library.load(name, overrides=overrides or None)
+            compiled = CompiledPolicy.compile(policy, self.classifier)
+            self._compiled[key] = compiled
+        return compiled
+
+    def forget_policies(self) -> None:
+        """After /reload or a /set: recompile on next use."""
+        self._compiled.clear()
+
+    def wave_tracker(self, window: float, min_length: int) -> WaveTracker:
+        tracker = self.waves.get(window)
+        if tracker is None:
+            tracker = self.waves[window] = WaveTracker(window=window, min_length=min_length)
+        return tracker
+
+    def enforcer(self, dry_run: bool) -> Enforcer:
+        chosen = self.dry_enforcer if dry_run else self.live_enforcer
+        if chosen is None:
+            raise RuntimeError("enforcers are created in post_init")
+        return chosen
+
+
+def runtime(context: CallbackContext[Any, Any, Any, Any]) -> Runtime:
+    """The runtime of the application handling this update."""
+    found = context.bot_data.get(RUNTIME_KEY)
+    if not isinstance(found, Runtime):
+        raise RuntimeError("build the application with bot.app.build_application")
+    return found

@@ -1,0 +1,235 @@
+"""`qunbot simulate`: the real bot, polling a fake Telegram over HTTP, in a scripted group.
+
+The fake Telegram and the script player run in a second thread with their own event loop;
+the main thread runs the bot exactly as production does, with `run_polling`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.clock import ManualClock
+from bot.config import Config, GroupConfig, LoadedConfig, loaded_from
+from bot.fake import FakeTelegram, FakeTelegramServer
+from bot.logging import setup_logging
+from bot.simulate_script import Script, load_script
+from bot.transcript import Transcript
+from policies.durations import parse_duration
+from policies.yamlsource import Located
+
+QUIET_SECONDS = 0.15
+QUIET_ROUNDS = 2
+"""The bot counts as done with an update once it has made no call for this many rounds."""
+SETTLE_TIMEOUT = 15.0
+
+
+def default_script_text() -> str:
+    return (resources.files("bot") / "scripts" / "default.yaml").read_text(encoding="utf-8")
+
+
+def run_simulation(script_path: Path | None) -> int:
+    """Play a script (the built-in one by default) and print the transcript; 0 on success."""
+    text = script_path.read_text(encoding="utf-8") if script_path else default_script_text()
+    script = load_script(text, str(script_path or "default.yaml"))
+    os.environ.setdefault("NO_PROXY", "127.0.0.1")
+    setup_logging(None, level=os.environ.get("QUNBOT_LOG_LEVEL", "WARNING"))
+    with tempfile.TemporaryDirectory(prefix="qunbot-simulate-") as workdir:
+        return Simulation(script, Path(workdir)).run()
+
+
+@dataclass
+class Simulation:
+    script: Script
+    workdir: Path
+    clock: ManualClock = field(default_factory=ManualClock)
+    failure: BaseException | None = None
+
+    def run(self) -> int:
+        fake = FakeTelegram(clock=self.clock.now, bot_username=self.script.bot_username)
+        self.script.build_world(fake)
+        ready = threading.Event()
+        server_box: dict[str, Any] = {}
+        player = threading.Thread(
+            target=self._play_in_thread, args=(fake, ready, server_box), daemon=True
+        )
+        player.start()
+        if not ready.wait(10):
+            raise RuntimeError("the fake Telegram did not start")
+        application = build_application(
+            self._config(), base_url=server_box["base_url"], clock=self.clock
+        )
+        server_box["application"] = application
+        server_box["loop"] = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        server_box["bot_started"].set()
+        try:
+            application.run_polling(
+                allowed_updates=Update.ALL_TYPES,
+                stop_signals=None,
+                close_loop=False,
+                poll_interval=0,
+            )
+        finally:
+            server_box["bot_done"].set()
+            loop.close()
+        player.join(5)
+        if self.failure is not None:
+            print(f"simulation failed: {self.failure}")
+            return 1
+        return 0
+
+    def _config(self) -> LoadedConfig:
+        policies = self.workdir / "policies"
+        policies.mkdir()
+        for name, body in self.script.policies.items():
+            (policies / f"{name}.yaml").write_text(body, encoding="utf-8")
+        config = Config(
+            database=str(self.workdir / "qunbot.db"),
+            policies_dir=str(policies),
+            default_policy=self.script.group_policy,
+            groups=(GroupConfig(chat_id=self.script.group_id, policy=self.script.group_policy),),
+            staff_chat=self.script.staff_id,
+        )
+        data = config.model_dump(mode="json")
+        return loaded_from(Located(data, {}, {}, "(simulation)"), self.workdir)
+
+    def _play_in_thread(
+        self, fake: FakeTelegram, ready: threading.Event, box: dict[str, Any]
+    ) -> None:
+        box["bot_started"] = threading.Event()
+        box["bot_done"] = threading.Event()
+        try:
+            asyncio.run(self._serve_and_play(fake, ready, box))
+        except BaseException as error:
+            self.failure = error
+
+    async def _serve_and_play(
+        self, fake: FakeTelegram, ready: threading.Event, box: dict[str, Any]
+    ) -> None:
+        async with FakeTelegramServer(fake) as server:
+            box["base_url"] = server.base_url
+            ready.set()
+            await asyncio.to_thread(box["bot_started"].wait)
+            try:
+                await self._play(fake)
+            finally:
+                # The server stays up until the bot has stopped polling it.
+                box["loop"].call_soon_threadsafe(box["application"].stop_running)
+                await asyncio.to_thread(box["bot_done"].wait, 30)
+
+    async def _play(self, fake: FakeTelegram) -> None:
+        transcript = Transcript(fake, self.script)
+        player = Player(fake, self.clock, transcript)
+        await player.settle()
+        for step in self.script.steps:
+            await player.play(step)
+        await player.settle()
+        transcript.flush()
+        transcript.print_summary()
+
+
+@dataclass
+class Player:
+    """Turns script steps into updates and waits until the bot has dealt with each."""
+
+    fake: FakeTelegram
+    clock: ManualClock
+    transcript: Transcript
+    refs: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    async def settle(self) -> None:
+        """Wait until the bot has fetched every update and gone quiet."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT
+        seen, quiet_rounds = -1, 0
+        while asyncio.get_running_loop().time() < deadline:
+            busy = self.fake.pending or len(self.fake.calls) != seen
+            quiet_rounds = 0 if busy else quiet_rounds + 1
+            if quiet_rounds >= QUIET_ROUNDS:
+                self.transcript.flush()
+                return
+            seen = len(self.fake.calls)
+            await asyncio.sleep(QUIET_SECONDS)
+        raise TimeoutError("the bot did not finish handling the last update in time")
+
+    async def play(self, step: dict[str, Any]) -> None:
+        (kind, value), *_ = step.items()
+        handler = getattr(self, f"_step_{kind}")
+        await handler(value)
+        await self.settle()
+
+    async def _step_note(self, value: str) -> None:
+        self.transcript.note(value)
+
+    async def _step_join(self, value: str) -> None:
+        self.fake.join(self.transcript.script.group_id, self.transcript.script.user_id(value))
+
+    async def _step_say(self, value: dict[str, Any]) -> None:
+        script = self.transcript.script
+        user_id = script.user_id(value["as"])
+        chat_id = script.chat_id(value.get("in", "group"), user_id)
+        extras: dict[str, Any] = {
+            key: value[key] for key in ("entities", "reply_markup", "quote") if key in value
+        }
+        if "forward_from_channel" in value:
+            extras["forward_origin"] = script.channel_origin(value["forward_from_channel"])
+        if "reply_to" in value:
+            extras["reply_to"] = self.refs[value["reply_to"]][1]
+        update = self.fake.user_message(chat_id, user_id, value.get("text", ""), **extras)
+        if "ref" in value:
+            self.refs[value["ref"]] = (chat_id, update["message"]["message_id"])
+
+    async def _step_edit(self, value: dict[str, Any]) -> None:
+        chat_id, message_id = self.refs[value["ref"]]
+        self.fake.edit_message(chat_id, message_id, value["text"])
+
+    async def _step_press(self, value: dict[str, Any]) -> None:
+        """Press the newest bot button in the chat; call-outs may still be on their way."""
+        script = self.transcript.script
+        user_id = script.user_id(value["as"])
+        chat_id = script.chat_id(value.get("in", "group"), user_id)
+        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT
+        while asyncio.get_running_loop().time() < deadline:
+            found = self._newest_button(chat_id)
+            if found is not None:
+                self.fake.press_button(chat_id, found[0], user_id, found[1])
+                return
+            await asyncio.sleep(QUIET_SECONDS)
+        raise LookupError(f"no bot message with a button in {value.get('in', 'group')}")
+
+    def _newest_button(self, chat_id: int) -> tuple[int, str] | None:
+        for message in reversed(self.fake.bot_messages(chat_id)):
+            rows = (message.data.get("reply_markup") or {}).get("inline_keyboard", [])
+            for row in rows:
+                for button in row:
+                    if "callback_data" in button:
+                        return message.message_id, str(button["callback_data"])
+        return None
+
+    async def _step_start(self, value: str) -> None:
+        self.fake.start_private(self.transcript.script.user_id(value), payload=None)
+        self.fake.private_message(self.transcript.script.user_id(value), "/start")
+
+    async def _step_rejoin(self, value: str) -> None:
+        """The member follows the newest invite link the bot sent them."""
+        user_id = self.transcript.script.user_id(value)
+        link = self.transcript.last_invite_for(user_id)
+        self.fake.join(self.transcript.script.group_id, user_id, via_link=link)
+
+    async def _step_advance(self, value: str) -> None:
+        seconds = parse_duration(value)
+        self.clock.advance(seconds)
+        self.transcript.note(f"⏩ {value} later")
+
+    async def _step_wait(self, value: str) -> None:
+        seconds = parse_duration(value)
+        await asyncio.sleep(seconds)

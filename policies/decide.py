@@ -1,0 +1,179 @@
+"""decide(facts, policy, history, now) -> Verdict: exemptions, scoring and the ladder.
+
+Pure and table-tested: the shell supplies everything (member history, the wave count, the
+time); nothing here reads a clock, the store or Telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from policies.detect import Detector, build_detector
+from policies.detect.classifier import NaiveBayes
+from policies.durations import FOREVER, format_duration
+from policies.facts import SERVICE_USER_ID, MemberHistory, MessageFacts
+from policies.schema import LadderStep, Policy, StepKind
+from policies.verdict import Action, ActionKind, Hit, Verdict
+
+FLOOD_RULE = "behaviour.flood"
+WAVE_RULE = "behaviour.wave"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A policy with its detectors compiled once, reused for every message of its groups."""
+
+    policy: Policy
+    detector: Detector = field(repr=False)
+
+    @classmethod
+    def compile(cls, policy: Policy, classifier: NaiveBayes | None = None) -> CompiledPolicy:
+        return cls(policy, build_detector(policy.moderation.detectors, classifier=classifier))
+
+
+def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
+    """Why this sender is never moderated, or None. Checked before anything else."""
+    if facts.user_id == SERVICE_USER_ID:
+        return "Telegram's service account (posts from the linked channel)"
+    if facts.is_anonymous_admin:
+        return "an anonymous admin posting as the group"
+    if facts.sender_chat_id is not None and facts.sender_chat_id == facts.linked_chat_id:
+        return "the group's linked channel"
+    if history.is_admin:
+        return "a group admin"
+    if history.trusted:
+        return "a trusted member"
+    return None
+
+
+def on_probation(policy: Policy, history: MemberHistory, now: float) -> bool:
+    """Newcomers' first messages or first hours are judged more strictly."""
+    probation = policy.moderation.probation
+    if history.message_count < probation.messages:
+        return True
+    return history.first_seen is None or now - history.first_seen < probation.duration
+
+
+def behaviour_hits(
+    policy: Policy, history: MemberHistory, now: float, wave_accounts: int
+) -> list[Hit]:
+    """Hits that come from how the member posts rather than what the message says."""
+    hits = []
+    flood, wave = policy.moderation.flood, policy.moderation.wave
+    if flood.enabled:
+        recent = sum(1 for at in history.recent_message_times if now - at <= flood.window)
+        if recent >= flood.messages:
+            reason = f"flood: {recent} messages within {format_duration(flood.window)}"
+            hits.append(Hit(FLOOD_RULE, reason, score=1.0))
+    if wave.enabled and wave_accounts >= wave.accounts:
+        reason = (
+            f"spam wave: the same text from {wave_accounts} accounts within "
+            f"{format_duration(wave.window)}"
+        )
+        hits.append(Hit(WAVE_RULE, reason, score=1.0))
+    return hits
+
+
+def decide(
+    facts: MessageFacts,
+    compiled: CompiledPolicy,
+    history: MemberHistory,
+    now: float,
+    *,
+    wave_accounts: int = 0,
+) -> Verdict:
+    """Judge one message: exempt, clean, or spam with the ladder step and its actions."""
+    exempt = exemption(facts, history)
+    if exempt is not None:
+        return Verdict(
+            spam=False, score=0.0, explanation=f"exempt: {exempt}", exempt_reason=exempt
+        )
+    policy = compiled.policy
+    hits = (*compiled.detector.scan(facts), *behaviour_hits(policy, history, now, wave_accounts))
+    score = compiled.detector.score(hits)
+    probation = on_probation(policy, history, now)
+    threshold = threshold_for(policy, probation)
+    if score < threshold:
+        explanation = _clean_explanation(hits, score, threshold)
+        return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
+    offence_number = offences_within(policy, history, now) + 1
+    step = ladder_step(policy, offence_number)
+    return Verdict(
+        spam=True,
+        score=score,
+        hits=hits,
+        actions=actions_for(step, policy, now),
+        explanation=_spam_explanation(hits, score, threshold, probation, offence_number, step),
+        step=step.label(),
+        offence_number=offence_number,
+    )
+
+
+def threshold_for(policy: Policy, probation: bool) -> float:
+    general = policy.moderation.detectors.spam_threshold
+    return min(general, policy.moderation.probation.spam_threshold) if probation else general
+
+
+def offences_within(policy: Policy, history: MemberHistory, now: float) -> int:
+    since = now - policy.moderation.window
+    return sum(1 for at in history.offence_times if at >= since)
+
+
+def ladder_step(policy: Policy, offence_number: int) -> LadderStep:
+    """The mode picks the first rung; each further offence in the window climbs one."""
+    ladder = policy.moderation.ladder
+    index = min(policy.first_step_index() + offence_number - 1, len(ladder) - 1)
+    return ladder[index]
+
+
+def actions_for(step: LadderStep, policy: Policy, now: float) -> tuple[Action, ...]:
+    """The enforcer's to-do list for one ladder step."""
+    moderation = policy.moderation
+    delete = (Action(ActionKind.DELETE),) if moderation.delete_ads else ()
+    if step.kind is StepKind.SOFT:
+        return (*delete, Action(ActionKind.CALLOUT, template="callout"))
+    if step.kind is StepKind.MUTE:
+        until = None if step.duration in (None, FOREVER) else now + (step.duration or 0)
+        return (
+            *delete,
+            Action(ActionKind.MUTE, until=until),
+            Action(ActionKind.ANNOUNCE, template="announce_muted", until=until),
+        )
+    if step.kind is StepKind.NEUTRAL:
+        return (
+            Action(ActionKind.DELETE),
+            Action(ActionKind.ANNOUNCE, template="announce_removed"),
+            Action(ActionKind.KICK),
+            Action(ActionKind.SCHEDULE_REINVITE, until=now + moderation.reinvite_after),
+            Action(ActionKind.NOTIFY_ADMINS, template="admin_removed"),
+        )
+    notices = [Action(ActionKind.NOTIFY_ADMINS, template="admin_banned")]
+    if moderation.paid_group:
+        notices.append(Action(ActionKind.NOTIFY_ADMINS, template="admin_refund"))
+    return (
+        Action(ActionKind.DELETE),
+        Action(ActionKind.BAN, revoke_messages=moderation.revoke_messages_on_ban),
+        *notices,
+    )
+
+
+def _clean_explanation(hits: tuple[Hit, ...], score: float, threshold: float) -> str:
+    if not hits:
+        return "no rule fired"
+    return f"score {score:.2f} below {threshold:.2f}: " + "; ".join(hit.reason for hit in hits)
+
+
+def _spam_explanation(
+    hits: tuple[Hit, ...],
+    score: float,
+    threshold: float,
+    probation: bool,
+    offence_number: int,
+    step: LadderStep,
+) -> str:
+    newcomer = " (newcomer on probation)" if probation else ""
+    reasons = "; ".join(hit.reason for hit in hits)
+    return (
+        f"score {score:.2f} ≥ {threshold:.2f}{newcomer}: {reasons}. "
+        f"Offence {offence_number} in the window → {step.label()}"
+    )

@@ -1,0 +1,98 @@
+"""What every check shares: its signature, evidence quoting and allow/block name lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from policies.detect.normalize import Normalized
+from policies.facts import MessageFacts
+from policies.verdict import Hit
+
+__all__ = [
+    "TELEGRAM_HOSTS",
+    "Check",
+    "NameList",
+    "describe_written",
+    "quote",
+    "strip_www",
+]
+
+Check = Callable[[MessageFacts, Normalized], list[Hit]]
+"""A pure check: the facts of one message and its normalized text in, the hits out."""
+
+TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
+
+_MAX_QUOTE = 80
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]{0,15}://")
+_SPACES = re.compile(r"\s+")
+
+
+def quote(text: str, limit: int = _MAX_QUOTE) -> str:
+    """One line of evidence, short enough for a chat message."""
+    line = _SPACES.sub(" ", text).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def describe_written(canonical: str, evidence: str) -> str:
+    """` (written "...")` when the member disguised `canonical`, else nothing."""
+    plain = _SCHEME.sub("", evidence.strip().lower())
+    if plain.startswith("www."):
+        plain = plain[4:]
+    if plain.startswith(canonical):
+        return ""
+    return f' (written "{quote(evidence)}")'
+
+
+def strip_www(host: str) -> str:
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclass(frozen=True, slots=True)
+class NameList:
+    """Domains and Telegram names taken from a policy's allow or block list.
+
+    An entry may be a domain (`myshop.com`, which covers its subdomains), a URL, an `@name`
+    or a `t.me/name` link.
+    """
+
+    domains: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> NameList:
+        domains: set[str] = set()
+        names: set[str] = set()
+        for entry in entries:
+            kind, value = _parse_entry(entry)
+            if value:
+                (names if kind == "name" else domains).add(value)
+        return cls(frozenset(domains), frozenset(names))
+
+    def has_host(self, host: str) -> bool:
+        """Whether `host` is a listed domain or a subdomain of one."""
+        if not self.domains:
+            return False
+        host = strip_www(host.lower().rstrip("."))
+        while True:
+            if host in self.domains:
+                return True
+            _, dot, rest = host.partition(".")
+            if not dot:
+                return False
+            host = rest
+
+    def has_name(self, name: str) -> bool:
+        return name.lower().lstrip("@") in self.names
+
+
+def _parse_entry(entry: str) -> tuple[str, str]:
+    value = _SCHEME.sub("", entry.strip().lower())
+    if value.startswith("@"):
+        return "name", value[1:]
+    host, _, path = value.partition("/")
+    host = strip_www(host.removeprefix("*."))
+    if host in TELEGRAM_HOSTS and path:
+        return "name", path.split("/", 1)[0].split("?", 1)[0]
+    return "domain", host.rstrip(".")

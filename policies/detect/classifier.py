@@ -1,0 +1,248 @@
+"""A statistical scorer: Naive Bayes over character n-grams, trained from samples and admins.
+
+Chinese has no spaces between words, so the text is cut into overlapping character n-grams
+instead of being segmented. N-grams made only of ASCII are left out: Latin words are taken
+whole instead. Digits count by their length and shape ("an 11-digit number", "letters then
+digits"), since spammers change the number but not its shape, and characters used to dodge
+filters (full-width, zero-width, mathematical letters) are features of their own.
+
+Each feature counts once per message (binarized multinomial NB), so a word repeated forty
+times does not outvote the rest. Features never seen in training are ignored, and counts are
+smoothed additively (Laplace's rule with a smaller `alpha`, which suits sparse n-grams).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from policies.detect.base import Check, quote
+from policies.detect.config import ClassifierConfig
+from policies.detect.normalize import Normalized, normalize
+from policies.facts import MessageFacts
+from policies.verdict import Hit
+
+__all__ = ["FORMAT_VERSION", "NaiveBayes", "make_classifier_check", "train"]
+
+FORMAT_VERSION = 1
+
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]+")
+_NUMBER = re.compile(r"[0-9]+")
+_ASCII_SYMBOL = re.compile(r"[!-/:-@\[-`{-~]")
+_MIXED_ID = re.compile(r"(?<![a-z0-9])(?:[a-z]{1,12}[0-9]{2,12}|[0-9]{2,12}[a-z]{1,12})(?![a-z])")
+# Characters that only someone dodging a filter types; normalization hides them, so the
+# classifier is told about them separately.
+_DISGUISE = re.compile(
+    r"(?P<fullwidth>[\uff01-\uff5e])"
+    r"|(?P<invisible>[\u00ad\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff])"
+    r"|(?P<math>[\U0001d400-\U0001d7ff])"
+    r"|(?P<enclosed>[\u2460-\u24ff\u2776-\u2793\U0001f100-\U0001f1ff])"
+    r"|(?P<combining>[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff])"
+    r"|(?P<odd>[\u1680-\u16ff\u2100-\u214f\u20a0-\u20cf])"
+)
+_DISGUISE_FEATURE = {name: f"<{name}>" for name in _DISGUISE.groupindex}
+_MAX_WORD = 24
+_MAX_NUMBER_LENGTH = 12
+_MAX_LOGIT = 50.0
+
+
+@dataclass(slots=True)
+class NaiveBayes:
+    """Counts of features in spam and in ham messages, and the log-odds they imply."""
+
+    ngram_sizes: tuple[int, ...] = (1, 2, 3)
+    alpha: float = 0.2
+    spam_counts: dict[str, int] = field(default_factory=dict)
+    ham_counts: dict[str, int] = field(default_factory=dict)
+    spam_docs: int = 0
+    ham_docs: int = 0
+    spam_total: int = 0
+    ham_total: int = 0
+    _log_odds: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    _prior: float = field(default=0.0, repr=False, compare=False)
+
+    def features(self, norm: Normalized) -> set[str]:
+        """The distinct features of a normalized message."""
+        folded = norm.text
+        shaped = "^" + _SPACES.sub(" ", folded.translate(_DIGITS_AS_ZERO)).strip() + "$"
+        found: set[str] = set()
+        for size in self.ngram_sizes:
+            grams = (shaped[index : index + size] for index in range(len(shaped) - size + 1))
+            found.update(gram for gram in grams if not gram.isascii())
+        found.update(word[:_MAX_WORD] for word in _WORD.findall(folded))
+        found.update(_number_feature(number) for number in _NUMBER.findall(folded))
+        found.update(_ASCII_SYMBOL.findall(folded))
+        found.update(_shape(token) for token in _MIXED_ID.findall(folded))
+        if not norm.original.isascii():
+            disguises = _DISGUISE.finditer(norm.original)
+            found.update(_DISGUISE_FEATURE[match.lastgroup or ""] for match in disguises)
+        return found
+
+    def learn(self, text: str, spam: bool) -> None:
+        """Count one message as spam or ham (an admin's mark, or a sample)."""
+        self._add(normalize(text), spam, 1)
+
+    def unlearn(self, text: str, spam: bool) -> None:
+        """Take back an earlier `learn`, when an admin corrects a mark."""
+        self._add(normalize(text), spam, -1)
+
+    def learn_many(self, texts: Iterable[str], spam: bool) -> None:
+        for text in texts:
+            self.learn(text, spam)
+
+    def probability(self, text: str) -> float:
+        """The probability that `text` is spam."""
+        return self.probability_of(normalize(text))
+
+    def probability_of(self, norm: Normalized) -> float:
+        """The probability that an already normalized message is spam."""
+        log_odds = self._log_odds
+        if log_odds is None:
+            log_odds = self._compute_log_odds()
+        evidence = sum(map(log_odds.get, self.features(norm), repeat(0.0)))
+        logit = self._prior + evidence / self.overlap
+        logit = max(-_MAX_LOGIT, min(_MAX_LOGIT, logit))
+        return 1.0 / (1.0 + math.exp(-logit))
+
+    @property
+    def overlap(self) -> float:
+        """How many n-grams see each character: the evidence is divided by it.
+
+        Naive Bayes treats features as independent, but overlapping n-grams repeat the same
+        characters, which makes raw probabilities absurdly sure of themselves.
+        """
+        return float(sum(self.ngram_sizes))
+
+    @property
+    def trained(self) -> bool:
+        return self.spam_docs > 0 and self.ham_docs > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as plain JSON-able data, for the shell to persist."""
+        return {
+            "format": FORMAT_VERSION,
+            "ngram_sizes": list(self.ngram_sizes),
+            "alpha": self.alpha,
+            "spam_docs": self.spam_docs,
+            "ham_docs": self.ham_docs,
+            "spam": dict(self.spam_counts),
+            "ham": dict(self.ham_counts),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NaiveBayes:
+        """Rebuild a model saved by `to_dict`; raises ValueError on anything else."""
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unknown classifier format {data.get('format')!r}")
+        spam = _counts(data.get("spam"), "spam")
+        ham = _counts(data.get("ham"), "ham")
+        sizes = tuple(_positive_int(size, "ngram_sizes") for size in data.get("ngram_sizes", []))
+        alpha = data.get("alpha")
+        if not sizes or not isinstance(alpha, int | float) or alpha <= 0:
+            raise ValueError("classifier data needs ngram_sizes and a positive alpha")
+        return cls(
+            ngram_sizes=sizes,
+            alpha=float(alpha),
+            spam_counts=spam,
+            ham_counts=ham,
+            spam_docs=_positive_int(data.get("spam_docs"), "spam_docs", allow_zero=True),
+            ham_docs=_positive_int(data.get("ham_docs"), "ham_docs", allow_zero=True),
+            spam_total=sum(spam.values()),
+            ham_total=sum(ham.values()),
+        )
+
+    def _add(self, norm: Normalized, spam: bool, step: int) -> None:
+        counts = self.spam_counts if spam else self.ham_counts
+        features = self.features(norm)
+        for feature in features:
+            count = counts.get(feature, 0) + step
+            if count > 0:
+                counts[feature] = count
+            else:
+                counts.pop(feature, None)
+        change = step * len(features)
+        if spam:
+            self.spam_docs = max(0, self.spam_docs + step)
+            self.spam_total = max(0, self.spam_total + change)
+        else:
+            self.ham_docs = max(0, self.ham_docs + step)
+            self.ham_total = max(0, self.ham_total + change)
+        self._log_odds = None
+
+    def _compute_log_odds(self) -> dict[str, float]:
+        """Per feature, log P(feature | spam) - log P(feature | ham), Laplace-smoothed."""
+        vocabulary = self.spam_counts.keys() | self.ham_counts.keys()
+        smoothing = self.alpha * len(vocabulary)
+        spam_norm = math.log(self.spam_total + smoothing) if vocabulary else 0.0
+        ham_norm = math.log(self.ham_total + smoothing) if vocabulary else 0.0
+        spam_get, ham_get, alpha = self.spam_counts.get, self.ham_counts.get, self.alpha
+        self._log_odds = {
+            feature: math.log(spam_get(feature, 0) + alpha)
+            - spam_norm
+            - math.log(ham_get(feature, 0) + alpha)
+            + ham_norm
+            for feature in vocabulary
+        }
+        self._prior = math.log((self.spam_docs + 1) / (self.ham_docs + 1))
+        return self._log_odds
+
+
+def _number_feature(number: str) -> str:
+    return f"#{min(len(number), _MAX_NUMBER_LENGTH)}"
+
+
+def _shape(token: str) -> str:
+    """ "kmd255" -> "a3d3": the shape of codes such as ids, not the code itself."""
+    letters = sum(char.isalpha() for char in token)
+    order = "ad" if token[0].isalpha() else "da"
+    counts = (letters, len(token) - letters) if order == "ad" else (len(token) - letters, letters)
+    return f"{order[0]}{counts[0]}{order[1]}{counts[1]}"
+
+
+def _counts(value: object, name: str) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"classifier data: {name} must be a mapping of feature to count")
+    counts: dict[str, int] = {}
+    for feature, count in value.items():
+        if not isinstance(feature, str):
+            raise ValueError(f"classifier data: {name} has a non-text feature {feature!r}")
+        counts[feature] = _positive_int(count, name)
+    return counts
+
+
+def _positive_int(value: object, name: str, *, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        raise ValueError(f"classifier data: bad {name} value {value!r}")
+    return value
+
+
+def train(
+    spam_texts: Iterable[str], ham_texts: Iterable[str], *, ngram_sizes: Iterable[int] = (1, 2, 3)
+) -> NaiveBayes:
+    """A fresh model trained on the given messages (for example the shipped samples)."""
+    model = NaiveBayes(ngram_sizes=tuple(ngram_sizes))
+    model.learn_many(spam_texts, spam=True)
+    model.learn_many(ham_texts, spam=False)
+    return model
+
+
+def make_classifier_check(cfg: ClassifierConfig, model: NaiveBayes) -> Check:
+    """Build the statistical check for one policy around a trained model."""
+    threshold, weight = cfg.threshold, cfg.weight
+
+    def check_classifier(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        if not norm.text:
+            return []
+        probability = model.probability_of(norm)
+        if probability < threshold:
+            return []
+        reason = f"reads like the spam the model was trained on (p = {probability:.3f})"
+        return [Hit("classifier.spam", reason, quote(norm.original), weight)]
+
+    return check_classifier

@@ -1,0 +1,313 @@
+"""Fold the tricks spammers use to dodge filters, keeping a map back to the original text.
+
+Detectors match on `Normalized.text` and quote `Normalized.original_span(...)` as evidence, so
+an admin sees what the member actually wrote ("pin duo duo 点 com"), not the folded form.
+
+Folding happens in two stages:
+
+1. Per character: NFKC (full-width and mathematical letters to ASCII), case folding, removal of
+   invisible characters (zero-width, BOM, variation selectors, combining marks) and a table of
+   look-alikes NFKC leaves alone (circled and parenthesised digits, small capitals). Cyrillic and
+   Greek look-alikes are folded only inside words that also hold Latin letters or digits, so
+   Russian or Greek prose is left readable.
+2. Rewrites in context: Chinese numerals standing in for a number ("一三八..."), separators
+   inside a number ("138 0013 8000"), and the words or marks written for a dot before a
+   top-level domain ("点 com", "[.]", "dot").
+
+Most messages need neither stage's slow path: the first is one `str.translate` when no
+character changes length, the second is skipped when one trigger search finds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+__all__ = ["Normalized", "normalize"]
+
+_INVISIBLE_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+
+# Blocks whose characters can change under folding. CJK ideographs, Hangul syllables,
+# surrogates and private use never change, so skipping them keeps the table small.
+_FOLD_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x33FF),
+    (0xA000, 0xABFF),
+    (0xF900, 0xFFFF),
+    (0x1D400, 0x1D7FF),
+    (0x1F100, 0x1F1FF),
+    (0x1FBF0, 0x1FBF9),
+    (0x2F800, 0x2FA1F),
+    (0xE0000, 0xE01EF),
+)
+
+# Look-alikes that NFKC does not fold. Each maps to what a reader would read.
+_DIGIT_RUNS: tuple[tuple[int, str], ...] = (
+    (0x2474, "(1)(2)(3)(4)(5)(6)(7)(8)(9)(10)"),  # ⑴..⑽ parenthesised
+    (0x2776, "1 2 3 4 5 6 7 8 9 10"),  # ❶..❿ dingbat negative circled
+    (0x2780, "1 2 3 4 5 6 7 8 9 10"),  # ➀..➉ dingbat circled sans-serif
+    (0x278A, "1 2 3 4 5 6 7 8 9 10"),  # ➊..➓ dingbat negative circled sans-serif
+    (0x24F5, "1 2 3 4 5 6 7 8 9 10"),  # ⓵..⓾ double circled
+    (0x24EB, "11 12 13 14 15 16 17 18 19 20"),  # ⓫..⓴ negative circled
+)
+_SMALL_CAPITALS = "ᴀaʙbᴄcᴅdᴇeꜰfɢgʜhɪiᴊjᴋkʟlᴍmɴnᴏoᴘpǫqʀrꜱsᴛtᴜuᴠvᴡwʏyᴢzɑaɡgıiꞯq"
+_EXTRA_FOLDS: dict[str, str] = {
+    "⓿": "0",
+    "⓪": "0",
+    "\u3164": " ",  # Hangul filler, an invisible "blank" letter
+    "\u2800": " ",  # Braille blank
+    "\u115f": " ",
+    "\u1160": " ",
+    "\uffa0": " ",
+}
+
+# Cyrillic and Greek letters (after case folding) that look like Latin ones.
+_HOMOGLYPH_PAIRS = (
+    "аa вb гr дd еe ёe һh іi їi јj кk ӏl мm нh оo пn рp ԛq ѕs тt уy үy хx цu ьb ԝw сc ѵv "
+    "αa βb εe ηn ιi κk νv οo ρp τt υu χx γy ωw ϲc"
+)
+_HOMOGLYPHS = str.maketrans({pair[0]: pair[1] for pair in _HOMOGLYPH_PAIRS.split()})
+_SPACED_SCRIPTS = "a-z0-9\u0370-\u03ff\u0400-\u04ff"
+_SCRIPT_WORD = re.compile(f"[{_SPACED_SCRIPTS}]{{2,}}")
+_HAS_HOMOGLYPH = re.compile("[" + "".join(pair[0] for pair in _HOMOGLYPH_PAIRS.split()) + "]")
+_LATIN_OR_DIGIT = re.compile("[a-z0-9]")
+
+
+def _fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char).casefold()
+    return "".join(c for c in folded if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+
+
+def _build_fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for first, last in _FOLD_RANGES:
+        for code in range(first, last + 1):
+            char = chr(code)
+            folded = _fold_char(char)
+            if folded != char:
+                table[code] = folded
+    for first, words in _DIGIT_RUNS:
+        for offset, word in enumerate(words.replace("(", " ").replace(")", " ").split()):
+            table[first + offset] = word
+    for index in range(0, len(_SMALL_CAPITALS), 2):
+        table[ord(_SMALL_CAPITALS[index])] = _SMALL_CAPITALS[index + 1]
+    for char, folded in _EXTRA_FOLDS.items():
+        table[ord(char)] = folded
+    return table
+
+
+def _char_class(codes: Iterable[int]) -> str:
+    """A regex character class for a set of code points, as ranges."""
+    parts: list[str] = []
+    ordered = sorted(codes)
+    start = previous = ordered[0]
+    for code in [*ordered[1:], -2]:
+        if code == previous + 1:
+            previous = code
+            continue
+        parts.append(re.escape(chr(start)))
+        if previous > start:
+            parts.append("-" + re.escape(chr(previous)))
+        start = previous = code
+    return "[" + "".join(parts) + "]"
+
+
+_FOLD_TABLE = _build_fold_table()
+_RESIZING = re.compile(_char_class(code for code, out in _FOLD_TABLE.items() if len(out) != 1))
+
+# Stage 2: rewrites in context.
+_CN_DIGITS = "零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺"
+_CN_DIGIT_VALUES = str.maketrans(_CN_DIGITS, "00123456789122334566789221")
+_NUMBER_SEPARATORS = r"[ \t\-_~·・*/|+√◌、,.=]"
+_CN_NUMBER = re.compile(
+    rf"(?:[0-9]{_NUMBER_SEPARATORS}{{0,2}}){{0,12}}[{_CN_DIGITS}]"
+    rf"(?:{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]){{2,}}"
+)
+_MIN_CN_NUMBER_DIGITS = 5
+_DIGIT_GAP = re.compile(rf"(?<=[0-9]){_NUMBER_SEPARATORS}{{1,3}}(?=[0-9])")
+_DECIMAL_TAIL = re.compile(r"[0-9]{1,2}(?![0-9])")
+
+# Top-level domains that spammers spell out; a dot word is only read as "." before one of these.
+SPELLED_DOT_TLDS = (
+    "com",
+    "net",
+    "org",
+    "cn",
+    "cc",
+    "top",
+    "xyz",
+    "vip",
+    "me",
+    "io",
+    "co",
+    "info",
+    "biz",
+    "shop",
+    "club",
+    "site",
+    "online",
+    "app",
+    "ltd",
+    "tk",
+    "icu",
+    "hk",
+    "tw",
+    "link",
+    "live",
+)
+_DOT_WORD = re.compile(
+    r"(?<=[a-z0-9])[ ]{0,3}"
+    r"(?:点|點|。|[\[({<][ ]{0,2}(?:\.|dot|点)[ ]{0,2}[\])}>]|(?<= )dot(?= ))"
+    rf"[ ]{{0,3}}(?=(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z]))"
+)
+_REWRITE_TRIGGER = re.compile(
+    rf"[{_CN_DIGITS}]{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]{_NUMBER_SEPARATORS}{{0,2}}"
+    rf"[0-9{_CN_DIGITS}]|[0-9]{_NUMBER_SEPARATORS}{{1,3}}[0-9]|点|點|。|dot|[\[({{<][ ]{{0,2}}\."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A message folded for matching, with the way back to what was written."""
+
+    original: str
+    text: str
+    """Folded and case-folded text that detectors match against."""
+    starts: tuple[int, ...] | None = None
+    """For each character of `text`, where its source starts in `original`; None: identity."""
+    ends: tuple[int, ...] | None = None
+    """For each character of `text`, where its source ends in `original`; None: identity."""
+
+    def original_span(self, start: int, end: int) -> str:
+        """The part of the original text that became `text[start:end]`."""
+        if self.starts is None or self.ends is None:
+            return self.original[start:end]
+        end = min(end, len(self.text))
+        if start >= end:
+            return ""
+        return self.original[self.starts[start] : self.ends[end - 1]]
+
+
+def normalize(text: str) -> Normalized:
+    """Fold `text` for matching; see the module docstring for what is folded."""
+    if text.isascii():
+        folded, starts, ends = text.lower(), None, None
+    elif _RESIZING.search(text) is None:
+        folded, starts, ends = _fold_homoglyphs(text.translate(_FOLD_TABLE)), None, None
+    else:
+        folded, starts, ends = _fold_resizing(text)
+    if _REWRITE_TRIGGER.search(folded) is None:
+        return Normalized(text, folded, _freeze(starts), _freeze(ends))
+    return _apply_rewrites(text, folded, starts, ends)
+
+
+def _apply_rewrites(
+    original: str, folded: str, starts: list[int] | None, ends: list[int] | None
+) -> Normalized:
+    rewritten = folded
+    new_starts = list(range(len(folded))) if starts is None else starts
+    new_ends = list(range(1, len(folded) + 1)) if ends is None else ends
+    for pattern, replace in _REWRITES:
+        rewritten, new_starts, new_ends = _rewrite(
+            rewritten, new_starts, new_ends, pattern, replace
+        )
+    if rewritten == folded and starts is None:
+        return Normalized(original, folded)
+    return Normalized(original, rewritten, tuple(new_starts), tuple(new_ends))
+
+
+def _freeze(offsets: list[int] | None) -> tuple[int, ...] | None:
+    return None if offsets is None else tuple(offsets)
+
+
+def _fold_resizing(text: str) -> tuple[str, list[int], list[int]]:
+    """Fold character by character when some characters vanish or expand."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, char in enumerate(text):
+        folded = _FOLD_TABLE.get(ord(char), char)
+        pieces.append(folded)
+        starts.extend([index] * len(folded))
+        ends.extend([index + 1] * len(folded))
+    return _fold_homoglyphs("".join(pieces)), starts, ends
+
+
+def _fold_homoglyphs(text: str) -> str:
+    """Read Cyrillic and Greek look-alikes as Latin inside words that mix in Latin or digits."""
+    if _HAS_HOMOGLYPH.search(text) is None:
+        return text
+    return _SCRIPT_WORD.sub(_fold_mixed_word, text)
+
+
+def _fold_mixed_word(match: re.Match[str]) -> str:
+    word = match.group()
+    if _LATIN_OR_DIGIT.search(word) is None or _HAS_HOMOGLYPH.search(word) is None:
+        return word
+    return word.translate(_HOMOGLYPHS)
+
+
+Replace = Callable[[re.Match[str]], str]
+
+
+def _rewrite(
+    text: str, starts: list[int], ends: list[int], pattern: re.Pattern[str], replace: Replace
+) -> tuple[str, list[int], list[int]]:
+    """Apply `pattern.sub(replace)` and carry the offsets of every character along.
+
+    A replacement as long as its match keeps a one-to-one map; any other replacement maps each
+    new character to the whole matched span.
+    """
+    pieces: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    done = 0
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        replacement = replace(match)
+        if replacement == match.group():
+            continue
+        pieces.append(text[done:start])
+        new_starts.extend(starts[done:start])
+        new_ends.extend(ends[done:start])
+        pieces.append(replacement)
+        if len(replacement) == end - start:
+            new_starts.extend(starts[start:end])
+            new_ends.extend(ends[start:end])
+        elif start < end:
+            new_starts.extend([starts[start]] * len(replacement))
+            new_ends.extend([ends[end - 1]] * len(replacement))
+        done = end
+    if done == 0:
+        return text, starts, ends
+    pieces.append(text[done:])
+    new_starts.extend(starts[done:])
+    new_ends.extend(ends[done:])
+    return "".join(pieces), new_starts, new_ends
+
+
+def _chinese_number(match: re.Match[str]) -> str:
+    digits = match.group().translate(_CN_DIGIT_VALUES)
+    if sum(char.isdigit() for char in digits) < _MIN_CN_NUMBER_DIGITS:
+        return match.group()
+    return digits
+
+
+def _join_digits(match: re.Match[str]) -> str:
+    """Drop separators inside a number, but keep a decimal point or comma ("12.5", "9,99")."""
+    gap = match.group()
+    if gap in {".", ","} and _DECIMAL_TAIL.match(match.string, match.end()):
+        return gap
+    return ""
+
+
+def _dot(match: re.Match[str]) -> str:
+    return "."
+
+
+_REWRITES: tuple[tuple[re.Pattern[str], Replace], ...] = (
+    (_CN_NUMBER, _chinese_number),
+    (_DIGIT_GAP, _join_digits),
+    (_DOT_WORD, _dot),
+)

@@ -1,0 +1,146 @@
+"""Running the real Application against the in-process fake Telegram, with a test clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, runtime_of
+from bot.config import Config, GroupConfig, LoadedConfig, loaded_from
+from bot.enforce import LiveEnforcer
+from bot.fake import FakeRequest, FakeTelegram, RecordedCall
+from bot.runtime import Runtime
+from policies.yamlsource import Located
+
+GROUP = -1001000000001
+STAFF = -1001000000999
+OWNER, ADMIN = 1001, 1002
+START = 1_800_000_000.0
+
+RECORDED_CALLS: list[RecordedCall] = []
+"""Every call any harness saw; conftest checks them against the Bot API spec at the end."""
+
+
+class TestClock:
+    """Time that moves only when a test says so."""
+
+    __test__ = False
+
+    def __init__(self, start: float = START) -> None:
+        self.value = start
+
+    def now(self) -> float:
+        return self.value
+
+    def advance(self, seconds: float) -> None:
+        self.value += seconds
+
+
+def make_config(
+    workdir: Path, *, policy: str = "", staff: bool = True, name: str = "shop"
+) -> LoadedConfig:
+    policies = workdir / "policies"
+    policies.mkdir(exist_ok=True)
+    (policies / f"{name}.yaml").write_text(policy or "extends: default\n", encoding="utf-8")
+    config = Config(
+        database=str(workdir / "qunbot.db"),
+        policies_dir=str(policies),
+        default_policy=name,
+        groups=(GroupConfig(chat_id=GROUP, policy=name),),
+        staff_chat=STAFF if staff else None,
+    )
+    return loaded_from(Located(config.model_dump(mode="json"), {}, {}, "(test)"), workdir)
+
+
+def make_world(clock: TestClock) -> FakeTelegram:
+    fake = FakeTelegram(clock=clock.now)
+    fake.add_chat(GROUP, "supergroup", "Sunny Snacks")
+    fake.bot_is_admin(GROUP)
+    fake.add_chat(STAFF, "supergroup", "Staff")
+    fake.bot_is_admin(STAFF)
+    fake.add_user(OWNER, "Olga")
+    fake.add_member(GROUP, OWNER, status="creator")
+    fake.add_user(ADMIN, "Adam")
+    fake.add_member(GROUP, ADMIN)
+    fake.make_admin(GROUP, ADMIN)
+    return fake
+
+
+@dataclass
+class Harness:
+    """One running bot: push updates through it and look at the fake's state."""
+
+    fake: FakeTelegram
+    app: Application  # type: ignore[type-arg]
+    clock: TestClock
+    loaded: LoadedConfig
+    next_user: int = 5000
+    users: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    async def start(
+        cls,
+        loaded: LoadedConfig,
+        *,
+        fake: FakeTelegram | None = None,
+        clock: TestClock | None = None,
+    ) -> Harness:
+        clock = clock or TestClock()
+        fake = fake or make_world(clock)
+        app = build_application(loaded, request=FakeRequest(fake), clock=clock)
+        await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)
+        await app.start()
+        return cls(fake, app, clock, loaded)
+
+    async def stop(self) -> None:
+        await self.settle()
+        await self.app.stop()
+        await self.app.shutdown()
+        assert self.app.post_shutdown is not None
+        await self.app.post_shutdown(self.app)
+        RECORDED_CALLS.extend(self.fake.calls)
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_of(self.app)
+
+    async def settle(self) -> None:
+        """Let batched deletes go out."""
+        enforcer = self.runtime.live_enforcer
+        if isinstance(enforcer, LiveEnforcer):
+            await enforcer.deletes.drain()
+
+    async def feed(self, *updates: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Hand updates the fake produced to the bot, as polling would, and wait for effects."""
+        flat: list[dict[str, Any]] = []
+        for item in updates:
+            flat.extend(item if isinstance(item, list) else [item])
+        for update in flat:
+            await self.app.process_update(Update.de_json(update, self.app.bot))
+        self.fake.pending.clear()
+        await self.settle()
+
+    def member(self, name: str, *, joined: bool = True) -> int:
+        """A new member (or an outsider who has not joined yet)."""
+        if name in self.users:
+            return self.users[name]
+        self.next_user += 1
+        self.fake.add_user(self.next_user, name.title())
+        self.users[name] = self.next_user
+        if joined:
+            self.fake.add_member(GROUP, self.next_user)
+        return self.next_user
+
+    async def say(self, user_id: int, text: str, **extras: Any) -> int:
+        update = self.fake.user_message(GROUP, user_id, text, **extras)
+        await self.feed(update)
+        return int(update["message"]["message_id"])
+
+    def texts_in(self, chat_id: int) -> list[str]:
+        return [message.text for message in self.fake.bot_messages(chat_id)]

@@ -1,0 +1,82 @@
+"""The operator config and `qunbot check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_config
+from policies.yamlsource import SourceError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", str(path)])
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_check(ROOT / "config.example.yaml", capsys)
+    assert code == 0
+    assert "OK" in out
+
+
+def test_misspelt_key_wrong_type_and_unknown_preset_are_all_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "databse: ./q.db\n"
+        "staff_chat: not-a-number\n"
+        "groups:\n"
+        "  - chat_id: -100123\n"
+        "    policy: shop-xx\n"
+    )
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    lines = err.splitlines()
+    assert f"{config}:1:1: databse: unknown key 'databse' (did you mean 'database'?)" in lines[0]
+    assert lines[1].startswith(f"{config}:2:13: staff_chat: input should be a valid integer")
+    assert lines[2].startswith(
+        f"{config}:5:13: groups.0.policy: unknown policy or preset 'shop-xx'"
+    )
+    assert "3 problems found" in lines[3]
+
+
+def test_token_in_the_file_is_refused_with_a_pointer_to_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("token: '123:abc'\n")
+    with pytest.raises(SourceError) as caught:
+        load_config(config)
+    assert "QUNBOT_TOKEN" in str(caught.value)
+
+
+def test_broken_policy_file_is_reported_with_its_own_position(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "shop.yaml").write_text("extends: default\nmoderation:\n  mood: x\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("default_policy: shop\n")
+    with pytest.raises(SourceError) as caught:
+        load_config(config)
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'policies' / 'shop.yaml'}:3:3: moderation.mood"
+    )
+
+
+def test_missing_config_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as caught:
+        load_config(tmp_path / "absent.yaml")
+    assert "cannot read the config" in str(caught.value)
+
+
+def test_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("database: data/q.db\n")
+    loaded = load_config(config)
+    assert loaded.database_path == tmp_path / "data" / "q.db"
+    assert loaded.config.policy_for(-1) == "default"

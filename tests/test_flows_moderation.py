@@ -1,0 +1,246 @@
+"""Ads through the real Application and the fake Telegram: real state, not mocks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import LoadedConfig
+from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
+
+AD = "加我微信 vx：abc12345 领取内部优惠券"
+HAM = "Does the cookie box ship to Shenzhen?"
+
+
+def policy(mode: str = "neutral", ladder: str = "[soft, neutral, hard]", extra: str = "") -> str:
+    return (
+        "extends: default\n"
+        "moderation:\n"
+        f"  mode: {mode}\n"
+        f"  ladder: {ladder}\n"
+        "  callout_interval: 30s\n"
+        "  detectors:\n"
+        "    links:\n"
+        "      allow: [sunnysnacks.shop]\n"
+        f"{extra}"
+    )
+
+
+@pytest.fixture
+async def neutral(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await Harness.start(make_config(tmp_path, policy=policy()))
+    yield harness
+    await harness.stop()
+
+
+async def started(tmp_path: Path, text: str, *, staff: bool = True) -> Harness:
+    return await Harness.start(make_config(tmp_path, policy=text, staff=staff))
+
+
+async def test_ordinary_chat_and_the_shops_own_link_are_left_alone(neutral: Harness) -> None:
+    bob = neutral.member("bob")
+    first = await neutral.say(bob, HAM)
+    second = await neutral.say(bob, "I bought it at https://sunnysnacks.shop/cookies, love it")
+    assert not neutral.fake.is_deleted(GROUP, first)
+    assert not neutral.fake.is_deleted(GROUP, second)
+    assert neutral.fake.calls_to("deleteMessage") == []
+
+
+async def test_neutral_mode_deletes_announces_removes_and_tells_staff(neutral: Harness) -> None:
+    spammer = neutral.member("dave")
+    ad = await neutral.say(spammer, AD)
+    assert neutral.fake.is_deleted(GROUP, ad)
+    assert neutral.fake.status_of(GROUP, spammer) == "left"
+    unban = neutral.fake.calls_to("unbanChatMember")[0]
+    assert unban.params["only_if_banned"] is True
+    announcement = neutral.texts_in(GROUP)[-1]
+    assert "Dave" in announcement and "removed" in announcement
+    staff_message = neutral.fake.bot_messages(STAFF)[-1]
+    assert "Re-invite now" in str(staff_message.data["reply_markup"])
+
+
+async def test_removed_member_is_reinvited_only_after_the_cool_down(neutral: Harness) -> None:
+    spammer = neutral.member("dave")
+    await neutral.say(spammer, AD)
+    neutral.fake.start_private(spammer)
+    await neutral.feed(neutral.fake.private_message(spammer, "/start"))
+    assert neutral.texts_in(spammer) == []
+    neutral.clock.advance(6 * 3600 + 1)
+    await neutral.feed(neutral.fake.private_message(spammer, "/start"))
+    (apology,) = neutral.texts_in(spammer)
+    link = neutral.fake.calls_to("createChatInviteLink")[0].params
+    assert link["member_limit"] == 1
+    assert link["expire_date"] > neutral.clock.now()
+    assert "https://t.me/+" in apology
+    await neutral.feed(neutral.fake.private_message(spammer, "hello?"))
+    assert len(neutral.texts_in(spammer)) == 1
+
+
+async def test_a_pending_reinvite_survives_a_restart(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path, policy=policy())
+    clock = TestClock()
+    first = await Harness.start(loaded, clock=clock)
+    spammer = first.member("dave")
+    await first.say(spammer, AD)
+    await first.stop()
+    clock.advance(7 * 3600)
+    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    try:
+        first.fake.start_private(spammer)
+        await second.feed(first.fake.private_message(spammer, "/start"))
+        assert any("https://t.me/+" in text for text in second.texts_in(spammer))
+    finally:
+        await second.stop()
+
+
+async def test_soft_mode_calls_out_without_removing(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        erin = harness.member("erin")
+        ad = await harness.say(erin, "帮我砍一刀！拼多多 pin duo duo 点 com 免费领")
+        assert harness.fake.is_deleted(GROUP, ad)
+        assert harness.fake.status_of(GROUP, erin) == "member"
+        callout = harness.fake.bot_messages(GROUP)[-1]
+        assert "Erin" in callout.text and "red envelope" in callout.text
+        assert harness.fake.calls_to("banChatMember") == []
+    finally:
+        await harness.stop()
+
+
+async def test_a_repeat_offender_climbs_the_ladder(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        frank = harness.member("frank")
+        await harness.say(frank, "Cheap followers, add my WeChat wx_fast888")
+        assert harness.fake.status_of(GROUP, frank) == "member"
+        harness.clock.advance(60)
+        await harness.say(frank, "Last chance, add my WeChat wx_fast888")
+        assert harness.fake.status_of(GROUP, frank) == "left"
+        harness.clock.advance(60)
+        harness.fake.add_member(GROUP, frank)
+        await harness.say(frank, "I'm back, add my WeChat wx_fast888")
+        assert harness.fake.status_of(GROUP, frank) == "kicked"
+    finally:
+        await harness.stop()
+
+
+async def test_offences_older_than_the_window_do_not_count(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft", extra="  window: 1d\n"))
+    try:
+        frank = harness.member("frank")
+        await harness.say(frank, "add my WeChat wx_fast888")
+        harness.clock.advance(2 * 86400)
+        await harness.say(frank, "add my WeChat wx_fast888")
+        assert harness.fake.status_of(GROUP, frank) == "member"
+    finally:
+        await harness.stop()
+
+
+async def test_mute_ladder_passes_an_absolute_until_date(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft", ladder="[mute 1d, mute 7d, hard]"))
+    try:
+        gina = harness.member("gina")
+        await harness.say(gina, "add my WeChat wx_fast888")
+        (restrict,) = harness.fake.calls_to("restrictChatMember")
+        until = restrict.params["until_date"]
+        assert until == pytest.approx(harness.clock.now() + 86400, abs=2)
+        assert harness.fake.status_of(GROUP, gina) == "restricted"
+        assert "muted for 1d" in harness.texts_in(GROUP)[-1]
+    finally:
+        await harness.stop()
+
+
+async def test_hard_mode_bans_and_reminds_about_refunds(tmp_path: Path) -> None:
+    text = policy(mode="hard") + "  paid_group: true\n"
+    harness = await started(tmp_path, text)
+    try:
+        hank = harness.member("hank")
+        ad = await harness.say(hank, "💰日赚500 刷单兼职，加V信 abc778899")
+        assert harness.fake.is_deleted(GROUP, ad)
+        assert harness.fake.status_of(GROUP, hank) == "kicked"
+        staff_texts = harness.texts_in(STAFF)
+        assert any("Banned" in text for text in staff_texts)
+        assert any("refund" in text for text in staff_texts)
+    finally:
+        await harness.stop()
+
+
+async def test_a_message_edited_into_an_ad_is_caught(neutral: Harness) -> None:
+    gina = neutral.member("gina")
+    clean = await neutral.say(gina, "Hello everyone, happy to be here")
+    assert not neutral.fake.is_deleted(GROUP, clean)
+    await neutral.feed(
+        neutral.fake.edit_message(GROUP, clean, "Free gifts 👉 t.me/+FreeGifts add QQ 88771234")
+    )
+    assert neutral.fake.is_deleted(GROUP, clean)
+
+
+async def test_admins_and_anonymous_admins_are_exempt(neutral: Harness) -> None:
+    by_admin = await neutral.say(ADMIN, AD)
+    anonymous = await neutral.say(OWNER, AD, sender_chat=GROUP)
+    assert not neutral.fake.is_deleted(GROUP, by_admin)
+    assert not neutral.fake.is_deleted(GROUP, anonymous)
+
+
+async def test_raid_call_outs_collapse_into_one_message(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        spammers = [harness.member(f"spammer{n}") for n in range(5)]
+        for index, spammer in enumerate(spammers):
+            await harness.say(spammer, f"add my WeChat wx_promo{index}77 for deals")
+        callouts = harness.texts_in(GROUP)
+        assert len(callouts) == 1
+        live = harness.runtime.live_enforcer
+        assert live is not None
+        harness.clock.advance(31)
+        await live.notices.flush(GROUP)  # type: ignore[attr-defined]
+        collapsed = harness.texts_in(GROUP)[-1]
+        assert all(f"Spammer{n}" in collapsed for n in range(1, 5))
+        assert all(
+            harness.fake.is_deleted(GROUP, m.message_id)
+            for m in harness.fake.messages(GROUP, include_deleted=True)
+            if m.sender_id in spammers
+        )
+    finally:
+        await harness.stop()
+
+
+async def test_missing_rights_alert_the_staff_once(tmp_path: Path) -> None:
+    clock = TestClock()
+    fake = make_world(clock)
+    fake.set_bot_rights(GROUP, can_delete_messages=False, can_restrict_members=False)
+    loaded: LoadedConfig = make_config(tmp_path, policy=policy(mode="hard"))
+    harness = await Harness.start(loaded, fake=fake, clock=clock)
+    try:
+        for name in ("a", "b"):
+            await harness.say(harness.member(name), AD)
+        alerts = [t for t in harness.texts_in(STAFF) if "qunbot needs" in t]
+        assert len(alerts) == 2
+        assert {"Ban users" in alerts[0] or "Ban users" in alerts[1]} == {True}
+    finally:
+        await harness.stop()
+
+
+async def test_group_state_follows_a_migration(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        frank = harness.member("frank")
+        await harness.say(frank, "add my WeChat wx_fast888")
+        store = harness.runtime.store
+        assert await store.offences.count_within(GROUP, frank, 0) == 1
+        update = {
+            "update_id": 999999,
+            "message": {
+                "message_id": 999,
+                "date": int(harness.clock.now()),
+                "chat": {"id": GROUP, "type": "group", "title": "Sunny Snacks"},
+                "from": {"id": OWNER, "is_bot": False, "first_name": "Olga"},
+                "migrate_to_chat_id": -1009999,
+            },
+        }
+        await harness.feed(update)
+        assert await store.offences.count_within(-1009999, frank, 0) == 1
+    finally:
+        await harness.stop()
