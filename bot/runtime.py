@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from policies.detect.classifier import NaiveBayes
 from telegram import Bot, ChatMember
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
@@ -16,6 +15,7 @@ from telegram.ext import CallbackContext
 from bot.clock import Clock
 from bot.config import LoadedConfig
 from policies.decide import CompiledPolicy
+from policies.detect.classifier import NaiveBayes
 from policies.waves import WaveTracker
 
 if TYPE_CHECKING:
