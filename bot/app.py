@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.enforce import DryRunEnforcer, LiveEnforcer
 from bot.ratelimit import SendOnlyRateLimiter
-from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime
+from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
 from bot.signing import Signer, new_secret
 from bot.store import Store
 from handlers import admin, buttons, members, moderation, private
@@ -53,12 +53,6 @@ def build_application(
         module.register(application)
     application.add_error_handler(log_error)
     return application
-
-
-def runtime_of(application: Application) -> Runtime:  # type: ignore[type-arg]
-    found = application.bot_data[RUNTIME_KEY]
-    assert isinstance(found, Runtime)
-    return found
 
 
 async def _open_services(application: Application) -> None:  # type: ignore[type-arg]

@@ -4,13 +4,14 @@ handlers through `runtime(context)`. Nothing here is a module global."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from telegram import Bot, ChatMember
+from telegram import Bot, ChatMember, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext
+from telegram.ext import Application, CallbackContext
 
 from bot.clock import Clock
 from bot.config import LoadedConfig
@@ -27,6 +28,8 @@ ADMIN_LIST_TTL = 600.0
 """Admin lists are refreshed on chat_member updates; this is only the safety net."""
 
 RUNTIME_KEY = "qunbot.runtime"
+
+DeepLinkHandler = Callable[[Update, CallbackContext[Any, Any, Any, Any], str], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -94,6 +97,8 @@ class Runtime:
     _compiled: dict[str, CompiledPolicy] = field(default_factory=dict)
     _group_overrides: dict[int, tuple[dict[str, Any], bool]] = field(default_factory=dict)
     _known_groups: set[int] = field(default_factory=set)
+    deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
+    """`/start <kind>_...` payloads by kind; feature modules add theirs in `register`."""
 
     @property
     def store(self) -> Store:
@@ -154,6 +159,14 @@ class Runtime:
 def runtime(context: CallbackContext[Any, Any, Any, Any]) -> Runtime:
     """The runtime of the application handling this update."""
     found = context.bot_data.get(RUNTIME_KEY)
+    if not isinstance(found, Runtime):
+        raise RuntimeError("build the application with bot.app.build_application")
+    return found
+
+
+def runtime_of(application: Application) -> Runtime:  # type: ignore[type-arg]
+    """The runtime of an application built by `build_application`."""
+    found = application.bot_data.get(RUNTIME_KEY)
     if not isinstance(found, Runtime):
         raise RuntimeError("build the application with bot.app.build_application")
     return found

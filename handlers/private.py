@@ -22,11 +22,16 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def start_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user, or hand out a re-invite that has come due."""
+    """Serve a deep link (`/start <kind>_...`), hand out a due re-invite, or greet the user."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     rt = runtime(context)
+    payload = context.args[0] if context.args else ""
+    kind = payload.split("_", 1)[0]
+    if kind in rt.deep_links:
+        await rt.deep_links[kind](update, context, payload)
+        return
     if await offer_reinvites(rt, context.bot, user.id):
         return
     if await rt.store.reinvites.pending_for(user.id):
