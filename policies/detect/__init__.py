@@ -6,6 +6,9 @@
 
 Everything here is pure. The shell reads the classifier's sample files (see `SHIPPED_SAMPLES`
 and `ClassifierConfig.samples`) and passes their lines to `train_from_samples`.
+
+`normalize` is imported here as `normalize_text`, so `policies.detect.normalize` stays the
+module.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from policies.detect.keywords import make_keywords_check
 from policies.detect.kinds import make_kinds_check
 from policies.detect.links import make_links_check
 from policies.detect.marketplace import make_marketplace_check
-from policies.detect.normalize import Normalized, normalize
+from policies.detect.normalize import Normalized
+from policies.detect.normalize import normalize as normalize_text
 from policies.detect.samples import parse_sample_lines, train_from_samples
 from policies.facts import MessageFacts
 from policies.verdict import Hit
@@ -34,7 +38,7 @@ __all__ = [
     "NaiveBayes",
     "Normalized",
     "build_detector",
-    "normalize",
+    "normalize_text",
     "parse_sample_lines",
     "sample_is_spam",
     "train",
@@ -52,7 +56,7 @@ class Detector:
 
     def scan(self, facts: MessageFacts) -> tuple[Hit, ...]:
         """Every hit of every check on one message (text, caption and quote together)."""
-        norm = normalize(facts.all_text)
+        norm = normalize_text(facts.all_text)
         hits: list[Hit] = []
         for _, check in self.checks:
             hits.extend(check(facts, norm))

@@ -15,8 +15,10 @@ __all__ = [
     "Check",
     "NameList",
     "describe_written",
+    "literal_led_alternation",
     "quote",
     "strip_www",
+    "word_start",
 ]
 
 Check = Callable[[MessageFacts, Normalized], list[Hit]]
@@ -96,3 +98,32 @@ def _parse_entry(entry: str) -> tuple[str, str]:
     if host in TELEGRAM_HOSTS and path:
         return "name", path.split("/", 1)[0].split("?", 1)[0]
     return "domain", host.rstrip(".")
+
+
+def word_start(word: str) -> str:
+    """`word` as a regex that must not continue a longer Latin word ("vx" but not "wvx").
+
+    The guard comes after the first character, so the pattern still starts with a literal.
+    """
+    first = re.escape(word[0])
+    return f"{first}(?<![a-z0-9]{first}){re.escape(word[1:])}"
+
+
+def literal_led_alternation(
+    alternatives: Iterable[tuple[str, str]],
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex for many (kind, pattern) alternatives, and the kind of each match's group.
+
+    Each pattern should start with a literal character: `re` then collects the first
+    characters into a set and skips every position that cannot start a match, which is what
+    keeps a long alternation cheap. A pattern starting with a class or a lookbehind disables
+    that for the whole regex. Each alternative ends in an empty named group, so
+    `match.lastgroup` tells which one matched.
+    """
+    parts: list[str] = []
+    kinds: dict[str, str] = {}
+    for index, (kind, pattern) in enumerate(alternatives):
+        group = f"k{index}"
+        parts.append(f"{pattern}(?P<{group}>)")
+        kinds[group] = kind
+    return re.compile("|".join(parts)), kinds

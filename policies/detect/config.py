@@ -159,22 +159,20 @@ class KeywordEntry(BaseModel):
     weight: float = Field(0.5, ge=0, description="Score when the pattern is found.")
     regex: bool = Field(False, description="Treat `pattern` as a Python regular expression.")
 
-    @field_validator("pattern")
-    @classmethod
-    def _safe_regex_syntax(cls, pattern: str) -> str:
-        if _NESTED_QUANTIFIER.search(pattern):
+    @model_validator(mode="after")
+    def _safe_regex(self) -> KeywordEntry:
+        if not self.regex:
+            return self
+        if _NESTED_QUANTIFIER.search(self.pattern):
             raise ValueError(
                 "nested quantifiers such as (a+)+ can take exponential time; rewrite the pattern"
             )
-        return pattern
-
-    @model_validator(mode="after")
-    def _compiles(self) -> KeywordEntry:
-        if self.regex:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:
-                raise ValueError(f"bad regex {self.pattern!r}: {error}") from error
+        try:
+            compiled = re.compile(f"(?i:{self.pattern})")
+        except re.error as error:
+            raise ValueError(f"bad regex {self.pattern!r}: {error}") from error
+        if compiled.groupindex:
+            raise ValueError(f"{self.pattern!r}: use (?:...) instead of named groups")
         return self
 
 
@@ -243,7 +241,7 @@ class ClassifierConfig(BaseModel):
 
     enabled: bool = Field(True, description="Use the statistical scorer.")
     threshold: float = Field(
-        0.98,
+        0.95,
         gt=0,
         lt=1,
         description="Spam probability at or above which the scorer fires. Higher is stricter.",
@@ -253,7 +251,7 @@ class ClassifierConfig(BaseModel):
         0.2, gt=0, le=1, description="Additive smoothing of the counts (1.0 is Laplace's rule)."
     )
     ngram_sizes: list[int] = Field(
-        default_factory=lambda: [1, 2, 3],
+        default_factory=lambda: [2],
         min_length=1,
         description="Lengths of the character n-grams taken from Chinese text.",
     )

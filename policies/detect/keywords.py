@@ -39,7 +39,7 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
         if entry.regex:
             regex_entries.append(_Keyword(entry, ""))
             continue
-        folded = normalize(entry.pattern).text.strip()
+        folded = " ".join(normalize(entry.pattern).text.split())
         if folded and folded not in literals:
             literals[folded] = _Keyword(entry, folded)
     matcher = _compile(list(literals), [keyword.entry.pattern for keyword in regex_entries])
@@ -51,7 +51,7 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
         for match in matcher.finditer(norm.text):
             group = match.lastgroup or ""
             if group == "literal":
-                keyword = literals[match.group()]
+                keyword = literals[" ".join(match.group().split())]
                 if not _on_word_edges(norm.text, match):
                     continue
             else:
@@ -106,9 +106,14 @@ def trie_regex(words: list[str]) -> str:
     return _trie_node_regex(root)
 
 
+def _trie_char(char: str) -> str:
+    """A space in a keyword stands for any run of white space."""
+    return r"\s+" if char == " " else re.escape(char)
+
+
 def _trie_node_regex(node: _Trie) -> str:
     branches = [
-        re.escape(char) + _trie_node_regex(child) for char, child in sorted(node.items()) if char
+        _trie_char(char) + _trie_node_regex(child) for char, child in sorted(node.items()) if char
     ]
     if not branches:
         return ""

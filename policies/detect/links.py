@@ -16,6 +16,7 @@ from policies.detect.base import (
     Check,
     NameList,
     describe_written,
+    literal_led_alternation,
     quote,
     strip_www,
 )
@@ -58,14 +59,23 @@ _INVITE_PATHS = frozenset({"joinchat", "+"})
 
 _TLD_ALTERNATION = "|".join(sorted(TLDS, key=len, reverse=True))
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
-_TEXT_LINKS = re.compile(
-    r"(?P<url>(?:https?|tg)://[^\s<>\"'“”‘’，。！？、（）()\[\]{}]{1,2000})"
-    rf"|(?<![a-z0-9@._\-/])(?P<domain>(?:{_LABEL}[ ]{{0,2}}\.[ ]{{0,2}}){{1,4}}"
-    rf"(?:{_TLD_ALTERNATION}))(?![a-z0-9\-])"
+# Two scans, each starting with a plain character or class so `re` can skip ahead quickly:
+# URLs with a scheme and @mentions, then bare domains (which never follow a "/" or "@").
+_URL_BODY = r"[^\s<>\"'“”‘’，。！？、（）()\[\]{}]{1,2000}"
+_URLS_AND_MENTIONS, _KIND_OF_GROUP = literal_led_alternation(
+    [
+        ("url", f"h(?<![a-z0-9]h)ttps?://{_URL_BODY}"),
+        ("url", f"t(?<![a-z0-9]t)g://{_URL_BODY}"),
+        ("mention", "@(?<![a-z0-9_@.]@)[a-z][a-z0-9_]{3,31}(?![a-z0-9_@])"),
+    ]
+)
+_DOMAINS = re.compile(
+    r"[a-z0-9](?<![a-z0-9@._\-/].)(?:[a-z0-9\-]{0,61}[a-z0-9])?[ ]{0,2}\.[ ]{0,2}"
+    rf"(?:{_LABEL}[ ]{{0,2}}\.[ ]{{0,2}}){{0,3}}(?P<tld>{_TLD_ALTERNATION})(?![a-z0-9\-])"
     r"(?P<path>[ ]{0,2}/[ ]{0,2}[a-z0-9_+\-]{1,64}(?:/[^\s]{0,200})?)?"
-    r"|(?<![a-z0-9_@.])@(?P<mention>[a-z][a-z0-9_]{3,31})(?![a-z0-9_@])"
 )
 _SPACED_TOKENS_BEFORE = re.compile(r"(?:[a-z0-9]{1,8}[ ]{1,2}){1,12}$")
+_TOKEN = re.compile(r"[a-z0-9]+")
 _WINDOW_BEFORE = 48
 
 
@@ -191,7 +201,7 @@ def _written(link: _Link, canonical: str | None = None) -> str:
 
 
 def _may_link(text: str) -> bool:
-    return "." in text or "@" in text or "tg:" in text
+    return "." in text or "@" in text or "://" in text
 
 
 def _links_of(facts: MessageFacts, norm: Normalized) -> Iterator[_Link | _Mention]:
@@ -212,40 +222,38 @@ def _links_of(facts: MessageFacts, norm: Normalized) -> Iterator[_Link | _Mentio
 
 def _text_links(norm: Normalized) -> Iterator[_Link | _Mention]:
     text = norm.text
-    if not _may_link(text):
-        return
-    for match in _TEXT_LINKS.finditer(text):
-        if match.group("url"):
-            link = _parse_url(match.group("url"), where="")
+    if "@" in text or "://" in text:
+        for match in _URLS_AND_MENTIONS.finditer(text):
+            span = norm.original_span(*match.span())
+            if _KIND_OF_GROUP[match.lastgroup or ""] == "mention":
+                yield _Mention(match.group()[1:], span)
+                continue
+            link = _parse_url(match.group(), where="")
             if link is not None:
-                span = norm.original_span(*match.span("url"))
                 yield _Link(link.host, link.path, span)
-        elif match.group("domain"):
+    if "." in text:
+        for match in _DOMAINS.finditer(text):
             link = _bare_domain(norm, match)
             if link is not None:
                 yield link
-        else:
-            yield _Mention(match.group("mention"), norm.original_span(*match.span()))
 
 
 def _bare_domain(norm: Normalized, match: re.Match[str]) -> _Link | None:
     """A domain written without a scheme, possibly spaced out or with the dot spelled."""
-    raw_domain = match.group("domain")
+    start, domain_end = match.start(), match.end("tld")
+    raw_domain = norm.text[start:domain_end]
     host = raw_domain.replace(" ", "")
-    tld = host.rsplit(".", 1)[1]
     spaced = " " in raw_domain
     path = (match.group("path") or "").replace(" ", "")
-    if spaced and tld not in _SPACED_TLDS and host not in TELEGRAM_HOSTS:
+    if spaced and match.group("tld") not in _SPACED_TLDS and host not in TELEGRAM_HOSTS:
         return None
-    start = match.start("domain")
-    if spaced or _dot_was_spelled(norm, match):
+    if spaced or _dot_was_spelled(norm, start, domain_end):
         start, prefix = _joined_tokens_before(norm.text, start)
         host = prefix + host
     return _Link(strip_www(host), path, norm.original_span(start, match.end()))
 
 
-def _dot_was_spelled(norm: Normalized, match: re.Match[str]) -> bool:
-    start, end = match.span("domain")
+def _dot_was_spelled(norm: Normalized, start: int, end: int) -> bool:
     for index in range(start, end):
         if norm.text[index] == "." and norm.original_span(index, index + 1) != ".":
             return True
@@ -258,17 +266,13 @@ def _joined_tokens_before(text: str, start: int) -> tuple[int, str]:
     match = _SPACED_TOKENS_BEFORE.search(text, window_start, start)
     if match is None or (match.start() > 0 and text[match.start() - 1].isalnum()):
         return start, ""
-    tokens = match.group().split()
-    kept: list[str] = []
-    for token in reversed(tokens):
-        if token in _JOIN_STOPWORDS:
+    joined = ""
+    for token in reversed(list(_TOKEN.finditer(text, match.start(), match.end()))):
+        if token.group() in _JOIN_STOPWORDS:
             break
-        kept.append(token)
-    if not kept:
-        return start, ""
-    joined = "".join(reversed(kept))
-    new_start = text.rfind(kept[-1], window_start, start)
-    return new_start, joined
+        joined = token.group() + joined
+        start = token.start()
+    return start, joined
 
 
 def _parse_url(url: str, *, where: str) -> _Link | None:
@@ -287,7 +291,7 @@ def _parse_url(url: str, *, where: str) -> _Link | None:
         host, parts = "", None
     if not host:
         return _Link(quote(url, 40), "", url, where)
-    return _Link(strip_www(host), parts.path if parts else "", url, where)
+    return _Link(strip_www(host), parts.path.lower() if parts else "", url, where)
 
 
 def _parse_tg_url(url: str, *, where: str) -> _Link:

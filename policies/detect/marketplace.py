@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from policies.detect.base import Check, NameList, quote
+from policies.detect.base import Check, NameList, literal_led_alternation, quote
 from policies.detect.config import MarketplaceConfig
 from policies.detect.normalize import Normalized
 from policies.facts import MessageFacts
@@ -17,26 +17,31 @@ from policies.verdict import Hit
 
 __all__ = ["make_marketplace_check"]
 
-_TAOBAO_APP = (
-    r"(?:手机)?(?:淘宝|淘寳|綯寳|綯宝|淘tao|taobao|(?<![a-z])tb(?![a-z])|天猫|tmall|手淘)"
-)
-_SHARE_VERB = r"(?:复制|復制|拷贝|長按|长按)"
-_CURRENCY = r"[¥€$£₤₳¢₴₰฿₭₮₲₵₱₩¤]"
-_TAOBAO = (
-    rf"(?P<sym>{_CURRENCY})(?=[a-z0-9]{{0,13}}[a-z])[a-z0-9]{{8,14}}(?P=sym)"
-    rf"|{_SHARE_VERB}[^\n]{{0,60}}?{_TAOBAO_APP}|淘口令|【(?:淘宝|天猫)】"
-)
-_PINDUODUO = (
-    r"砍一刀|帮我砍|帮忙砍|帮砍一|砍价免费拿|帮我助力|助力一下|点一下助力"
-    r"|拼多多[^\n]{0,20}?(?:砍|助力|免费拿|领现金|提现|现金|红包)|【拼多多】"
-)
-_JD = rf"京口令|【京东】|{_SHARE_VERB}[^\n]{{0,60}}?京东|京东[^\n]{{0,20}}?(?:助力|砍一刀|帮我点)"
-_MEITUAN = rf"【美团】|{_SHARE_VERB}[^\n]{{0,60}}?美团|美团[^\n]{{0,20}}?(?:助力|帮我点|神券|口令)"
-_SHARE_TEXT = re.compile(
-    rf"(?P<taobao>{_TAOBAO})|(?P<pinduoduo>{_PINDUODUO})|(?P<jd>{_JD})|(?P<meituan>{_MEITUAN})"
-)
-
-_MARKET_HOSTS: dict[str, str] = {
+_TAOBAO_APPS = r"(?:淘宝|淘寳|綯寳|綯宝|淘tao|taobao|(?<![a-z])tb(?![a-z])|天猫|tmall|手淘)"
+_SHARE_VERBS = ("复制", "復制", "拷贝", "長按", "长按")
+_CURRENCIES = "¥€$£₤₳¢₴₰฿₭₮₲₵₱₩¤"
+_SHARE_TEXTS: list[tuple[str, str]] = [
+    # 淘口令: a code between two identical currency signs, such as ¥AbCd12EfGh¥.
+    *[
+        ("taobao", f"{re.escape(sign)}(?=[a-z0-9]{{0,13}}[a-z])[a-z0-9]{{8,14}}{re.escape(sign)}")
+        for sign in _CURRENCIES
+    ],
+    *[("taobao", f"{verb}[^\n]{{0,60}}?{_TAOBAO_APPS}") for verb in _SHARE_VERBS],
+    *[("jd", f"{verb}[^\n]{{0,60}}?京东") for verb in _SHARE_VERBS],
+    *[("meituan", f"{verb}[^\n]{{0,60}}?美团") for verb in _SHARE_VERBS],
+    *[("taobao", word) for word in ("淘口令", "【淘宝】", "【天猫】")],
+    *[
+        ("pinduoduo", word)
+        for word in ("砍一刀", "帮我砍", "帮忙砍", "帮砍一", "帮我助力", "助力一下", "点一下助力")
+    ],
+    ("pinduoduo", "【拼多多】"),
+    ("pinduoduo", "拼多多[^\n]{0,20}?(?:砍|助力|免费拿|领现金|提现|现金|红包)"),
+    *[("jd", word) for word in ("京口令", "【京东】")],
+    ("jd", "京东[^\n]{0,20}?(?:助力|砍一刀|帮我点)"),
+    ("meituan", "【美团】"),
+    ("meituan", "美团[^\n]{0,20}?(?:助力|帮我点|神券|口令)"),
+]
+_MARKET_DOMAINS: dict[str, str] = {
     "taobao.com": "taobao",
     "tb.cn": "taobao",
     "tmall.com": "taobao",
@@ -47,17 +52,22 @@ _MARKET_HOSTS: dict[str, str] = {
     "meituan.com": "meituan",
     "dpurl.cn": "meituan",
 }
-_MARKET_HOST = re.compile(
-    r"(?<![a-z0-9\-])(?P<host>(?:[a-z0-9\-]{1,63}\.){0,3}(?:"
-    + "|".join(re.escape(host) for host in _MARKET_HOSTS)
-    + r"))(?![a-z0-9\-])"
+_HOST = "host"
+_SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(
+    [
+        *_SHARE_TEXTS,
+        *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in _MARKET_DOMAINS],
+    ]
 )
+_SUBDOMAINS_BEFORE = re.compile(r"(?:[a-z0-9\-]{1,63}\.){1,4}$")
+_LABEL_CHAR = re.compile(r"[a-z0-9\-]")
 _NAMES = {
     "taobao": "Taobao share code",
     "pinduoduo": "Pinduoduo bargain/assist request",
     "jd": "JD share code",
     "meituan": "Meituan share code",
 }
+_SITE_NAMES = {"taobao": "Taobao", "pinduoduo": "Pinduoduo", "jd": "JD", "meituan": "Meituan"}
 
 
 def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ()) -> Check:
@@ -67,35 +77,50 @@ def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ())
 
     def check_marketplace(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
-        for match in _SHARE_TEXT.finditer(norm.text):
-            market = match.lastgroup or ""
-            if market not in hits:
-                evidence = quote(norm.original_span(*match.span()))
-                reason = f'{_NAMES[market]}: "{evidence}"'
-                hits[market] = Hit(f"market.{market}", reason, evidence, weight)
-        for market, host, evidence in _market_links(facts, norm):
-            if market not in hits and not allowed.has_host(host):
-                reason = f"{_NAMES[market].split()[0]} link: {host}"
-                hits[market] = Hit(f"market.{market}", reason, evidence, weight)
-        return list(hits.values())
+        for text, source in _sources(facts, norm):
+            for match in _SHARE_TEXT.finditer(text):
+                found = _describe(_KIND_OF_GROUP[match.lastgroup or ""], match, source)
+                if found is None or found[0] in hits:
+                    continue
+                market, host, hit = found
+                if not (host and allowed.has_host(host)):
+                    hits[market] = hit
+        return [_scored(hit, weight) for hit in hits.values()]
 
     return check_marketplace
 
 
-def _market_links(facts: MessageFacts, norm: Normalized) -> Iterable[tuple[str, str, str]]:
-    """(market, host, evidence) for each marketplace domain in the text, entities or buttons."""
-    sources: list[tuple[str, Normalized | None]] = [(norm.text, norm)] if "." in norm.text else []
+def _sources(facts: MessageFacts, norm: Normalized) -> list[tuple[str, Normalized | None]]:
+    """The message text, then every entity and button URL."""
+    sources: list[tuple[str, Normalized | None]] = [(norm.text, norm)]
     sources += [(url.lower(), None) for url in (*facts.link_urls, *facts.button_urls)]
-    for text, source in sources:
-        for match in _MARKET_HOST.finditer(text):
-            host = match.group("host")
-            market = _market_of(host)
-            evidence = source.original_span(*match.span()) if source else text
-            yield market, host, quote(evidence)
+    return sources
 
 
-def _market_of(host: str) -> str:
-    for suffix, market in _MARKET_HOSTS.items():
-        if host == suffix or host.endswith("." + suffix):
-            return market
-    raise ValueError(f"{host!r} matched no marketplace domain")
+def _describe(
+    kind: str, match: re.Match[str], source: Normalized | None
+) -> tuple[str, str, Hit] | None:
+    """(market, host or "", hit) for one match; None for a domain inside a longer name."""
+    start, end = match.span()
+    text = match.string
+    if kind != _HOST:
+        evidence = _evidence(source, text, start, end)
+        return kind, "", Hit(f"market.{kind}", f'{_NAMES[kind]}: "{evidence}"', evidence)
+    domain = match.group()
+    if start > 0 and text[start - 1] != "." and _LABEL_CHAR.match(text[start - 1]):
+        return None
+    subdomains = _SUBDOMAINS_BEFORE.search(text, max(0, start - 256), start)
+    if subdomains is not None:
+        start = subdomains.start()
+    host = text[start:end]
+    market = _MARKET_DOMAINS[domain]
+    evidence = _evidence(source, text, start, end)
+    return market, host, Hit(f"market.{market}", f"{_SITE_NAMES[market]} link: {host}", evidence)
+
+
+def _evidence(source: Normalized | None, text: str, start: int, end: int) -> str:
+    return quote(source.original_span(start, end) if source else text)
+
+
+def _scored(hit: Hit, weight: float) -> Hit:
+    return Hit(hit.rule, hit.reason, hit.evidence, weight)

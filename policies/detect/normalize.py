@@ -119,7 +119,7 @@ _RESIZING = re.compile(_char_class(code for code, out in _FOLD_TABLE.items() if 
 # Stage 2: rewrites in context.
 _CN_DIGITS = "零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺"
 _CN_DIGIT_VALUES = str.maketrans(_CN_DIGITS, "00123456789122334566789221")
-_NUMBER_SEPARATORS = r"[ \t\-_~·・*/|+√◌、,.=]"
+_NUMBER_SEPARATORS = r"[ \t\-_~·・*|+√◌、,.=]"
 _CN_NUMBER = re.compile(
     rf"(?:[0-9]{_NUMBER_SEPARATORS}{{0,2}}){{0,12}}[{_CN_DIGITS}]"
     rf"(?:{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]){{2,}}"
@@ -127,43 +127,39 @@ _CN_NUMBER = re.compile(
 _MIN_CN_NUMBER_DIGITS = 5
 _DIGIT_GAP = re.compile(rf"(?<=[0-9]){_NUMBER_SEPARATORS}{{1,3}}(?=[0-9])")
 _DECIMAL_TAIL = re.compile(r"[0-9]{1,2}(?![0-9])")
+_ID_WINDOW = 33
+_LETTER_BEFORE_DIGITS = re.compile(r"[a-z][0-9]{1,32}$")
+_LETTER_AFTER_DIGITS = re.compile(r"[0-9]{1,32}[a-z]")
 
 # Top-level domains that spammers spell out; a dot word is only read as "." before one of these.
-SPELLED_DOT_TLDS = (
-    "com",
-    "net",
-    "org",
-    "cn",
-    "cc",
-    "top",
-    "xyz",
-    "vip",
-    "me",
-    "io",
-    "co",
-    "info",
-    "biz",
-    "shop",
-    "club",
-    "site",
-    "online",
-    "app",
-    "ltd",
-    "tk",
-    "icu",
-    "hk",
-    "tw",
-    "link",
-    "live",
+_SPELLED_DOT_TLD_WORDS = (
+    "com net org cn cc top xyz vip me io co info biz shop club site online app ltd tk icu hk tw "
+    "link live"
 )
+SPELLED_DOT_TLDS = tuple(_SPELLED_DOT_TLD_WORDS.split())
 _DOT_WORD = re.compile(
     r"(?<=[a-z0-9])[ ]{0,3}"
     r"(?:点|點|。|[\[({<][ ]{0,2}(?:\.|dot|点)[ ]{0,2}[\])}>]|(?<= )dot(?= ))"
     rf"[ ]{{0,3}}(?=(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z]))"
 )
+# Cheap test for "a rewrite may apply". Every alternative starts with a literal character,
+# which lets `re` skip straight to the candidate positions.
 _REWRITE_TRIGGER = re.compile(
-    rf"[{_CN_DIGITS}]{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]{_NUMBER_SEPARATORS}{{0,2}}"
-    rf"[0-9{_CN_DIGITS}]|[0-9]{_NUMBER_SEPARATORS}{{1,3}}[0-9]|点|點|。|dot|[\[({{<][ ]{{0,2}}\."
+    "|".join(
+        [
+            *[
+                rf"{char}{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]"
+                rf"{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]"
+                for char in _CN_DIGITS
+            ],
+            *[rf"{digit}{_NUMBER_SEPARATORS}{{1,3}}[0-9]" for digit in "0123456789"],
+            "点",
+            "點",
+            "。",
+            "dot",
+            *[rf"\{bracket}[ ]{{0,2}}\." for bracket in "[({<"],
+        ]
+    )
 )
 
 
@@ -205,16 +201,9 @@ def normalize(text: str) -> Normalized:
 def _apply_rewrites(
     original: str, folded: str, starts: list[int] | None, ends: list[int] | None
 ) -> Normalized:
-    rewritten = folded
-    new_starts = list(range(len(folded))) if starts is None else starts
-    new_ends = list(range(1, len(folded) + 1)) if ends is None else ends
     for pattern, replace in _REWRITES:
-        rewritten, new_starts, new_ends = _rewrite(
-            rewritten, new_starts, new_ends, pattern, replace
-        )
-    if rewritten == folded and starts is None:
-        return Normalized(original, folded)
-    return Normalized(original, rewritten, tuple(new_starts), tuple(new_ends))
+        folded, starts, ends = _rewrite(folded, starts, ends, pattern, replace)
+    return Normalized(original, folded, _freeze(starts), _freeze(ends))
 
 
 def _freeze(offsets: list[int] | None) -> tuple[int, ...] | None:
@@ -222,15 +211,25 @@ def _freeze(offsets: list[int] | None) -> tuple[int, ...] | None:
 
 
 def _fold_resizing(text: str) -> tuple[str, list[int], list[int]]:
-    """Fold character by character when some characters vanish or expand."""
+    """Fold when some characters vanish or expand: stretches between them in one go."""
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for index, char in enumerate(text):
-        folded = _FOLD_TABLE.get(ord(char), char)
+    done = 0
+    for match in _RESIZING.finditer(text):
+        index = match.start()
+        if index > done:
+            pieces.append(text[done:index].translate(_FOLD_TABLE))
+            starts.extend(range(done, index))
+            ends.extend(range(done + 1, index + 1))
+        folded = _FOLD_TABLE[ord(text[index])]
         pieces.append(folded)
         starts.extend([index] * len(folded))
         ends.extend([index + 1] * len(folded))
+        done = index + 1
+    pieces.append(text[done:].translate(_FOLD_TABLE))
+    starts.extend(range(done, len(text)))
+    ends.extend(range(done + 1, len(text) + 1))
     return _fold_homoglyphs("".join(pieces)), starts, ends
 
 
@@ -252,11 +251,16 @@ Replace = Callable[[re.Match[str]], str]
 
 
 def _rewrite(
-    text: str, starts: list[int], ends: list[int], pattern: re.Pattern[str], replace: Replace
-) -> tuple[str, list[int], list[int]]:
+    text: str,
+    starts: list[int] | None,
+    ends: list[int] | None,
+    pattern: re.Pattern[str],
+    replace: Replace,
+) -> tuple[str, list[int] | None, list[int] | None]:
     """Apply `pattern.sub(replace)` and carry the offsets of every character along.
 
-    A replacement as long as its match keeps a one-to-one map; any other replacement maps each
+    Offsets of None mean "same as the text's own" and stay None while nothing changes. A
+    replacement as long as its match keeps a one-to-one map; any other replacement maps each
     new character to the whole matched span.
     """
     pieces: list[str] = []
@@ -268,6 +272,8 @@ def _rewrite(
         replacement = replace(match)
         if replacement == match.group():
             continue
+        if starts is None or ends is None:
+            starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
         pieces.append(text[done:start])
         new_starts.extend(starts[done:start])
         new_ends.extend(ends[done:start])
@@ -279,7 +285,7 @@ def _rewrite(
             new_starts.extend([starts[start]] * len(replacement))
             new_ends.extend([ends[end - 1]] * len(replacement))
         done = end
-    if done == 0:
+    if not pieces or starts is None or ends is None:
         return text, starts, ends
     pieces.append(text[done:])
     new_starts.extend(starts[done:])
@@ -295,9 +301,17 @@ def _chinese_number(match: re.Match[str]) -> str:
 
 
 def _join_digits(match: re.Match[str]) -> str:
-    """Drop separators inside a number, but keep a decimal point or comma ("12.5", "9,99")."""
+    """Drop separators inside a number ("138 0013 8000").
+
+    A decimal point or comma stays ("12.5", "9,99"), and so does a gap next to an id that
+    mixes letters and digits ("abc123 456" is two things, not "abc123456").
+    """
     gap = match.group()
     if gap in {".", ","} and _DECIMAL_TAIL.match(match.string, match.end()):
+        return gap
+    text, start, end = match.string, match.start(), match.end()
+    window = max(0, start - _ID_WINDOW)
+    if _LETTER_BEFORE_DIGITS.search(text, window, start) or _LETTER_AFTER_DIGITS.match(text, end):
         return gap
     return ""
 
