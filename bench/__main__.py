@@ -7,7 +7,9 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("quality",)
+from bot.logging import setup_logging
+
+BENCHMARKS = ("engine", "pipeline", "quality", "raid", "scale")
 
 
 def main(argv: list[str]) -> int:
@@ -15,6 +17,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("name", choices=(*BENCHMARKS, "all"))
     parser.add_argument("--quick", action="store_true", help="a smaller size that runs faster")
     arguments = parser.parse_args(argv)
+    setup_logging(None, level="WARNING")
     names = BENCHMARKS if arguments.name == "all" else (arguments.name,)
     for name in names:
         module = importlib.import_module(f"bench.{name}")

@@ -7,26 +7,21 @@ import random
 from pathlib import Path
 from typing import Any
 
-from bot.classifier import read_sample, sample_names
+from bench.common import DATA, SETS
+from bot.classifier import train_model
 from bot.classify import measure
 from bot.policy_files import PolicyLibrary
 from bot.samples import read_messages
 from policies.decide import CompiledPolicy
 from policies.detect.classifier import NaiveBayes
-from policies.detect.config import sample_is_spam
 from policies.schema import Policy
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SETS = ("zh_tgchat_train", "zh_gamechat_val", "zh_sms80w", "tgspam_head")
 PRESET_FOR = {"tgspam_head": "default"}
 QUICK_LIMIT = 1500
 
 
 def shipped_model(policy: Policy) -> NaiveBayes:
-    model = NaiveBayes()
-    for name in sample_names([policy]):
-        model.learn_many(read_sample(name, Path.cwd()), spam=sample_is_spam(name))
-    return model
+    return train_model([policy], Path.cwd())
 
 
 def halves(texts: list[str], seed: int) -> tuple[list[str], list[str]]:

@@ -12,17 +12,42 @@ from telegram.request import BaseRequest
 from bot.classifier import train_classifier
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
-from bot.enforce import DryRunEnforcer, LiveEnforcer
+from bot.enforce import DryRunEnforcer, LiveEnforcer, StaffNotices
 from bot.ratelimit import SendOnlyRateLimiter
 from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
 from bot.signing import Signer, new_secret
+from bot.stats import flush_stats
 from bot.store import Store
-from handlers import admin, buttons, members, moderation, private
+from handlers import (
+    admin,
+    buttons,
+    complaints,
+    gifts,
+    member_commands,
+    members,
+    moderation,
+    private,
+    rhythm,
+    stats,
+    welcome,
+)
 
 FLUSH_INTERVAL = 2.0
 """Member activity is written in batches this often, never once per message."""
 
-HANDLER_MODULES = (members, moderation, admin, buttons, private)
+HANDLER_MODULES = (
+    members,
+    moderation,
+    admin,
+    member_commands,
+    complaints,
+    buttons,
+    private,
+    welcome,
+    gifts,
+    stats,
+    rhythm,
+)
 """Registered in this order; each module names its own handler group."""
 
 
@@ -35,7 +60,8 @@ def build_application(
     clock: Clock | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`."""
-    builder = ApplicationBuilder().token(token).rate_limiter(SendOnlyRateLimiter())
+    limiter = SendOnlyRateLimiter(clock=clock.now if clock is not None else None)
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
     builder = builder.post_init(_open_services).post_shutdown(_close_services)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -48,6 +74,7 @@ def build_application(
         clock=rt_clock,
         classifier=train_classifier(loaded),
         chat_info=ChatInfoCache(rt_clock),
+        _documents=dict(loaded.documents),
     )
     for module in HANDLER_MODULES:
         module.register(application)
@@ -61,24 +88,30 @@ async def _open_services(application: Application) -> None:  # type: ignore[type
     rt.signer = Signer(await rt.store.meta.get_or_create("signing_secret", new_secret))
     for text, spam in await rt.store.learned.all():
         rt.classifier.learn(text, spam)
-    rt.live_enforcer = LiveEnforcer(rt, application)
-    rt.dry_enforcer = DryRunEnforcer(rt, application)
+    rt.staff_notices = staff = StaffNotices(rt, application)
+    rt.live_enforcer = LiveEnforcer(rt, application, staff)
+    rt.dry_enforcer = DryRunEnforcer(rt, staff)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _flush_members, interval=FLUSH_INTERVAL, name="qunbot.flush"
         )
+    for hook in rt.on_ready:
+        await hook(application)
     logger.info("qunbot ready: database {}", rt.loaded.database_path)
 
 
 async def _flush_members(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await runtime_of(context.application).store.members.flush()
+    rt = runtime_of(context.application)
+    await rt.store.members.flush()
+    await flush_stats(rt)
 
 
 async def _close_services(application: Application) -> None:  # type: ignore[type-arg]
     rt = runtime_of(application)
     if isinstance(rt.live_enforcer, LiveEnforcer):
-        await rt.live_enforcer.deletes.drain()
+        await rt.live_enforcer.drain()
     if rt._store is not None:
+        await flush_stats(rt)
         await rt._store.close()
         rt._store = None
 

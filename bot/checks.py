@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.config import LoadedConfig
+from bot.gifts import codes_file_warnings
+from policies.rhythm import DAY, Outcome, campaign_start, rehearse, skipped_line
+
+CHECK_AHEAD = 30 * DAY
+"""Scheduled posts are checked this far ahead, campaigns to their end."""
+MAX_SKIPPED_SHOWN = 5
 
 
 def warnings_for(loaded: LoadedConfig) -> list[str]:
@@ -13,7 +21,38 @@ def warnings_for(loaded: LoadedConfig) -> list[str]:
             "no staff_chat: removal notices, re-invite buttons and rights alarms "
             "only go to the log"
         )
+        if any(policy.complaints.enabled for policy in loaded.policies.values()):
+            notes.append(
+                "no staff_chat: complaint tickets are not relayed; the deep link under the "
+                "public reply shows each policy's complaints.templates.contact (phone, hours)"
+            )
     directory = config.policies_dir
     if directory and not loaded.library.directory_exists():
         notes.append(f"policies_dir {directory!r} does not exist; only the presets are available")
+    notes += codes_file_warnings(loaded)
+    notes += rhythm_warnings(loaded, time.time())
+    return notes
+
+
+def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:
+    """Planned posts that would be skipped (promotion cap, quiet hours), and past campaigns."""
+    notes = []
+    for name, policy in sorted(loaded.policies.items()):
+        rhythm = policy.rhythm
+        starts = [campaign_start(rhythm, campaign) for campaign in rhythm.campaigns]
+        horizon = min(
+            max([now + CHECK_AHEAD, *(start + 8 * DAY for start in starts)]), now + 400 * DAY
+        )
+        skipped = [
+            decision
+            for decision in rehearse(rhythm, now, horizon)
+            if decision.outcome in {Outcome.CAPPED, Outcome.QUIET}
+        ]
+        for decision in skipped[:MAX_SKIPPED_SHOWN]:
+            notes.append(f"policy {name!r}: would not post {skipped_line(rhythm, decision)}")
+        if len(skipped) > MAX_SKIPPED_SHOWN:
+            notes.append(f"policy {name!r}: … and {len(skipped) - MAX_SKIPPED_SHOWN} more")
+        for campaign, start in zip(rhythm.campaigns, starts, strict=True):
+            if start < now:
+                notes.append(f"policy {name!r}: campaign {campaign.id!r} started in the past")
     return notes

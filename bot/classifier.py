@@ -37,16 +37,19 @@ def read_sample(name: str, base_dir: Path) -> list[str]:
     return list(parse_sample_lines(path.read_text(encoding="utf-8").splitlines()))
 
 
-def train_classifier(loaded: LoadedConfig, policies: list[Policy] | None = None) -> NaiveBayes:
-    """One scorer for the process, trained on every sample file any loaded policy names."""
+def train_model(policies: list[Policy], base_dir: Path) -> NaiveBayes:
+    """One scorer trained on every sample file the given policies name."""
     model = NaiveBayes()
-    chosen = policies if policies is not None else list(loaded.policies.values())
-    for name in sample_names(chosen):
-        texts = read_sample(name, loaded.base_dir)
+    for name in sample_names(policies):
+        texts = read_sample(name, base_dir)
         spam = sample_is_spam(name)
-        for text in texts:
-            model.learn(text, spam)
-        logger.debug(
-            "classifier learned {} {} samples from {}", len(texts), "spam" if spam else "ham", name
-        )
+        model.learn_many(texts, spam=spam)
+        kind = "spam" if spam else "ham"
+        logger.debug("classifier learned {} {} samples from {}", len(texts), kind, name)
     return model
+
+
+def train_classifier(loaded: LoadedConfig, policies: list[Policy] | None = None) -> NaiveBayes:
+    """The process's scorer, trained for every policy the config loaded."""
+    chosen = policies if policies is not None else list(loaded.policies.values())
+    return train_model(chosen, loaded.base_dir)

@@ -1,4 +1,4 @@
-"""The `qunbot` command: run | check | simulate | classify."""
+"""The `qunbot` command: run | check | simulate | classify | stats."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         "simulate", help="play a scripted group against a fake Telegram"
     )
     simulate.add_argument("script", nargs="?", type=Path, default=None)
+    simulate.add_argument(
+        "--out", type=Path, default=None, help="where to save charts (default: a temp dir)"
+    )
     simulate.set_defaults(handler=_simulate)
 
     classify = commands.add_parser("classify", help="judge messages, one JSON line each")
@@ -51,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="measure recall, false-positive rate and precision instead",
     )
     classify.set_defaults(handler=_classify)
+
+    stats = commands.add_parser("stats", help="a group's daily numbers, as /stats shows them")
+    stats.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
+    stats.add_argument("--group", type=int, required=True, help="the group's chat id")
+    stats.add_argument("--since", default="7d", help="days back, today included: 7d, 30d")
+    stats.add_argument("--until", default=None, help="last day shown (YYYY-MM-DD); today")
+    stats.set_defaults(handler=_stats)
     return parser
 
 
@@ -105,10 +115,16 @@ def _run(arguments: argparse.Namespace) -> int:
 def _simulate(arguments: argparse.Namespace) -> int:
     from bot.simulate import run_simulation
 
-    return run_simulation(arguments.script)
+    return run_simulation(arguments.script, arguments.out)
 
 
 def _classify(arguments: argparse.Namespace) -> int:
     from bot.classify import classify_command
 
     return classify_command(arguments)
+
+
+def _stats(arguments: argparse.Namespace) -> int:
+    from bot.stats import stats_command
+
+    return stats_command(arguments)

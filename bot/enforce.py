@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.member_actions import Member, ban_in_network
 from bot.runtime import Runtime
 from policies.durations import format_duration
 from policies.schema import Policy
@@ -29,6 +30,14 @@ KICK_BAN_SECONDS = 60
 DELETE_BATCH_DELAY = 0.05
 """Deletes arriving within this many seconds go out as one deleteMessages call."""
 RIGHTS_ALARM_INTERVAL = 3600.0
+STAFF_DIGEST_INTERVAL = 10.0
+MAX_NOTES_PER_DIGEST = 20
+MAX_BUTTON_ROWS = 10
+REMOVALS_KEPT = 10_000
+"""Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
+NOTICE_MENTIONS_BUDGET = 900
+"""HTML characters of names per collapsed notice; the rest are counted ("+170"). Three notice
+kinds can share one message, which must stay inside Telegram's 4096 characters."""
 MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
 RIGHT_NAMES = {
     "ban": "Ban users",
@@ -49,6 +58,8 @@ class Target:
     user_name: str
     message_id: int
     text: str = ""
+    sent_at: float | None = None
+    """When the message was posted; None for actions that must act whatever the timing."""
 
     @property
     def mention(self) -> Html:
@@ -68,8 +79,8 @@ def first_reason(verdict: Verdict) -> str:
 class RightsAlarm:
     """Tells the staff once an hour per group and problem that qunbot lacks a right."""
 
-    def __init__(self, runtime: Runtime, bot: Bot) -> None:
-        self.runtime, self.bot = runtime, bot
+    def __init__(self, runtime: Runtime, staff: StaffNotices) -> None:
+        self.runtime, self.staff = runtime, staff
         self.last_sent: dict[tuple[int, str], float] = {}
 
     async def raise_for(self, chat_id: int, chat_title: str, problem: str) -> None:
@@ -78,14 +89,15 @@ class RightsAlarm:
         if now - self.last_sent.get(key, float("-inf")) < RIGHTS_ALARM_INTERVAL:
             return
         self.last_sent[key] = now
-        text = f"⚠️ qunbot in {chat_title or chat_id}: {problem}"
-        logger.warning(text)
-        staff = self.runtime.loaded.config.staff_chat
-        if staff is not None:
-            try:
-                await self.bot.send_message(staff, text)
-            except TelegramError as error:
-                logger.error("cannot reach the staff chat {}: {}", staff, error.message)
+        logger.warning("qunbot in {}: {}", chat_title or chat_id, problem)
+        self.staff.add(
+            StaffNote(
+                render(
+                    "⚠️ qunbot in {group}: {problem}",
+                    {"group": chat_title or chat_id, "problem": problem},
+                )
+            )
+        )
 
 
 def explain_failure(error: TelegramError, action: str) -> str:
@@ -99,49 +111,27 @@ def explain_failure(error: TelegramError, action: str) -> str:
     return f"could not {action}: {error.message}"
 
 
-@dataclass
-class PendingNotice:
-    template: str
-    mentions: list[Html] = field(default_factory=list)
-    user_ids: list[int] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    verdicts: list[dict[str, Any]] = field(default_factory=list)
-    duration: str = ""
-
-
-class PublicNotices:
-    """Call-outs and announcements in the group, at most one message per interval: during a
-    raid the offenders since the last message are named together in the next one."""
+class Collapser:
+    """Sends to a chat at most once per interval, in a background task, so a handler never
+    waits for Telegram's send budget; what arrives in between goes out together."""
 
     def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
         self.runtime, self.application = runtime, application
         self.last_sent: dict[int, float] = {}
-        self.pending: dict[int, dict[str, PendingNotice]] = defaultdict(dict)
-        self.policies: dict[int, tuple[Policy, str]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    async def add(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
-        chat = target.chat_id
-        template = action.template or "callout"
-        notice = self.pending[chat].setdefault(template, PendingNotice(template))
-        if target.user_id not in notice.user_ids:
-            notice.user_ids.append(target.user_id)
-            notice.mentions.append(target.mention)
-            notice.reasons.append(first_reason(verdict))
-            notice.verdicts.append(verdict.as_dict())
-        if action.until is not None:
-            notice.duration = format_duration(max(0.0, action.until - self.runtime.now()))
-        elif action.kind is ActionKind.ANNOUNCE and template == "announce_muted":
-            notice.duration = "forever"
-        self.policies[chat] = (policy, target.chat_title)
-        wait = self.last_sent.get(chat, float("-inf")) + policy.moderation.callout_interval
-        delay = wait - self.runtime.now()
+    def request_flush(self, chat_id: int, interval: float) -> None:
+        delay = self.last_sent.get(chat_id, float("-inf")) + interval - self.runtime.now()
         if delay <= 0:
-            await self.flush(chat)
-        elif not self._flush_scheduled(chat):
-            self._schedule(chat, delay)
+            self.last_sent[chat_id] = self.runtime.now()
+            task = asyncio.get_running_loop().create_task(self.flush(chat_id))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        elif not self._flush_scheduled(chat_id):
+            self._schedule(chat_id, delay)
 
     def _job_name(self, chat_id: int) -> str:
-        return f"qunbot.notices.{chat_id}"
+        return f"qunbot.{type(self).__name__}.{chat_id}"
 
     def _flush_scheduled(self, chat_id: int) -> bool:
         queue = self.application.job_queue
@@ -156,14 +146,70 @@ class PublicNotices:
     async def _flush_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         job = context.job
         if job is not None and isinstance(job.data, int):
+            self.last_sent[job.data] = self.runtime.now()
             await self.flush(job.data)
+
+    async def flush(self, chat_id: int) -> None:
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        """Wait for every send under way; used at shutdown and by tests."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+
+@dataclass
+class PendingNotice:
+    template: str
+    mentions: list[Html] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    duration: str = ""
+
+
+def capped_mentions(mentions: list[Html], budget: int = NOTICE_MENTIONS_BUDGET) -> Html:
+    """The first offenders by name, then how many more: a raid's notice names 200 accounts."""
+    shown: list[Html] = []
+    used = 0
+    for item in mentions:
+        used += len(item) + 2
+        if used > budget and shown:
+            break
+        shown.append(item)
+    hidden = len(mentions) - len(shown)
+    joined = join_mentions(shown)
+    return Html(f"{joined} +{hidden}") if hidden else joined
+
+
+class PublicNotices(Collapser):
+    """Call-outs and announcements in the group, at most one message per interval: during a
+    raid the offenders since the last message are named together in the next one."""
+
+    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
+        super().__init__(runtime, application)
+        self.pending: dict[int, dict[str, PendingNotice]] = defaultdict(dict)
+        self.policies: dict[int, tuple[Policy, str]] = {}
+
+    def add(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
+        chat = target.chat_id
+        template = action.template or "callout"
+        notice = self.pending[chat].setdefault(template, PendingNotice(template))
+        if target.user_id not in notice.user_ids:
+            notice.user_ids.append(target.user_id)
+            notice.mentions.append(target.mention)
+            notice.reasons.append(first_reason(verdict))
+            notice.verdicts.append(verdict.as_dict())
+        remaining = None if action.until is None else action.until - self.runtime.now()
+        notice.duration = "forever" if remaining is None else format_duration(max(0, remaining))
+        self.policies[chat] = (policy, target.chat_title)
+        self.request_flush(chat, policy.moderation.callout_interval)
 
     async def flush(self, chat_id: int) -> None:
         notices = self.pending.pop(chat_id, {})
         if not notices:
             return
         policy, title = self.policies[chat_id]
-        self.last_sent[chat_id] = self.runtime.now()
         text = "\n\n".join(self._render(notice, policy, title) for notice in notices.values())
         markup = self._ack_button(chat_id, notices, policy)
         try:
@@ -194,7 +240,7 @@ class PublicNotices:
     def _render(self, notice: PendingNotice, policy: Policy, title: str) -> str:
         template = getattr(policy.templates, notice.template)
         values = {
-            "users": join_mentions(notice.mentions),
+            "users": capped_mentions(notice.mentions),
             "group": title,
             "reason": "; ".join(dict.fromkeys(notice.reasons))[:200],
             "duration": notice.duration,
@@ -213,6 +259,48 @@ class PublicNotices:
         return InlineKeyboardMarkup([[button]])
 
 
+@dataclass(frozen=True, slots=True)
+class StaffNote:
+    html: str
+    buttons: tuple[InlineKeyboardButton, ...] = ()
+    """One row of buttons under this note (Undo, Confirm, ...)."""
+
+
+class StaffNotices(Collapser):
+    """Notices to the staff chat; during a raid they arrive as one digest per interval."""
+
+    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
+        super().__init__(runtime, application)
+        self.pending: list[StaffNote] = []
+
+    def add(self, note: StaffNote) -> None:
+        staff = self.runtime.loaded.config.staff_chat
+        if staff is None:
+            logger.info("staff notice (no staff chat configured): {}", note.html)
+            return
+        self.pending.append(note)
+        self.request_flush(staff, STAFF_DIGEST_INTERVAL)
+
+    async def flush(self, chat_id: int) -> None:
+        notes, self.pending = self.pending, []
+        if not notes:
+            return
+        shown = notes[:MAX_NOTES_PER_DIGEST]
+        text = "\n\n".join(note.html for note in shown)
+        if len(notes) > len(shown):
+            text += f"\n\n… and {len(notes) - len(shown)} more (see the audit log)"
+        rows = [list(note.buttons) for note in shown if note.buttons]
+        try:
+            await self.application.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None,
+            )
+        except TelegramError as error:
+            logger.error("cannot reach the staff chat {}: {}", chat_id, error.message)
+
+
 class DeleteBatcher:
     """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
 
@@ -221,12 +309,18 @@ class DeleteBatcher:
         self.pending: dict[int, list[int]] = defaultdict(list)
         self.titles: dict[int, str] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        """The batch still collecting, per chat."""
+        self.running: set[asyncio.Task[None]] = set()
+        """Every batch not finished yet, including those being sent."""
 
     def delete(self, chat_id: int, message_id: int, chat_title: str) -> None:
         self.pending[chat_id].append(message_id)
         self.titles[chat_id] = chat_title
         if chat_id not in self.tasks:
-            self.tasks[chat_id] = asyncio.get_running_loop().create_task(self._flush(chat_id))
+            task = asyncio.get_running_loop().create_task(self._flush(chat_id))
+            self.tasks[chat_id] = task
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
 
     async def _flush(self, chat_id: int) -> None:
         await asyncio.sleep(DELETE_BATCH_DELAY)
@@ -252,19 +346,25 @@ class DeleteBatcher:
             )
 
     async def drain(self) -> None:
-        """Wait for every pending delete; used at shutdown and by tests."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)
+        """Wait for every pending delete, those on the wire included (shutdown and tests)."""
+        while self.running:
+            await asyncio.gather(*list(self.running), return_exceptions=True)
 
 
 class LiveEnforcer:
     """Records the offence and the audit entry first, then acts, so a crash loses nothing."""
 
-    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
-        self.runtime, self.bot = runtime, application.bot
-        self.alarm = RightsAlarm(runtime, application.bot)
+    def __init__(
+        self,
+        runtime: Runtime,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        staff: StaffNotices,
+    ) -> None:
+        self.runtime, self.bot, self.staff = runtime, application.bot, staff
+        self.alarm = RightsAlarm(runtime, self.staff)
         self.notices = PublicNotices(runtime, application)
         self.deletes = DeleteBatcher(application.bot, self.alarm)
+        self.removed: dict[tuple[int, int], tuple[float, ActionKind]] = {}
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
         store, now = self.runtime.store, self.runtime.now()
@@ -282,23 +382,33 @@ class LiveEnforcer:
         )
         state = await store.members.state(target.chat_id, target.user_id, now)
         state.offence_times.append(now)
-        for action in verdict.actions:
-            await self._act(target, action, verdict, policy)
+        actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
+        for action in actions:
+            await self._act(target, action, verdict, policy, audit_id)
+        if ActionKind.NOTIFY_ADMINS not in verdict.action_kinds:
+            self._notify_staff(target, Action(ActionKind.NOTIFY_ADMINS), verdict, policy, audit_id)
+        if any(action.kind is ActionKind.BAN for action in actions):
+            member = Member(target.chat_id, target.user_id, target.user_name)
+            await ban_in_network(self.runtime, self.bot, member)
         return audit_id
 
-    async def _act(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
+    async def _act(
+        self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
+    ) -> None:
         kind = action.kind
         try:
             if kind is ActionKind.DELETE:
                 self.deletes.delete(target.chat_id, target.message_id, target.chat_title)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
-                await self.notices.add(target, action, verdict, policy)
+                self.notices.add(target, action, verdict, policy)
             elif kind is ActionKind.KICK:
                 await self._kick(target)
+                self._note_removal(target, kind)
             elif kind is ActionKind.BAN:
                 await self.bot.ban_chat_member(
                     target.chat_id, target.user_id, revoke_messages=action.revoke_messages
                 )
+                self._note_removal(target, kind)
             elif kind is ActionKind.MUTE:
                 await self._mute(target, action.until)
             elif kind is ActionKind.SCHEDULE_REINVITE:
@@ -306,13 +416,27 @@ class LiveEnforcer:
                     target.chat_id, target.user_id, action.until or 0.0, self.runtime.now()
                 )
             elif kind is ActionKind.NOTIFY_ADMINS:
-                await self._notify_staff(target, action, verdict, policy)
+                self._notify_staff(target, action, verdict, policy, audit_id)
         except ChatMigrated:
             raise
         except TelegramError as error:
             await self.alarm.raise_for(
                 target.chat_id, target.chat_title, explain_failure(error, kind.value)
             )
+
+    def _already_removed(self, target: Target, kind: ActionKind) -> bool:
+        """Whether a ban (or, for a kick, a kick) made after this message was posted covers
+        it: during a raid an account's queued ads arrive after it was removed, and need only
+        deleting, not another blocking ban call each."""
+        if kind not in {ActionKind.KICK, ActionKind.BAN} or target.sent_at is None:
+            return False
+        at, done = self.removed.get((target.chat_id, target.user_id), (float("-inf"), kind))
+        return at > target.sent_at and (done is ActionKind.BAN or kind is ActionKind.KICK)
+
+    def _note_removal(self, target: Target, kind: ActionKind) -> None:
+        if len(self.removed) >= REMOVALS_KEPT:
+            del self.removed[next(iter(self.removed))]
+        self.removed[(target.chat_id, target.user_id)] = (self.runtime.now(), kind)
 
     async def _kick(self, target: Target) -> None:
         until = dt.datetime.fromtimestamp(self.runtime.now() + KICK_BAN_SECONDS, tz=dt.UTC)
@@ -329,42 +453,66 @@ class LiveEnforcer:
             use_independent_chat_permissions=True,
         )
 
-    async def _notify_staff(
-        self, target: Target, action: Action, verdict: Verdict, policy: Policy
+    def _notify_staff(
+        self,
+        target: Target,
+        action: Action,
+        verdict: Verdict,
+        policy: Policy,
+        audit_id: int,
     ) -> None:
-        staff = self.runtime.loaded.config.staff_chat
-        if staff is None or action.template is None:
-            return
         values = {
             "user": target.mention,
             "group": target.chat_title,
             "reason": first_reason(verdict),
             "reinvite_after": format_duration(policy.moderation.reinvite_after),
         }
-        text = render(getattr(policy.templates, action.template), values)
-        await self.bot.send_message(
-            staff,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=self._staff_buttons(target, action, policy),
+        if action.template is not None:
+            text = render(getattr(policy.templates, action.template), values)
+        else:
+            text = render("🗑 {user} in {group}: {reason}", values)
+        text += f" (#{audit_id}, {verdict.step})"
+        buttons = self._audit_buttons(
+            target, audit_id, policy, with_reinvite=action.template == "admin_removed"
         )
+        self.staff.add(StaffNote(text, buttons))
 
-    def _staff_buttons(
-        self, target: Target, action: Action, policy: Policy
-    ) -> InlineKeyboardMarkup | None:
+    async def drain(self) -> None:
+        """Let every delete and notice under way go out (shutdown and tests)."""
+        await self.deletes.drain()
+        await self.notices.drain()
+        await self.staff.drain()
+
+    def _audit_buttons(
+        self, target: Target, audit_id: int, policy: Policy, *, with_reinvite: bool
+    ) -> tuple[InlineKeyboardButton, ...]:
+        """Undo, Confirm and (in a network) Ban everywhere: signed, checked when pressed."""
         signer = self.runtime.signer
-        if action.template != "admin_removed" or signer is None:
-            return None
-        data = signer.sign("rin", target.chat_id, target.user_id)
-        button = InlineKeyboardButton(policy.templates.reinvite_now_button, callback_data=data)
-        return InlineKeyboardMarkup([[button]])
+        if signer is None:
+            return ()
+        buttons = [
+            InlineKeyboardButton("↩️ Undo", callback_data=signer.sign("undo", audit_id)),
+            InlineKeyboardButton("✅ Confirm", callback_data=signer.sign("conf", audit_id)),
+        ]
+        if self.runtime.loaded.config.network_peers(target.chat_id):
+            buttons.append(
+                InlineKeyboardButton(
+                    "🌐 Ban everywhere", callback_data=signer.sign("nban", audit_id)
+                )
+            )
+        if with_reinvite:
+            data = signer.sign("rin", target.chat_id, target.user_id)
+            buttons.append(
+                InlineKeyboardButton(policy.templates.reinvite_now_button, callback_data=data)
+            )
+        return tuple(buttons)
 
 
 class DryRunEnforcer:
     """Decides and records exactly like the live enforcer, but touches nothing in the group."""
 
-    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
-        self.runtime, self.bot = runtime, application.bot
+    def __init__(self, runtime: Runtime, staff: StaffNotices) -> None:
+        self.runtime, self.staff = runtime, staff
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
         audit_id = await self.runtime.store.audit.add(
@@ -376,17 +524,15 @@ class DryRunEnforcer:
             verdict=verdict.as_dict() | {"dry_run": True},
             text=target.text,
         )
-        staff = self.runtime.loaded.config.staff_chat
-        if staff is not None:
-            would = ", ".join(kind.value for kind in verdict.action_kinds)
-            text = (
-                f"🧪 dry-run in {target.chat_title}: would {would} for "
-                f"{target.user_name} ({target.user_id}), action #{audit_id}\n{verdict.explanation}"
-            )
-            try:
-                await self.bot.send_message(staff, text)
-            except TelegramError as error:
-                logger.warning("dry-run notice failed: {}", error.message)
+        values = {
+            "group": target.chat_title,
+            "would": ", ".join(kind.value for kind in verdict.action_kinds),
+            "user": target.mention,
+            "id": audit_id,
+            "why": verdict.explanation,
+        }
+        template = "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}"
+        self.staff.add(StaffNote(render(template, values)))
         return audit_id
 
 

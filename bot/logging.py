@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from bot.config import LoggingConfig
 
-TOKEN_PATTERN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+TOKEN_PATTERN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 """The shape of a bot token; also caught inside URLs such as /bot<token>/getMe."""
 
 

@@ -23,3 +23,19 @@ async def sent_by_admin(bot: Bot, message: Message) -> bool:
         return message.sender_chat.id == message.chat_id
     user = message.from_user
     return user is not None and await is_admin_now(bot, message.chat_id, user.id)
+
+
+STAFF_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+
+
+async def is_staff_now(bot: Bot, staff_chat: int | None, user_id: int) -> bool:
+    """A member of the staff chat right now; a private staff chat has exactly one person."""
+    if staff_chat is None:
+        return False
+    if staff_chat > 0:
+        return user_id == staff_chat
+    try:
+        member = await bot.get_chat_member(staff_chat, user_id)
+    except TelegramError:
+        return False
+    return member.status in STAFF_STATUSES

@@ -7,8 +7,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from policies.loader import PolicySource, load_policy
+from policies.loader import PolicySource, resolve, with_overrides
 from policies.schema import Policy
+from policies.yamlsource import Located
 
 PRESETS = resources.files("policies") / "presets"
 
@@ -34,10 +35,14 @@ class PolicyLibrary:
 
     def load(self, name: str, overrides: Mapping[str, Any] | None = None) -> Policy:
         """Load and validate a policy; raises `SourceError` listing every problem."""
+        return with_overrides(self.resolve(name), overrides)
+
+    def resolve(self, name: str) -> Located:
+        """Read a policy and what it extends into one document, not yet validated."""
         source = self.lookup(name)
         if source is None:
             raise LookupError(f"unknown policy or preset {name!r}")
-        return load_policy(source, self.lookup, overrides=overrides)
+        return resolve(source, self.lookup)
 
     def directory_exists(self) -> bool:
         return self.directory is not None and self.directory.is_dir()

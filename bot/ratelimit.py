@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -42,25 +42,43 @@ PRIVATE_MESSAGES_PER_SECOND = 1
 MAX_RETRIES = 3
 
 
-class SlidingWindow:
-    """At most `limit` events per `period` seconds; `wait()` sleeps until one is allowed."""
+Moment = tuple[float, float]
+"""(monotonic time, injected clock time) of one send."""
 
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit, self.period = limit, period
-        self.times: deque[float] = deque()
+
+class SlidingWindow:
+    """At most `limit` events per `period` seconds; `wait()` sleeps until one is allowed.
+
+    An event's age is the larger of the real time and the injected clock's time since it, so
+    a simulated jump of hours refills the budget, and a frozen test clock changes nothing.
+    """
+
+    def __init__(
+        self, limit: int, period: float, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.limit, self.period, self.clock = limit, period, clock
+        self.times: deque[Moment] = deque()
         self.lock = asyncio.Lock()
+
+    def _now(self) -> Moment:
+        real = time.monotonic()
+        return real, self.clock() if self.clock is not None else real
+
+    @staticmethod
+    def _age(then: Moment, now: Moment) -> float:
+        return max(now[0] - then[0], now[1] - then[1])
 
     async def wait(self) -> float:
         async with self.lock:
             waited = 0.0
             while True:
-                now = time.monotonic()
-                while self.times and now - self.times[0] >= self.period:
+                now = self._now()
+                while self.times and self._age(self.times[0], now) >= self.period:
                     self.times.popleft()
                 if len(self.times) < self.limit:
                     self.times.append(now)
                     return waited
-                delay = self.period - (now - self.times[0])
+                delay = self.period - self._age(self.times[0], now)
                 waited += delay
                 await asyncio.sleep(delay)
 
@@ -68,11 +86,20 @@ class SlidingWindow:
 class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """Throttles send methods per chat and overall; every other method passes straight on."""
 
-    def __init__(self, *, group_per_minute: int = GROUP_MESSAGES_PER_MINUTE) -> None:
-        self.group_per_minute = group_per_minute
-        self.overall = SlidingWindow(MESSAGES_PER_SECOND, 1.0)
+    def __init__(
+        self,
+        *,
+        group_per_minute: int = GROUP_MESSAGES_PER_MINUTE,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.group_per_minute, self.clock = group_per_minute, clock
+        self.overall = SlidingWindow(MESSAGES_PER_SECOND, 1.0, clock)
         self.per_chat: dict[int | str, SlidingWindow] = {}
         self.throttled_seconds = 0.0
+        self.throttled_calls: Counter[str] = Counter()
+        """Calls that waited for the send budget, by method: a raid must show no deletes here."""
+        self.retried_calls: Counter[str] = Counter()
+        """Calls that slept after a 429, by method."""
 
     async def initialize(self) -> None:
         return None
@@ -85,12 +112,17 @@ class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if window is None:
             is_group = isinstance(chat_id, str) or chat_id < 0
             window = (
-                SlidingWindow(self.group_per_minute, 60.0)
+                SlidingWindow(self.group_per_minute, 60.0, self.clock)
                 if is_group
-                else SlidingWindow(PRIVATE_MESSAGES_PER_SECOND, 1.0)
+                else SlidingWindow(PRIVATE_MESSAGES_PER_SECOND, 1.0, self.clock)
             )
             self.per_chat[chat_id] = window
         return window
+
+    async def _wait_for_budget(self, chat_id: int | str | None) -> float:
+        """Seconds spent waiting for the chat's budget, then the overall one."""
+        waited = 0.0 if chat_id is None else await self._window_for(chat_id).wait()
+        return waited + await self.overall.wait()
 
     async def process_request(
         self,
@@ -102,10 +134,10 @@ class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint in SEND_METHODS:
-            chat_id = data.get("chat_id")
-            if chat_id is not None:
-                self.throttled_seconds += await self._window_for(chat_id).wait()
-            self.throttled_seconds += await self.overall.wait()
+            waited = await self._wait_for_budget(data.get("chat_id"))
+            if waited > 0:
+                self.throttled_seconds += waited
+                self.throttled_calls[endpoint] += 1
         for attempt in range(MAX_RETRIES + 1):
             try:
                 return await callback(*args, **kwargs)
@@ -115,5 +147,6 @@ class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 delay = error.retry_after
                 seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
                 logger.warning("Telegram asked to wait {}s before {}; retrying", seconds, endpoint)
+                self.retried_calls[endpoint] += 1
                 await asyncio.sleep(seconds)
         raise AssertionError("unreachable")

@@ -8,7 +8,7 @@ import datetime as dt
 from loguru import logger
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot.runtime import Runtime
 from policies.texts import render
@@ -45,6 +45,9 @@ async def _send_reinvite(rt: Runtime, bot: Bot, chat_id: int, user_id: int) -> b
             policy.templates.reinvite_apology, {"group": group, "invite": link.invite_link}
         )
         await bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+    except Forbidden:
+        logger.info("re-invite of {} to {} waits until they write to the bot", user_id, chat_id)
+        return False
     except TelegramError as error:
         logger.warning("re-invite of {} to {} failed: {}", user_id, chat_id, error.message)
         return False

@@ -4,7 +4,7 @@ handlers through `runtime(context)`. Nothing here is a module global."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +15,16 @@ from telegram.ext import Application, CallbackContext
 
 from bot.clock import Clock
 from bot.config import LoadedConfig
+from bot.counters import StatsCounter
 from policies.decide import CompiledPolicy
 from policies.detect.classifier import NaiveBayes
+from policies.loader import with_overrides
+from policies.schema import Policy
 from policies.waves import WaveTracker
+from policies.yamlsource import Located
 
 if TYPE_CHECKING:
-    from bot.enforce import Enforcer
+    from bot.enforce import Enforcer, StaffNotices
     from bot.signing import Signer
     from bot.store import Store
 
@@ -30,6 +34,7 @@ ADMIN_LIST_TTL = 600.0
 RUNTIME_KEY = "qunbot.runtime"
 
 DeepLinkHandler = Callable[[Update, CallbackContext[Any, Any, Any, Any], str], Awaitable[None]]
+ReadyHook = Callable[[Application], Awaitable[None]]  # type: ignore[type-arg]
 
 
 @dataclass(slots=True)
@@ -91,14 +96,30 @@ class Runtime:
     chat_info: ChatInfoCache
     _store: Store | None = None
     signer: Signer | None = None
+    staff_notices: StaffNotices | None = None
     live_enforcer: Enforcer | None = None
     dry_enforcer: Enforcer | None = None
     waves: dict[float, WaveTracker] = field(default_factory=dict)
     _compiled: dict[str, CompiledPolicy] = field(default_factory=dict)
+    _documents: dict[str, Located] = field(default_factory=dict)
     _group_overrides: dict[int, tuple[dict[str, Any], bool]] = field(default_factory=dict)
+    _all_groups_read: bool = False
+    _group_changes: int = 0
     _known_groups: set[int] = field(default_factory=set)
+    reports: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    """Who reported which (chat, message), until enough members agree."""
+    last_report: dict[tuple[int, int], float] = field(default_factory=dict)
+    usernames: dict[str, int] = field(default_factory=dict)
+    """Lower-case @usernames seen in groups, so admins can name members by them."""
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
     """`/start <kind>_...` payloads by kind; feature modules add theirs in `register`."""
+    on_ready: list[ReadyHook] = field(default_factory=list)
+    """Run at the end of post_init, once the store is open (to reschedule persisted jobs)."""
+    stats: StatsCounter = field(init=False)
+    """Daily counters: `rt.stats.count(chat_id, "ads_removed")`; written with the members."""
+
+    def __post_init__(self) -> None:
+        self.stats = StatsCounter(self.clock)
 
     @property
     def store(self) -> Store:
@@ -112,11 +133,25 @@ class Runtime:
     async def group_settings(self, chat_id: int) -> tuple[dict[str, Any], bool]:
         """The group's /set overrides and dry-run flag, cached until they change."""
         cached = self._group_overrides.get(chat_id)
+        if cached is None and not self._all_groups_read:
+            await self._read_all_groups()
+            cached = self._group_overrides.get(chat_id)
         if cached is None:
             row = await self.store.groups.get(chat_id)
             cached = (row.overrides, row.dry_run) if row else ({}, False)
             self._group_overrides[chat_id] = cached
         return cached
+
+    async def _read_all_groups(self) -> None:
+        """Every group's settings in one query, the first time any is needed: with 10,000
+        groups, a query each made start-up (the first schedule tick) take seconds."""
+        self._all_groups_read = True
+        changes = self._group_changes
+        rows = await self.store.groups.all()
+        if changes != self._group_changes:
+            return  # a group changed meanwhile: its row may be stale, so read groups one by one
+        for row in rows:
+            self._group_overrides.setdefault(row.chat_id, (row.overrides, row.dry_run))
 
     async def note_group(self, chat_id: int, title: str) -> None:
         """Make sure the group has a row, once per process rather than once per message."""
@@ -126,6 +161,7 @@ class Runtime:
 
     def invalidate_group(self, chat_id: int) -> None:
         self._group_overrides.pop(chat_id, None)
+        self._group_changes += 1
 
     async def policy_for(self, chat_id: int) -> CompiledPolicy:
         """The compiled policy of a group; groups with the same policy share one compilation."""
@@ -134,13 +170,26 @@ class Runtime:
         key = name + json.dumps(overrides, sort_keys=True) if overrides else name
         compiled = self._compiled.get(key)
         if compiled is None:
-            policy = self.loaded.library.load(name, overrides=overrides or None)
+            policy = self.validate_policy(name, overrides)
             compiled = CompiledPolicy.compile(policy, self.classifier)
             self._compiled[key] = compiled
         return compiled
 
-    def forget_policies(self) -> None:
-        """After /reload or a /set: recompile on next use."""
+    def validate_policy(self, name: str, overrides: dict[str, Any] | None) -> Policy:
+        """A policy from the documents read at start-up or at the last /reload, never from
+        files edited since: a half-saved file must not break a running group."""
+        document = self._documents.get(name)
+        if document is None:
+            document = self._documents[name] = self.loaded.library.resolve(name)
+        return with_overrides(document, overrides)
+
+    def reload_policies(self, names: Iterable[str]) -> None:
+        """Re-read the named policy files; raises `SourceError` and keeps the old ones if any
+        is broken."""
+        fresh = {name: self.loaded.library.resolve(name) for name in names}
+        for document in fresh.values():
+            with_overrides(document, None)
+        self._documents = fresh
         self._compiled.clear()
 
     def wave_tracker(self, window: float, min_length: int) -> WaveTracker:

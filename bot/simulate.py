@@ -7,21 +7,27 @@ the main thread runs the bot exactly as production does, with `run_polling`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import tempfile
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlparse
 
 from telegram import Update
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import Config, GroupConfig, LoadedConfig, loaded_from
+from bot.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
+from bot.enforce import STAFF_DIGEST_INTERVAL
 from bot.fake import FakeTelegram, FakeTelegramServer
 from bot.logging import setup_logging
+from bot.rhythm import rhythm_of
 from bot.simulate_script import Script, load_script
 from bot.transcript import Transcript
 from policies.durations import parse_duration
@@ -31,30 +37,40 @@ QUIET_SECONDS = 0.15
 QUIET_ROUNDS = 2
 """The bot counts as done with an update once it has made no call for this many rounds."""
 SETTLE_TIMEOUT = 15.0
+GIFT_BUTTON = "gft_"
+NOTICE_JOBS = ("qunbot.StaffNotices.", "qunbot.PublicNotices.")
+"""Collapsed notices wait for these jobs; an update is handled once they have run."""
+T = TypeVar("T")
 
 
 def default_script_text() -> str:
     return (resources.files("bot") / "scripts" / "default.yaml").read_text(encoding="utf-8")
 
 
-def run_simulation(script_path: Path | None) -> int:
-    """Play a script (the built-in one by default) and print the transcript; 0 on success."""
+def run_simulation(script_path: Path | None, out_dir: Path | None = None) -> int:
+    """Play a script (the built-in one by default) and print the transcript; 0 on success.
+    Photos the bot sends (the /stats chart) are saved to `out_dir`."""
     text = script_path.read_text(encoding="utf-8") if script_path else default_script_text()
     script = load_script(text, str(script_path or "default.yaml"))
     os.environ.setdefault("NO_PROXY", "127.0.0.1")
     setup_logging(None, level=os.environ.get("QUNBOT_LOG_LEVEL", "WARNING"))
+    out = out_dir or Path(tempfile.gettempdir()) / "qunbot-simulate"
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qunbot-simulate-") as workdir:
-        return Simulation(script, Path(workdir)).run()
+        return Simulation(script, Path(workdir), out).run()
 
 
 @dataclass
 class Simulation:
     script: Script
     workdir: Path
+    out_dir: Path | None = None
     clock: ManualClock = field(default_factory=ManualClock)
     failure: BaseException | None = None
 
     def run(self) -> int:
+        if self.script.start is not None:
+            self.clock = ManualClock(self.script.start.timestamp())
         fake = FakeTelegram(clock=self.clock.now, bot_username=self.script.bot_username)
         self.script.build_world(fake)
         ready = threading.Event()
@@ -97,11 +113,27 @@ class Simulation:
             database=str(self.workdir / "qunbot.db"),
             policies_dir=str(policies),
             default_policy=self.script.group_policy,
-            groups=(GroupConfig(chat_id=self.script.group_id, policy=self.script.group_policy),),
+            groups=self._groups(),
             staff_chat=self.script.staff_id,
+            networks=self._networks(),
         )
         data = config.model_dump(mode="json")
         return loaded_from(Located(data, {}, {}, "(simulation)"), self.workdir)
+
+    def _groups(self) -> tuple[GroupConfig, ...]:
+        """The scripted group with its policy; the sister group keeps the plain preset."""
+        main = GroupConfig(chat_id=self.script.group_id, policy=self.script.group_policy)
+        sister = self.script.sister
+        return (main, *((GroupConfig(chat_id=sister.id, policy="default"),) if sister else ()))
+
+    def _group_ids(self) -> tuple[int, ...]:
+        sister = self.script.sister
+        return (self.script.group_id, *((sister.id,) if sister else ()))
+
+    def _networks(self) -> tuple[NetworkConfig, ...]:
+        if self.script.sister is None:
+            return ()
+        return (NetworkConfig(name=self.script.title, groups=self._group_ids()),)
 
     def _play_in_thread(
         self, fake: FakeTelegram, ready: threading.Event, box: dict[str, Any]
@@ -121,21 +153,49 @@ class Simulation:
             ready.set()
             await asyncio.to_thread(box["bot_started"].wait)
             try:
-                await self._play(fake)
+                await self._play(fake, BotLoop(box["loop"], box["application"]))
             finally:
                 # The server stays up until the bot has stopped polling it.
                 box["loop"].call_soon_threadsafe(box["application"].stop_running)
                 await asyncio.to_thread(box["bot_done"].wait, 30)
 
-    async def _play(self, fake: FakeTelegram) -> None:
-        transcript = Transcript(fake, self.script)
-        player = Player(fake, self.clock, transcript)
+    async def _play(self, fake: FakeTelegram, bot: BotLoop) -> None:
+        transcript = Transcript(fake, self.script, out_dir=self.out_dir)
+        player = Player(fake, self.clock, transcript, bot=bot)
         await player.settle()
         for step in self.script.steps:
             await player.play(step)
         await player.settle()
         transcript.flush()
         transcript.print_summary()
+
+
+@dataclass
+class BotLoop:
+    """The bot's event loop (main thread), reached from the player's thread."""
+
+    loop: asyncio.AbstractEventLoop
+    application: Application  # type: ignore[type-arg]
+
+    def busy(self) -> bool:
+        """Still handling an update (such as drawing a chart), or about to send the notices
+        it collapsed, though Telegram is quiet."""
+        processing = self.application.update_processor.current_concurrent_updates
+        if processing > 0 or not self.application.update_queue.empty():
+            return True
+        queue = self.application.job_queue
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=STAFF_DIGEST_INTERVAL + 1)
+        return queue is not None and any(
+            job.name is not None
+            and job.name.startswith(NOTICE_JOBS)
+            and job.next_t is not None
+            and job.next_t <= soon
+            for job in queue.jobs()
+        )
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine in the bot's loop and wait for its result."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
 
 
 @dataclass
@@ -146,6 +206,7 @@ class Player:
     clock: ManualClock
     transcript: Transcript
     refs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    bot: BotLoop | None = None
 
     async def settle(self) -> None:
         """Wait until the bot has fetched every update and gone quiet."""
@@ -153,6 +214,7 @@ class Player:
         seen, quiet_rounds = -1, 0
         while asyncio.get_running_loop().time() < deadline:
             busy = self.fake.pending or len(self.fake.calls) != seen
+            busy = busy or (self.bot is not None and self.bot.busy())
             quiet_rounds = 0 if busy else quiet_rounds + 1
             if quiet_rounds >= QUIET_ROUNDS:
                 self.transcript.flush()
@@ -184,6 +246,10 @@ class Player:
             extras["forward_origin"] = script.channel_origin(value["forward_from_channel"])
         if "reply_to" in value:
             extras["reply_to"] = self.refs[value["reply_to"]][1]
+        if value.get("reply_to_bot"):
+            extras["reply_to"] = self.fake.bot_messages(chat_id)[-1].message_id
+        if value.get("photo"):
+            extras["photo"] = True
         update = self.fake.user_message(chat_id, user_id, value.get("text", ""), **extras)
         if "ref" in value:
             self.refs[value["ref"]] = (chat_id, update["message"]["message_id"])
@@ -193,7 +259,8 @@ class Player:
         self.fake.edit_message(chat_id, message_id, value["text"])
 
     async def _step_press(self, value: dict[str, Any]) -> None:
-        """Press the newest bot button in the chat; call-outs may still be on their way."""
+        """Press the newest bot button in the chat; call-outs may still be on their way.
+        Gift buttons are left to the `claim` step."""
         script = self.transcript.script
         user_id = script.user_id(value["as"])
         chat_id = script.chat_id(value.get("in", "group"), user_id)
@@ -206,14 +273,59 @@ class Player:
             await asyncio.sleep(QUIET_SECONDS)
         raise LookupError(f"no bot message with a button in {value.get('in', 'group')}")
 
-    def _newest_button(self, chat_id: int) -> tuple[int, str] | None:
+    def _newest_button(self, chat_id: int, *, gift: bool = False) -> tuple[int, str] | None:
         for message in reversed(self.fake.bot_messages(chat_id)):
             rows = (message.data.get("reply_markup") or {}).get("inline_keyboard", [])
             for row in rows:
                 for button in row:
-                    if "callback_data" in button:
-                        return message.message_id, str(button["callback_data"])
+                    data = button.get("callback_data")
+                    if data is not None and str(data).startswith(GIFT_BUTTON) == gift:
+                        return message.message_id, str(data)
         return None
+
+    async def _step_claim(self, value: dict[str, Any]) -> None:
+        """Press the newest gift button in the group, then follow the deep link the bot
+        answers with into the private chat."""
+        script = self.transcript.script
+        user_id = script.user_id(value["as"])
+        found = self._newest_button(script.group_id, gift=True)
+        if found is None:
+            raise LookupError("no bot message with a gift button in the group")
+        update = self.fake.press_button(script.group_id, found[0], user_id, found[1])
+        await self.settle()
+        query = self.fake.callback_queries[update["callback_query"]["id"]]
+        url = str((query.answer or {}).get("url", ""))
+        payload = parse_qs(urlparse(url).query).get("start")
+        if not payload:
+            raise LookupError(f"the gift button answered without a deep link: {query.answer}")
+        self.fake.start_private(user_id, payload=payload[0])
+
+    async def _step_open_ticket(self, value: dict[str, Any]) -> None:
+        """The member follows the deep link of the bot's newest link button in the group."""
+        script = self.transcript.script
+        found = self._newest_deep_link(script.group_id)
+        if found is None:
+            raise LookupError("no bot message with a deep-link button in the group")
+        self.fake.start_private(script.user_id(value["as"]), payload=found)
+
+    def _newest_deep_link(self, chat_id: int) -> str | None:
+        for message in reversed(self.fake.bot_messages(chat_id)):
+            rows = (message.data.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in (button for row in rows for button in row):
+                query = parse_qs(urlparse(str(button.get("url", ""))).query)
+                if "start" in query:
+                    return query["start"][0]
+        return None
+
+    async def _step_reply(self, value: dict[str, Any]) -> None:
+        """Reply to the bot's newest message in a chat, such as a relayed ticket message."""
+        script = self.transcript.script
+        user_id = script.user_id(value["as"])
+        chat_id = script.chat_id(value.get("in", "group"), user_id)
+        sent = self.fake.bot_messages(chat_id)
+        if not sent:
+            raise LookupError(f"the bot has sent nothing in {value.get('in', 'group')}")
+        self.fake.user_message(chat_id, user_id, value["text"], reply_to=sent[-1].message_id)
 
     async def _step_start(self, value: str) -> None:
         self.fake.start_private(self.transcript.script.user_id(value), payload=None)
@@ -226,9 +338,19 @@ class Player:
         self.fake.join(self.transcript.script.group_id, user_id, via_link=link)
 
     async def _step_advance(self, value: str) -> None:
-        seconds = parse_duration(value)
-        self.clock.advance(seconds)
+        """Simulated time passes; scheduled posts fall due on the way, as if the bot ran."""
+        target = self.clock.now() + parse_duration(value)
         self.transcript.note(f"⏩ {value} later")
+        if self.bot is not None:
+            rhythm = rhythm_of(self.bot.application)
+            while (
+                due := await self.bot.call(rhythm.next_due(self.clock.now(), target))
+            ) is not None:
+                self.clock.advance(due + 1 - self.clock.now())
+                self.transcript.clock_line(due)
+                await self.bot.call(rhythm.tick())
+                await self.settle()
+        self.clock.advance(max(0.0, target - self.clock.now()))
 
     async def _step_wait(self, value: str) -> None:
         seconds = parse_duration(value)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot.fake import FakeTelegram
 from policies.schema import StrictModel
@@ -26,13 +27,29 @@ class ScriptChat(StrictModel):
     username: str | None = None
 
 
-STEP_KINDS = {"note", "join", "say", "edit", "press", "start", "rejoin", "advance", "wait"}
+STEP_KINDS = {
+    "claim",
+    "note",
+    "join",
+    "say",
+    "edit",
+    "press",
+    "start",
+    "rejoin",
+    "advance",
+    "wait",
+    "open_ticket",
+    "reply",
+}
 
 
 class Script(StrictModel):
     """A scripted group. Each step is a one-key mapping such as `{say: {as: bob, text: hi}}`."""
 
     title: str = "qunbot simulation"
+    start: dt.datetime | None = Field(
+        None, description="Simulated time at the start, with its UTC offset; now by default"
+    )
     bot_username: str = "qunbot_demo_bot"
     group: ScriptChat
     staff: ScriptChat | None = None
@@ -41,8 +58,18 @@ class Script(StrictModel):
     policies: dict[str, str] = Field(
         default_factory=dict, description="Policy files written for this run, by name"
     )
+    sister: ScriptChat | None = Field(
+        None, description="A second group of the shop, in one network with the first"
+    )
     users: dict[str, ScriptUser]
     steps: list[dict[str, Any]]
+
+    @field_validator("start")
+    @classmethod
+    def _with_offset(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the UTC offset, like 2026-05-11T09:00:00+08:00")
+        return value
 
     @property
     def group_id(self) -> int:
@@ -62,6 +89,8 @@ class Script(StrictModel):
             return user_id
         if where == "staff" and self.staff is not None:
             return self.staff.id
+        if where == "sister" and self.sister is not None:
+            return self.sister.id
         return self.group.id
 
     def channel_origin(self, key: str) -> dict[str, Any]:
@@ -80,9 +109,15 @@ class Script(StrictModel):
         if self.staff is not None:
             fake.add_chat(self.staff.id, self.staff.type, self.staff.title)
             fake.bot_is_admin(self.staff.id)
+        if self.sister is not None:
+            fake.add_chat(self.sister.id, self.sister.type, self.sister.title)
+            fake.bot_is_admin(self.sister.id)
         for user in self.users.values():
             fake.add_user(user.id, user.first_name, user.username, last_name=user.last_name)
             self._place(fake, user)
+            if self.sister is not None:
+                status = "creator" if user.role == "owner" else "member"
+                fake.add_member(self.sister.id, user.id, status=status)
 
     def _place(self, fake: FakeTelegram, user: ScriptUser) -> None:
         if user.role == "outsider":

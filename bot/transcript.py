@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.fake import FakeTelegram
 from bot.fake.models import EventKind, FakeEvent
+from bot.fake.spec import Upload
 from bot.simulate_script import Script
 from policies.durations import format_duration
 
@@ -40,6 +43,9 @@ class Transcript:
     out: TextIO | None = None
     printed: int = 0
     invites: dict[int, str] = field(default_factory=dict)
+    out_dir: Path | None = None
+    """Where photos the bot sends are saved."""
+    photos_saved: int = 0
 
     def _write(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -47,6 +53,12 @@ class Transcript:
     def note(self, text: str) -> None:
         self.flush()
         self._write(f"\n── {text}")
+
+    def clock_line(self, moment: float) -> None:
+        """The simulated time, when the player jumps ahead to a scheduled post."""
+        self.flush()
+        zone = self.script.start.tzinfo if self.script.start else None
+        self._write(f"   🕗 {dt.datetime.fromtimestamp(moment, zone):%a %m-%d %H:%M}")
 
     def flush(self) -> None:
         """Print every event that happened since the last flush."""
@@ -62,6 +74,8 @@ class Transcript:
             return "group"
         if self.script.staff is not None and chat_id == self.script.staff.id:
             return "staff"
+        if self.script.sister is not None and chat_id == self.script.sister.id:
+            return "sister group"
         if chat_id > 0:
             return f"private {self.name(chat_id)}"
         return str(chat_id)
@@ -90,6 +104,9 @@ class Transcript:
             return f"{where} {self.name(event.actor)} pressed [{event.text}]"
         if event.kind is EventKind.BOT_EDIT:
             return f"{where} 🤖 qunbot edited #{event.message_id}: {_one_line(event.text)}"
+        if event.kind in {EventKind.PIN, EventKind.UNPIN}:
+            what = "📌 pinned" if event.kind is EventKind.PIN else "📍 unpinned"
+            return f"{where}    {what} #{event.message_id}"
         if event.kind is EventKind.INVITE_LINK:
             return f"{where}    🔗 invite link {event.text} ({event.detail})"
         if event.kind in ACTION_ICONS:
@@ -101,7 +118,23 @@ class Transcript:
         text = _one_line(event.text)
         if event.kind is EventKind.BOT_MESSAGE:
             self._remember_invite(event)
+            if event.detail == "photo":
+                return self._photo_lines(where, event)
         return f"{where} {self.name(event.actor)} #{event.message_id}: {text}{buttons}"
+
+    def _photo_lines(self, where: str, event: FakeEvent) -> str:
+        """A photo the bot sent: saved to the output directory, its caption kept in lines."""
+        uploads = [call.params.get("photo") for call in self.fake.calls_to("sendPhoto") if call.ok]
+        upload = uploads[self.photos_saved] if self.photos_saved < len(uploads) else None
+        self.photos_saved += 1
+        saved = "a photo"
+        if isinstance(upload, Upload) and self.out_dir is not None:
+            label = self.chat_label(event.chat_id).replace(" ", "-")
+            path = self.out_dir / f"{label}-{event.message_id}.png"
+            path.write_bytes(upload.content)
+            saved = f"photo saved to {path}"
+        caption = "".join(f"\n      {line}" for line in event.text.splitlines())
+        return f"{where} {self.name(event.actor)} #{event.message_id}: 🖼  {saved}{caption}"
 
     def _action_line(self, where: str, event: FakeEvent) -> str:
         what = ACTION_ICONS[event.kind]

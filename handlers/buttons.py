@@ -1,4 +1,5 @@
-"""Inline buttons: a member acknowledging a call-out, an admin re-inviting a removed member.
+"""Inline buttons: a call-out acknowledged, a re-invite, and the audit log's Undo, Confirm and
+Ban everywhere.
 
 Every button carries signed data, and every admin button re-checks admin status when pressed.
 """
@@ -9,9 +10,11 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from bot import member_actions as actions
 from bot.permissions import is_admin_now
 from bot.reinvite import offer_reinvites
-from bot.runtime import runtime
+from bot.runtime import Runtime, runtime
+from bot.store import AuditEntry
 from policies.texts import mention, render
 
 BUTTONS_GROUP = 10
@@ -23,6 +26,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
     application.add_handler(
         CallbackQueryHandler(reinvite_now, pattern=r"^rin_"), group=BUTTONS_GROUP
+    )
+    application.add_handler(
+        CallbackQueryHandler(audit_button, pattern=r"^(undo|conf|nban)_"), group=BUTTONS_GROUP
     )
 
 
@@ -84,3 +90,44 @@ async def reinvite_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await rt.store.audit.add(
         chat_id, rt.now(), "reinvite-now", actor_id=query.from_user.id, target_id=user_id
     )
+
+
+async def audit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Undo, confirm or spread a recorded action; only an admin of that group, right now."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    rt = runtime(context)
+    kind = query.data.split("_", 1)[0]
+    parts = rt.signer.verify(query.data, kind) if rt.signer else None
+    entry = await rt.store.audit.get(parts[0]) if parts and len(parts) == 1 else None
+    if entry is None:
+        await query.answer("This button is not valid.", show_alert=True)
+        return
+    if not await is_admin_now(context.bot, entry.chat_id, query.from_user.id):
+        await query.answer("Only an admin of that group can do this.", show_alert=True)
+        return
+    outcome = await _apply_audit_button(kind, rt, context, entry, query.from_user.id)
+    await query.answer(outcome[:190])
+    note = render("{outcome} ({by})", {"outcome": outcome, "by": query.from_user.full_name})
+    await _replace_buttons_with(query, note)
+
+
+async def _apply_audit_button(
+    kind: str, rt: Runtime, context: ContextTypes.DEFAULT_TYPE, entry: AuditEntry, actor: int
+) -> str:
+    if kind == "undo":
+        return await actions.undo(rt, context.bot, entry, actor)
+    if kind == "nban" and entry.target_id is not None:
+        member = actions.Member(entry.chat_id, entry.target_id, str(entry.target_id))
+        peers = await actions.ban_in_network(rt, context.bot, member)
+        return f"Banned in {len(peers)} other group(s) of the network."
+    await rt.store.audit.add(
+        entry.chat_id,
+        rt.now(),
+        "confirm",
+        actor_id=actor,
+        target_id=entry.target_id,
+        text=f"confirm #{entry.id}",
+    )
+    return f"Confirmed #{entry.id}."

@@ -13,6 +13,7 @@ from telegram.ext import (
 )
 
 from bot.runtime import runtime
+from bot.stats import watch_size
 
 MEMBERS_GROUP = -20
 """Before moderation, so a promotion is known before the promoted admin's next message."""
@@ -38,6 +39,11 @@ def joined(change: ChatMemberUpdated) -> bool:
     return not was and change.new_chat_member.status in PRESENT
 
 
+def left(change: ChatMemberUpdated) -> bool:
+    was = change.old_chat_member.status in PRESENT
+    return was and change.new_chat_member.status not in PRESENT
+
+
 async def track_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Keep the cached admin list in step, and start a newcomer's probation clock."""
     change = update.chat_member
@@ -49,6 +55,12 @@ async def track_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if joined(change):
         await rt.note_group(change.chat.id, change.chat.title or "")
         await rt.store.members.state(change.chat.id, user.id, rt.now())
+        await rt.store.members.mark_present(change.chat.id, user.id)
+        rt.stats.count(change.chat.id, "joins")
+        await watch_size(rt, context.bot, change.chat.id, change.chat.title or "")
+    elif left(change):
+        await rt.store.members.mark_left(change.chat.id, user.id, rt.now())
+        rt.stats.count(change.chat.id, "leaves")
 
 
 async def track_bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

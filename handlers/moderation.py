@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from loguru import logger
 from telegram import Message, Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
@@ -13,6 +15,7 @@ from bot.store import MemberState
 from policies.decide import decide
 from policies.facts import MemberHistory, MessageFacts
 from policies.schema import WaveConfig
+from policies.verdict import ActionKind
 
 MODERATION_GROUP = -10
 """Moderation runs before every other handler group, so a removed ad triggers nothing else."""
@@ -34,24 +37,38 @@ async def moderate_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or message.chat is None:
         return
     rt = runtime(context)
+    if message.chat_id == rt.loaded.config.staff_chat:
+        return
     is_edit = update.edited_message is not None
-    info = await rt.chat_info.get(context.bot, message.chat_id)
-    facts = facts_from_message(message, is_edit=is_edit, linked_chat_id=info.linked_chat_id)
+    facts = facts_from_message(message, is_edit=is_edit)
     await rt.note_group(message.chat_id, message.chat.title or "")
+    if facts.username:
+        rt.usernames[facts.username.lower()] = facts.user_id
     now = rt.now()
     state = await rt.store.members.state(facts.chat_id, facts.user_id, now)
     if not is_edit:
         rt.store.members.record_message(state, now)
     compiled = await rt.policy_for(facts.chat_id)
     wave = _wave_count(rt, facts, compiled.policy.moderation.wave, now)
-    history = _history(state, is_admin=facts.user_id in info.admins, counted=not is_edit)
+    history = _history(state, is_admin=False, counted=not is_edit)
     verdict = decide(facts, compiled, history, now, wave_accounts=wave)
+    if verdict.spam:
+        # Only exemptions need the admins and the linked channel, which cost two API calls
+        # per group and ADMIN_LIST_TTL; they can only clear a message, so ads alone fetch them.
+        info = await rt.chat_info.get(context.bot, message.chat_id)
+        facts = replace(facts, linked_chat_id=info.linked_chat_id)
+        history = replace(history, is_admin=facts.user_id in info.admins)
+        verdict = decide(facts, compiled, history, now, wave_accounts=wave)
     if not verdict.spam:
+        if not is_edit:
+            rt.stats.message(facts.chat_id, _speaker(facts))
         return
     _, dry_run = await rt.group_settings(facts.chat_id)
     audit_id = await rt.enforcer(dry_run).execute(
         _target(message, facts), verdict, compiled.policy
     )
+    if not dry_run and ActionKind.DELETE in verdict.action_kinds:
+        rt.stats.count(facts.chat_id, "ads_removed")
     logger.info(
         "chat {} user {} message {}: {} (action #{})",
         facts.chat_id,
@@ -75,6 +92,11 @@ def _history(state: MemberState, *, is_admin: bool, counted: bool) -> MemberHist
     )
 
 
+def _speaker(facts: MessageFacts) -> int | None:
+    """Who counts as an active member: people, not bots or chats posting in the group."""
+    return None if facts.is_bot or facts.sender_chat_id is not None else facts.user_id
+
+
 def _wave_count(rt: Runtime, facts: MessageFacts, wave: WaveConfig, now: float) -> int:
     if not wave.enabled or not facts.text or facts.is_edit:
         return 0
@@ -92,4 +114,5 @@ def _target(message: Message, facts: MessageFacts) -> Target:
         user_name=name,
         message_id=facts.message_id,
         text=facts.text,
+        sent_at=facts.date,
     )

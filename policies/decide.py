@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policies.complaints import ComplaintMatcher
 from policies.detect import Detector, build_detector
 from policies.detect.classifier import NaiveBayes
 from policies.durations import FOREVER, format_duration
@@ -25,10 +26,12 @@ class CompiledPolicy:
 
     policy: Policy
     detector: Detector = field(repr=False)
+    complaints: ComplaintMatcher = field(repr=False)
 
     @classmethod
     def compile(cls, policy: Policy, classifier: NaiveBayes | None = None) -> CompiledPolicy:
-        return cls(policy, build_detector(policy.moderation.detectors, classifier=classifier))
+        detector = build_detector(policy.moderation.detectors, classifier=classifier)
+        return cls(policy, detector, ComplaintMatcher.compile(policy.complaints))
 
 
 def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
@@ -89,21 +92,37 @@ def decide(
             spam=False, score=0.0, explanation=f"exempt: {exempt}", exempt_reason=exempt
         )
     policy = compiled.policy
-    hits = (*compiled.detector.scan(facts), *behaviour_hits(policy, history, now, wave_accounts))
-    score = compiled.detector.score(hits)
     probation = on_probation(policy, history, now)
     threshold = threshold_for(policy, probation)
+    behaviour = behaviour_hits(policy, history, now, wave_accounts)
+    enough = threshold - compiled.detector.score(behaviour)
+    hits = (*compiled.detector.scan(facts, enough=enough), *behaviour)
+    score = compiled.detector.score(hits)
     if score < threshold:
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
+    newcomer = " (newcomer on probation)" if probation else ""
+    judged = f"score {score:.2f} ≥ {threshold:.2f}{newcomer}"
+    return escalate(policy, history, now, hits, judged=judged)
+
+
+def escalate(
+    policy: Policy, history: MemberHistory, now: float, hits: tuple[Hit, ...], *, judged: str
+) -> Verdict:
+    """The ladder step for this member's next offence, with what the enforcer must do.
+
+    Used for detected ads, and for what admins (`/spam`) or members (`/report`) flag by hand.
+    """
     offence_number = offences_within(policy, history, now) + 1
     step = ladder_step(policy, offence_number)
+    reasons = "; ".join(hit.reason for hit in hits)
+    climb = f"Offence {offence_number} in the window → {step.label()}"
     return Verdict(
         spam=True,
-        score=score,
+        score=sum(hit.score for hit in hits),
         hits=hits,
         actions=actions_for(step, policy, now),
-        explanation=_spam_explanation(hits, score, threshold, probation, offence_number, step),
+        explanation=f"{judged}: {reasons}. {climb}",
         step=step.label(),
         offence_number=offence_number,
     )
@@ -161,19 +180,3 @@ def _clean_explanation(hits: tuple[Hit, ...], score: float, threshold: float) ->
     if not hits:
         return "no rule fired"
     return f"score {score:.2f} below {threshold:.2f}: " + "; ".join(hit.reason for hit in hits)
-
-
-def _spam_explanation(
-    hits: tuple[Hit, ...],
-    score: float,
-    threshold: float,
-    probation: bool,
-    offence_number: int,
-    step: LadderStep,
-) -> str:
-    newcomer = " (newcomer on probation)" if probation else ""
-    reasons = "; ".join(hit.reason for hit in hits)
-    return (
-        f"score {score:.2f} ≥ {threshold:.2f}{newcomer}: {reasons}. "
-        f"Offence {offence_number} in the window → {step.label()}"
-    )

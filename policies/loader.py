@@ -44,10 +44,14 @@ def load_policy(
     overrides: Mapping[str, Any] | None = None,
 ) -> Policy:
     """Load `source`, merge it over what it extends, apply overrides and validate."""
-    located = resolve(source, lookup)
+    return with_overrides(resolve(source, lookup), overrides)
+
+
+def with_overrides(document: Located, overrides: Mapping[str, Any] | None) -> Policy:
+    """Validate a resolved policy document with a group's overrides merged over it."""
     if overrides:
-        located = Located(dict(overrides), {}, {}, "(per-group overrides)").merged_under(located)
-    return validate(Policy, located)
+        document = Located(dict(overrides), {}, {}, "(per-group overrides)").merged_under(document)
+    return validate(Policy, document)
 
 
 def resolve(source: PolicySource, lookup: Lookup) -> Located:

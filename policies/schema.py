@@ -7,27 +7,26 @@ silently ignored setting.
 from __future__ import annotations
 
 import re
-import string
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+# Re-exported: sections and the config import them from here.
+from policies.base import StrictModel as StrictModel
+from policies.base import placeholders_in as placeholders_in
+from policies.complaints import ComplaintsConfig
 from policies.detect.config import DetectorsConfig
 from policies.durations import FOREVER, Duration, format_duration, parse_duration
-
-
-class StrictModel(BaseModel):
-    """Base for every policy and config model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from policies.gifts import GiftsConfig
+from policies.rhythm import RhythmConfig
+from policies.stats import StatsConfig
+from policies.welcome import WelcomeConfig
 
 
 class Mode(StrEnum):
@@ -141,6 +140,10 @@ class ModerationConfig(StrictModel):
         False, description="Hard mode: also delete every message of the banned member"
     )
     paid_group: bool = Field(False, description="Remind admins to refund a banned member")
+    reports_to_remove: int = Field(
+        3, ge=0, description="Distinct members whose /report removes a message (0: never)"
+    )
+    report_cooldown: Duration = Field(60.0, description="How often one member may /report")
     probation: ProbationConfig = Field(default_factory=ProbationConfig)
     flood: FloodConfig = Field(default_factory=FloodConfig)
     wave: WaveConfig = Field(default_factory=WaveConfig)
@@ -154,8 +157,6 @@ class ModerationConfig(StrictModel):
         return value
 
 
-_PLACEHOLDER_CHARS = string.ascii_lowercase + "_"
-
 TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "callout": frozenset({"users", "group"}),
     "callout_button": frozenset(),
@@ -168,6 +169,11 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "admin_refund": frozenset({"user", "group"}),
     "reinvite_now_button": frozenset(),
     "start_private": frozenset({"bot"}),
+    "warned": frozenset({"user", "reason", "next"}),
+    "not_admin": frozenset(),
+    "report_thanks": frozenset(),
+    "report_too_soon": frozenset({"wait"}),
+    "report_needs_reply": frozenset(),
 }
 """Every template a policy must provide, with the placeholders it may use."""
 
@@ -189,6 +195,11 @@ class Templates(StrictModel):
     admin_refund: str
     reinvite_now_button: str
     start_private: str
+    warned: str
+    not_admin: str
+    report_thanks: str
+    report_too_soon: str
+    report_needs_reply: str
 
     @field_validator("*")
     @classmethod
@@ -204,18 +215,6 @@ class Templates(StrictModel):
         return template
 
 
-def placeholders_in(template: str) -> set[str]:
-    """The `{name}` placeholders of a template; anything fancier is rejected."""
-    names: set[str] = set()
-    for _, field_name, format_spec, conversion in string.Formatter().parse(template):
-        if field_name is None:
-            continue
-        if format_spec or conversion or not field_name or field_name.strip(_PLACEHOLDER_CHARS):
-            raise ValueError(f"placeholder {{{field_name}}} must be a plain {{name}}")
-        names.add(field_name)
-    return names
-
-
 PolicyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
 
 
@@ -227,6 +226,11 @@ class Policy(StrictModel):
     language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z]+)?$")
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     templates: Templates
+    complaints: ComplaintsConfig = Field(description="Complaints and private tickets")
+    welcome: WelcomeConfig = Field(description="The welcome script and the newcomer check")
+    gifts: GiftsConfig = Field(description="Red-envelope gifts: coupon pools and rewards")
+    rhythm: RhythmConfig = Field(description="Scheduled posts and flash-sale countdowns")
+    stats: StatsConfig = Field(default_factory=StatsConfig, description="Weekly report, sizes")
 
     def first_step_index(self) -> int:
         """The ladder rung the group's mode starts on; the first rung if the mode is absent."""

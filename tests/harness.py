@@ -9,11 +9,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, runtime_of
+from bot.app import build_application
 from bot.config import Config, GroupConfig, LoadedConfig, loaded_from
 from bot.enforce import LiveEnforcer
 from bot.fake import FakeRequest, FakeTelegram, RecordedCall
-from bot.runtime import Runtime
+from bot.runtime import Runtime, runtime_of
 from policies.yamlsource import Located
 
 GROUP = -1001000000001
@@ -41,7 +41,12 @@ class TestClock:
 
 
 def make_config(
-    workdir: Path, *, policy: str = "", staff: bool = True, name: str = "shop"
+    workdir: Path,
+    *,
+    policy: str = "",
+    staff: bool = True,
+    name: str = "shop",
+    networks: tuple[dict[str, Any], ...] = (),
 ) -> LoadedConfig:
     policies = workdir / "policies"
     policies.mkdir(exist_ok=True)
@@ -52,6 +57,7 @@ def make_config(
         default_policy=name,
         groups=(GroupConfig(chat_id=GROUP, policy=name),),
         staff_chat=STAFF if staff else None,
+        networks=networks,
     )
     return loaded_from(Located(config.model_dump(mode="json"), {}, {}, "(test)"), workdir)
 
@@ -111,10 +117,10 @@ class Harness:
         return runtime_of(self.app)
 
     async def settle(self) -> None:
-        """Let batched deletes go out."""
+        """Let batched deletes and notices go out."""
         enforcer = self.runtime.live_enforcer
         if isinstance(enforcer, LiveEnforcer):
-            await enforcer.deletes.drain()
+            await enforcer.drain()
 
     async def feed(self, *updates: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Hand updates the fake produced to the bot, as polling would, and wait for effects."""

@@ -239,3 +239,15 @@ def test_detector_is_a_frozen_value() -> None:
     assert isinstance(DETECTOR, Detector)
     with pytest.raises(AttributeError):
         DETECTOR.spam_threshold = 2.0  # type: ignore[misc]
+
+
+def test_bot_commands_are_not_judged_by_the_scorer() -> None:
+    from policies.detect import build_detector
+    from policies.detect.classifier import train
+    from policies.detect.config import DetectorsConfig
+    from policies.facts import MessageFacts
+
+    model = train(["/mode hard now", "加我微信领券"] * 20, ["hello there", "谢谢"] * 20)
+    detector = build_detector(DetectorsConfig(), classifier=model)
+    command = MessageFacts(chat_id=-1, message_id=1, user_id=2, date=0.0, text="/mode hard now")
+    assert not [hit for hit in detector.scan(command) if hit.rule == "classifier.spam"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import LoadedConfig
+from bot.enforce import LiveEnforcer
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -193,9 +194,9 @@ async def test_raid_call_outs_collapse_into_one_message(tmp_path: Path) -> None:
         callouts = harness.texts_in(GROUP)
         assert len(callouts) == 1
         live = harness.runtime.live_enforcer
-        assert live is not None
+        assert isinstance(live, LiveEnforcer)
         harness.clock.advance(31)
-        await live.notices.flush(GROUP)  # type: ignore[attr-defined]
+        await live.notices.flush(GROUP)
         collapsed = harness.texts_in(GROUP)[-1]
         assert all(f"Spammer{n}" in collapsed for n in range(1, 5))
         assert all(
@@ -207,18 +208,22 @@ async def test_raid_call_outs_collapse_into_one_message(tmp_path: Path) -> None:
         await harness.stop()
 
 
-async def test_missing_rights_alert_the_staff_once(tmp_path: Path) -> None:
+async def test_missing_rights_alert_the_staff_once_per_problem(tmp_path: Path) -> None:
     clock = TestClock()
     fake = make_world(clock)
     fake.set_bot_rights(GROUP, can_delete_messages=False, can_restrict_members=False)
     loaded: LoadedConfig = make_config(tmp_path, policy=policy(mode="hard"))
     harness = await Harness.start(loaded, fake=fake, clock=clock)
     try:
-        for name in ("a", "b"):
+        for name in ("a", "b", "c"):
             await harness.say(harness.member(name), AD)
-        alerts = [t for t in harness.texts_in(STAFF) if "qunbot needs" in t]
-        assert len(alerts) == 2
-        assert {"Ban users" in alerts[0] or "Ban users" in alerts[1]} == {True}
+        live = harness.runtime.live_enforcer
+        assert isinstance(live, LiveEnforcer)
+        await live.staff.flush(STAFF)
+        staff_text = "\n".join(harness.texts_in(STAFF))
+        assert staff_text.count("qunbot needs the Ban users right") == 1
+        assert staff_text.count("qunbot needs the Delete messages right") == 1
+        assert harness.fake.status_of(GROUP, harness.users["a"]) == "member"
     finally:
         await harness.stop()
 

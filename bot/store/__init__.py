@@ -10,18 +10,43 @@ from bot.store.database import connect, move_chat
 from bot.store.repos import (
     Audit,
     AuditEntry,
+    DailyStats,
+    GiftClaim,
+    Gifts,
     GroupRow,
     Groups,
+    GroupSizes,
     LearnedSamples,
     Members,
     MemberState,
     Meta,
+    NewcomerChecks,
     Offences,
+    PendingCheck,
     PendingReinvite,
+    PinnedPost,
     Reinvites,
+    RhythmPosts,
+    SilentMember,
+    Ticket,
+    Tickets,
+    TicketStatus,
+    WelcomePosts,
 )
 
-__all__ = ["AuditEntry", "GroupRow", "MemberState", "PendingReinvite", "Store"]
+__all__ = [
+    "AuditEntry",
+    "GiftClaim",
+    "GroupRow",
+    "MemberState",
+    "PendingCheck",
+    "PendingReinvite",
+    "PinnedPost",
+    "SilentMember",
+    "Store",
+    "Ticket",
+    "TicketStatus",
+]
 
 
 class Store:
@@ -36,6 +61,13 @@ class Store:
         self.reinvites = Reinvites(db)
         self.learned = LearnedSamples(db)
         self.meta = Meta(db)
+        self.tickets = Tickets(db)
+        self.gifts = Gifts(db)
+        self.welcome_posts = WelcomePosts(db)
+        self.newcomer_checks = NewcomerChecks(db)
+        self.rhythm = RhythmPosts(db)
+        self.stats = DailyStats(db)
+        self.sizes = GroupSizes(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -90,9 +90,144 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        3,
+        "complaint tickets, their conversation and the messages posted about them",
+        (
+            """CREATE TABLE tickets (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                user_name TEXT NOT NULL DEFAULT '',
+                text TEXT NOT NULL,
+                message_id INTEGER,
+                reply_message_id INTEGER,
+                card_message_id INTEGER,
+                status TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'in_progress', 'closed')),
+                staff_id INTEGER,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                opened_at REAL,
+                remind_at REAL,
+                reminded_at REAL,
+                closed_at REAL,
+                closed_by INTEGER,
+                rating INTEGER,
+                rated_at REAL
+            )""",
+            "CREATE UNIQUE INDEX tickets_one_active ON tickets (chat_id, user_id)"
+            " WHERE status != 'closed'",
+            "CREATE INDEX tickets_by_member ON tickets (user_id, status)",
+            "CREATE INDEX tickets_due ON tickets (remind_at) WHERE remind_at IS NOT NULL",
+            """CREATE TABLE ticket_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+                at REAL NOT NULL,
+                source TEXT NOT NULL CHECK (source IN ('group', 'member', 'staff')),
+                author_id INTEGER,
+                message_id INTEGER,
+                text TEXT NOT NULL
+            )""",
+            "CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id, at)",
+            """CREATE TABLE ticket_posts (
+                chat_id INTEGER NOT NULL,
+                message_id INTEGER NOT NULL,
+                ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+                PRIMARY KEY (chat_id, message_id)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        4,
+        "gift claims, handed-out gift codes, the latest welcome and pending newcomer checks",
+        (
+            """CREATE TABLE gift_claims (
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                pool TEXT NOT NULL,
+                code TEXT,
+                claimed_at REAL NOT NULL,
+                PRIMARY KEY (chat_id, user_id, pool)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE gift_codes (
+                code TEXT PRIMARY KEY,
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                given_at REAL NOT NULL
+            ) WITHOUT ROWID""",
+            """CREATE TABLE welcome_posts (
+                chat_id INTEGER PRIMARY KEY,
+                message_id INTEGER NOT NULL,
+                posted_at REAL NOT NULL
+            )""",
+            """CREATE TABLE newcomer_checks (
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                deadline REAL NOT NULL,
+                created_at REAL NOT NULL,
+                PRIMARY KEY (chat_id, user_id)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        5,
+        "group rhythm posts, daily statistics, group sizes and when members left",
+        (
+            """CREATE TABLE rhythm_posts (
+                chat_id INTEGER NOT NULL,
+                post_key TEXT NOT NULL,
+                due_at REAL NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed',
+                    'interrupted', 'missed', 'quiet', 'capped')),
+                promotional INTEGER NOT NULL DEFAULT 0,
+                message_id INTEGER,
+                pinned INTEGER NOT NULL DEFAULT 0,
+                decided_at REAL NOT NULL,
+                PRIMARY KEY (chat_id, post_key, due_at)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX rhythm_posts_by_due ON rhythm_posts (due_at)",
+            """CREATE TABLE daily_stats (
+                chat_id INTEGER NOT NULL,
+                day TEXT NOT NULL,
+                counter TEXT NOT NULL,
+                value INTEGER NOT NULL,
+                PRIMARY KEY (chat_id, day, counter)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE daily_active (
+                chat_id INTEGER NOT NULL,
+                day TEXT NOT NULL,
+                user_id INTEGER NOT NULL,
+                PRIMARY KEY (chat_id, day, user_id)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE group_sizes (
+                chat_id INTEGER PRIMARY KEY,
+                members INTEGER NOT NULL,
+                alert_level INTEGER NOT NULL DEFAULT 0,
+                checked_at REAL NOT NULL
+            )""",
+            "ALTER TABLE members ADD COLUMN left_at REAL",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 
-CHAT_KEYED_TABLES = ("members", "audit", "offences", "reinvites", "learned_samples")
+CHAT_KEYED_TABLES = (
+    "members",
+    "audit",
+    "offences",
+    "reinvites",
+    "learned_samples",
+    "tickets",
+    "ticket_posts",
+    "gift_claims",
+    "gift_codes",
+    "welcome_posts",
+    "newcomer_checks",
+    "rhythm_posts",
+    "daily_stats",
+    "daily_active",
+    "group_sizes",
+)
 """Tables whose rows move to the new id when a group becomes a supergroup."""

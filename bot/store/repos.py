@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import aiosqlite
@@ -51,6 +52,11 @@ class Groups:
         ) as cursor:
             rows = await cursor.fetchall()
         return [GroupRow(r[0], r[1], r[2], json.loads(r[3]), bool(r[4])) for r in rows]
+
+    async def titles_and_first_seen(self) -> dict[int, tuple[str, float]]:
+        """Every group the bot has seen: its title and when the bot first saw it."""
+        async with self.db.execute("SELECT chat_id, title, created_at FROM groups") as cursor:
+            return {row[0]: (row[1], float(row[2])) for row in await cursor.fetchall()}
 
     async def set_overrides(self, chat_id: int, overrides: dict[str, Any], now: float) -> None:
         await self.db.execute(
@@ -107,12 +113,7 @@ class Members:
             (chat_id, user_id),
         ) as cursor:
             row = await cursor.fetchone()
-        async with self.db.execute(
-            "SELECT at FROM offences WHERE chat_id = ? AND user_id = ? AND acknowledged = 0"
-            " ORDER BY at",
-            (chat_id, user_id),
-        ) as cursor:
-            offences = [float(r[0]) for r in await cursor.fetchall()]
+        offences = await self._offence_times(chat_id, user_id)
         if row is None:
             return MemberState(first_seen=now, last_seen=now, offence_times=offences, dirty=True)
         return MemberState(row[0], row[1], row[2], bool(row[3]), offences)
@@ -159,9 +160,65 @@ class Members:
         for key in list(self.cache)[: self.cache_limit // 4]:
             del self.cache[key]
 
+    async def refresh_offences(self, chat_id: int, user_id: int) -> None:
+        """Re-read a cached member's offences after they changed offline (pardon, undo)."""
+        state = self.cache.get((chat_id, user_id))
+        if state is not None:
+            state.offence_times = await self._offence_times(chat_id, user_id)
+
+    async def _offence_times(self, chat_id: int, user_id: int) -> list[float]:
+        async with self.db.execute(
+            "SELECT at FROM offences WHERE chat_id = ? AND user_id = ? AND acknowledged = 0"
+            " ORDER BY at",
+            (chat_id, user_id),
+        ) as cursor:
+            return [float(r[0]) for r in await cursor.fetchall()]
+
     def forget_chat(self, chat_id: int) -> None:
         for key in [key for key in self.cache if key[0] == chat_id]:
             del self.cache[key]
+
+    async def mark_left(self, chat_id: int, user_id: int, now: float) -> None:
+        """The member left or was removed; flushed first, so a new member's row exists."""
+        await self.flush()
+        await self.db.execute(
+            "UPDATE members SET left_at = ? WHERE chat_id = ? AND user_id = ?",
+            (now, chat_id, user_id),
+        )
+
+    async def mark_present(self, chat_id: int, user_id: int) -> None:
+        await self.db.execute(
+            "UPDATE members SET left_at = NULL WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        )
+
+    async def silent_since(self, chat_id: int, cutoff: float, limit: int) -> list[SilentMember]:
+        """Members still in the group, not trusted, who have not spoken since `cutoff`
+        (joining counts as being seen), longest silent first."""
+        await self.flush()
+        async with self.db.execute(
+            "SELECT user_id, last_seen, message_count FROM members WHERE chat_id = ?"
+            " AND left_at IS NULL AND trusted = 0 AND last_seen < ? ORDER BY last_seen LIMIT ?",
+            (chat_id, cutoff, limit),
+        ) as cursor:
+            return [SilentMember(*row) for row in await cursor.fetchall()]
+
+    async def count_silent(self, chat_id: int, cutoff: float) -> int:
+        await self.flush()
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM members WHERE chat_id = ? AND left_at IS NULL AND trusted = 0"
+            " AND last_seen < ?",
+            (chat_id, cutoff),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True, slots=True)
+class SilentMember:
+    user_id: int
+    last_seen: float
+    message_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +276,15 @@ class Audit:
             f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? AND message_id = ?"
             " ORDER BY id DESC LIMIT 1",
             (chat_id, message_id),
+        )
+
+    async def last_automatic(self, chat_id: int, target_id: int) -> AuditEntry | None:
+        """The latest action qunbot took on its own against this member."""
+        return await self._one(
+            f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? AND target_id = ?"
+            " AND actor_id IS NULL AND action NOT IN ('notice', 'reinvite')"
+            " AND action NOT LIKE 'dry-run%' ORDER BY id DESC LIMIT 1",
+            (chat_id, target_id),
         )
 
     async def recent(self, chat_id: int, limit: int = 20) -> list[AuditEntry]:
@@ -279,6 +345,13 @@ class Offences:
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def forgive(self, chat_id: int, user_id: int, audit_id: int) -> None:
+        """Drop the offence an audited action recorded (the action was undone)."""
+        await self.db.execute(
+            "DELETE FROM offences WHERE chat_id = ? AND user_id = ? AND audit_id = ?",
+            (chat_id, user_id, audit_id),
+        )
 
     async def pardon(self, chat_id: int, user_id: int) -> int:
         cursor = await self.db.execute(
@@ -388,3 +461,551 @@ class Meta:
             row = await cursor.fetchone()
         assert row is not None
         return str(row[0])
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A complaint moved from a group to a private chat with the shop's staff."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    user_name: str
+    text: str
+    message_id: int | None
+    """The complaint in the group."""
+    reply_message_id: int | None
+    """The bot's public reply, with the deep-link button."""
+    card_message_id: int | None
+    """The ticket's card in the staff chat, with the take and close buttons."""
+    status: TicketStatus
+    staff_id: int | None
+    created_at: float
+    updated_at: float
+    opened_at: float | None
+    """When the member last opened the private chat for this ticket."""
+    remind_at: float | None
+    reminded_at: float | None
+    closed_at: float | None
+    closed_by: int | None
+    rating: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.status is not TicketStatus.CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMessage:
+    at: float
+    source: str
+    """`group` (a complaint in the group), `member` (private chat) or `staff`."""
+    author_id: int | None
+    message_id: int | None
+    text: str
+
+
+class Tickets:
+    """Complaint tickets, what was said in them, and which chat messages belong to which."""
+
+    _COLUMNS = (
+        "id, chat_id, user_id, user_name, text, message_id, reply_message_id, card_message_id,"
+        " status, staff_id, created_at, updated_at, opened_at, remind_at, reminded_at,"
+        " closed_at, closed_by, rating"
+    )
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def open(
+        self,
+        chat_id: int,
+        user_id: int,
+        user_name: str,
+        text: str,
+        *,
+        message_id: int,
+        now: float,
+        remind_at: float | None,
+    ) -> Ticket | None:
+        """A new ticket, or None if the member already has an active one in this group."""
+        cursor = await self.db.execute(
+            "INSERT INTO tickets (chat_id, user_id, user_name, text, message_id, created_at,"
+            " updated_at, remind_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (chat_id, user_id, user_name, text, message_id, now, now, remind_at),
+        )
+        if cursor.rowcount == 0 or cursor.lastrowid is None:
+            return None
+        await self.add_message(cursor.lastrowid, now, "group", text, user_id, message_id)
+        return await self.get(cursor.lastrowid)
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        return await self._one(f"SELECT {self._COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+
+    async def active_for(self, chat_id: int, user_id: int) -> Ticket | None:
+        return await self._one(
+            f"SELECT {self._COLUMNS} FROM tickets WHERE chat_id = ? AND user_id = ?"
+            " AND status != 'closed'",
+            (chat_id, user_id),
+        )
+
+    async def latest_opened_by(self, user_id: int) -> Ticket | None:
+        """The active ticket whose private chat the member opened last."""
+        return await self._one(
+            f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status != 'closed'"
+            " AND opened_at IS NOT NULL ORDER BY opened_at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+
+    async def active(self, chat_id: int | None = None, limit: int = 50) -> list[Ticket]:
+        """Active tickets, oldest first: one group's, or every group's."""
+        where = "status != 'closed'" + (" AND chat_id = ?" if chat_id is not None else "")
+        parameters: tuple[Any, ...] = (chat_id, limit) if chat_id is not None else (limit,)
+        async with self.db.execute(
+            f"SELECT {self._COLUMNS} FROM tickets WHERE {where} ORDER BY id LIMIT ?", parameters
+        ) as cursor:
+            return [_ticket(row) for row in await cursor.fetchall()]
+
+    async def set_reply(self, ticket_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE tickets SET reply_message_id = ? WHERE id = ?", (message_id, ticket_id)
+        )
+
+    async def set_card(self, ticket_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE tickets SET card_message_id = ? WHERE id = ?", (message_id, ticket_id)
+        )
+
+    async def mark_opened(self, ticket_id: int, now: float) -> bool:
+        """Note that the member opened the private chat; true the first time."""
+        cursor = await self.db.execute(
+            "UPDATE tickets SET opened_at = ?, remind_at = NULL, updated_at = ?"
+            " WHERE id = ? AND opened_at IS NULL",
+            (now, now, ticket_id),
+        )
+        if cursor.rowcount > 0:
+            return True
+        await self.db.execute("UPDATE tickets SET opened_at = ? WHERE id = ?", (now, ticket_id))
+        return False
+
+    async def take(self, ticket_id: int, staff_id: int, now: float) -> bool:
+        """An open ticket goes in progress with this staff member; false if it was not open."""
+        cursor = await self.db.execute(
+            "UPDATE tickets SET status = 'in_progress', staff_id = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'open'",
+            (staff_id, now, ticket_id),
+        )
+        return cursor.rowcount > 0
+
+    async def close(self, ticket_id: int, actor_id: int | None, now: float) -> bool:
+        """Close an active ticket; false if it was closed already."""
+        cursor = await self.db.execute(
+            "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?,"
+            " remind_at = NULL, updated_at = ? WHERE id = ? AND status != 'closed'",
+            (now, actor_id, now, ticket_id),
+        )
+        return cursor.rowcount > 0
+
+    async def rate(self, ticket_id: int, rating: int, now: float) -> bool:
+        """Record the member's satisfaction once, after closing."""
+        cursor = await self.db.execute(
+            "UPDATE tickets SET rating = ?, rated_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'closed' AND rating IS NULL",
+            (rating, now, now, ticket_id),
+        )
+        return cursor.rowcount > 0
+
+    async def claim_reminder(self, ticket_id: int, now: float) -> bool:
+        """Take a due reminder for sending; only one caller wins, and only once."""
+        cursor = await self.db.execute(
+            "UPDATE tickets SET reminded_at = ?, remind_at = NULL WHERE id = ?"
+            " AND remind_at IS NOT NULL AND remind_at <= ? AND status != 'closed'"
+            " AND opened_at IS NULL",
+            (now, ticket_id, now),
+        )
+        return cursor.rowcount > 0
+
+    async def pending_reminders(self) -> list[tuple[int, float]]:
+        """(ticket id, due time) of every reminder not yet sent."""
+        async with self.db.execute(
+            "SELECT id, remind_at FROM tickets WHERE remind_at IS NOT NULL"
+            " AND status != 'closed' AND opened_at IS NULL ORDER BY remind_at"
+        ) as cursor:
+            return [(int(row[0]), float(row[1])) for row in await cursor.fetchall()]
+
+    async def add_message(
+        self,
+        ticket_id: int,
+        at: float,
+        source: str,
+        text: str,
+        author_id: int | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO ticket_messages (ticket_id, at, source, author_id, message_id, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (ticket_id, at, source, author_id, message_id, text),
+        )
+        await self.db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (at, ticket_id))
+
+    async def messages(self, ticket_id: int) -> list[TicketMessage]:
+        async with self.db.execute(
+            "SELECT at, source, author_id, message_id, text FROM ticket_messages"
+            " WHERE ticket_id = ? ORDER BY at, id",
+            (ticket_id,),
+        ) as cursor:
+            return [TicketMessage(*row) for row in await cursor.fetchall()]
+
+    async def add_post(self, chat_id: int, message_id: int, ticket_id: int) -> None:
+        """Remember that a message in a chat is about this ticket, so replies find it."""
+        await self.db.execute(
+            "INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id)"
+            " VALUES (?, ?, ?)",
+            (chat_id, message_id, ticket_id),
+        )
+
+    async def for_post(self, chat_id: int, message_id: int) -> int | None:
+        async with self.db.execute(
+            "SELECT ticket_id FROM ticket_posts WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def _one(self, sql: str, parameters: tuple[Any, ...]) -> Ticket | None:
+        async with self.db.execute(sql, parameters) as cursor:
+            row = await cursor.fetchone()
+        return _ticket(row) if row is not None else None
+
+
+def _ticket(row: Any) -> Ticket:
+    values = list(row)
+    values[8] = TicketStatus(values[8])
+    return Ticket(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class GiftClaim:
+    """A member's claim on a pool; `code` is None while the claim is being served."""
+
+    code: str | None
+    claimed_at: float
+
+
+class Gifts:
+    """Gift claims, once per member, group and pool, and the codes handed out, each once.
+
+    Both rules are constraints in SQLite, so two claims at the same moment cannot both win.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def reserve(self, chat_id: int, user_id: int, pool: str, now: float) -> bool:
+        """Take the member's one claim on the pool; false if it was already taken."""
+        cursor = await self.db.execute(
+            "INSERT INTO gift_claims (chat_id, user_id, pool, claimed_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chat_id, user_id, pool) DO NOTHING",
+            (chat_id, user_id, pool, now),
+        )
+        return cursor.rowcount > 0
+
+    async def claim_of(self, chat_id: int, user_id: int, pool: str) -> GiftClaim | None:
+        async with self.db.execute(
+            "SELECT code, claimed_at FROM gift_claims"
+            " WHERE chat_id = ? AND user_id = ? AND pool = ?",
+            (chat_id, user_id, pool),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return GiftClaim(row[0], row[1]) if row else None
+
+    async def take_code(
+        self, candidates: Sequence[str], chat_id: int, user_id: int, now: float
+    ) -> str | None:
+        """The first candidate never handed out, now handed to this member; None if none is
+        left. One statement, so concurrent claims never get the same code."""
+        async with self.db.execute(
+            "INSERT INTO gift_codes (code, chat_id, user_id, given_at)"
+            " SELECT candidates.value, ?, ?, ? FROM json_each(?) AS candidates"
+            " WHERE candidates.value NOT IN (SELECT code FROM gift_codes)"
+            " ORDER BY candidates.key LIMIT 1 RETURNING code",
+            (chat_id, user_id, now, json.dumps(list(candidates), ensure_ascii=False)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def fulfil(self, chat_id: int, user_id: int, pool: str, code: str) -> None:
+        await self.db.execute(
+            "UPDATE gift_claims SET code = ? WHERE chat_id = ? AND user_id = ? AND pool = ?",
+            (code, chat_id, user_id, pool),
+        )
+
+    async def release(self, chat_id: int, user_id: int, pool: str) -> None:
+        """Give an unserved claim back, so the member may claim again once codes are added."""
+        await self.db.execute(
+            "DELETE FROM gift_claims WHERE chat_id = ? AND user_id = ? AND pool = ?"
+            " AND code IS NULL",
+            (chat_id, user_id, pool),
+        )
+
+    async def remaining(self, candidates: Sequence[str]) -> int:
+        """How many of the candidates were never handed out."""
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM json_each(?) AS candidates"
+            " WHERE candidates.value NOT IN (SELECT code FROM gift_codes)",
+            (json.dumps(list(candidates), ensure_ascii=False),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+class WelcomePosts:
+    """The latest welcome per group, so the next one can replace it even after a restart."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def latest(self, chat_id: int) -> int | None:
+        async with self.db.execute(
+            "SELECT message_id FROM welcome_posts WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def replace(self, chat_id: int, message_id: int, now: float) -> None:
+        await self.db.execute(
+            "INSERT INTO welcome_posts (chat_id, message_id, posted_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id,"
+            " posted_at = excluded.posted_at",
+            (chat_id, message_id, now),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCheck:
+    chat_id: int
+    user_id: int
+    deadline: float
+
+
+class NewcomerChecks:
+    """Newcomers who must press the button by a deadline: a restart must not forget them."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def add(self, chat_id: int, user_id: int, deadline: float, now: float) -> None:
+        await self.db.execute(
+            "INSERT INTO newcomer_checks (chat_id, user_id, deadline, created_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
+            " deadline = excluded.deadline, created_at = excluded.created_at",
+            (chat_id, user_id, deadline, now),
+        )
+
+    async def finish(self, chat_id: int, user_id: int) -> bool:
+        """End a pending check; only one caller (the press or the timeout) can win it."""
+        cursor = await self.db.execute(
+            "DELETE FROM newcomer_checks WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        )
+        return cursor.rowcount > 0
+
+    async def pending_in(self, chat_id: int) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM newcomer_checks WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def all(self) -> list[PendingCheck]:
+        async with self.db.execute(
+            "SELECT chat_id, user_id, deadline FROM newcomer_checks ORDER BY deadline"
+        ) as cursor:
+            return [PendingCheck(*row) for row in await cursor.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedPost:
+    post_key: str
+    due_at: float
+    message_id: int
+
+
+class RhythmPosts:
+    """Every planned post the rhythm decided about, keyed by (group, post key, due time).
+
+    A post is claimed (`sending`) before it is sent, so a crash or a restart can never send it
+    twice; at worst a post interrupted mid-send is reported as `interrupted`.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def decided_since(self, since: float) -> set[tuple[int, str, float]]:
+        async with self.db.execute(
+            "SELECT chat_id, post_key, due_at FROM rhythm_posts WHERE due_at >= ?", (since,)
+        ) as cursor:
+            return {(row[0], row[1], float(row[2])) for row in await cursor.fetchall()}
+
+    async def claim(
+        self, chat_id: int, key: str, due: float, *, promotional: bool, now: float
+    ) -> bool:
+        """Take the post for sending; false if it was already decided (sent or skipped)."""
+        return await self.record(chat_id, key, due, "sending", promotional=promotional, now=now)
+
+    async def record(
+        self, chat_id: int, key: str, due: float, status: str, *, promotional: bool, now: float
+    ) -> bool:
+        cursor = await self.db.execute(
+            "INSERT INTO rhythm_posts (chat_id, post_key, due_at, status, promotional,"
+            " decided_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (chat_id, key, due, status, int(promotional), now),
+        )
+        return cursor.rowcount > 0
+
+    async def finish(
+        self, chat_id: int, key: str, due: float, status: str, message_id: int | None = None
+    ) -> None:
+        await self.db.execute(
+            "UPDATE rhythm_posts SET status = ?, message_id = ? WHERE chat_id = ?"
+            " AND post_key = ? AND due_at = ?",
+            (status, message_id, chat_id, key, due),
+        )
+
+    async def release(self, chat_id: int, key: str, due: float) -> None:
+        """Give a claimed post back because Telegram could not be reached; retried later."""
+        await self.db.execute(
+            "DELETE FROM rhythm_posts WHERE chat_id = ? AND post_key = ? AND due_at = ?"
+            " AND status = 'sending'",
+            (chat_id, key, due),
+        )
+
+    async def set_pinned(self, chat_id: int, key: str, due: float, pinned: bool) -> None:
+        await self.db.execute(
+            "UPDATE rhythm_posts SET pinned = ? WHERE chat_id = ? AND post_key = ? AND due_at = ?",
+            (int(pinned), chat_id, key, due),
+        )
+
+    async def pinned_in(self, chat_id: int, scope: str) -> list[PinnedPost]:
+        """The posts of one scope (a campaign) that are pinned now."""
+        async with self.db.execute(
+            "SELECT post_key, due_at, message_id FROM rhythm_posts WHERE chat_id = ?"
+            " AND pinned = 1 AND message_id IS NOT NULL AND substr(post_key, 1, ?) = ?",
+            (chat_id, len(scope) + 1, scope + ":"),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [PinnedPost(row[0], float(row[1]), int(row[2])) for row in rows]
+
+    async def promotions_since(self, chat_id: int, since: float) -> list[float]:
+        """Due times of the promotional posts sent (or being sent) since `since`."""
+        async with self.db.execute(
+            "SELECT due_at FROM rhythm_posts WHERE chat_id = ? AND promotional = 1"
+            " AND status IN ('sending', 'sent', 'interrupted') AND due_at >= ? ORDER BY due_at",
+            (chat_id, since),
+        ) as cursor:
+            return [float(row[0]) for row in await cursor.fetchall()]
+
+    async def interrupted(self) -> list[tuple[int, str, float]]:
+        """Posts claimed but never finished (the bot stopped mid-send), now marked so."""
+        async with self.db.execute(
+            "UPDATE rhythm_posts SET status = 'interrupted' WHERE status = 'sending'"
+            " RETURNING chat_id, post_key, due_at"
+        ) as cursor:
+            return [(row[0], row[1], float(row[2])) for row in await cursor.fetchall()]
+
+
+class DailyStats:
+    """Per-group daily counters and the people who spoke each day, written in batches."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        counts: Sequence[tuple[int, str, str, int]],
+        speakers: Sequence[tuple[int, str, int]],
+    ) -> None:
+        """Add (chat, day, counter, n) counts and (chat, day, user) speakers in one
+        transaction."""
+        if not counts and not speakers:
+            return
+        await self.db.execute("BEGIN")
+        try:
+            await self.db.executemany(
+                "INSERT INTO daily_stats (chat_id, day, counter, value) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, day, counter)"
+                " DO UPDATE SET value = value + excluded.value",
+                counts,
+            )
+            await self.db.executemany(
+                "INSERT INTO daily_active (chat_id, day, user_id) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                speakers,
+            )
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+
+    async def by_day(self, chat_id: int, first: str, last: str) -> dict[str, dict[str, int]]:
+        """Counters per day (ISO dates, inclusive), `active` included."""
+        days: dict[str, dict[str, int]] = {}
+        async with self.db.execute(
+            "SELECT day, counter, value FROM daily_stats WHERE chat_id = ?"
+            " AND day BETWEEN ? AND ?",
+            (chat_id, first, last),
+        ) as cursor:
+            for day, counter, value in await cursor.fetchall():
+                days.setdefault(day, {})[counter] = int(value)
+        async with self.db.execute(
+            "SELECT day, COUNT(*) FROM daily_active WHERE chat_id = ? AND day BETWEEN ? AND ?"
+            " GROUP BY day",
+            (chat_id, first, last),
+        ) as cursor:
+            for day, active in await cursor.fetchall():
+                days.setdefault(day, {})["active"] = int(active)
+        return days
+
+    async def active_between(self, chat_id: int, first: str, last: str) -> int:
+        """Distinct people who spoke in the period."""
+        async with self.db.execute(
+            "SELECT COUNT(DISTINCT user_id) FROM daily_active WHERE chat_id = ?"
+            " AND day BETWEEN ? AND ?",
+            (chat_id, first, last),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def forget_speakers_before(self, day: str) -> int:
+        cursor = await self.db.execute("DELETE FROM daily_active WHERE day < ?", (day,))
+        return cursor.rowcount
+
+
+class GroupSizes:
+    """The last member count seen per group and the size alert it has reached."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def last_check(self, chat_id: int) -> tuple[int, float]:
+        """The size alert level reached and when the size was last checked."""
+        async with self.db.execute(
+            "SELECT alert_level, checked_at FROM group_sizes WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), float(row[1])) if row else (0, float("-inf"))
+
+    async def record(self, chat_id: int, members: int, level: int, now: float) -> None:
+        await self.db.execute(
+            "INSERT INTO group_sizes (chat_id, members, alert_level, checked_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+            " members = excluded.members, alert_level = excluded.alert_level,"
+            " checked_at = excluded.checked_at",
+            (chat_id, members, level, now),
+        )

@@ -54,12 +54,21 @@ class Detector:
     """(family name, check) in the order they run."""
     spam_threshold: float = 1.0
 
-    def scan(self, facts: MessageFacts) -> tuple[Hit, ...]:
-        """Every hit of every check on one message (text, caption and quote together)."""
+    def scan(self, facts: MessageFacts, *, enough: float | None = None) -> tuple[Hit, ...]:
+        """The hits of the checks on one message (text, caption and quote together).
+
+        With `enough`, checks stop once the score reaches it: the verdict is settled, and the
+        costly statistical scorer runs last.
+        """
         norm = normalize_text(facts.all_text)
         hits: list[Hit] = []
+        score = 0.0
         for _, check in self.checks:
-            hits.extend(check(facts, norm))
+            found = check(facts, norm)
+            hits.extend(found)
+            score += sum(hit.score for hit in found)
+            if enough is not None and score >= enough:
+                break
         return tuple(hits)
 
     def score(self, hits: Iterable[Hit]) -> float:

@@ -258,7 +258,8 @@ def make_classifier_check(cfg: ClassifierConfig, model: NaiveBayes) -> Check:
     threshold, weight = cfg.threshold, cfg.weight
 
     def check_classifier(facts: MessageFacts, norm: Normalized) -> list[Hit]:
-        if not norm.text:
+        # Commands are addressed to bots, not to members; the rules still check their links.
+        if not norm.text or norm.text.startswith("/"):
             return []
         probability = model.probability_of(norm)
         if probability < threshold:

@@ -1,0 +1,252 @@
+"""Red-envelope gifts: the claim button, the deep link it opens, and private delivery.
+
+A button in the group is signed for the group and the pool (and, for a reward, the member).
+Pressing it answers with a deep link signed for the group, the pool and the presser, so a
+forwarded link is worthless to anyone else. The claim itself is settled by SQLite: one claim
+per member, group and pool, and each listed code handed out once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from loguru import logger
+from telegram import (
+    CallbackQuery,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application
+from telegram.helpers import create_deep_linked_url
+
+from bot.alarms import rights_alarm
+from bot.config import LoadedConfig, resolve_path
+from bot.extract import display_name
+from bot.runtime import Runtime
+from bot.signing import Signer
+from policies.gifts import GiftPool, matching_reward, parse_codes, pool_number
+from policies.schema import Policy
+from policies.texts import mention, render
+
+GIFTS_KEY = "qunbot.gifts"
+BUTTON_KIND = "gft"
+LINK_KIND = "gift"
+REWARD_PROMPT_COOLDOWN = 3600.0
+"""A member who keeps posting tagged photos is prompted once an hour, not every time."""
+PROMPTS_KEPT = 10_000
+MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+
+
+class ClaimStatus(StrEnum):
+    GIVEN = "given"
+    ALREADY = "already"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    status: ClaimStatus
+    code: str | None = None
+
+
+def gift_button(
+    signer: Signer, chat_id: int, pool: str, label: str, *, for_user: int = 0
+) -> InlineKeyboardButton:
+    """A red-envelope button for a pool; `for_user` 0 lets any member press it."""
+    data = signer.sign(BUTTON_KIND, chat_id, pool_number(pool), for_user)
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def gift_desk_of(application: Application[Any, Any, Any, Any, Any, Any]) -> GiftDesk:
+    found = application.bot_data.get(GIFTS_KEY)
+    if not isinstance(found, GiftDesk):
+        raise RuntimeError("handlers.gifts.register creates the gift desk")
+    return found
+
+
+def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
+    """Gift code files that the named policies list but that cannot be read."""
+    notes = []
+    for name, policy in sorted(loaded.policies.items()):
+        for pool_name, pool in policy.gifts.pools.items():
+            if pool.codes_file is None:
+                continue
+            path = resolve_path(loaded.base_dir, pool.codes_file)
+            if not path.is_file():
+                notes.append(f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}")
+    return notes
+
+
+class GiftDesk:
+    """Serves gift buttons, gift links and reward prompts for every group."""
+
+    def __init__(
+        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> None:
+        self.runtime, self.bot = runtime, application.bot
+        self.prompted: dict[tuple[int, int, str], float] = {}
+
+    @property
+    def signer(self) -> Signer:
+        if self.runtime.signer is None:
+            raise RuntimeError("the signer is created in post_init")
+        return self.runtime.signer
+
+    async def open_envelope(self, query: CallbackQuery) -> None:
+        """A gift button was pressed: answer with the presser's own deep link."""
+        parts = self.signer.verify(query.data or "", BUTTON_KIND)
+        home = query.message.chat.id if query.message else 0
+        templates = (await self._policy(parts[0] if parts else home)).gifts.templates
+        if parts is None or len(parts) != 3:
+            await query.answer(render(templates.link_invalid, {}), show_alert=True)
+            return
+        chat_id, number, for_user = parts
+        if for_user and for_user != query.from_user.id:
+            await query.answer(render(templates.not_yours, {}), show_alert=True)
+            return
+        token = self.signer.sign(LINK_KIND, chat_id, query.from_user.id, number)
+        await query.answer(url=create_deep_linked_url(self.bot.username, token))
+
+    async def serve_link(self, user: User, payload: str) -> None:
+        """`/start gift_...` in the private chat: check the link and the member, then claim."""
+        parts = self.signer.verify(payload, LINK_KIND)
+        if parts is None or len(parts) != 3 or parts[1] != user.id:
+            policy = await self._policy(parts[0] if parts else None)
+            await self._send(user.id, render(policy.gifts.templates.link_invalid, {}))
+            return
+        chat_id, _, number = parts
+        policy = await self._policy(chat_id)
+        found = policy.gifts.pool_by_number(number)
+        if found is None:
+            await self._send(user.id, render(policy.gifts.templates.link_invalid, {}))
+            return
+        title = (await self.runtime.chat_info.get(self.bot, chat_id)).title or str(chat_id)
+        if not await self._is_member(chat_id, user.id):
+            await self._send(user.id, render(policy.gifts.templates.not_member, {"group": title}))
+            return
+        await self._deliver(user, chat_id, title, found[0], policy)
+
+    async def _deliver(
+        self, user: User, chat_id: int, title: str, pool_name: str, policy: Policy
+    ) -> None:
+        user_id, templates = user.id, policy.gifts.templates
+        pool = policy.gifts.pools[pool_name]
+        try:
+            result = await self.claim(chat_id, user_id, pool_name, pool)
+        except OSError as error:
+            await self._send(user_id, render(templates.pool_empty, {"group": title}))
+            problem = f"cannot read the codes file of gift pool {pool_name!r}: {error}"
+            await rights_alarm(self.runtime).raise_for(chat_id, title, problem)
+            return
+        if result.status is ClaimStatus.EMPTY:
+            await self._send(user_id, render(templates.pool_empty, {"group": title}))
+            problem = f"gift pool {pool_name!r} is empty: add codes so members can claim again"
+            await rights_alarm(self.runtime).raise_for(chat_id, title, problem)
+            return
+        values = {"group": title, "code": result.code or "…"}
+        if result.status is ClaimStatus.ALREADY:
+            await self._send(user_id, render(templates.already_claimed, values))
+            return
+        name = display_name(user.first_name, user.last_name)
+        await self._send(user_id, render(templates.delivered, values | {"user": name}))
+        await self.runtime.store.audit.add(
+            chat_id,
+            self.runtime.now(),
+            "gift",
+            target_id=user_id,
+            text=f"{pool_name}: {result.code}",
+        )
+
+    async def claim(
+        self, chat_id: int, user_id: int, pool_name: str, pool: GiftPool
+    ) -> ClaimResult:
+        """The member's one claim on a pool: a new code, the code they already have, or none."""
+        gifts, now = self.runtime.store.gifts, self.runtime.now()
+        if not await gifts.reserve(chat_id, user_id, pool_name, now):
+            claim = await gifts.claim_of(chat_id, user_id, pool_name)
+            return ClaimResult(ClaimStatus.ALREADY, claim.code if claim else None)
+        try:
+            code = pool.shared_code or await gifts.take_code(
+                await self._codes(pool), chat_id, user_id, now
+            )
+        except BaseException:
+            await gifts.release(chat_id, user_id, pool_name)
+            raise
+        if code is None:
+            await gifts.release(chat_id, user_id, pool_name)
+            return ClaimResult(ClaimStatus.EMPTY)
+        await gifts.fulfil(chat_id, user_id, pool_name, code)
+        self.runtime.stats.count(chat_id, "gifts_claimed")
+        return ClaimResult(ClaimStatus.GIVEN, code)
+
+    async def _codes(self, pool: GiftPool) -> tuple[str, ...]:
+        if pool.codes_file is None:
+            return pool.codes
+        path = resolve_path(self.runtime.loaded.base_dir, pool.codes_file)
+        return parse_codes(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+
+    async def reward(self, message: Message) -> None:
+        """Prompt a member whose message earns a reward (a buyer's photo with #review)."""
+        user = message.from_user
+        text = message.caption or message.text or ""
+        if user is None or user.is_bot or message.sender_chat is not None or "#" not in text:
+            return
+        policy = await self._policy(message.chat_id)
+        reward = matching_reward(policy.gifts.rewards, text, has_photo=bool(message.photo))
+        if reward is None or not await self._may_prompt(message.chat_id, user.id, reward.pool):
+            return
+        templates = policy.gifts.templates
+        name = mention(user.id, display_name(user.first_name, user.last_name))
+        prompt = render(templates.reward_prompt, {"user": name, "group": message.chat.title or ""})
+        button = gift_button(
+            self.signer, message.chat_id, reward.pool, templates.claim_button, for_user=user.id
+        )
+        try:
+            await message.reply_html(prompt, reply_markup=InlineKeyboardMarkup([[button]]))
+        except TelegramError as error:
+            logger.warning("reward prompt in {} failed: {}", message.chat_id, error.message)
+
+    async def _may_prompt(self, chat_id: int, user_id: int, pool: str) -> bool:
+        now, key = self.runtime.now(), (chat_id, user_id, pool)
+        if now - self.prompted.get(key, float("-inf")) < REWARD_PROMPT_COOLDOWN:
+            return False
+        if await self.runtime.store.gifts.claim_of(chat_id, user_id, pool) is not None:
+            return False
+        if len(self.prompted) >= PROMPTS_KEPT:
+            self.prompted.clear()
+        self.prompted[key] = now
+        return True
+
+    async def _policy(self, chat_id: int | None) -> Policy:
+        """The group's policy; the default one when a link names no genuine group."""
+        if chat_id is None:
+            default = self.runtime.loaded.config.default_policy
+            return self.runtime.loaded.policies.get(default) or self.runtime.loaded.library.load(
+                default
+            )
+        return (await self.runtime.policy_for(chat_id)).policy
+
+    async def _is_member(self, chat_id: int, user_id: int) -> bool:
+        """Asked of Telegram at the moment of the claim: someone who left cannot claim."""
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as error:
+            logger.warning("cannot check member {} of {}: {}", user_id, chat_id, error.message)
+            return False
+        if member.status == ChatMember.RESTRICTED:
+            return bool(getattr(member, "is_member", False))
+        return member.status in MEMBER_STATUSES
+
+    async def _send(self, user_id: int, text: str) -> None:
+        try:
+            await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            logger.warning("cannot message {} about a gift: {}", user_id, error.message)

@@ -1,0 +1,138 @@
+"""The optional newcomer check: restricted until the button is pressed, removed at the deadline.
+
+The deadline is stored before the member is restricted, and every pending check is
+rescheduled when the bot starts, so a restart never leaves anyone muted for good.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from loguru import logger
+from telegram import ChatMember, ChatPermissions, User
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.alarms import rights_alarm
+from bot.enforce import KICK_BAN_SECONDS, explain_failure
+from bot.runtime import Runtime
+
+ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+
+
+def check_job_name(chat_id: int, user_id: int) -> str:
+    return f"qunbot.newcomer.{chat_id}.{user_id}"
+
+
+class NewcomerGate:
+    """Starts, passes and expires newcomer checks."""
+
+    def __init__(
+        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> None:
+        self.runtime, self.application = runtime, application
+        self.bot = application.bot
+
+    async def exempt(self, chat_id: int, status: str, added_by: User | None, user: User) -> bool:
+        """Admins, and newcomers an admin added, are never checked."""
+        if status in ADMIN_STATUSES:
+            return True
+        if added_by is None or added_by.id == user.id:
+            return False
+        return added_by.id in (await self.runtime.chat_info.get(self.bot, chat_id)).admins
+
+    async def start(self, chat_id: int, title: str, user_id: int, allowed: float) -> bool:
+        """Restrict the newcomer for `allowed` seconds, or until they press the button; false
+        if the bot cannot restrict them."""
+        now = self.runtime.now()
+        checks = self.runtime.store.newcomer_checks
+        await checks.add(chat_id, user_id, now + allowed, now)
+        try:
+            await self.bot.restrict_chat_member(
+                chat_id,
+                user_id,
+                permissions=ChatPermissions.no_permissions(),
+                use_independent_chat_permissions=True,
+            )
+        except TelegramError as error:
+            await checks.finish(chat_id, user_id)
+            await rights_alarm(self.runtime).raise_for(
+                chat_id, title, explain_failure(error, "mute")
+            )
+            return False
+        self.schedule(chat_id, user_id, now + allowed)
+        return True
+
+    async def passed(self, chat_id: int, user_id: int) -> bool:
+        """The newcomer pressed the button: lift every restriction. False if none was pending."""
+        if not await self.runtime.store.newcomer_checks.finish(chat_id, user_id):
+            return False
+        self._cancel(chat_id, user_id)
+        try:
+            await self._lift(chat_id, user_id)
+        except TelegramError as error:
+            await rights_alarm(self.runtime).raise_for(chat_id, "", explain_failure(error, "mute"))
+        return True
+
+    async def _lift(self, chat_id: int, user_id: int) -> None:
+        """Every permission granted, each named: Telegram then drops the restriction."""
+        await self.bot.restrict_chat_member(
+            chat_id,
+            user_id,
+            permissions=ChatPermissions.all_permissions(),
+            use_independent_chat_permissions=True,
+        )
+
+    async def expire(self, chat_id: int, user_id: int) -> bool:
+        """The time is up: remove a newcomer who is still restricted. True if removed."""
+        if not await self.runtime.store.newcomer_checks.finish(chat_id, user_id):
+            return False
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+            if member.status != ChatMember.RESTRICTED:
+                return False
+            if not getattr(member, "is_member", False):
+                # Gone already: lift the mute, so a later join starts a fresh check.
+                await self._lift(chat_id, user_id)
+                return False
+            until = dt.datetime.fromtimestamp(self.runtime.now() + KICK_BAN_SECONDS, tz=dt.UTC)
+            await self.bot.ban_chat_member(chat_id, user_id, until_date=until)
+            await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        except TelegramError as error:
+            await rights_alarm(self.runtime).raise_for(chat_id, "", explain_failure(error, "kick"))
+            return False
+        await self.runtime.store.audit.add(
+            chat_id, self.runtime.now(), "newcomer-check-removed", target_id=user_id
+        )
+        logger.info("newcomer {} did not pass the check in {}: removed", user_id, chat_id)
+        return True
+
+    def schedule(self, chat_id: int, user_id: int, deadline: float) -> None:
+        queue = self.application.job_queue
+        if queue is None:
+            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
+        queue.run_once(
+            self._expire_job,
+            when=max(0.0, deadline - self.runtime.now()),
+            data=(chat_id, user_id),
+            name=check_job_name(chat_id, user_id),
+        )
+
+    async def reschedule_pending(self) -> int:
+        """After a restart: every stored check gets its timeout job back."""
+        pending = await self.runtime.store.newcomer_checks.all()
+        for check in pending:
+            self.schedule(check.chat_id, check.user_id, check.deadline)
+        return len(pending)
+
+    def _cancel(self, chat_id: int, user_id: int) -> None:
+        queue = self.application.job_queue
+        if queue is not None:
+            for job in queue.get_jobs_by_name(check_job_name(chat_id, user_id)):
+                job.schedule_removal()
+
+    async def _expire_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        job = context.job
+        if job is not None and isinstance(job.data, tuple):
+            await self.expire(*job.data)

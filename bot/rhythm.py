@@ -1,0 +1,290 @@
+"""The rhythm shell: a periodic tick asks the pure planner which posts are due in each group,
+and sends them, each at most once.
+
+Every post is claimed in SQLite (group, post key, due time) before it is sent, so neither a
+restart nor two ticks at once can post it twice. A post missed by less than the grace period
+(the bot was restarting) still goes out; older ones are recorded as missed and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from loguru import logger
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.enforce import LiveEnforcer, StaffNote
+from bot.runtime import Runtime, runtime_of
+from bot.stats import forget_old_speakers, send_weekly_report, staff_of
+from policies.rhythm import (
+    DAY,
+    LOOKBACK,
+    Decision,
+    Outcome,
+    PlannedPost,
+    PostKind,
+    planned_posts,
+    rehearse,
+    skipped_line,
+)
+from policies.rhythm import decide_due as plan_due
+from policies.schema import Policy
+from policies.stats import weekly_reports
+from policies.texts import render
+
+RHYTHM_KEY = "qunbot.rhythm"
+TICK_JOB = "qunbot.rhythm"
+TICK_INTERVAL = 30.0
+"""Posts go out within this many seconds of their time."""
+PROMOTION_HISTORY = 4 * DAY
+"""Enough sent promotions to judge the 3-day cap."""
+WARN_AHEAD = 14 * DAY
+"""The staff are told about planned posts that would be skipped this far ahead."""
+MAX_WARNINGS = 5
+SKIPPED_WARNINGS = {Outcome.CAPPED, Outcome.QUIET}
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class Rhythm:
+    """Scheduled posts, countdowns and weekly reports for every group the bot knows."""
+
+    def __init__(self, rt: Runtime, application: App) -> None:
+        self.rt, self.application = rt, application
+        self.lock = asyncio.Lock()
+        self.checked: dict[int, Policy] = {}
+        """The policy each group's planned posts were last checked against, for warnings."""
+
+    @property
+    def bot(self) -> Bot:
+        bot: Bot = self.application.bot
+        return bot
+
+    async def start(self, application: App) -> None:
+        """On start: report interrupted sends, start the periodic tick and catch up at once."""
+        for chat_id, key, due in await self.rt.store.rhythm.interrupted():
+            logger.warning(
+                "post {} due {} in chat {} may not have gone out: qunbot stopped while sending "
+                "it, and it is not sent again",
+                key,
+                due,
+                chat_id,
+            )
+        await forget_old_speakers(self.rt)
+        queue = application.job_queue
+        if queue is None:
+            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
+        queue.run_repeating(_tick_job, interval=TICK_INTERVAL, first=TICK_INTERVAL, name=TICK_JOB)
+        await self.tick()
+
+    async def tick(self) -> None:
+        """Send or skip everything due now in every group; one tick at a time."""
+        async with self.lock:
+            now = self.rt.now()
+            decided: dict[int, set[tuple[str, float]]] = defaultdict(set)
+            for chat_id, key, due in await self.rt.store.rhythm.decided_since(now - LOOKBACK):
+                decided[chat_id].add((key, due))
+            for chat_id, (title, first_seen) in (await self._groups(now)).items():
+                try:
+                    await self._tick_group(
+                        chat_id, title, max(first_seen, now - LOOKBACK), now, decided[chat_id]
+                    )
+                except Exception:
+                    logger.exception("scheduled posts of chat {} failed", chat_id)
+
+    async def next_due(self, after: float, until: float) -> float | None:
+        """The earliest post due in (after, until] in any group; the simulator jumps there."""
+        found: list[float] = []
+        for chat_id in await self._groups(after):
+            posts = await self._planned(chat_id, after, until)
+            found += [post.due for post in posts if post.due > after]
+        return min(found, default=None)
+
+    async def _groups(self, now: float) -> dict[int, tuple[str, float]]:
+        """Every group the bot has seen, and the configured ones it has not seen yet; never
+        the staff chat."""
+        known = await self.rt.store.groups.titles_and_first_seen()
+        known.pop(self.rt.loaded.config.staff_chat or 0, None)
+        for group in self.rt.loaded.config.groups:
+            if group.chat_id not in known:
+                await self.rt.store.groups.ensure(group.chat_id, "", now)
+                known[group.chat_id] = ("", now)
+        return known
+
+    async def _planned(self, chat_id: int, start: float, end: float) -> list[PlannedPost]:
+        policy = (await self.rt.policy_for(chat_id)).policy
+        posts = planned_posts(policy.rhythm, start, end)
+        if self.rt.loaded.config.staff_chat is not None:
+            posts += weekly_reports(policy.stats, policy.rhythm.zone, start, end)
+        return sorted(posts, key=lambda post: (post.due, post.key))
+
+    async def _tick_group(
+        self, chat_id: int, title: str, since: float, now: float, decided: set[tuple[str, float]]
+    ) -> None:
+        policy = (await self.rt.policy_for(chat_id)).policy
+        await self._warn_ahead(chat_id, title, policy, now)
+        planned = await self._planned(chat_id, since, now)
+        if not planned:
+            return
+        promotions = await self.rt.store.rhythm.promotions_since(chat_id, now - PROMOTION_HISTORY)
+        for decision in plan_due(planned, now, policy.rhythm, decided, promotions):
+            if decision.outcome is Outcome.SEND:
+                await self._send(chat_id, title, decision.post)
+            else:
+                await self._skip(chat_id, title, decision, now)
+
+    async def _skip(self, chat_id: int, title: str, decision: Decision, now: float) -> None:
+        post = decision.post
+        if not await self.rt.store.rhythm.record(
+            chat_id,
+            post.key,
+            post.due,
+            decision.outcome.value,
+            promotional=post.promotional,
+            now=now,
+        ):
+            return
+        logger.warning("chat {}: {} not posted: {}", chat_id, post.label, decision.reason)
+        staff = staff_of(self.rt)
+        if decision.outcome is Outcome.CAPPED and staff is not None:
+            note = "🛑 {group}: {post} was not posted, to spare the members: {reason}"
+            values = {"group": title or chat_id, "post": post.label, "reason": decision.reason}
+            staff.add(StaffNote(render(note, values)))
+
+    async def _send(self, chat_id: int, title: str, post: PlannedPost) -> None:
+        store = self.rt.store
+        if not await store.rhythm.claim(
+            chat_id, post.key, post.due, promotional=post.promotional, now=self.rt.now()
+        ):
+            return
+        try:
+            message_id = await self._deliver(chat_id, title, post)
+        except TelegramError as error:
+            await self._failed(chat_id, title, post, error)
+            return
+        await store.rhythm.finish(chat_id, post.key, post.due, "sent", message_id)
+        logger.info("chat {}: posted {}", chat_id, post.label)
+        if post.pin and message_id is not None:
+            await self._pin(chat_id, title, post, message_id)
+
+    async def _deliver(self, chat_id: int, title: str, post: PlannedPost) -> int | None:
+        """Send the post (or the report); the message id, if a message was sent."""
+        if post.kind is PostKind.REPORT:
+            await send_weekly_report(self.rt, self.bot, chat_id, await self._title(chat_id, title))
+            return None
+        if post.scope and post.unpin_scope and not post.pin:
+            await self._unpin(chat_id, post.scope)
+        if not post.template:
+            return None
+        values = {**post.values, "group": await self._title(chat_id, title)}
+        sent = await self.bot.send_message(
+            chat_id, render(post.template, values), parse_mode=ParseMode.HTML
+        )
+        return sent.message_id
+
+    async def _title(self, chat_id: int, title: str) -> str:
+        return title or (await self.rt.chat_info.get(self.bot, chat_id)).title
+
+    async def _failed(
+        self, chat_id: int, title: str, post: PlannedPost, error: TelegramError
+    ) -> None:
+        store = self.rt.store
+        if _transient(error):
+            await store.rhythm.release(chat_id, post.key, post.due)
+            logger.warning("chat {}: {} will be retried: {}", chat_id, post.label, error.message)
+            return
+        await store.rhythm.finish(chat_id, post.key, post.due, "failed")
+        await self._alarm(chat_id, title, f"could not post {post.label}: {error.message}")
+
+    async def _alarm(self, chat_id: int, title: str, problem: str) -> None:
+        live = self.rt.live_enforcer
+        if isinstance(live, LiveEnforcer):
+            await live.alarm.raise_for(chat_id, title, problem)
+        else:
+            logger.warning("chat {}: {}", chat_id, problem)
+
+    async def _pin(self, chat_id: int, title: str, post: PlannedPost, message_id: int) -> None:
+        try:
+            await self.bot.pin_chat_message(chat_id, message_id, disable_notification=True)
+        except TelegramError as error:
+            problem = f"could not pin {post.label} (is the Pin messages right granted?)"
+            logger.warning("chat {}: {}: {}", chat_id, problem, error.message)
+            await self._alarm(chat_id, title, problem)
+            return
+        await self.rt.store.rhythm.set_pinned(chat_id, post.key, post.due, True)
+        if post.scope and post.unpin_scope:
+            await self._unpin(chat_id, post.scope, keep=(post.key, post.due))
+
+    async def _unpin(
+        self, chat_id: int, scope: str, keep: tuple[str, float] | None = None
+    ) -> None:
+        for pinned in await self.rt.store.rhythm.pinned_in(chat_id, scope):
+            if (pinned.post_key, pinned.due_at) == keep:
+                continue
+            try:
+                await self.bot.unpin_chat_message(chat_id, message_id=pinned.message_id)
+            except TelegramError as error:
+                logger.info(
+                    "chat {}: could not unpin {}: {}", chat_id, pinned.post_key, error.message
+                )
+            await self.rt.store.rhythm.set_pinned(chat_id, pinned.post_key, pinned.due_at, False)
+
+    async def _warn_ahead(self, chat_id: int, title: str, policy: Policy, now: float) -> None:
+        """Once per policy version: tell the staff which planned posts would be skipped."""
+        if self.checked.get(chat_id) is policy:
+            return
+        self.checked[chat_id] = policy
+        if not policy.rhythm.schedules and not policy.rhythm.campaigns:
+            return
+        promotions = await self.rt.store.rhythm.promotions_since(chat_id, now - PROMOTION_HISTORY)
+        skipped = [
+            decision
+            for decision in rehearse(policy.rhythm, now, now + WARN_AHEAD, promotions)
+            if decision.outcome in SKIPPED_WARNINGS
+        ]
+        staff = staff_of(self.rt)
+        if not skipped or staff is None:
+            return
+        lines = [f"• {skipped_line(policy.rhythm, decision)}" for decision in skipped]
+        if len(lines) > MAX_WARNINGS:
+            lines = [*lines[:MAX_WARNINGS], f"… and {len(lines) - MAX_WARNINGS} more"]
+        note = "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}"
+        values = {"group": title or chat_id, "lines": "\n".join(lines)}
+        staff.add(StaffNote(render(note, values)))
+
+
+def _transient(error: TelegramError) -> bool:
+    """Telegram was busy or unreachable: the post may be retried within the grace period."""
+    if isinstance(error, RetryAfter):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+def rhythm_of(application: App) -> Rhythm:
+    found = application.bot_data.get(RHYTHM_KEY)
+    if not isinstance(found, Rhythm):
+        raise RuntimeError("handlers.rhythm.register creates the rhythm")
+    return found
+
+
+async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await rhythm_of(context.application).tick()
+
+
+async def start_rhythm(application: App) -> None:
+    """Ready hook: start the rhythm once the store is open."""
+    await rhythm_of(application).start(application)
+
+
+def register_rhythm(application: App) -> Rhythm:
+    """Create the rhythm service for an application built by `build_application`."""
+    rt = runtime_of(application)
+    rhythm = Rhythm(rt, application)
+    application.bot_data[RHYTHM_KEY] = rhythm
+    rt.on_ready.append(start_rhythm)
+    return rhythm

@@ -1,0 +1,40 @@
+"""What qunbot may do in a group, in the words an admin needs to fix it."""
+
+from __future__ import annotations
+
+from telegram import Bot, ChatMemberAdministrator
+from telegram.error import TelegramError
+
+NEEDED_RIGHTS = {
+    "can_delete_messages": "Delete messages",
+    "can_restrict_members": "Ban users",
+    "can_invite_users": "Invite users via link",
+}
+
+
+async def missing_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
+    """The rights qunbot lacks in a group, and whether it sees every message there."""
+    member = await bot.get_chat_member(chat_id, bot.id)
+    if not isinstance(member, ChatMemberAdministrator):
+        return list(NEEDED_RIGHTS.values()), bool(bot.can_read_all_group_messages)
+    missing = [label for right, label in NEEDED_RIGHTS.items() if not getattr(member, right)]
+    return missing, True
+
+
+async def rights_report(bot: Bot, chat_id: int) -> str:
+    """One message: what is missing and what to do about it, or that all is well."""
+    try:
+        missing, sees_all = await missing_rights(bot, chat_id)
+    except TelegramError as error:
+        return f"Cannot read my rights here ({error.message}). Is qunbot still in this group?"
+    lines = []
+    if missing:
+        lines.append(f"I need {' and '.join(missing)}: make me an admin with these rights.")
+    else:
+        lines.append("I have every right I need: Delete messages, Ban users, Invite users.")
+    if not sees_all:
+        lines.append(
+            "I cannot see ordinary messages (privacy mode): make me an admin, or disable "
+            "privacy in @BotFather and add me again."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,593 @@
+"""Complaint tickets through the Bot API: the public reply, the staff card, the private chat,
+the relay in both directions, closing with a satisfaction question, and the one reminder.
+
+What counts as a complaint is decided in `policies.complaints`; what is stored lives behind
+`store.tickets`. Telegram errors are caught here and become a log line or a note to the staff,
+never a crash. Every text shown to members comes from the policy's `complaints.templates`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from loguru import logger
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.helpers import create_deep_linked_url
+
+from bot.enforce import LiveEnforcer, Target
+from bot.permissions import is_staff_now
+from bot.runtime import runtime_of
+from bot.store import Ticket, TicketStatus
+from policies.complaints import Assessment, ComplaintsConfig, ComplaintTemplates, OriginalMessage
+from policies.texts import Html, mention, render
+
+DEEP_LINK_KIND = "tkt"
+"""`/start tkt_<ticket>_<member>_<mac>`: opens the private chat of one member's ticket."""
+TAKE_KIND = "tkd"
+CLOSE_KIND = "tkc"
+RATE_KIND = "tks"
+REMINDER_JOB = "qunbot.ticket-reminder.{}"
+QUOTE_LIMIT = 500
+"""Characters of a member's text quoted in the staff chat and the greeting."""
+LIST_QUOTE_LIMIT = 60
+ATTACHMENT_KINDS = (
+    "photo",
+    "video",
+    "animation",
+    "voice",
+    "video_note",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contact",
+)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class TicketDesk:
+    """The ticket workflow of one application; handlers build one per update."""
+
+    def __init__(self, application: App) -> None:
+        self.application = application
+        self.rt = runtime_of(application)
+        self.bot: Bot = application.bot
+
+    @property
+    def staff_chat(self) -> int | None:
+        return self.rt.loaded.config.staff_chat
+
+    # ------------------------------------------------------------------ in the group
+
+    async def receive(self, target: Target, assessment: Assessment) -> Ticket | None:
+        """A routed complaint: attach it to the member's active ticket, or open a new one."""
+        store, now = self.rt.store, self.rt.now()
+        existing = await store.tickets.active_for(target.chat_id, target.user_id)
+        if existing is not None:
+            await self._attach(existing, target)
+            return existing
+        config = await self.config_for(target.chat_id)
+        remind_at = now + config.remind_after if config.reminds else None
+        ticket = await store.tickets.open(
+            target.chat_id,
+            target.user_id,
+            target.user_name,
+            target.text,
+            message_id=target.message_id,
+            now=now,
+            remind_at=remind_at,
+        )
+        if ticket is None:
+            return None
+        self.rt.stats.count(target.chat_id, "complaints_opened")
+        reply_id = await self._answer_publicly(ticket, target, config)
+        await self._post_card(ticket, target, assessment, config)
+        await store.audit.add(
+            target.chat_id,
+            now,
+            f"ticket #{ticket.id}",
+            target_id=target.user_id,
+            message_id=reply_id,
+            verdict=assessment.as_dict(),
+            text=target.text,
+        )
+        if remind_at is not None:
+            self.schedule_reminder(ticket.id, remind_at)
+        if config.original is OriginalMessage.DELETE:
+            await self._delete_in_group(target.chat_id, [target.message_id])
+        return ticket
+
+    async def _attach(self, ticket: Ticket, target: Target) -> None:
+        """A further complaint joins the open ticket: staff see it, the group gets no reply."""
+        await self.rt.store.tickets.add_message(
+            ticket.id, self.rt.now(), "group", target.text, target.user_id, target.message_id
+        )
+        config = await self.config_for(ticket.chat_id)
+        values = {
+            "ticket": ticket.id,
+            "user": target.mention,
+            "group": target.chat_title,
+            "complaint": clip(target.text),
+        }
+        await self._to_staff(ticket, render(config.templates.staff_again, values))
+        opened = ticket.opened_at is not None
+        if config.original is OriginalMessage.DELETE or (
+            opened and config.original is OriginalMessage.DELETE_WHEN_OPENED
+        ):
+            await self._delete_in_group(target.chat_id, [target.message_id])
+
+    async def _answer_publicly(
+        self, ticket: Ticket, target: Target, config: ComplaintsConfig
+    ) -> int | None:
+        keep = config.original is not OriginalMessage.DELETE
+        reply = (
+            ReplyParameters(target.message_id, allow_sending_without_reply=True) if keep else None
+        )
+        values = {"user": target.mention, "group": target.chat_title}
+        sent = await self._send(
+            target.chat_id,
+            render(config.templates.public_reply, values),
+            markup=self.open_button(ticket, config),
+            reply=reply,
+        )
+        if sent is None:
+            return None
+        await self.rt.store.tickets.set_reply(ticket.id, sent.message_id)
+        await self.rt.store.tickets.add_post(target.chat_id, sent.message_id, ticket.id)
+        return sent.message_id
+
+    def open_button(self, ticket: Ticket, config: ComplaintsConfig) -> InlineKeyboardMarkup | None:
+        """The deep link to this member's ticket, signed and bound to the member."""
+        signer = self.rt.signer
+        if signer is None:
+            return None
+        payload = signer.sign(DEEP_LINK_KIND, ticket.id, ticket.user_id)
+        url = create_deep_linked_url(self.bot.username, payload)
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(config.templates.open_button, url=url)]]
+        )
+
+    async def _delete_in_group(self, chat_id: int, message_ids: list[int]) -> None:
+        """Delete through the batched deleter, which alarms the staff if a right is missing."""
+        _, dry_run = await self.rt.group_settings(chat_id)
+        enforcer = self.rt.live_enforcer
+        if dry_run or not isinstance(enforcer, LiveEnforcer):
+            return
+        title = await self.group_title(chat_id)
+        for message_id in message_ids:
+            enforcer.deletes.delete(chat_id, message_id, title)
+
+    # ------------------------------------------------------------- the staff chat
+
+    async def _post_card(
+        self, ticket: Ticket, target: Target, assessment: Assessment, config: ComplaintsConfig
+    ) -> None:
+        staff = self.staff_chat
+        if staff is None:
+            return
+        values = {
+            "ticket": ticket.id,
+            "user": target.mention,
+            "group": target.chat_title,
+            "complaint": clip(target.text),
+            "reason": "; ".join(hit.reason for hit in assessment.hits),
+        }
+        text = render(config.templates.staff_ticket, values)
+        sent = await self._send(staff, text, markup=self.staff_buttons(ticket, config))
+        if sent is not None:
+            await self.rt.store.tickets.set_card(ticket.id, sent.message_id)
+            await self.rt.store.tickets.add_post(staff, sent.message_id, ticket.id)
+
+    def staff_buttons(
+        self, ticket: Ticket, config: ComplaintsConfig
+    ) -> InlineKeyboardMarkup | None:
+        """Take (while nobody has) and close, with signed callback data."""
+        signer = self.rt.signer
+        if signer is None or not ticket.active:
+            return None
+        close = InlineKeyboardButton(
+            config.templates.close_button, callback_data=signer.sign(CLOSE_KIND, ticket.id)
+        )
+        if ticket.status is not TicketStatus.OPEN:
+            return InlineKeyboardMarkup([[close]])
+        take = InlineKeyboardButton(
+            config.templates.take_button, callback_data=signer.sign(TAKE_KIND, ticket.id)
+        )
+        return InlineKeyboardMarkup([[take, close]])
+
+    async def _to_staff(
+        self, ticket: Ticket, text: str, *, reply_to: int | None = None
+    ) -> Message | None:
+        """Post about a ticket in the staff chat, remembered so that replies find the ticket."""
+        staff = self.staff_chat
+        if staff is None:
+            return None
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        sent = await self._send(staff, text, reply=reply)
+        if sent is not None:
+            await self.rt.store.tickets.add_post(staff, sent.message_id, ticket.id)
+        return sent
+
+    async def _note_to_staff(self, text: str, *, reply_to: int | None = None) -> None:
+        """An operational note for the staff, in plain text."""
+        staff = self.staff_chat
+        if staff is None:
+            logger.warning(text)
+            return
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        try:
+            await self.bot.send_message(staff, text, reply_parameters=reply)
+        except TelegramError as error:
+            logger.error("cannot reach the staff chat {}: {}", staff, error.message)
+
+    async def _refresh_card(self, ticket_id: int) -> None:
+        """Show only the buttons that still make sense on the ticket's card."""
+        ticket = await self.rt.store.tickets.get(ticket_id)
+        staff = self.staff_chat
+        if ticket is None or ticket.card_message_id is None or staff is None:
+            return
+        config = await self.config_for(ticket.chat_id)
+        try:
+            await self.bot.edit_message_reply_markup(
+                staff, ticket.card_message_id, reply_markup=self.staff_buttons(ticket, config)
+            )
+        except TelegramError as error:
+            logger.info("ticket #{} card not updated: {}", ticket.id, error.message)
+
+    # ------------------------------------------------------------ the private chat
+
+    async def open_private_chat(self, user_id: int, user_name: str, payload: str) -> None:
+        """The member followed the deep link: greet them, or give the contact text."""
+        ticket = await self._ticket_from_link(payload, user_id)
+        if ticket is None:
+            templates = self._default_templates()
+            await self._send(user_id, render(templates.link_invalid, {}))
+            return
+        first_time = await self.rt.store.tickets.mark_opened(ticket.id, self.rt.now())
+        self.cancel_reminder(ticket.id)
+        config = await self.config_for(ticket.chat_id)
+        values: dict[str, object] = {
+            "user": mention(user_id, user_name),
+            "group": await self.group_title(ticket.chat_id),
+            "ticket": ticket.id,
+        }
+        if self.staff_chat is None:
+            await self._send(user_id, render(config.templates.contact, values))
+        else:
+            values["complaint"] = clip(ticket.text)
+            await self._send(user_id, render(config.templates.greeting, values))
+        if first_time:
+            await self._first_opened(ticket, config, mention(user_id, user_name))
+
+    async def _ticket_from_link(self, payload: str, user_id: int) -> Ticket | None:
+        """The active ticket a genuine link names, if it belongs to whoever followed it."""
+        signer = self.rt.signer
+        parts = signer.verify(payload, DEEP_LINK_KIND) if signer else None
+        if parts is None or len(parts) != 2 or parts[1] != user_id:
+            return None
+        ticket = await self.rt.store.tickets.get(parts[0])
+        if ticket is None or not ticket.active or ticket.user_id != user_id:
+            return None
+        return ticket
+
+    async def _first_opened(self, ticket: Ticket, config: ComplaintsConfig, who: Html) -> None:
+        values = {"ticket": ticket.id, "user": who}
+        await self._to_staff(ticket, render(config.templates.staff_opened, values))
+        if config.original is OriginalMessage.DELETE_WHEN_OPENED:
+            messages = await self.rt.store.tickets.messages(ticket.id)
+            said = [m.message_id for m in messages if m.source == "group" and m.message_id]
+            await self._delete_in_group(ticket.chat_id, said)
+
+    async def relay_from_member(self, message: Message) -> bool:
+        """A member's private message goes to the staff chat, tagged with their ticket."""
+        staff, user = self.staff_chat, message.from_user
+        if staff is None or user is None:
+            return False
+        ticket = await self.rt.store.tickets.latest_opened_by(user.id)
+        if ticket is None:
+            return False
+        config = await self.config_for(ticket.chat_id)
+        shown = message.text or message.caption or f"[{attachment_kind(message)}]"
+        values = {
+            "ticket": ticket.id,
+            "user": mention(user.id, user.full_name),
+            "group": await self.group_title(ticket.chat_id),
+            "text": clip(shown),
+        }
+        header = await self._to_staff(ticket, render(config.templates.staff_message, values))
+        if header is None:
+            return False
+        if not message.text:
+            await self._copy_to_staff(ticket, message, header.message_id)
+        await self.rt.store.tickets.add_message(
+            ticket.id, self.rt.now(), "member", shown, user.id, message.message_id
+        )
+        return True
+
+    async def _copy_to_staff(self, ticket: Ticket, message: Message, header_id: int) -> None:
+        staff = self.staff_chat
+        if staff is None:
+            return
+        try:
+            copied = await self.bot.copy_message(
+                staff,
+                message.chat_id,
+                message.message_id,
+                reply_parameters=ReplyParameters(header_id, allow_sending_without_reply=True),
+            )
+        except TelegramError as error:
+            logger.warning("ticket #{}: copying a member's message failed: {}", ticket.id, error)
+            return
+        await self.rt.store.tickets.add_post(staff, copied.message_id, ticket.id)
+
+    async def relay_from_staff(self, message: Message) -> bool:
+        """A staff reply to a message about a ticket goes to the member; true if it was one."""
+        staff, replied, user = self.staff_chat, message.reply_to_message, message.from_user
+        if staff is None or replied is None or user is None:
+            return False
+        ticket_id = await self.rt.store.tickets.for_post(staff, replied.message_id)
+        ticket = await self.rt.store.tickets.get(ticket_id) if ticket_id else None
+        if ticket is None or not await is_staff_now(self.bot, staff, user.id):
+            return False
+        if not ticket.active:
+            note = f"#{ticket.id} is closed; nothing was sent to {ticket.user_name}."
+            await self._note_to_staff(note, reply_to=message.message_id)
+            return True
+        config = await self.config_for(ticket.chat_id)
+        if not await self._to_member(ticket, lambda: self._send_answer(ticket, message, config)):
+            return True
+        shown = message.text or message.caption or f"[{attachment_kind(message)}]"
+        await self.rt.store.tickets.add_message(
+            ticket.id, self.rt.now(), "staff", shown, user.id, message.message_id
+        )
+        if ticket.status is TicketStatus.OPEN:
+            await self.take(ticket.id, user.id, user.full_name)
+        return True
+
+    async def _send_answer(
+        self, ticket: Ticket, message: Message, config: ComplaintsConfig
+    ) -> object:
+        if message.text is None:
+            return await self.bot.copy_message(ticket.user_id, message.chat_id, message.message_id)
+        values = {
+            "text": message.text,
+            "ticket": ticket.id,
+            "group": await self.group_title(ticket.chat_id),
+        }
+        return await self.bot.send_message(
+            ticket.user_id,
+            render(config.templates.staff_answer, values),
+            parse_mode=ParseMode.HTML,
+        )
+
+    async def _to_member(self, ticket: Ticket, send: Callable[[], Awaitable[object]]) -> bool:
+        """Send to the member; if Telegram refuses, tell the staff why instead of failing."""
+        try:
+            await send()
+        except TelegramError as error:
+            await self._note_to_staff(unreachable_note(ticket, error))
+            return False
+        return True
+
+    # ------------------------------------------------------------------ staff actions
+
+    async def take(self, ticket_id: int, staff_id: int, staff_name: str) -> str:
+        """A staff member takes an open ticket; returns a short answer for them."""
+        ticket = await self.rt.store.tickets.get(ticket_id)
+        if ticket is None or not ticket.active:
+            return f"Ticket #{ticket_id} is closed."
+        if not await self.rt.store.tickets.take(ticket_id, staff_id, self.rt.now()):
+            return f"Ticket #{ticket_id} is already being handled."
+        config = await self.config_for(ticket.chat_id)
+        values = {"ticket": ticket.id, "staff": mention(staff_id, staff_name)}
+        await self._to_staff(ticket, render(config.templates.staff_taken, values))
+        await self._refresh_card(ticket.id)
+        return f"You took ticket #{ticket_id}."
+
+    async def close(self, ticket_id: int, actor_id: int, actor_name: str) -> bool:
+        """Close a ticket: the member gets the closing text (and 👍/👎), staff a note."""
+        store, now = self.rt.store, self.rt.now()
+        ticket = await store.tickets.get(ticket_id)
+        if ticket is None or not await store.tickets.close(ticket_id, actor_id, now):
+            return False
+        self.cancel_reminder(ticket_id)
+        config = await self.config_for(ticket.chat_id)
+        await self._to_member(ticket, lambda: self._send_closing(ticket, config))
+        values = {"ticket": ticket.id, "staff": mention(actor_id, actor_name)}
+        await self._to_staff(ticket, render(config.templates.staff_closed, values))
+        await self._refresh_card(ticket.id)
+        await store.audit.add(
+            ticket.chat_id,
+            now,
+            f"ticket #{ticket.id} closed",
+            actor_id=actor_id,
+            target_id=ticket.user_id,
+        )
+        return True
+
+    async def _send_closing(self, ticket: Ticket, config: ComplaintsConfig) -> object:
+        values = {"ticket": ticket.id, "group": await self.group_title(ticket.chat_id)}
+        return await self.bot.send_message(
+            ticket.user_id,
+            render(config.templates.closing, values),
+            parse_mode=ParseMode.HTML,
+            reply_markup=self._rating_buttons(ticket, config),
+        )
+
+    def _rating_buttons(
+        self, ticket: Ticket, config: ComplaintsConfig
+    ) -> InlineKeyboardMarkup | None:
+        signer = self.rt.signer
+        if not config.satisfaction or signer is None:
+            return None
+        templates = config.templates
+        good = InlineKeyboardButton(
+            templates.good_button, callback_data=signer.sign(RATE_KIND, ticket.id, 1)
+        )
+        bad = InlineKeyboardButton(
+            templates.bad_button, callback_data=signer.sign(RATE_KIND, ticket.id, 0)
+        )
+        return InlineKeyboardMarkup([[good, bad]])
+
+    async def rate(self, ticket: Ticket, good: bool) -> str | None:
+        """Record the member's answer once; the thanks to show them, or None if answered."""
+        if not await self.rt.store.tickets.rate(ticket.id, 1 if good else -1, self.rt.now()):
+            return None
+        config = await self.config_for(ticket.chat_id)
+        values = {
+            "ticket": ticket.id,
+            "user": mention(ticket.user_id, ticket.user_name),
+            "rating": "👍" if good else "👎",
+        }
+        await self._to_staff(ticket, render(config.templates.staff_rating, values))
+        return render(config.templates.thanks, {"ticket": ticket.id})
+
+    # ---------------------------------------------------------------------- reminders
+
+    def schedule_reminder(self, ticket_id: int, due: float) -> None:
+        queue = self.application.job_queue
+        if queue is None:
+            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
+        self.cancel_reminder(ticket_id)
+        queue.run_once(
+            _reminder_job,
+            when=max(0.0, due - self.rt.now()),
+            data=ticket_id,
+            name=REMINDER_JOB.format(ticket_id),
+        )
+
+    def cancel_reminder(self, ticket_id: int) -> None:
+        queue = self.application.job_queue
+        if queue is not None:
+            for job in queue.get_jobs_by_name(REMINDER_JOB.format(ticket_id)):
+                job.schedule_removal()
+
+    async def remind(self, ticket_id: int) -> bool:
+        """The one gentle reminder in the group, if the member still has not opened the chat."""
+        if not await self.rt.store.tickets.claim_reminder(ticket_id, self.rt.now()):
+            return False
+        ticket = await self.rt.store.tickets.get(ticket_id)
+        if ticket is None:
+            return False
+        config = await self.config_for(ticket.chat_id)
+        replied = ticket.reply_message_id or ticket.message_id
+        sent = await self._send(
+            ticket.chat_id,
+            render(config.templates.reminder, {"user": mention(ticket.user_id, ticket.user_name)}),
+            markup=self.open_button(ticket, config),
+            reply=ReplyParameters(replied, allow_sending_without_reply=True) if replied else None,
+        )
+        if sent is not None:
+            await self.rt.store.tickets.add_post(ticket.chat_id, sent.message_id, ticket.id)
+        return sent is not None
+
+    # ---------------------------------------------------------------------- queries
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        return await self.rt.store.tickets.get(ticket_id)
+
+    async def ticket_named(
+        self, chat_id: int, args: list[str] | None, replied: Message | None
+    ) -> Ticket | None:
+        """The ticket a command names: `ID` (or `#ID`), or the message it replies to."""
+        if args and args[0].lstrip("#").isdigit():
+            return await self.ticket(int(args[0].lstrip("#")))
+        if replied is None:
+            return None
+        ticket_id = await self.rt.store.tickets.for_post(chat_id, replied.message_id)
+        return await self.ticket(ticket_id) if ticket_id else None
+
+    async def describe_active(self, chat_id: int | None) -> str:
+        """The active tickets of one group, or of every group, one line each."""
+        tickets = await self.rt.store.tickets.active(chat_id)
+        if not tickets:
+            return "No open tickets."
+        lines = [f"Open tickets ({len(tickets)}):"]
+        now = self.rt.now()
+        for ticket in tickets:
+            where = "" if chat_id is not None else f" in {await self.group_title(ticket.chat_id)}"
+            status = "open" if ticket.status is TicketStatus.OPEN else "in progress"
+            age = rough_age(now - ticket.created_at)
+            quote = clip(ticket.text, LIST_QUOTE_LIMIT)
+            lines.append(f"#{ticket.id} {status}: {ticket.user_name}{where}, {age} ago: {quote}")
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------------- helpers
+
+    async def config_for(self, chat_id: int) -> ComplaintsConfig:
+        return (await self.rt.policy_for(chat_id)).policy.complaints
+
+    def _default_templates(self) -> ComplaintTemplates:
+        name = self.rt.loaded.config.default_policy
+        policy = self.rt.loaded.policies.get(name) or self.rt.loaded.library.load(name)
+        return policy.complaints.templates
+
+    async def group_title(self, chat_id: int) -> str:
+        return (await self.rt.chat_info.get(self.bot, chat_id)).title or str(chat_id)
+
+    async def _send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        reply: ReplyParameters | None = None,
+    ) -> Message | None:
+        """Send an HTML text; a refusal is logged and gives None."""
+        try:
+            return await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                reply_parameters=reply,
+            )
+        except TelegramError as error:
+            logger.warning("ticket message to chat {} failed: {}", chat_id, error.message)
+            return None
+
+
+async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    job = context.job
+    if job is not None and isinstance(job.data, int):
+        await TicketDesk(context.application).remind(job.data)
+
+
+async def reschedule_reminders(application: App) -> None:
+    """After a restart, put every reminder that is still due back on the job queue."""
+    desk = TicketDesk(application)
+    for ticket_id, due in await desk.rt.store.tickets.pending_reminders():
+        desk.schedule_reminder(ticket_id, due)
+
+
+def unreachable_note(ticket: Ticket, error: TelegramError) -> str:
+    """Why a message to the member did not arrive, in the staff's words."""
+    if isinstance(error, Forbidden):
+        return (
+            f"⚠️ #{ticket.id}: {ticket.user_name} has not opened the private chat with the bot "
+            "(or blocked it), so nothing reached them. They can still open it from the button "
+            "in the group."
+        )
+    return f"⚠️ #{ticket.id}: could not message {ticket.user_name}: {error.message}"
+
+
+def attachment_kind(message: Message) -> str:
+    return next((kind for kind in ATTACHMENT_KINDS if getattr(message, kind, None)), "message")
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def rough_age(seconds: float) -> str:
+    """`45s`, `12m`, `3h` or `2d`: how long a ticket has waited, to the largest unit."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(0, int(seconds))}s"

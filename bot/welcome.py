@@ -1,0 +1,204 @@
+"""Welcoming newcomers: one welcome per join wave, the gift and rules buttons, the newcomer
+check, and the rules text shown by /rules and the rules button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.helpers import create_deep_linked_url
+
+from bot.alarms import rights_alarm
+from bot.enforce import explain_failure
+from bot.extract import display_name
+from bot.gifts import gift_button
+from bot.newcomers import NewcomerGate
+from bot.runtime import Runtime
+from bot.signing import Signer
+from policies.durations import format_duration
+from policies.schema import Policy
+from policies.texts import Html, join_mentions, mention, render
+from policies.welcome import JoinWaves, Newcomer
+
+WELCOME_KEY = "qunbot.welcome"
+CHECK_KIND = "nc"
+RULES_KIND = "rules"
+MAX_MENTIONS = 30
+"""A raid's welcome names this many newcomers and counts the rest."""
+
+
+def welcome_job_name(chat_id: int) -> str:
+    return f"qunbot.welcome.{chat_id}"
+
+
+def welcomer_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Welcomer:
+    found = application.bot_data.get(WELCOME_KEY)
+    if not isinstance(found, Welcomer):
+        raise RuntimeError("handlers.welcome.register creates the welcomer")
+    return found
+
+
+def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer]) -> Html:
+    shown = join_mentions(mention(n.user_id, n.name) for n in newcomers[:MAX_MENTIONS])
+    hidden = len(newcomers) - MAX_MENTIONS
+    return Html(f"{shown} +{hidden}") if hidden > 0 else shown
+
+
+def _offers_gift(policy: Policy) -> bool:
+    return policy.gifts.welcome_pool is not None and bool(policy.welcome.templates.gift_button)
+
+
+def rules_text(policy: Policy, group: str) -> str:
+    return render(policy.welcome.templates.rules, {"group": group})
+
+
+class Welcomer:
+    """Collects newcomers into waves and posts their welcome within the policy's limits."""
+
+    def __init__(
+        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> None:
+        self.runtime, self.application = runtime, application
+        self.bot = application.bot
+        self.gate = NewcomerGate(runtime, application)
+        self.waves = JoinWaves()
+        self.titles: dict[int, str] = {}
+
+    @property
+    def signer(self) -> Signer:
+        if self.runtime.signer is None:
+            raise RuntimeError("the signer is created in post_init")
+        return self.runtime.signer
+
+    async def member_joined(
+        self, chat_id: int, title: str, user: User, *, added_by: User | None, status: str
+    ) -> None:
+        """Welcome a newcomer, and check them if the policy says so, once per join."""
+        rt = self.runtime
+        if user.is_bot or not self.waves.first_report(chat_id, user.id, rt.now()):
+            return
+        welcome = (await rt.policy_for(chat_id)).policy.welcome
+        check = welcome.newcomer_check
+        checked = (
+            check.enabled
+            and not await self.gate.exempt(chat_id, status, added_by, user)
+            and await self.gate.start(chat_id, title, user.id, check.timeout)
+        )
+        if not (welcome.enabled or checked):
+            return
+        self.titles[chat_id] = title
+        name = display_name(user.first_name, user.last_name)
+        self.waves.add(chat_id, Newcomer(user.id, name, checked))
+        now = rt.now()
+        due = self.waves.due_at(
+            chat_id, now, window=welcome.wave_window, per_minute=welcome.max_per_minute
+        )
+        if due <= now:
+            await self.post(chat_id)
+        else:
+            self._schedule(chat_id, due - now)
+
+    def member_left(self, chat_id: int, user_id: int) -> None:
+        self.waves.left(chat_id, user_id)
+
+    async def remove_service_message(self, message: Message) -> None:
+        """Delete Telegram's 'X joined' message if the policy asks for it."""
+        policy = (await self.runtime.policy_for(message.chat_id)).policy
+        if policy.welcome.delete_service_message:
+            await self._delete(message.chat_id, message.message_id, message.chat.title or "")
+
+    async def post(self, chat_id: int) -> None:
+        """Post the welcome of everyone waiting in this group, replacing the previous one."""
+        newcomers = self.waves.take(chat_id, self.runtime.now())
+        if not newcomers:
+            return
+        policy = (await self.runtime.policy_for(chat_id)).policy
+        title = self.titles.get(chat_id, "")
+        text = self._text(policy, title, newcomers)
+        markup = await self._buttons(chat_id, policy, newcomers)
+        try:
+            sent = await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError as error:
+            await rights_alarm(self.runtime).raise_for(
+                chat_id, title, explain_failure(error, "post the welcome")
+            )
+            return
+        previous = await self.runtime.store.welcome_posts.latest(chat_id)
+        await self.runtime.store.welcome_posts.replace(
+            chat_id, sent.message_id, self.runtime.now()
+        )
+        if policy.welcome.delete_previous and previous is not None:
+            await self._delete(chat_id, previous, title)
+
+    def _text(self, policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:
+        parts = []
+        templates = policy.welcome.templates
+        if policy.welcome.enabled:
+            values = {"users": mentions(newcomers), "group": title}
+            parts.append(render(templates.text, values))
+            if _offers_gift(policy) and templates.gift_text:
+                parts.append(render(templates.gift_text, {}))
+        checked = [n for n in newcomers if n.checked]
+        if checked:
+            check = policy.welcome.newcomer_check
+            values = {"users": mentions(checked), "timeout": format_duration(check.timeout)}
+            parts.append(render(check.templates.prompt, values))
+        return "\n\n".join(parts)
+
+    async def _buttons(
+        self, chat_id: int, policy: Policy, newcomers: tuple[Newcomer, ...]
+    ) -> InlineKeyboardMarkup | None:
+        rows: list[list[InlineKeyboardButton]] = []
+        # The check button works for every pending newcomer, so it stays on the latest welcome
+        # even when that one replaced the welcome that first carried it.
+        pending = await self.runtime.store.newcomer_checks.pending_in(chat_id)
+        if pending or any(n.checked for n in newcomers):
+            label = policy.welcome.newcomer_check.templates.button
+            data = self.signer.sign(CHECK_KIND, chat_id)
+            rows.append([InlineKeyboardButton(label, callback_data=data)])
+        if policy.welcome.enabled:
+            rows.append(self._welcome_buttons(chat_id, policy))
+        rows = [row for row in rows if row]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    def _welcome_buttons(self, chat_id: int, policy: Policy) -> list[InlineKeyboardButton]:
+        templates, pool = policy.welcome.templates, policy.gifts.welcome_pool
+        row = []
+        if pool is not None and _offers_gift(policy):
+            row.append(gift_button(self.signer, chat_id, pool, templates.gift_button))
+        if templates.rules_button:
+            url = create_deep_linked_url(self.bot.username, self.signer.sign(RULES_KIND, chat_id))
+            row.append(InlineKeyboardButton(templates.rules_button, url=url))
+        return row
+
+    def _schedule(self, chat_id: int, delay: float) -> None:
+        queue = self.application.job_queue
+        if queue is None:
+            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
+        name = welcome_job_name(chat_id)
+        if not queue.get_jobs_by_name(name):
+            queue.run_once(self._post_job, when=delay, data=chat_id, name=name)
+
+    async def _post_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        job = context.job
+        if job is not None and isinstance(job.data, int):
+            await self.post(job.data)
+
+    async def _delete(self, chat_id: int, message_id: int, title: str) -> None:
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except BadRequest as error:
+            if "not found" not in error.message.lower():
+                await rights_alarm(self.runtime).raise_for(
+                    chat_id, title, explain_failure(error, "delete")
+                )
+        except TelegramError as error:
+            logger.warning(
+                "cannot delete message {} in {}: {}", message_id, chat_id, error.message
+            )

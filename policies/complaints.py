@@ -1,0 +1,300 @@
+"""Complaints: telling an unhappy customer from an ordinary question, and the texts that move
+the conversation to a private ticket with the shop's staff.
+
+The policy's cues compile once into one regex, matched on the normalized text, so a cue also
+catches its full-width and case disguises. Every cue that fires becomes a `Hit` that explains
+itself. Intensity cues ("!!!", 垃圾, 骗子) add weight only to a message that already has a
+complaint cue, because an excited "great sale!!!" is no complaint. A message that reaches the
+threshold is a complaint; one below it that reads as a question ("how do I return an item?")
+is an after-sales question, routed only if the policy says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from policies.base import StrictModel, check_placeholders
+from policies.detect.base import quote, word_start
+from policies.detect.normalize import Normalized, normalize
+from policies.durations import FOREVER, Duration, parse_duration
+from policies.verdict import Hit
+
+__all__ = [
+    "Assessment",
+    "ComplaintCue",
+    "ComplaintKind",
+    "ComplaintMatcher",
+    "ComplaintTemplates",
+    "ComplaintsConfig",
+    "OriginalMessage",
+]
+
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
+_LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
+_QUESTION_MARK = "?"
+
+
+class ComplaintCue(StrictModel):
+    """Words and patterns that signal one kind of complaint, and how much they count."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="The rule name: hits read complaint.<name>"
+    )
+    weight: float = Field(
+        0.5, ge=0, description="Added to the score once, however many of its words match"
+    )
+    words: tuple[str, ...] = Field(
+        (), description="Words or phrases; Latin ones match whole words only"
+    )
+    patterns: tuple[str, ...] = Field(
+        (), description="Python regular expressions, matched on the lower-case text"
+    )
+
+    @field_validator("words")
+    @classmethod
+    def _words_not_blank(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not normalize(word).text.strip() for word in words):
+            raise ValueError("a complaint word cannot be blank")
+        return words
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            if _NESTED_QUANTIFIER.search(pattern):
+                raise ValueError(
+                    f"{pattern!r}: nested quantifiers such as (a+)+ can take exponential time"
+                )
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"bad regex {pattern!r}: {error}") from error
+        return patterns
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> ComplaintCue:
+        if not self.words and not self.patterns:
+            raise ValueError(f"cue {self.name!r} needs words or patterns")
+        return self
+
+
+class OriginalMessage(StrEnum):
+    """What happens to the complaint itself in the group."""
+
+    KEEP = "keep"
+    DELETE = "delete"
+    DELETE_WHEN_OPENED = "delete_when_opened"
+
+
+COMPLAINT_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "public_reply": frozenset({"user", "group"}),
+    "open_button": frozenset(),
+    "greeting": frozenset({"user", "group", "ticket", "complaint"}),
+    "contact": frozenset({"user", "group", "ticket"}),
+    "reminder": frozenset({"user"}),
+    "link_invalid": frozenset(),
+    "staff_answer": frozenset({"text", "ticket", "group"}),
+    "closing": frozenset({"ticket", "group"}),
+    "good_button": frozenset(),
+    "bad_button": frozenset(),
+    "thanks": frozenset({"ticket"}),
+    "staff_ticket": frozenset({"ticket", "user", "group", "complaint", "reason"}),
+    "staff_again": frozenset({"ticket", "user", "group", "complaint"}),
+    "staff_opened": frozenset({"ticket", "user"}),
+    "staff_message": frozenset({"ticket", "user", "group", "text"}),
+    "take_button": frozenset(),
+    "close_button": frozenset(),
+    "staff_taken": frozenset({"ticket", "staff"}),
+    "staff_closed": frozenset({"ticket", "staff"}),
+    "staff_rating": frozenset({"ticket", "user", "rating"}),
+}
+"""Every complaints template, with the placeholders it may use."""
+
+
+class ComplaintTemplates(StrictModel):
+    """Texts of the complaint flow, as HTML templates; no defaults in code, the presets carry
+    the English and Chinese texts."""
+
+    public_reply: str = Field(description="The quick, polite answer in the group")
+    open_button: str = Field(description="The deep-link button under the public reply")
+    greeting: str = Field(description="The private chat's first message, asking for details")
+    contact: str = Field(description="Without a staff chat: how to reach the shop instead")
+    reminder: str = Field(description="The one gentle reminder in the group")
+    link_invalid: str = Field(description="A ticket link that is closed or someone else's")
+    staff_answer: str = Field(description="A staff reply as the member reads it")
+    closing: str = Field(description="Sent to the member when the ticket closes")
+    good_button: str = Field(description="Satisfaction: the 👍 button")
+    bad_button: str = Field(description="Satisfaction: the 👎 button")
+    thanks: str = Field(description="After the member rated the help")
+    staff_ticket: str = Field(description="A new ticket in the staff chat")
+    staff_again: str = Field(description="A further complaint attached to an open ticket")
+    staff_opened: str = Field(description="The member opened the private chat")
+    staff_message: str = Field(description="A member's private message, relayed to staff")
+    take_button: str = Field(description="Staff: take the ticket")
+    close_button: str = Field(description="Staff: close the ticket")
+    staff_taken: str = Field(description="Someone took the ticket")
+    staff_closed: str = Field(description="Someone closed the ticket")
+    staff_rating: str = Field(description="The member's satisfaction answer")
+
+    @field_validator("*")
+    @classmethod
+    def _known_placeholders(cls, template: str, info: ValidationInfo) -> str:
+        name = info.field_name or ""
+        return check_placeholders(name, template, COMPLAINT_PLACEHOLDERS.get(name, frozenset()))
+
+
+class ComplaintsConfig(StrictModel):
+    """Complaints (`complaints:`): answer at once in the group, then continue in a private
+    ticket with the shop's staff."""
+
+    enabled: bool = Field(True, description="Look for complaints at all")
+    threshold: float = Field(
+        1.0, gt=0, description="Cue weights adding up to this make a message a complaint"
+    )
+    cues: tuple[ComplaintCue, ...] = Field(
+        (), description="What complaints say (late, broken, refund ...), with weights"
+    )
+    intensity: tuple[ComplaintCue, ...] = Field(
+        (), description="Anger cues ('!!!', 垃圾, 骗子): they count only next to a complaint cue"
+    )
+    question_words: tuple[str, ...] = Field(
+        (), description="Words that make a message read as a question; '?' always does"
+    )
+    route_questions: bool = Field(
+        False, description="Also open a ticket for an after-sales question below the threshold"
+    )
+    original: OriginalMessage = Field(
+        OriginalMessage.KEEP, description="keep, delete, or delete_when_opened the complaint"
+    )
+    remind_after: Duration = Field(
+        parse_duration("30m"),
+        description="One reminder if the member has not opened the private chat by then; "
+        "'forever' for none",
+    )
+    satisfaction: bool = Field(True, description="Ask for 👍/👎 when a ticket closes")
+    templates: ComplaintTemplates
+
+    @property
+    def reminds(self) -> bool:
+        return self.remind_after not in (0.0, FOREVER)
+
+
+class ComplaintKind(StrEnum):
+    NONE = "none"
+    QUESTION = "question"
+    COMPLAINT = "complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the complaint cues say about one message."""
+
+    kind: ComplaintKind
+    score: float
+    hits: tuple[Hit, ...] = ()
+    routed: bool = False
+    """Whether the message opens (or joins) a ticket under this policy."""
+
+    @property
+    def explanation(self) -> str:
+        reasons = "; ".join(hit.reason for hit in self.hits) or "no complaint cue"
+        return f"{self.kind.value} (score {self.score:.2f}): {reasons}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind.value,
+            "score": round(self.score, 3),
+            "hits": [hit.as_dict() for hit in self.hits],
+            "explanation": self.explanation,
+        }
+
+
+NOT_A_COMPLAINT = Assessment(ComplaintKind.NONE, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    cue: ComplaintCue
+    intensity: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintMatcher:
+    """A policy's complaint cues compiled into one regex; build once, assess every message."""
+
+    config: ComplaintsConfig
+    cues: re.Pattern[str] | None = field(repr=False)
+    groups: dict[str, _Group] = field(repr=False)
+    questions: re.Pattern[str] | None = field(repr=False)
+
+    @classmethod
+    def compile(cls, config: ComplaintsConfig) -> ComplaintMatcher:
+        groups: dict[str, _Group] = {}
+        parts: list[str] = []
+        for prefix, cues, intensity in (("c", config.cues, False), ("i", config.intensity, True)):
+            for index, cue in enumerate(cues):
+                name = f"{prefix}{index}"
+                groups[name] = _Group(cue, intensity)
+                parts.append(f"(?P<{name}>{_alternatives(cue.words, cue.patterns)})")
+        questions = _alternatives(config.question_words, ()) if config.question_words else ""
+        return cls(
+            config,
+            re.compile("|".join(parts)) if parts else None,
+            groups,
+            re.compile(questions) if questions else None,
+        )
+
+    def assess(self, text: str) -> Assessment:
+        """Score `text` and say whether it is a complaint, a question or neither."""
+        if not self.config.enabled or self.cues is None or not text.strip():
+            return NOT_A_COMPLAINT
+        norm = normalize(text)
+        cue_hits, intensity_hits = self._hits(norm)
+        if not cue_hits:
+            return NOT_A_COMPLAINT
+        hits = (*cue_hits, *intensity_hits)
+        score = sum(hit.score for hit in hits)
+        if score >= self.config.threshold:
+            return Assessment(ComplaintKind.COMPLAINT, score, hits, routed=True)
+        if self._reads_as_question(norm.text):
+            routed = self.config.route_questions
+            return Assessment(ComplaintKind.QUESTION, score, hits, routed=routed)
+        return Assessment(ComplaintKind.NONE, score, hits)
+
+    def _hits(self, norm: Normalized) -> tuple[list[Hit], list[Hit]]:
+        """One hit per cue, the first match quoted as evidence."""
+        assert self.cues is not None
+        found: dict[str, Hit] = {}
+        for match in self.cues.finditer(norm.text):
+            name = match.lastgroup or ""
+            if name in found or name not in self.groups:
+                continue
+            cue = self.groups[name].cue
+            evidence = quote(norm.original_span(*match.span()))
+            reason = f'{cue.name}: "{evidence}"'
+            found[name] = Hit(f"complaint.{cue.name}", reason, evidence, cue.weight)
+        cue_hits = [hit for name, hit in found.items() if not self.groups[name].intensity]
+        intensity_hits = [hit for name, hit in found.items() if self.groups[name].intensity]
+        return cue_hits, intensity_hits
+
+    def _reads_as_question(self, folded: str) -> bool:
+        if _QUESTION_MARK in folded:
+            return True
+        return self.questions is not None and self.questions.search(folded) is not None
+
+
+def _alternatives(words: tuple[str, ...], patterns: tuple[str, ...]) -> str:
+    """Words as whole-word literals and patterns as they are, longest words first."""
+    folded = sorted({normalize(word).text.strip() for word in words}, key=len, reverse=True)
+    literals = [_whole_word(word) for word in folded if word]
+    return "|".join([*literals, *(f"(?:{pattern})" for pattern in patterns)])
+
+
+def _whole_word(word: str) -> str:
+    """A literal that must not continue or start inside a longer Latin word."""
+    body = word_start(word) if _LATIN_OR_DIGIT.match(word[0]) else re.escape(word)
+    return body + "(?![a-z0-9])" if _LATIN_OR_DIGIT.match(word[-1]) else body

@@ -1,0 +1,268 @@
+"""Admin control through the real Application and the fake: commands, audit buttons, dry-run,
+reports and networks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.enforce import LiveEnforcer
+from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
+
+AD = "加我微信 vx：abc12345 领取内部优惠券"
+SISTER = -1001000000002
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await Harness.start(make_config(tmp_path))
+    yield harness
+    await harness.stop()
+
+
+async def command(harness: Harness, user: int, text: str, **extra: object) -> str:
+    before = len(harness.fake.bot_messages(GROUP))
+    await harness.say(user, text, **extra)
+    replies = harness.fake.bot_messages(GROUP)[before:]
+    return replies[-1].text if replies else ""
+
+
+async def flush_staff(harness: Harness) -> str:
+    live = harness.runtime.live_enforcer
+    assert isinstance(live, LiveEnforcer)
+    await live.staff.flush(STAFF)
+    return "\n".join(harness.texts_in(STAFF))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/mode hard", "/set moderation.mode hard", "/ban 1001", "/dryrun on", "/reload", "/why 1"],
+)
+async def test_members_are_refused_every_admin_command(shop: Harness, text: str) -> None:
+    bob = shop.member("bob")
+    assert await command(shop, bob, text) == "Only admins of this group can use this command."
+    assert shop.fake.status_of(GROUP, OWNER) == "creator"
+
+
+async def test_anonymous_admins_may_steer(shop: Harness) -> None:
+    answer = await command(shop, OWNER, "/mode soft", sender_chat=GROUP)
+    assert answer == "Mode is now soft."
+    assert (await shop.runtime.policy_for(GROUP)).policy.moderation.mode.value == "soft"
+
+
+async def test_set_is_validated_by_the_schema_and_shown_by_policy(shop: Harness) -> None:
+    refused = await command(shop, ADMIN, "/set moderation.reinvite_after soon")
+    assert refused.startswith("Not changed: moderation.reinvite_after")
+    assert await command(shop, ADMIN, "/set moderation.reinvite_after 12h") == (
+        "moderation.reinvite_after = 12h"
+    )
+    shown = await command(shop, ADMIN, "/policy")
+    assert "re-invite after 12h" in shown and '"reinvite_after": "12h"' in shown
+
+
+async def test_wrong_arguments_get_a_usage_line(shop: Harness) -> None:
+    assert (await command(shop, ADMIN, "/mode loud")).startswith("Usage: /mode")
+    assert (await command(shop, ADMIN, "/mute")).startswith("Whom? Usage: /mute")
+
+
+async def test_reload_with_broken_yaml_keeps_the_old_policy(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path, policy="extends: default\nmoderation:\n  mode: soft\n")
+    harness = await Harness.start(loaded)
+    try:
+        (tmp_path / "policies" / "shop.yaml").write_text(
+            "extends: default\nmoderation:\n  mood: x\n"
+        )
+        answer = await command(harness, ADMIN, "/reload")
+        assert "Kept the old policies" in answer and "shop.yaml:3:3: moderation.mood" in answer
+        assert (await harness.runtime.policy_for(GROUP)).policy.moderation.mode.value == "soft"
+        (tmp_path / "policies" / "shop.yaml").write_text(
+            "extends: default\nmoderation:\n  mode: hard\n"
+        )
+        assert (await command(harness, ADMIN, "/reload")).startswith("Reloaded")
+        assert (await harness.runtime.policy_for(GROUP)).policy.moderation.mode.value == "hard"
+    finally:
+        await harness.stop()
+
+
+async def test_undo_from_the_staff_chat_restores_the_member(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    assert shop.fake.status_of(GROUP, dave) == "kicked"
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    stranger = shop.member("mallory")
+    await shop.feed(
+        shop.fake.press_button(STAFF, note.message_id, stranger, undo["callback_data"])
+    )
+    assert shop.fake.status_of(GROUP, dave) == "kicked"
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    assert await shop.runtime.store.offences.count_within(GROUP, dave, 0) == 0
+    shop.fake.start_private(dave)
+    await shop.feed(shop.fake.private_message(dave, "/start"))
+    assert any("https://t.me/+" in text for text in shop.texts_in(dave))
+
+
+async def test_a_forged_callback_is_refused(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    genuine = note.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    forged = genuine[:-4] + ("0000" if not genuine.endswith("0000") else "1111")
+    note.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = forged
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, forged))
+    assert shop.fake.status_of(GROUP, dave) == "kicked"
+    answers = shop.fake.calls_to("answerCallbackQuery")
+    assert answers[-1].params["text"] == "This button is not valid."
+
+
+async def test_dry_run_decides_but_touches_nothing(shop: Harness) -> None:
+    await command(shop, ADMIN, "/dryrun on")
+    dave = shop.member("dave")
+    ad = await shop.say(dave, AD)
+    assert not shop.fake.is_deleted(GROUP, ad)
+    assert shop.fake.status_of(GROUP, dave) == "member"
+    assert "dry-run" in await flush_staff(shop)
+    entry = await shop.runtime.store.audit.for_message(GROUP, ad)
+    assert entry is not None and entry.action.startswith("dry-run")
+    assert await shop.runtime.store.offences.count_within(GROUP, dave, 0) == 0
+
+
+async def test_why_explains_a_removal(shop: Harness) -> None:
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    answer = await command(shop, ADMIN, "/why 1")
+    assert answer.startswith("#1 neutral: rules contact.")
+    assert "WeChat" in answer
+
+
+async def test_member_actions_by_reply_and_by_id(shop: Harness) -> None:
+    bob = shop.member("bob")
+    hello = await shop.say(bob, "hello")
+    await command(shop, ADMIN, "/mute 1d", reply_to=hello)
+    assert shop.fake.status_of(GROUP, bob) == "restricted"
+    await command(shop, ADMIN, f"/unmute {bob}")
+    member = shop.fake.member(GROUP, bob)
+    assert member.status == "member"
+    await command(shop, ADMIN, f"/kick {bob}")
+    assert shop.fake.status_of(GROUP, bob) == "left"
+    await command(shop, ADMIN, f"/ban {bob}")
+    assert shop.fake.status_of(GROUP, bob) == "kicked"
+    await command(shop, ADMIN, f"/unban {bob}")
+    assert shop.fake.status_of(GROUP, bob) == "left"
+
+
+async def test_trust_exempts_and_warn_climbs(shop: Harness) -> None:
+    carol = shop.member("carol")
+    await command(shop, ADMIN, f"/trust {carol}")
+    trusted_ad = await shop.say(carol, AD)
+    assert not shop.fake.is_deleted(GROUP, trusted_ad)
+    await command(shop, ADMIN, f"/untrust {carol}")
+    await command(shop, ADMIN, f"/warn {carol} no links please")
+    assert "an admin warned you: no links please. Next time: hard" in shop.texts_in(GROUP)[-1]
+    await command(shop, ADMIN, f"/pardon {carol}")
+    assert await shop.runtime.store.offences.count_within(GROUP, carol, 0) == 0
+
+
+async def test_spam_removes_applies_the_ladder_and_learns(shop: Harness) -> None:
+    erin = shop.member("erin")
+    odd = await shop.say(erin, "limited offer ping me for the secret menu")
+    assert not shop.fake.is_deleted(GROUP, odd)
+    await command(shop, ADMIN, "/spam", reply_to=odd)
+    assert shop.fake.is_deleted(GROUP, odd)
+    assert shop.fake.status_of(GROUP, erin) == "left"
+    assert (await shop.runtime.store.learned.all())[-1] == (
+        "limited offer ping me for the secret menu",
+        True,
+    )
+
+
+async def test_notspam_undoes_the_automatic_action(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    assert shop.fake.status_of(GROUP, dave) == "kicked"
+    answer = await command(shop, ADMIN, f"/notspam {dave}")
+    assert "Undone #" in answer
+    assert shop.fake.status_of(GROUP, dave) == "left"
+
+
+async def test_reports_reach_staff_and_enough_of_them_remove(shop: Harness) -> None:
+    spammer = shop.member("spammer")
+    post = await shop.say(spammer, "nice group, check my profile")
+    reporters = [shop.member(f"r{n}") for n in range(3)]
+    assert await command(shop, reporters[0], "/report", reply_to=post) == (
+        "Thanks! The shop's staff have been told. 🙏"
+    )
+    assert "again in" in await command(shop, reporters[0], "/report", reply_to=post)
+    assert not shop.fake.is_deleted(GROUP, post)
+    for reporter in reporters[1:]:
+        await command(shop, reporter, "/report", reply_to=post)
+    assert shop.fake.is_deleted(GROUP, post)
+    assert "reported" in await flush_staff(shop)
+
+
+async def test_a_ban_reaches_every_group_of_the_network(tmp_path: Path) -> None:
+    clock = TestClock()
+    fake = make_world(clock)
+    fake.add_chat(SISTER, "supergroup", "Sunny Snacks VIP")
+    fake.bot_is_admin(SISTER)
+    network = {"name": "Sunny", "groups": [GROUP, SISTER]}
+    loaded = make_config(
+        tmp_path, policy="extends: default\nmoderation:\n  mode: hard\n", networks=(network,)
+    )
+    harness = await Harness.start(loaded, fake=fake, clock=clock)
+    try:
+        dave = harness.member("dave")
+        fake.add_member(SISTER, dave)
+        await harness.say(dave, AD)
+        assert fake.status_of(GROUP, dave) == "kicked"
+        assert fake.status_of(SISTER, dave) == "kicked"
+    finally:
+        await harness.stop()
+
+
+async def test_admins_can_act_from_the_private_chat(shop: Harness) -> None:
+    bob = shop.member("bob")
+    shop.fake.start_private(ADMIN)
+    await shop.feed(shop.fake.private_message(ADMIN, f"/mute {GROUP} {bob} 1h"))
+    assert shop.fake.status_of(GROUP, bob) == "restricted"
+    shop.fake.start_private(bob)
+    await shop.feed(shop.fake.private_message(bob, f"/ban {GROUP} {ADMIN}"))
+    assert shop.fake.status_of(GROUP, ADMIN) == "administrator"
+    assert shop.texts_in(bob)[-1] == "Only admins of this group can use this command."
+
+
+async def test_status_names_missing_rights(tmp_path: Path) -> None:
+    clock = TestClock()
+    fake = make_world(clock)
+    fake.set_bot_rights(GROUP, can_delete_messages=True, can_restrict_members=False)
+    harness = await Harness.start(make_config(tmp_path), fake=fake, clock=clock)
+    try:
+        answer = await command(harness, ADMIN, "/status")
+        assert "I need Ban users and Invite users via link" in answer
+    finally:
+        await harness.stop()
+
+
+async def test_help_lists_only_what_the_caller_may_use(shop: Harness) -> None:
+    bob = shop.member("bob")
+    member_help = await command(shop, bob, "/help")
+    admin_help = await command(shop, ADMIN, "/help")
+    assert "/report" in member_help and "/ban" not in member_help
+    assert "/ban" in admin_help and "/mode" in admin_help
+
+
+async def test_command_menus_are_scoped(shop: Harness) -> None:
+    scopes = {
+        call.params["scope"]["type"]: call.params["commands"]
+        for call in shop.fake.calls_to("setMyCommands")
+    }
+    assert set(scopes) == {"default", "all_chat_administrators"}
+    assert len(scopes["all_chat_administrators"]) > len(scopes["default"])

@@ -1,0 +1,395 @@
+"""Complaint tickets through the real Application and the fake Telegram: the public reply, the
+private chat, the relay both ways, staff actions, reminders and restarts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from bot.fake.state import CallbackQuery
+from bot.store import Ticket, TicketStatus
+from bot.tickets import REMINDER_JOB
+from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config
+
+COMPLAINT = "My cookie box arrived broken and nobody answers my messages!!!"
+SARA = 3001
+"""A member of the staff chat."""
+
+
+def policy(extra: str = "") -> str:
+    return "extends: default\n" + (f"complaints:\n{extra}" if extra else "")
+
+
+async def started(tmp_path: Path, extra: str = "", *, staff: bool = True) -> Harness:
+    harness = await Harness.start(make_config(tmp_path, policy=policy(extra), staff=staff))
+    harness.fake.add_user(SARA, "Sara")
+    harness.fake.add_member(STAFF, SARA)
+    return harness
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await started(tmp_path)
+    yield harness
+    await harness.stop()
+
+
+def buttons(harness: Harness, chat_id: int, message_id: int) -> list[dict[str, Any]]:
+    message = harness.fake.chat(chat_id).messages[message_id]
+    rows = (message.data.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button for row in rows for button in row]
+
+
+def newest_deep_link(harness: Harness) -> str:
+    """The payload of the newest deep-link button the bot posted in the group."""
+    for message in reversed(harness.fake.bot_messages(GROUP)):
+        for button in buttons(harness, GROUP, message.message_id):
+            if "url" in button and "start=" in button["url"]:
+                return parse_qs(urlparse(button["url"]).query)["start"][0]
+    raise AssertionError("no deep-link button in the group")
+
+
+async def open_ticket(harness: Harness, user_id: int) -> None:
+    update = harness.fake.start_private(user_id, newest_deep_link(harness))
+    assert update is not None
+    await harness.feed(update)
+
+
+async def press(harness: Harness, chat_id: int, message_id: int, user_id: int, label: str) -> str:
+    """Press the button whose label contains `label`; returns the bot's answer text."""
+    data = next(
+        b["callback_data"] for b in buttons(harness, chat_id, message_id) if label in b["text"]
+    )
+    await harness.feed(harness.fake.press_button(chat_id, message_id, user_id, data))
+    return str(harness.fake.calls_to("answerCallbackQuery")[-1].params.get("text", ""))
+
+
+async def staff_reply(harness: Harness, user_id: int, text: str) -> None:
+    """A staff member replies to the newest bot message in the staff chat."""
+    newest = harness.fake.bot_messages(STAFF)[-1].message_id
+    await harness.feed(harness.fake.user_message(STAFF, user_id, text, reply_to=newest))
+
+
+async def only_ticket(harness: Harness) -> Ticket:
+    (ticket,) = await harness.runtime.store.tickets.active()
+    return ticket
+
+
+async def test_a_complaint_gets_a_polite_reply_a_deep_link_and_a_staff_card(shop: Harness) -> None:
+    bob = shop.member("bob")
+    complaint = await shop.say(bob, COMPLAINT)
+    reply = shop.fake.bot_messages(GROUP)[-1]
+    assert "Sorry to hear that" in reply.text and "Bob" in reply.text
+    assert reply.data["reply_to_message"]["message_id"] == complaint
+    (button,) = buttons(shop, GROUP, reply.message_id)
+    assert button["url"].startswith("https://t.me/qunbot_demo_bot?start=tkt_")
+    assert not shop.fake.is_deleted(GROUP, complaint)
+    card = shop.fake.bot_messages(STAFF)[-1]
+    assert "New ticket #1" in card.text and "broken" in card.text and "Sunny Snacks" in card.text
+    assert [b["text"] for b in buttons(shop, STAFF, card.message_id)] == ["🙋 Take", "✅ Close"]
+    ticket = await only_ticket(shop)
+    assert (ticket.user_id, ticket.text, ticket.status) == (bob, COMPLAINT, TicketStatus.OPEN)
+
+
+async def test_the_relay_works_in_both_directions(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    (greeting,) = shop.texts_in(bob)
+    assert "ticket #1" in greeting and "order number" in greeting and "broken" in greeting
+    assert "opened the private chat" in shop.texts_in(STAFF)[-1]
+    await shop.feed(shop.fake.private_message(bob, "Order <A-1023>, photo coming"))
+    relayed = shop.texts_in(STAFF)[-1]
+    assert relayed == "💬 #1 Bob: Order <A-1023>, photo coming"
+    await staff_reply(shop, SARA, "So sorry! A new box ships today.")
+    answer = shop.texts_in(bob)[-1]
+    assert "Shop staff (ticket #1)" in answer and "A new box ships today." in answer
+    ticket = await only_ticket(shop)
+    assert (ticket.status, ticket.staff_id) == (TicketStatus.IN_PROGRESS, SARA)
+    said = [(m.source, m.text) for m in await shop.runtime.store.tickets.messages(ticket.id)]
+    assert said == [
+        ("group", COMPLAINT),
+        ("member", "Order <A-1023>, photo coming"),
+        ("staff", "So sorry! A new box ships today."),
+    ]
+
+
+async def test_a_photo_from_the_member_is_copied_to_the_staff(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    await shop.feed(shop.fake.user_message(bob, bob, "", photo=True, caption="the crack"))
+    header, copy = shop.fake.bot_messages(STAFF)[-2:]
+    assert header.text == "💬 #1 Bob: the crack"
+    assert (
+        "photo" in copy.data and copy.data["reply_to_message"]["message_id"] == header.message_id
+    )
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "Thanks, refund on its way", reply_to=copy.message_id)
+    )
+    assert "refund on its way" in shop.texts_in(bob)[-1]
+
+
+async def test_the_deep_link_is_the_only_route_to_a_member_who_never_started_the_bot(
+    shop: Harness,
+) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    assert [c for c in shop.fake.calls_to("sendMessage") if c.params["chat_id"] == bob] == []
+    await staff_reply(shop, SARA, "Hello Bob, can you send your order number?")
+    forbidden = [c for c in shop.fake.calls_to("sendMessage") if c.params["chat_id"] == bob]
+    assert [c.status for c in forbidden] == [403]
+    assert "has not opened the private chat" in shop.texts_in(STAFF)[-1]
+    assert (await only_ticket(shop)).status is TicketStatus.OPEN
+    await open_ticket(shop, bob)
+    assert "ticket #1" in shop.texts_in(bob)[-1]
+
+
+async def test_a_further_complaint_attaches_to_the_open_ticket(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    replies = len(shop.texts_in(GROUP))
+    second = await shop.say(bob, "Still no answer, I want a refund!!!")
+    assert len(shop.texts_in(GROUP)) == replies
+    assert "wrote again" in shop.texts_in(STAFF)[-1]
+    ticket = await only_ticket(shop)
+    said = await shop.runtime.store.tickets.messages(ticket.id)
+    assert [m.message_id for m in said if m.source == "group"][-1] == second
+
+
+async def test_an_open_ticket_survives_a_restart(tmp_path: Path) -> None:
+    clock = TestClock()
+    loaded = make_config(tmp_path, policy=policy())
+    first = await Harness.start(loaded, clock=clock)
+    first.fake.add_user(SARA, "Sara")
+    first.fake.add_member(STAFF, SARA)
+    bob = first.member("bob")
+    await first.say(bob, COMPLAINT)
+    payload = newest_deep_link(first)
+    await first.stop()
+    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    try:
+        jobs = second.app.job_queue.get_jobs_by_name(REMINDER_JOB.format(1))  # type: ignore[union-attr]
+        assert len(jobs) == 1
+        update = second.fake.start_private(bob, payload)
+        assert update is not None
+        await second.feed(update)
+        assert "ticket #1" in second.texts_in(bob)[-1]
+        assert not second.app.job_queue.get_jobs_by_name(REMINDER_JOB.format(1))  # type: ignore[union-attr]
+        card = next(m for m in second.fake.bot_messages(STAFF) if "New ticket #1" in m.text)
+        await second.feed(
+            second.fake.user_message(STAFF, SARA, "Refund sent", reply_to=card.message_id)
+        )
+        assert "Refund sent" in second.texts_in(bob)[-1]
+    finally:
+        await second.stop()
+
+
+async def test_someone_who_is_not_staff_cannot_close_or_take_tickets(shop: Harness) -> None:
+    bob, mallory = shop.member("bob"), shop.member("mallory")
+    await shop.say(bob, COMPLAINT)
+    card = shop.fake.bot_messages(STAFF)[-1].message_id
+    assert await press(shop, STAFF, card, mallory, "Close") == "Only the shop's staff can do this."
+    assert await press(shop, STAFF, card, mallory, "Take") == "Only the shop's staff can do this."
+    await shop.say(mallory, "/close 1")
+    assert shop.texts_in(GROUP)[-1] == "Only admins of this group can use this command."
+    assert (await only_ticket(shop)).status is TicketStatus.OPEN
+    shop.fake.add_member(STAFF, mallory, status="left")
+    assert await press(shop, STAFF, card, SARA, "Take") == "You took ticket #1."
+    assert [b["text"] for b in buttons(shop, STAFF, card)] == ["✅ Close"]
+
+
+async def test_a_forged_callback_is_refused(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    card = shop.fake.bot_messages(STAFF)[-1]
+    genuine = buttons(shop, STAFF, card.message_id)[1]["callback_data"]
+    forged = genuine[:-1] + ("0" if genuine[-1] != "0" else "1")
+    query_id = str(len(shop.fake.callback_queries) + 1)
+    shop.fake.callback_queries[query_id] = CallbackQuery(SARA, STAFF, card.message_id, forged)
+    query = {
+        "id": query_id,
+        "from": shop.fake.user(SARA).to_api(),
+        "message": card.data,
+        "chat_instance": "fake",
+        "data": forged,
+    }
+    await shop.feed(shop.fake.queue("callback_query", query))
+    answer = shop.fake.calls_to("answerCallbackQuery")[-1].params
+    assert answer["text"] == "This button is not valid." and answer["show_alert"] is True
+    assert (await only_ticket(shop)).status is TicketStatus.OPEN
+
+
+async def test_closing_sends_the_closing_text_and_records_satisfaction(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    card = next(m for m in shop.fake.bot_messages(STAFF) if "New ticket" in m.text).message_id
+    assert await press(shop, STAFF, card, SARA, "Close") == "Ticket #1 closed."
+    closing = shop.fake.bot_messages(bob)[-1]
+    assert "Ticket #1 is closed" in closing.text
+    assert buttons(shop, STAFF, card) == []
+    assert "closed by" in shop.texts_in(STAFF)[-1]
+    stranger = shop.member("mallory")
+    assert (
+        await press(shop, bob, closing.message_id, stranger, "👍") == "This button is not for you."
+    )
+    await press(shop, bob, closing.message_id, bob, "👍")
+    assert "Thanks for your feedback" in shop.texts_in(bob)[-1]
+    assert buttons(shop, bob, closing.message_id) == []
+    ticket = await shop.runtime.store.tickets.get(1)
+    assert ticket is not None and (ticket.status, ticket.rating) == (TicketStatus.CLOSED, 1)
+    assert "rated the help 👍" in shop.texts_in(STAFF)[-1]
+    await shop.feed(shop.fake.private_message(bob, "one more thing"))
+    assert "one more thing" not in shop.texts_in(STAFF)[-1]
+
+
+async def test_close_command_as_a_reply_in_the_staff_chat_and_by_id_in_the_group(
+    shop: Harness,
+) -> None:
+    bob, carol = shop.member("bob"), shop.member("carol")
+    await shop.say(bob, COMPLAINT)
+    await staff_reply(shop, SARA, "/close")
+    assert "closed by" in shop.texts_in(STAFF)[-1]
+    await shop.say(carol, "My order never arrived")
+    await shop.say(ADMIN, "/close 2")
+    assert shop.texts_in(GROUP)[-1] == "Ticket #2 is closed."
+    await shop.say(ADMIN, "/close 2")
+    assert shop.texts_in(GROUP)[-1] == "Ticket #2 is already closed."
+    assert await shop.runtime.store.tickets.active() == []
+
+
+async def test_tickets_lists_open_tickets_for_admins_and_for_staff(shop: Harness) -> None:
+    bob, carol = shop.member("bob"), shop.member("carol")
+    await shop.say(bob, COMPLAINT)
+    shop.clock.advance(600)
+    await shop.say(carol, "快递还没到，差评")
+    await shop.say(ADMIN, "/tickets")
+    listing = shop.texts_in(GROUP)[-1]
+    assert listing.startswith("Open tickets (2):")
+    assert "#1 open: Bob, 10m ago" in listing and "#2 open: Carol" in listing
+    await shop.feed(shop.fake.user_message(STAFF, SARA, "/tickets"))
+    assert "Bob in Sunny Snacks" in shop.texts_in(STAFF)[-1]
+    await shop.say(bob, "/tickets")
+    assert shop.texts_in(GROUP)[-1] == "Only admins of this group can use this command."
+
+
+async def test_one_reminder_if_the_member_never_opens_the_chat(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    reply = shop.fake.bot_messages(GROUP)[-1].message_id
+    queue = shop.app.job_queue
+    assert queue is not None
+    (job,) = queue.get_jobs_by_name(REMINDER_JOB.format(1))
+    await job.run(shop.app)
+    assert len(shop.fake.bot_messages(GROUP)) == 1, "not due yet"
+    shop.clock.advance(30 * 60)
+    await job.run(shop.app)
+    reminder = shop.fake.bot_messages(GROUP)[-1]
+    assert "we haven't heard from you yet" in reminder.text
+    assert reminder.data["reply_to_message"]["message_id"] == reply
+    assert "start=tkt_" in buttons(shop, GROUP, reminder.message_id)[0]["url"]
+    await job.run(shop.app)
+    assert len(shop.fake.bot_messages(GROUP)) == 2, "only one reminder"
+
+
+async def test_opening_the_chat_cancels_the_reminder(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    queue = shop.app.job_queue
+    assert queue is not None
+    assert not [job for job in queue.jobs() if job.name == REMINDER_JOB.format(1) and job.enabled]
+    shop.clock.advance(3600)
+    assert not await shop.runtime.store.tickets.claim_reminder(1, shop.clock.now())
+
+
+async def test_without_a_staff_chat_the_link_gives_the_contact_text_and_nothing_is_relayed(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, staff=False)
+    try:
+        bob = harness.member("bob")
+        await harness.say(bob, COMPLAINT)
+        await open_ticket(harness, bob)
+        (contact,) = harness.texts_in(bob)
+        assert "call the number in the group description" in contact
+        sent = len(harness.fake.calls_to("sendMessage"))
+        await harness.feed(harness.fake.private_message(bob, "Order A-1023"))
+        assert len(harness.fake.calls_to("sendMessage")) == sent
+        assert harness.texts_in(STAFF) == []
+    finally:
+        await harness.stop()
+
+
+async def test_questions_open_tickets_only_when_the_policy_says_so(tmp_path: Path) -> None:
+    harness = await started(tmp_path)
+    try:
+        bob = harness.member("bob")
+        await harness.say(bob, "How do I return an item?")
+        assert harness.texts_in(GROUP) == []
+    finally:
+        await harness.stop()
+    (tmp_path / "routing").mkdir()
+    routing = await started(tmp_path / "routing", "  route_questions: true\n")
+    try:
+        bob = routing.member("bob")
+        await routing.say(bob, "How do I return an item?")
+        assert "Sorry to hear that" in routing.texts_in(GROUP)[-1]
+    finally:
+        await routing.stop()
+
+
+async def test_admins_and_the_staff_chat_never_open_tickets(shop: Harness) -> None:
+    await shop.say(ADMIN, "If your order never arrived, we refund it!!!")
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "that refund never arrived, worst service")
+    )
+    assert await shop.runtime.store.tickets.active() == []
+
+
+async def test_an_ad_dressed_as_a_complaint_is_moderated_not_ticketed(shop: Harness) -> None:
+    dave = shop.member("dave")
+    ad = await shop.say(dave, "Refund scam!!! 加我微信 vx：abc12345 领取赔偿")
+    assert shop.fake.is_deleted(GROUP, ad)
+    assert await shop.runtime.store.tickets.active() == []
+
+
+async def test_someone_elses_link_is_refused(shop: Harness) -> None:
+    bob, mallory = shop.member("bob"), shop.member("mallory")
+    await shop.say(bob, COMPLAINT)
+    update = shop.fake.start_private(mallory, newest_deep_link(shop))
+    assert update is not None
+    await shop.feed(update)
+    assert "not valid any more" in shop.texts_in(mallory)[-1]
+    assert (await only_ticket(shop)).opened_at is None
+
+
+@pytest.mark.parametrize("original", ["delete", "delete_when_opened"])
+async def test_the_policy_can_remove_the_complaint_from_the_group(
+    tmp_path: Path, original: str
+) -> None:
+    harness = await started(tmp_path, f"  original: {original}\n")
+    try:
+        bob = harness.member("bob")
+        complaint = await harness.say(bob, COMPLAINT)
+        assert harness.fake.is_deleted(GROUP, complaint) is (original == "delete")
+        await open_ticket(harness, bob)
+        await harness.settle()
+        assert harness.fake.is_deleted(GROUP, complaint)
+        assert "Sorry to hear that" in harness.texts_in(GROUP)[-1]
+    finally:
+        await harness.stop()
+
+
+async def test_why_explains_a_ticket_from_the_public_reply(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    reply = shop.fake.bot_messages(GROUP)[-1].message_id
+    await shop.say(ADMIN, "/why", reply_to=reply)
+    explanation = shop.texts_in(GROUP)[-1]
+    assert "ticket #1" in explanation and "complaint.broken" in explanation
