@@ -27,7 +27,7 @@ SUMMARY_KINDS = {
     EventKind.MEMBER_MESSAGE: "member messages",
     EventKind.BOT_MESSAGE: "bot messages",
     EventKind.DELETE: "messages deleted",
-    EventKind.UNBAN: "removed (kicked)",
+    EventKind.UNBAN: "unbans (kicks, undos)",
     EventKind.BAN: "bans, kicks included",
     EventKind.RESTRICT: "mutes",
     EventKind.INVITE_LINK: "invite links",

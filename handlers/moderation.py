@@ -20,9 +20,35 @@ from policies.verdict import ActionKind
 MODERATION_GROUP = -10
 """Moderation runs before every other handler group, so a removed ad triggers nothing else."""
 
-GROUP_MESSAGES = (
-    filters.ChatType.GROUPS & filters.UpdateType.MESSAGES
-) & ~filters.StatusUpdate.ALL
+
+class _MemberContent(filters.MessageFilter):
+    """Anything a member wrote or sent, as opposed to a service message. Cheaper than
+    `~StatusUpdate.ALL`, which tests some sixty kinds of service message on every update."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        return bool(
+            message.text
+            or message.caption
+            or message.forward_origin
+            or message.contact
+            or message.via_bot
+            or message.photo
+            or message.video
+            or message.document
+            or message.animation
+            or message.sticker
+            or message.voice
+            or message.audio
+            or message.video_note
+            or message.poll
+            or message.location
+            or message.story
+        )
+
+
+GROUP_MESSAGES = filters.ChatType.GROUPS & filters.UpdateType.MESSAGES & _MemberContent()
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

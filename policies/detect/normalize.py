@@ -20,6 +20,7 @@ character changes length, the second is skipped when one trigger search finds no
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -185,6 +186,7 @@ class Normalized:
         return self.original[self.starts[start] : self.ends[end - 1]]
 
 
+@functools.lru_cache(maxsize=256)
 def normalize(text: str) -> Normalized:
     """Fold `text` for matching; see the module docstring for what is folded."""
     if text.isascii():
