@@ -35,6 +35,9 @@ class NetworkConfig(StrictModel):
     name: str = Field(description="Shown to admins, for example 'Sunny Snacks groups'")
     groups: tuple[int, ...] = Field(min_length=2, description="Chat ids of the member groups")
     share_bans: bool = Field(True, description="A ban in one group applies in all of them")
+    policy: PolicyName | None = Field(
+        None, description="The policy of the network's groups that `groups:` does not name"
+    )
 
 
 class Config(StrictModel):
@@ -63,6 +66,9 @@ class Config(StrictModel):
     _policy_by_chat: dict[int, str] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
+        for network in self.networks:
+            if network.policy is not None:
+                self._policy_by_chat.update(dict.fromkeys(network.groups, network.policy))
         self._policy_by_chat.update((group.chat_id, group.policy) for group in self.groups)
 
     def network_peers(self, chat_id: int) -> tuple[int, ...]:
@@ -156,6 +162,11 @@ def _load_policies(loaded: LoadedConfig, located: Located) -> list[Problem]:
     ]
     named += [
         (("groups", index, "policy"), g.policy) for index, g in enumerate(loaded.config.groups)
+    ]
+    named += [
+        (("networks", index, "policy"), network.policy)
+        for index, network in enumerate(loaded.config.networks)
+        if network.policy is not None
     ]
     for path, name in named:
         if name in loaded.policies:

@@ -80,3 +80,30 @@ def test_paths_are_relative_to_the_config(tmp_path: Path) -> None:
     loaded = load_config(config)
     assert loaded.database_path == tmp_path / "data" / "q.db"
     assert loaded.config.policy_for(-1) == "default"
+
+
+def test_a_network_can_share_a_policy(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "networks:\n"
+        "  - name: shop\n"
+        "    groups: [-1, -2]\n"
+        "    policy: shop-zh\n"
+        "groups:\n"
+        "  - chat_id: -2\n"
+        "    policy: default\n"
+    )
+    loaded = load_config(config)
+    assert loaded.config.policy_for(-1) == "shop-zh"
+    assert loaded.config.policy_for(-2) == "default"
+    assert loaded.config.policy_for(-3) == "default"
+    assert loaded.config.network_peers(-1) == (-2,)
+    assert "shop-zh" in loaded.policies
+
+
+def test_an_unknown_network_policy_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("networks:\n  - name: shop\n    groups: [-1, -2]\n    policy: nope\n")
+    with pytest.raises(SourceError) as caught:
+        load_config(config)
+    assert str(caught.value).startswith(f"{config}:4:13: networks.0.policy: unknown policy")
