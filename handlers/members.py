@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loguru import logger
 from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ChatMemberHandler,
@@ -12,6 +13,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.rights import rights_report
 from bot.runtime import runtime
 from bot.stats import watch_size
 
@@ -74,6 +76,16 @@ async def track_bot_membership(update: Update, context: ContextTypes.DEFAULT_TYP
     logger.info("qunbot is now {} in chat {} ({})", status, change.chat.id, change.chat.title)
     if status in PRESENT:
         await rt.note_group(change.chat.id, change.chat.title or "")
+        if change.chat.type in {"group", "supergroup"}:
+            await _report_rights(context, change.chat.id)
+
+
+async def _report_rights(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Say at once what qunbot may do in its new group and what it still needs."""
+    try:
+        await context.bot.send_message(chat_id, await rights_report(context.bot, chat_id))
+    except TelegramError as error:
+        logger.warning("cannot report my rights in {}: {}", chat_id, error.message)
 
 
 async def follow_migration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -266,3 +266,13 @@ async def test_command_menus_are_scoped(shop: Harness) -> None:
     }
     assert set(scopes) == {"default", "all_chat_administrators"}
     assert len(scopes["all_chat_administrators"]) > len(scopes["default"])
+
+
+async def test_the_bot_reports_its_rights_when_added_to_a_group(shop: Harness) -> None:
+    shop.fake.add_chat(-1001000000077, "supergroup", "New branch")
+    await shop.feed(shop.fake.bot_added_to_chat(-1001000000077, OWNER, admin=False))
+    (report,) = shop.texts_in(-1001000000077)
+    assert report.startswith("I need Delete messages and Ban users and Invite users via link")
+    assert "privacy mode" in report
+    await shop.feed(shop.fake.bot_added_to_chat(-1001000000077, OWNER, admin=True))
+    assert shop.texts_in(-1001000000077)[-1].startswith("I have every right I need")
