@@ -72,8 +72,11 @@ class Enforcer(Protocol):
         ...
 
 
-def first_reason(verdict: Verdict) -> str:
-    return verdict.hits[0].reason if verdict.hits else verdict.explanation
+def main_reason(verdict: Verdict) -> str:
+    """The reason of the strongest hit: what a member or admin most needs to read."""
+    if not verdict.hits:
+        return verdict.explanation
+    return max(verdict.hits, key=lambda hit: hit.score).reason
 
 
 class RightsAlarm:
@@ -198,7 +201,7 @@ class PublicNotices(Collapser):
         if target.user_id not in notice.user_ids:
             notice.user_ids.append(target.user_id)
             notice.mentions.append(target.mention)
-            notice.reasons.append(first_reason(verdict))
+            notice.reasons.append(main_reason(verdict))
             notice.verdicts.append(verdict.as_dict())
         remaining = None if action.until is None else action.until - self.runtime.now()
         notice.duration = "forever" if remaining is None else format_duration(max(0, remaining))
@@ -464,7 +467,7 @@ class LiveEnforcer:
         values = {
             "user": target.mention,
             "group": target.chat_title,
-            "reason": first_reason(verdict),
+            "reason": main_reason(verdict),
             "reinvite_after": format_duration(policy.moderation.reinvite_after),
         }
         if action.template is not None:
