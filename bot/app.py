@@ -13,6 +13,7 @@ from bot.classifier import train_classifier
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.enforce import DryRunEnforcer, LiveEnforcer, StaffNotices
+from bot.polling import HandledUpdateQueue
 from bot.ratelimit import SendOnlyRateLimiter
 from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
 from bot.signing import Signer, new_secret
@@ -34,6 +35,8 @@ from handlers import (
 
 FLUSH_INTERVAL = 2.0
 """Member activity is written in batches this often, never once per message."""
+PURGE_INTERVAL = 3600.0
+"""How often texts past the retention are cleared; hourly keeps each purge small."""
 
 HANDLER_MODULES = (
     members,
@@ -61,7 +64,8 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`."""
     limiter = SendOnlyRateLimiter(clock=clock.now if clock is not None else None)
-    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
+    queue = HandledUpdateQueue()
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter).update_queue(queue)
     builder = builder.post_init(_open_services).post_shutdown(_close_services)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -69,7 +73,7 @@ def build_application(
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     application = builder.build()
     rt_clock = clock or SystemClock()
-    application.bot_data[RUNTIME_KEY] = Runtime(
+    application.bot_data[RUNTIME_KEY] = queue.runtime = Runtime(
         loaded=loaded,
         clock=rt_clock,
         classifier=train_classifier(loaded),
@@ -89,11 +93,15 @@ async def _open_services(application: Application) -> None:  # type: ignore[type
     for text, spam in await rt.store.learned.all():
         rt.classifier.learn(text, spam)
     rt.staff_notices = staff = StaffNotices(rt, application)
-    rt.live_enforcer = LiveEnforcer(rt, application, staff)
+    rt.live_enforcer = live = LiveEnforcer(rt, application, staff)
+    await live.resume_deletes()
     rt.dry_enforcer = DryRunEnforcer(rt, staff)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _flush_members, interval=FLUSH_INTERVAL, name="qunbot.flush"
+        )
+        application.job_queue.run_repeating(
+            purge_old_texts, interval=PURGE_INTERVAL, first=1.0, name="qunbot.purge"
         )
     for hook in rt.on_ready:
         await hook(application)
@@ -104,6 +112,16 @@ async def _flush_members(context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime_of(context.application)
     await rt.store.members.flush()
     await flush_stats(rt)
+
+
+async def purge_old_texts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Clear stored message texts older than the configured retention."""
+    rt = runtime_of(context.application)
+    cutoff = rt.now() - rt.loaded.config.retention
+    cleared = await rt.store.retention.purge_texts(cutoff)
+    await rt.store.enforced.forget_before(cutoff)
+    if cleared:
+        logger.info("cleared {} stored text(s) older than the retention", cleared)
 
 
 async def _close_services(application: Application) -> None:  # type: ignore[type-arg]

@@ -25,7 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the bot (token from QUNBOT_TOKEN)")
+    run = commands.add_parser(
+        "run",
+        help="run the bot (token from QUNBOT_TOKEN; QUNBOT_BASE_URL for another Bot API server)",
+    )
     run.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
     run.set_defaults(handler=_run)
 
@@ -95,7 +98,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    from bot.config import token_from_environment
+    from bot.config import base_url_from_environment, token_from_environment
     from bot.logging import setup_logging
 
     loaded = load_or_explain(arguments.config)
@@ -107,7 +110,7 @@ def _run(arguments: argparse.Namespace) -> int:
 
     from bot.app import build_application
 
-    application = build_application(loaded, token=token)
+    application = build_application(loaded, token=token, base_url=base_url_from_environment())
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 

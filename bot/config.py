@@ -10,11 +10,13 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from bot.policy_files import PolicyLibrary
+from policies.durations import Duration
 from policies.loader import with_overrides
 from policies.schema import Policy, PolicyName, StrictModel
 from policies.yamlsource import Located, Position, Problem, SourceError, parse_yaml, validate
 
 TOKEN_VARIABLE = "QUNBOT_TOKEN"
+BASE_URL_VARIABLE = "QUNBOT_BASE_URL"
 
 
 class LoggingConfig(StrictModel):
@@ -53,6 +55,11 @@ class Config(StrictModel):
     networks: tuple[NetworkConfig, ...] = ()
     language: Literal["en", "zh"] = Field("en", description="The language of bot-side texts")
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    retention: Duration = Field(
+        30 * 86400.0,
+        description="How long members' message texts are kept in the audit log and closed "
+        "tickets; the records themselves stay",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -197,3 +204,9 @@ def token_from_environment() -> str:
             "(or try `qunbot simulate`, which needs no token)"
         )
     return token
+
+
+def base_url_from_environment() -> str | None:
+    """Another Bot API server (a self-hosted one, or the fake Telegram in tests), given as
+    `http://HOST:PORT/bot`; None for Telegram's own."""
+    return os.environ.get(BASE_URL_VARIABLE, "").strip() or None

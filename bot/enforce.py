@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.member_actions import Member, ban_in_network
 from bot.runtime import Runtime
+from bot.store import Offence
 from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import Html, join_mentions, mention, render
@@ -29,6 +31,8 @@ KICK_BAN_SECONDS = 60
 """A kick is a short ban lifted at once; the ban itself must outlive the unban call."""
 DELETE_BATCH_DELAY = 0.05
 """Deletes arriving within this many seconds go out as one deleteMessages call."""
+DELETABLE_FOR = 48 * 3600.0
+"""Telegram refuses to delete older messages, so older owed deletes are not retried."""
 RIGHTS_ALARM_INTERVAL = 3600.0
 STAFF_DIGEST_INTERVAL = 10.0
 MAX_NOTES_PER_DIGEST = 20
@@ -304,11 +308,14 @@ class StaffNotices(Collapser):
             logger.error("cannot reach the staff chat {}: {}", chat_id, error.message)
 
 
+DeletesDone = Callable[[int, Sequence[int]], Awaitable[None]]
+
+
 class DeleteBatcher:
     """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
 
-    def __init__(self, bot: Bot, alarm: RightsAlarm) -> None:
-        self.bot, self.alarm = bot, alarm
+    def __init__(self, bot: Bot, alarm: RightsAlarm, on_done: DeletesDone | None = None) -> None:
+        self.bot, self.alarm, self.on_done = bot, alarm, on_done
         self.pending: dict[int, list[int]] = defaultdict(list)
         self.titles: dict[int, str] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -343,10 +350,15 @@ class DeleteBatcher:
                 await self.alarm.raise_for(
                     chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
                 )
+                return
         except TelegramError as error:
+            # A timeout or a 5xx leaves the delete owed: it is sent again at the next start.
             await self.alarm.raise_for(
                 chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
             )
+            return
+        if self.on_done is not None:
+            await self.on_done(chat_id, ids)
 
     async def drain(self) -> None:
         """Wait for every pending delete, those on the wire included (shutdown and tests)."""
@@ -366,23 +378,28 @@ class LiveEnforcer:
         self.runtime, self.bot, self.staff = runtime, application.bot, staff
         self.alarm = RightsAlarm(runtime, self.staff)
         self.notices = PublicNotices(runtime, application)
-        self.deletes = DeleteBatcher(application.bot, self.alarm)
+        self.deletes = DeleteBatcher(application.bot, self.alarm, self._deleted)
         self.removed: dict[tuple[int, int], tuple[float, ActionKind]] = {}
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
         store, now = self.runtime.store, self.runtime.now()
-        audit_id = await store.audit.add(
-            target.chat_id,
-            now,
-            verdict.step or "spam",
-            target_id=target.user_id,
+        earlier = await store.enforced.audit_id_for(target.chat_id, target.message_id)
+        if earlier is not None:
+            # Redelivered after a restart: recorded and acted on already.
+            logger.info("message {} in {} already handled", target.message_id, target.chat_id)
+            return earlier
+        offence = Offence(
+            chat_id=target.chat_id,
             message_id=target.message_id,
+            user_id=target.user_id,
+            at=now,
+            action=verdict.step or "spam",
+            rule=_main_rule(verdict),
             verdict=verdict.as_dict(),
             text=target.text,
+            delete=ActionKind.DELETE in verdict.action_kinds,
         )
-        await store.offences.add(
-            target.chat_id, target.user_id, now, _main_rule(verdict), audit_id
-        )
+        audit_id = await store.enforced.record(offence)
         state = await store.members.state(target.chat_id, target.user_id, now)
         state.offence_times.append(now)
         actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
@@ -479,6 +496,19 @@ class LiveEnforcer:
             target, audit_id, policy, with_reinvite=action.template == "admin_removed"
         )
         self.staff.add(StaffNote(text, buttons))
+
+    async def _deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
+        await self.runtime.store.enforced.deleted(chat_id, message_ids)
+
+    async def resume_deletes(self) -> int:
+        """Send again the deletes a crash cut short; returns how many were owed."""
+        since = self.runtime.now() - DELETABLE_FOR
+        owed = await self.runtime.store.enforced.deletes_pending(since)
+        for chat_id, message_id in owed:
+            self.deletes.delete(chat_id, message_id, "")
+        if owed:
+            logger.info("sending {} delete(s) left over from the last run", len(owed))
+        return len(owed)
 
     async def drain(self) -> None:
         """Let every delete and notice under way go out (shutdown and tests)."""

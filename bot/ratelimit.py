@@ -2,7 +2,8 @@
 
 PTB's AIORateLimiter throttles every request with a negative chat id, so during a raid the
 deletes and bans would queue behind the 20-messages-per-minute group budget. Here they never
-wait; only send methods do. A 429 is retried after `retry_after`, a bounded number of times.
+wait; only send methods do. A 429 is retried after `retry_after`, and a 5xx or a dropped
+connection after a growing pause, each a bounded number of times.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from loguru import logger
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 SEND_METHODS = frozenset(
@@ -40,6 +41,8 @@ GROUP_MESSAGES_PER_MINUTE = 20
 MESSAGES_PER_SECOND = 30
 PRIVATE_MESSAGES_PER_SECOND = 1
 MAX_RETRIES = 3
+TRANSIENT_BACKOFF = 0.25
+"""Seconds before the first retry after a 5xx or a lost connection; doubled each time."""
 
 
 Moment = tuple[float, float]
@@ -141,12 +144,28 @@ class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for attempt in range(MAX_RETRIES + 1):
             try:
                 return await callback(*args, **kwargs)
-            except RetryAfter as error:
-                if attempt == MAX_RETRIES:
+            except (RetryAfter, NetworkError) as error:
+                seconds = self._retry_delay(error, endpoint, attempt)
+                if seconds is None:
                     raise
-                delay = error.retry_after
-                seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
-                logger.warning("Telegram asked to wait {}s before {}; retrying", seconds, endpoint)
                 self.retried_calls[endpoint] += 1
                 await asyncio.sleep(seconds)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _retry_delay(
+        error: RetryAfter | NetworkError, endpoint: str, attempt: int
+    ) -> float | None:
+        """How long to wait before trying again, or None to give up. A send that timed out
+        may have been delivered, so it is not repeated: a lost notice beats a doubled one."""
+        if attempt == MAX_RETRIES:
+            return None
+        if isinstance(error, RetryAfter):
+            delay = error.retry_after
+            seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
+            logger.warning("Telegram asked to wait {}s before {}; retrying", seconds, endpoint)
+            return float(seconds)
+        if isinstance(error, TimedOut) and endpoint in SEND_METHODS:
+            return None
+        logger.warning("{} failed ({}); retrying", endpoint, error.message)
+        return float(TRANSIENT_BACKOFF * 2**attempt)

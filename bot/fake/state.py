@@ -282,6 +282,11 @@ class FakeTelegram:
             ApiError(status, description, **extra) for _ in range(times)
         )
 
+    def failures_pending(self, method: str) -> int:
+        """How many scripted failures of ``method`` are still waiting to be served."""
+        name = self.spec.canonical(method.replace("_", ""))
+        return len(self._failures.get(name or method, []))
+
     # ------------------------------------------------------------- update producers
 
     def user_message(

@@ -11,6 +11,7 @@ from bot.store.repos import (
     Audit,
     AuditEntry,
     DailyStats,
+    Enforcements,
     GiftClaim,
     Gifts,
     GroupRow,
@@ -21,16 +22,19 @@ from bot.store.repos import (
     MemberState,
     Meta,
     NewcomerChecks,
+    Offence,
     Offences,
     PendingCheck,
     PendingReinvite,
     PinnedPost,
     Reinvites,
+    Retention,
     RhythmPosts,
     SilentMember,
     Ticket,
     Tickets,
     TicketStatus,
+    Transactions,
     WelcomePosts,
 )
 
@@ -39,6 +43,7 @@ __all__ = [
     "GiftClaim",
     "GroupRow",
     "MemberState",
+    "Offence",
     "PendingCheck",
     "PendingReinvite",
     "PinnedPost",
@@ -54,8 +59,9 @@ class Store:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
+        self.transactions = Transactions(db)
         self.groups = Groups(db)
-        self.members = Members(db)
+        self.members = Members(db, transactions=self.transactions)
         self.audit = Audit(db)
         self.offences = Offences(db)
         self.reinvites = Reinvites(db)
@@ -66,7 +72,9 @@ class Store:
         self.welcome_posts = WelcomePosts(db)
         self.newcomer_checks = NewcomerChecks(db)
         self.rhythm = RhythmPosts(db)
-        self.stats = DailyStats(db)
+        self.stats = DailyStats(db, transactions=self.transactions)
+        self.enforced = Enforcements(db, self.transactions)
+        self.retention = Retention(db)
         self.sizes = GroupSizes(db)
 
     @classmethod

@@ -209,6 +209,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE members ADD COLUMN left_at REAL",
         ),
     ),
+    Migration(
+        6,
+        "messages already enforced, for crash-safe moderation, and audit by time for retention",
+        (
+            """CREATE TABLE enforced_messages (
+                chat_id INTEGER NOT NULL,
+                message_id INTEGER NOT NULL,
+                audit_id INTEGER NOT NULL,
+                at REAL NOT NULL,
+                delete_pending INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (chat_id, message_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX enforced_deletes_pending ON enforced_messages (at)"
+            " WHERE delete_pending = 1",
+            "CREATE INDEX audit_by_time ON audit (at)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -229,5 +246,6 @@ CHAT_KEYED_TABLES = (
     "daily_stats",
     "daily_active",
     "group_sizes",
+    "enforced_messages",
 )
 """Tables whose rows move to the new id when a group becomes a supergroup."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -87,11 +89,38 @@ class MemberState:
     dirty: bool = False
 
 
+class Transactions:
+    """Explicit transactions on the one shared connection, one at a time: a second BEGIN
+    while another coroutine's transaction is open would fail, or be rolled back with it."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self.lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.lock:
+            await self.db.execute("BEGIN")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+
 class Members:
     """Member activity with a write-behind cache; `flush()` persists it in one transaction."""
 
-    def __init__(self, db: aiosqlite.Connection, *, cache_limit: int = 50_000) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        cache_limit: int = 50_000,
+        transactions: Transactions | None = None,
+    ) -> None:
         self.db = db
+        self.transactions = transactions or Transactions(db)
         self.cache: dict[tuple[int, int], MemberState] = {}
         self.cache_limit = cache_limit
 
@@ -135,8 +164,7 @@ class Members:
         dirty = [(key, state) for key, state in self.cache.items() if state.dirty]
         if not dirty:
             return 0
-        await self.db.execute("BEGIN")
-        try:
+        async with self.transactions.begin():
             await self.db.executemany(
                 "INSERT INTO members (chat_id, user_id, first_seen, last_seen, message_count,"
                 " trusted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
@@ -147,10 +175,6 @@ class Members:
                     for key, s in dirty
                 ],
             )
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
         for _, state in dirty:
             state.dirty = False
         return len(dirty)
@@ -461,6 +485,18 @@ class Meta:
             row = await cursor.fetchone()
         assert row is not None
         return str(row[0])
+
+    async def get(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set(self, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
 
 class TicketStatus(StrEnum):
@@ -923,8 +959,11 @@ class RhythmPosts:
 class DailyStats:
     """Per-group daily counters and the people who spoke each day, written in batches."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
+    ) -> None:
         self.db = db
+        self.transactions = transactions or Transactions(db)
 
     async def add(
         self,
@@ -935,8 +974,7 @@ class DailyStats:
         transaction."""
         if not counts and not speakers:
             return
-        await self.db.execute("BEGIN")
-        try:
+        async with self.transactions.begin():
             await self.db.executemany(
                 "INSERT INTO daily_stats (chat_id, day, counter, value) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, day, counter)"
@@ -948,10 +986,6 @@ class DailyStats:
                 " ON CONFLICT DO NOTHING",
                 speakers,
             )
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
 
     async def by_day(self, chat_id: int, first: str, last: str) -> dict[str, dict[str, int]]:
         """Counters per day (ISO dates, inclusive), `active` included."""
@@ -1009,3 +1043,107 @@ class GroupSizes:
             " checked_at = excluded.checked_at",
             (chat_id, members, level, now),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Offence:
+    """One message's offence, as the enforcer records it before acting."""
+
+    chat_id: int
+    message_id: int
+    user_id: int
+    at: float
+    action: str
+    rule: str
+    verdict: dict[str, Any]
+    text: str
+    delete: bool
+
+
+class Enforcements:
+    """Which messages were already enforced: the audit entry, the offence and this row are
+    written in one transaction before acting, so a message redelivered after a crash is
+    never punished or announced twice, and a delete cut short by one is sent again."""
+
+    def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
+        self.db, self.transactions = db, transactions
+
+    async def audit_id_for(self, chat_id: int, message_id: int) -> int | None:
+        async with self.db.execute(
+            "SELECT audit_id FROM enforced_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def record(self, offence: Offence) -> int:
+        """Write the audit entry, the offence and the enforced mark; the audit id."""
+        o = offence
+        async with self.transactions.begin() as db:
+            cursor = await db.execute(
+                "INSERT INTO audit (chat_id, at, target_id, message_id, action, verdict, text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    o.chat_id,
+                    o.at,
+                    o.user_id,
+                    o.message_id,
+                    o.action,
+                    json.dumps(o.verdict, ensure_ascii=False),
+                    o.text,
+                ),
+            )
+            audit_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "INSERT INTO offences (chat_id, user_id, at, rule, audit_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (o.chat_id, o.user_id, o.at, o.rule, audit_id),
+            )
+            await db.execute(
+                "INSERT INTO enforced_messages (chat_id, message_id, audit_id, at, delete_pending)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (o.chat_id, o.message_id, audit_id, o.at, int(o.delete)),
+            )
+        return audit_id
+
+    async def deletes_pending(self, since: float) -> list[tuple[int, int]]:
+        """(chat, message) deletes owed since `since` (Telegram refuses older ones anyway)."""
+        async with self.db.execute(
+            "SELECT chat_id, message_id FROM enforced_messages"
+            " WHERE delete_pending = 1 AND at >= ? ORDER BY chat_id, message_id",
+            (since,),
+        ) as cursor:
+            return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
+
+    async def deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
+        await self.db.executemany(
+            "UPDATE enforced_messages SET delete_pending = 0 WHERE chat_id = ? AND message_id = ?",
+            [(chat_id, message_id) for message_id in message_ids],
+        )
+
+    async def forget_before(self, cutoff: float) -> None:
+        await self.db.execute("DELETE FROM enforced_messages WHERE at < ?", (cutoff,))
+
+
+class Retention:
+    """Clears stored message text once it is older than the retention; rows stay, so counts,
+    the ladder and /why keep working without what members wrote. Open tickets keep theirs
+    until they are closed: staff still need the conversation."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def purge_texts(self, cutoff: float) -> int:
+        """Blank texts written before `cutoff`; returns how many rows were cleared."""
+        cleared = 0
+        for sql in (
+            "UPDATE audit SET text = NULL WHERE at < ? AND text IS NOT NULL"
+            " AND action <> 'reinvite'",
+            "UPDATE tickets SET text = '' WHERE created_at < ? AND text <> ''"
+            " AND status = 'closed'",
+            "UPDATE ticket_messages SET text = '' WHERE at < ? AND text <> ''"
+            " AND ticket_id IN (SELECT id FROM tickets WHERE status = 'closed')",
+        ):
+            cursor = await self.db.execute(sql, (cutoff,))
+            cleared += max(cursor.rowcount, 0)
+        return cleared
