@@ -30,6 +30,7 @@ from handlers import (
     private,
     rhythm,
     stats,
+    throttle,
     welcome,
 )
 
@@ -39,6 +40,7 @@ PURGE_INTERVAL = 3600.0
 """How often texts past the retention are cleared; hourly keeps each purge small."""
 
 HANDLER_MODULES = (
+    throttle,
     members,
     moderation,
     admin,

@@ -4,6 +4,7 @@ handlers through `runtime(context)`. Nothing here is a module global."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -109,6 +110,10 @@ class Runtime:
     reports: dict[tuple[int, int], set[int]] = field(default_factory=dict)
     """Who reported which (chat, message), until enough members agree."""
     last_report: dict[tuple[int, int], float] = field(default_factory=dict)
+    command_times: dict[int, deque[float]] = field(default_factory=dict)
+    """Each user's latest commands and private messages, for the per-user limit."""
+    idle_chats: set[int] = field(default_factory=set)
+    """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
     usernames: dict[str, int] = field(default_factory=dict)
     """Lower-case @usernames seen in groups, so admins can name members by them."""
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)

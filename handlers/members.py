@@ -73,6 +73,10 @@ async def track_bot_membership(update: Update, context: ContextTypes.DEFAULT_TYP
     rt = runtime(context)
     rt.chat_info.forget(change.chat.id)
     status = change.new_chat_member.status
+    if status == ChatMember.ADMINISTRATOR:
+        rt.idle_chats.discard(change.chat.id)
+    else:
+        rt.idle_chats.add(change.chat.id)
     logger.info("qunbot is now {} in chat {} ({})", status, change.chat.id, change.chat.title)
     if status in PRESENT:
         await rt.note_group(change.chat.id, change.chat.title or "")

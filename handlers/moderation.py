@@ -63,7 +63,7 @@ async def moderate_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or message.chat is None:
         return
     rt = runtime(context)
-    if message.chat_id == rt.loaded.config.staff_chat:
+    if message.chat_id == rt.loaded.config.staff_chat or message.chat_id in rt.idle_chats:
         return
     is_edit = update.edited_message is not None
     facts = facts_from_message(message, is_edit=is_edit)

@@ -276,3 +276,28 @@ async def test_the_bot_reports_its_rights_when_added_to_a_group(shop: Harness) -
     assert "privacy mode" in report
     await shop.feed(shop.fake.bot_added_to_chat(-1001000000077, OWNER, admin=True))
     assert shop.texts_in(-1001000000077)[-1].startswith("I have every right I need")
+
+
+async def test_a_demoted_bot_keeps_the_state_and_stops_acting(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, "hello")
+    await shop.feed(shop.fake.bot_added_to_chat(GROUP, OWNER, admin=False))
+    dave = shop.member("dave")
+    ad = await shop.say(dave, AD)
+    assert not shop.fake.is_deleted(GROUP, ad)
+    assert shop.fake.calls_to("deleteMessage") == []
+    assert (await shop.runtime.store.members.state(GROUP, bob, 0)).message_count == 1
+    await shop.feed(shop.fake.bot_added_to_chat(GROUP, OWNER, admin=True))
+    again = await shop.say(dave, AD)
+    assert shop.fake.is_deleted(GROUP, again)
+
+
+async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> None:
+    bob = shop.member("bob")
+    for _ in range(20):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    assert len(shop.texts_in(GROUP)) == 12
+    shop.clock.advance(61)
+    await shop.say(bob, "/help")
+    assert len(shop.texts_in(GROUP)) == 13
