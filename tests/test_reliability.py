@@ -69,6 +69,10 @@ async def test_a_raid_under_faults_loses_nothing(
             clock.advance(1)
     finally:
         await harness.stop()
+    print(
+        f"soak: {ROUNDS} ads, {len(fake.calls)} calls, {injected} scripted faults, "
+        f"{request.dropped} dropped connections"
+    )
     assert injected + request.dropped > 20, "the soak injected too few faults to mean anything"
     assert all(fake.is_deleted(GROUP, ad) for ad in ads), "an ad survived the faults"
     assert all(
