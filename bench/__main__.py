@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-from bot.logging import setup_logging
+from bot.core.logging import setup_logging
 
 BENCHMARKS = ("engine", "pipeline", "quality", "raid", "scale")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from telegram.ext import Application, Job
 
+from bot.core.samples import read_messages
 from bot.fake import FakeTelegram
-from bot.samples import read_messages
 from tests.harness import TestClock
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

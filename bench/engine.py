@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import labelled_messages, median, percentile
-from bot.classifier import train_model
-from bot.policy_files import PolicyLibrary
+from bot.core.classifier import train_model
+from bot.core.policy_files import PolicyLibrary
 from policies.decide import CompiledPolicy, decide
 from policies.facts import MemberHistory, MessageFacts
 

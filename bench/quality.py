@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DATA, SETS
-from bot.classifier import train_model
-from bot.classify import measure
-from bot.policy_files import PolicyLibrary
-from bot.samples import read_messages
+from bot.cli.classify import measure
+from bot.core.classifier import train_model
+from bot.core.policy_files import PolicyLibrary
+from bot.core.samples import read_messages
 from policies.decide import CompiledPolicy
 from policies.detect.classifier import NaiveBayes
 from policies.schema import Policy

@@ -22,9 +22,9 @@ from typing import Any
 from telegram import Update
 
 from bench.common import SimulatedJobs, add_members, sliding_max
+from bot.core.ratelimit import SEND_METHODS, SendOnlyRateLimiter
 from bot.fake import FakeTelegram
 from bot.fake.models import JSON
-from bot.ratelimit import SEND_METHODS, SendOnlyRateLimiter
 from tests.harness import GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
 MEMBERS = 5000

@@ -23,7 +23,7 @@ from telegram import Update
 
 from bench.common import add_members, current_rss_mb, median, rss_mb
 from bot.app import build_application
-from bot.config import LoadedConfig, load_config
+from bot.core.config import LoadedConfig, load_config
 from bot.fake import FakeRequest, FakeTelegram
 from bot.store import Store
 from tests.harness import STAFF, START, Harness, TestClock

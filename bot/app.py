@@ -9,15 +9,15 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.classifier import train_classifier
-from bot.clock import Clock, SystemClock
-from bot.config import LoadedConfig
-from bot.enforce import DryRunEnforcer, LiveEnforcer, StaffNotices
-from bot.polling import HandledUpdateQueue
-from bot.ratelimit import SendOnlyRateLimiter
-from bot.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
-from bot.signing import Signer, new_secret
-from bot.stats import flush_stats
+from bot.core.classifier import train_classifier
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import LoadedConfig
+from bot.core.polling import HandledUpdateQueue
+from bot.core.ratelimit import SendOnlyRateLimiter
+from bot.core.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
+from bot.core.signing import Signer, new_secret
+from bot.features.moderation import DryRunEnforcer, LiveEnforcer, StaffNotices
+from bot.features.stats import flush_stats
 from bot.store import Store
 from handlers import (
     admin,

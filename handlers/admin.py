@@ -16,10 +16,10 @@ from telegram import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.admin_call import AdminCall, admin_call
-from bot.permissions import sent_by_admin
-from bot.rights import rights_report
-from bot.runtime import runtime_of
+from bot.core.runtime import runtime_of
+from bot.features.admin_call import AdminCall, admin_call
+from bot.telegram.permissions import sent_by_admin
+from bot.telegram.rights import rights_report
 from policies.schema import Mode
 from policies.yamlsource import SourceError
 

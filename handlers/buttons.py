@@ -10,11 +10,11 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot import member_actions as actions
-from bot.permissions import is_admin_now
-from bot.reinvite import offer_reinvites
-from bot.runtime import Runtime, runtime
+from bot.core.runtime import Runtime, runtime
+from bot.features import admin_actions as actions
+from bot.features.reinvite import offer_reinvites
 from bot.store import AuditEntry
+from bot.telegram.permissions import is_admin_now
 from policies.texts import mention, render
 
 BUTTONS_GROUP = 10

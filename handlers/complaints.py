@@ -18,11 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.enforce import Target
-from bot.extract import display_name
-from bot.permissions import is_staff_now, sent_by_admin
-from bot.runtime import runtime, runtime_of
-from bot.tickets import (
+from bot.core.runtime import runtime, runtime_of
+from bot.features.moderation import Target
+from bot.features.tickets import (
     CLOSE_KIND,
     DEEP_LINK_KIND,
     RATE_KIND,
@@ -30,6 +28,8 @@ from bot.tickets import (
     TicketDesk,
     reschedule_reminders,
 )
+from bot.telegram.extract import display_name
+from bot.telegram.permissions import is_staff_now, sent_by_admin
 from policies.facts import SERVICE_USER_ID
 
 COMPLAINTS_GROUP = 5

@@ -14,8 +14,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.gifts import BUTTON_KIND, GIFTS_KEY, LINK_KIND, GiftDesk, gift_desk_of
-from bot.runtime import runtime_of
+from bot.core.runtime import runtime_of
+from bot.features.gifts import BUTTON_KIND, GIFTS_KEY, LINK_KIND, GiftDesk, gift_desk_of
 
 GIFTS_GROUP = 31
 """After moderation: a removed ad earns no reward."""

@@ -11,13 +11,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import member_actions as actions
-from bot.admin_call import AdminCall, admin_call
-from bot.enforce import Target
-from bot.extract import display_name
-from bot.member_actions import Member
-from bot.reports import file_report
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.features import admin_actions as actions
+from bot.features.admin_actions import Member
+from bot.features.admin_call import AdminCall, admin_call
+from bot.features.moderation import Target
+from bot.features.reports import file_report
+from bot.telegram.extract import display_name
 from policies.decide import escalate
 from policies.durations import DurationError, format_duration, parse_duration
 from policies.facts import MemberHistory

@@ -13,9 +13,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.rights import rights_report
-from bot.runtime import runtime
-from bot.stats import watch_size
+from bot.core.runtime import runtime
+from bot.features.stats import watch_size
+from bot.telegram.rights import rights_report
 
 MEMBERS_GROUP = -20
 """Before moderation, so a promotion is known before the promoted admin's next message."""

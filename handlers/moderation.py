@@ -8,10 +8,10 @@ from loguru import logger
 from telegram import Message, Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
-from bot.enforce import Target
-from bot.extract import display_name, facts_from_message
-from bot.runtime import Runtime, runtime
+from bot.core.runtime import Runtime, runtime
+from bot.features.moderation import Target
 from bot.store import MemberState
+from bot.telegram.extract import display_name, facts_from_message
 from policies.decide import decide
 from policies.facts import MemberHistory, MessageFacts
 from policies.schema import WaveConfig

@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.reinvite import offer_reinvites
-from bot.runtime import runtime
+from bot.core.runtime import runtime
+from bot.features.reinvite import offer_reinvites
 from policies.texts import render
 
 PRIVATE_GROUP = 20

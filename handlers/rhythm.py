@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.rhythm import register_rhythm
+from bot.features.rhythm import register_rhythm
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

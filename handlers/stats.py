@@ -6,8 +6,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.enforce import StaffNote
-from bot.inactive import (
+from bot.core.runtime import runtime
+from bot.features.inactive import (
     CANCEL_KIND,
     CONFIRM_VALID,
     REMOVE_KIND,
@@ -15,9 +15,9 @@ from bot.inactive import (
     remove_silent,
     summary_line,
 )
-from bot.permissions import is_admin_now, sent_by_admin
-from bot.runtime import runtime
-from bot.stats import send_recent_stats, staff_of
+from bot.features.moderation import StaffNote
+from bot.features.stats import send_recent_stats, staff_of
+from bot.telegram.permissions import is_admin_now, sent_by_admin
 from policies.durations import FOREVER, DurationError, format_duration, parse_duration
 from policies.stats import MAX_DAYS, parse_days
 from policies.texts import mention, render

@@ -9,7 +9,7 @@ from loguru import logger
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot.runtime import runtime
+from bot.core.runtime import runtime
 
 THROTTLE_GROUP = -100
 PER_USER_LIMIT = 12

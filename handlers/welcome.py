@@ -17,8 +17,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.runtime import runtime, runtime_of
-from bot.welcome import CHECK_KIND, RULES_KIND, WELCOME_KEY, Welcomer, rules_text, welcomer_of
+from bot.core.runtime import runtime, runtime_of
+from bot.features.welcome import (
+    CHECK_KIND,
+    RULES_KIND,
+    WELCOME_KEY,
+    Welcomer,
+    rules_text,
+    welcomer_of,
+)
 
 WELCOME_GROUP = 30
 """After moderation and the admin commands: a welcome never delays a removal."""

@@ -1,6 +1,7 @@
 """A decision as data: the rules that fired, why, and the actions to take.
 
-`/why`, the audit log and dry-run all read a `Verdict`; only `bot.enforce` turns it into calls.
+`/why`, the audit log and dry-run all read a `Verdict`; only the door (`bot.telegram.door`)
+turns it into Bot API calls.
 """
 
 from __future__ import annotations

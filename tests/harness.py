@@ -10,10 +10,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.config import Config, GroupConfig, LoadedConfig, loaded_from
-from bot.enforce import LiveEnforcer
+from bot.core.config import Config, GroupConfig, LoadedConfig, loaded_from
+from bot.core.runtime import Runtime, runtime_of
 from bot.fake import FakeRequest, FakeTelegram, RecordedCall
-from bot.runtime import Runtime, runtime_of
+from bot.features.moderation import LiveEnforcer
 from policies.yamlsource import Located
 
 GROUP = -1001000000001

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks import warnings_for
-from bot.policy_files import PolicyLibrary
+from bot.cli.check import warnings_for
+from bot.core.policy_files import PolicyLibrary
 from policies.complaints import ComplaintKind, ComplaintMatcher, ComplaintsConfig
 from policies.loader import PolicySource, load_policy
 from policies.yamlsource import SourceError

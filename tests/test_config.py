@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import load_config
+from bot.cli.main import main
+from bot.core.config import load_config
 from policies.yamlsource import SourceError
 
 ROOT = Path(__file__).resolve().parents[1]

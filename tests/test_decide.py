@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.decide import CompiledPolicy, decide, ladder_step
 from policies.facts import SERVICE_USER_ID, MemberHistory, MessageFacts
 from policies.verdict import ActionKind

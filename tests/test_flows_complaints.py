@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from bot.fake.state import CallbackQuery
+from bot.features.tickets import REMINDER_JOB
 from bot.store import Ticket, TicketStatus
-from bot.tickets import REMINDER_JOB
 from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config
 
 COMPLAINT = "My cookie box arrived broken and nobody answers my messages!!!"

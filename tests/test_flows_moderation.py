@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import LoadedConfig
-from bot.enforce import LiveEnforcer
+from bot.core.config import LoadedConfig
+from bot.features.moderation import LiveEnforcer
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"

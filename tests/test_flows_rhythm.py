@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.rhythm import rhythm_of
+from bot.features.rhythm import rhythm_of
 from tests.harness import GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
 ZONE = ZoneInfo("Asia/Shanghai")

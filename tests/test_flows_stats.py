@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.charts import CHART_HEIGHT, CHART_WIDTH
-from bot.checks import rhythm_warnings
-from bot.cli import main
+from bot.cli.check import rhythm_warnings
+from bot.cli.main import main
 from bot.fake.models import StoredMessage
-from bot.stats import flush_stats
+from bot.features.charts import CHART_HEIGHT, CHART_WIDTH
+from bot.features.stats import flush_stats
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
 ZONE = ZoneInfo("Asia/Shanghai")

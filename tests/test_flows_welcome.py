@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.checks import warnings_for
+from bot.cli.check import warnings_for
 from bot.fake import EventKind
 from bot.fake.models import Member
 from bot.fake.state import FakeTelegram
-from bot.newcomers import check_job_name
-from bot.welcome import welcome_job_name
+from bot.features.newcomers import check_job_name
+from bot.features.welcome import welcome_job_name
 from tests.harness import (
     ADMIN,
     GROUP,

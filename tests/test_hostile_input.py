@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.decide import CompiledPolicy, decide
 from policies.detect.classifier import train
 from policies.facts import ForwardKind, MemberHistory, MessageFacts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.durations import parse_duration
 from policies.loader import PolicySource, load_policy
 from policies.schema import Mode, StepKind

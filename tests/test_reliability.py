@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError, TimedOut
 
-from bot import ratelimit
 from bot.app import build_application, purge_old_texts
+from bot.core import ratelimit
+from bot.core.ratelimit import SendOnlyRateLimiter
+from bot.core.runtime import runtime_of
 from bot.fake import FakeRequest, FakeTelegram
-from bot.ratelimit import SendOnlyRateLimiter
-from bot.runtime import runtime_of
 from tests.harness import GROUP, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc{n:05d} 领取内部优惠券"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-from bot.logging import redact, setup_logging
-from bot.signing import Signer, new_secret
+from bot.core.logging import redact, setup_logging
+from bot.core.signing import Signer, new_secret
 from policies.texts import mention, render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ def test_tokens_are_redacted_wherever_they_appear() -> None:
 
 def test_the_log_sinks_never_see_the_token(tmp_path: Path) -> None:
     log_file = tmp_path / "qunbot.log"
-    from bot.config import LoggingConfig
+    from bot.core.config import LoggingConfig
 
     setup_logging(LoggingConfig(level="DEBUG", file=str(log_file)))
     try:

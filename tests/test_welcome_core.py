@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.gifts import GiftReward, hashtags_in, matching_reward, parse_codes, pool_number
 from policies.loader import PolicySource, load_policy
 from policies.welcome import JoinWaves, Newcomer

@@ -12,8 +12,8 @@ from loguru import logger
 from telegram import Bot, ChatPermissions
 from telegram.error import TelegramError
 
-from bot.reinvite import offer_reinvites
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.features.reinvite import offer_reinvites
 from bot.store import AuditEntry
 
 KICK_BAN_SECONDS = 60

@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 
 LAST_UPDATE_KEY = "last_update_id"
 

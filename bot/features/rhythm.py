@@ -18,9 +18,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.enforce import LiveEnforcer, StaffNote
-from bot.runtime import Runtime, runtime_of
-from bot.stats import forget_old_speakers, send_weekly_report, staff_of
+from bot.core.runtime import Runtime, runtime_of
+from bot.features.moderation import LiveEnforcer, StaffNote
+from bot.features.stats import forget_old_speakers, send_weekly_report, staff_of
 from policies.rhythm import (
     DAY,
     LOOKBACK,

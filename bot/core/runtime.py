@@ -14,9 +14,9 @@ from telegram import Bot, ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot.clock import Clock
-from bot.config import LoadedConfig
-from bot.counters import StatsCounter
+from bot.core.clock import Clock
+from bot.core.config import LoadedConfig
+from bot.features.counters import StatsCounter
 from policies.decide import CompiledPolicy
 from policies.detect.classifier import NaiveBayes
 from policies.loader import with_overrides
@@ -25,8 +25,8 @@ from policies.waves import WaveTracker
 from policies.yamlsource import Located
 
 if TYPE_CHECKING:
-    from bot.enforce import Enforcer, StaffNotices
-    from bot.signing import Signer
+    from bot.core.signing import Signer
+    from bot.features.moderation import Enforcer, StaffNotices
     from bot.store import Store
 
 ADMIN_LIST_TTL = 600.0

@@ -19,8 +19,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.member_actions import Member, ban_in_network
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.features.admin_actions import Member, ban_in_network
 from bot.store import Offence
 from policies.durations import format_duration
 from policies.schema import Policy

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot.config import LoadedConfig
-from bot.gifts import codes_file_warnings
+from bot.core.config import LoadedConfig
+from bot.features.gifts import codes_file_warnings
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse, skipped_line
 
 CHECK_AHEAD = 30 * DAY

@@ -18,11 +18,11 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.charts import Trend, trend_png
-from bot.config import LoadedConfig
-from bot.counters import QUARTER_HOUR, PendingCounts, PendingSpeakers
-from bot.enforce import LiveEnforcer, StaffNote, StaffNotices
-from bot.runtime import Runtime
+from bot.core.config import LoadedConfig
+from bot.core.runtime import Runtime
+from bot.features.charts import Trend, trend_png
+from bot.features.counters import QUARTER_HOUR, PendingCounts, PendingSpeakers
+from bot.features.moderation import LiveEnforcer, StaffNote, StaffNotices
 from bot.store import Store
 from policies.rhythm import local_date
 from policies.stats import (
@@ -198,7 +198,7 @@ async def watch_size(rt: Runtime, bot: Bot, chat_id: int, title: str) -> None:
 
 def stats_command(arguments: argparse.Namespace) -> int:
     """`qunbot stats --group ID --since 7d [CONFIG]`: the /stats table in the terminal."""
-    from bot.cli import load_or_explain
+    from bot.cli.main import load_or_explain
 
     loaded = load_or_explain(arguments.config)
     if loaded is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from policies.stats import COUNTERS
 
 QUARTER_HOUR = 900

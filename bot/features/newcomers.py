@@ -14,9 +14,9 @@ from telegram import ChatMember, ChatPermissions, User
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.alarms import rights_alarm
-from bot.enforce import KICK_BAN_SECONDS, explain_failure
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.features.moderation import KICK_BAN_SECONDS, explain_failure
+from bot.telegram.alarms import rights_alarm
 
 ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 

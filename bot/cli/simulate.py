@@ -22,14 +22,14 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.clock import ManualClock
-from bot.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
-from bot.enforce import STAFF_DIGEST_INTERVAL
+from bot.cli.script import Script, load_script
+from bot.cli.transcript import Transcript
+from bot.core.clock import ManualClock
+from bot.core.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
+from bot.core.logging import setup_logging
 from bot.fake import FakeTelegram, FakeTelegramServer
-from bot.logging import setup_logging
-from bot.rhythm import rhythm_of
-from bot.simulate_script import Script, load_script
-from bot.transcript import Transcript
+from bot.features.moderation import STAFF_DIGEST_INTERVAL
+from bot.features.rhythm import rhythm_of
 from policies.durations import parse_duration
 from policies.yamlsource import Located
 

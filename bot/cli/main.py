@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import LoadedConfig, load_config
+from bot.core.config import LoadedConfig, load_config
 from policies.yamlsource import SourceError
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -87,7 +87,7 @@ def _check(arguments: argparse.Namespace) -> int:
     loaded = load_or_explain(arguments.config)
     if loaded is None:
         return 1
-    from bot.checks import warnings_for
+    from bot.cli.check import warnings_for
 
     for warning in warnings_for(loaded):
         print(f"warning: {warning}")
@@ -98,8 +98,8 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    from bot.config import base_url_from_environment, token_from_environment
-    from bot.logging import setup_logging
+    from bot.core.config import base_url_from_environment, token_from_environment
+    from bot.core.logging import setup_logging
 
     loaded = load_or_explain(arguments.config)
     if loaded is None:
@@ -116,18 +116,18 @@ def _run(arguments: argparse.Namespace) -> int:
 
 
 def _simulate(arguments: argparse.Namespace) -> int:
-    from bot.simulate import run_simulation
+    from bot.cli.simulate import run_simulation
 
     return run_simulation(arguments.script, arguments.out)
 
 
 def _classify(arguments: argparse.Namespace) -> int:
-    from bot.classify import classify_command
+    from bot.cli.classify import classify_command
 
     return classify_command(arguments)
 
 
 def _stats(arguments: argparse.Namespace) -> int:
-    from bot.stats import stats_command
+    from bot.features.stats import stats_command
 
     return stats_command(arguments)

@@ -13,9 +13,9 @@ from loguru import logger
 from telegram import Bot, ChatMember
 from telegram.error import TelegramError
 
-from bot.enforce import KICK_BAN_SECONDS
-from bot.runtime import Runtime
-from bot.stats import zone_of
+from bot.core.runtime import Runtime
+from bot.features.moderation import KICK_BAN_SECONDS
+from bot.features.stats import zone_of
 from bot.store import SilentMember
 from policies.texts import Html, escape, mention
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.durations import Duration
 from policies.loader import with_overrides
 from policies.schema import Policy, PolicyName, StrictModel

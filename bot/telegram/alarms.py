@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.enforce import LiveEnforcer, RightsAlarm
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.features.moderation import LiveEnforcer, RightsAlarm
 
 
 def rights_alarm(runtime: Runtime) -> RightsAlarm:

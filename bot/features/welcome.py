@@ -12,13 +12,13 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot.alarms import rights_alarm
-from bot.enforce import explain_failure
-from bot.extract import display_name
-from bot.gifts import gift_button
-from bot.newcomers import NewcomerGate
-from bot.runtime import Runtime
-from bot.signing import Signer
+from bot.core.runtime import Runtime
+from bot.core.signing import Signer
+from bot.features.gifts import gift_button
+from bot.features.moderation import explain_failure
+from bot.features.newcomers import NewcomerGate
+from bot.telegram.alarms import rights_alarm
+from bot.telegram.extract import display_name
 from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import Html, join_mentions, mention, render

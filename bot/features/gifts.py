@@ -27,11 +27,11 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.helpers import create_deep_linked_url
 
-from bot.alarms import rights_alarm
-from bot.config import LoadedConfig, resolve_path
-from bot.extract import display_name
-from bot.runtime import Runtime
-from bot.signing import Signer
+from bot.core.config import LoadedConfig, resolve_path
+from bot.core.runtime import Runtime
+from bot.core.signing import Signer
+from bot.telegram.alarms import rights_alarm
+from bot.telegram.extract import display_name
 from policies.gifts import GiftPool, matching_reward, parse_codes, pool_number
 from policies.schema import Policy
 from policies.texts import mention, render

@@ -10,10 +10,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.classifier import train_classifier
-from bot.config import LoadedConfig, load_config
-from bot.policy_files import PolicyLibrary
-from bot.samples import read_messages
+from bot.core.classifier import train_classifier
+from bot.core.config import LoadedConfig, load_config
+from bot.core.policy_files import PolicyLibrary
+from bot.core.samples import read_messages
 from policies.decide import CompiledPolicy, decide
 from policies.detect.samples import parse_sample_lines
 from policies.facts import MemberHistory, MessageFacts
@@ -28,7 +28,7 @@ def compiled_policy(policy_name: str | None, config_path: Path | None) -> Compil
     if config_path is not None:
         loaded = load_config(config_path)
     else:
-        from bot.config import Config
+        from bot.core.config import Config
 
         loaded = LoadedConfig(Config(policies_dir=None), Path.cwd())
     name = policy_name or loaded.config.default_policy

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.script import Script
 from bot.fake import FakeTelegram
 from bot.fake.models import EventKind, FakeEvent
 from bot.fake.spec import Upload
-from bot.simulate_script import Script
 from policies.durations import format_duration
 
 ACTION_ICONS = {

@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from policies.texts import render
 
 INVITE_NAME = "qunbot re-invite"

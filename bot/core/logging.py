@@ -12,7 +12,7 @@ from loguru import logger
 if TYPE_CHECKING:
     from loguru import Record
 
-    from bot.config import LoggingConfig
+    from bot.core.config import LoggingConfig
 
 TOKEN_PATTERN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 """The shape of a bot token; also caught inside URLs such as /bot<token>/getMe."""

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from telegram import Bot, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.member_actions import Member
-from bot.permissions import is_admin_now, sent_by_admin
-from bot.runtime import Runtime, runtime
+from bot.core.runtime import Runtime, runtime
+from bot.features.admin_actions import Member
+from bot.telegram.permissions import is_admin_now, sent_by_admin
 
 REFUSAL = "Only admins of this group can use this command."
 

@@ -18,10 +18,10 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot.enforce import LiveEnforcer, Target
-from bot.permissions import is_staff_now
-from bot.runtime import runtime_of
+from bot.core.runtime import runtime_of
+from bot.features.moderation import LiveEnforcer, Target
 from bot.store import Ticket, TicketStatus
+from bot.telegram.permissions import is_staff_now
 from policies.complaints import Assessment, ComplaintsConfig, ComplaintTemplates, OriginalMessage
 from policies.texts import Html, mention, render
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Message
 from telegram.ext import ContextTypes
 
-from bot.enforce import StaffNote, Target
-from bot.extract import display_name
-from bot.runtime import Runtime, runtime
+from bot.core.runtime import Runtime, runtime
+from bot.features.moderation import StaffNote, Target
+from bot.telegram.extract import display_name
 from policies.decide import escalate
 from policies.durations import format_duration
 from policies.facts import MemberHistory

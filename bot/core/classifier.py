@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from bot.config import LoadedConfig
+from bot.core.config import LoadedConfig
 from policies.detect.classifier import NaiveBayes
 from policies.detect.config import sample_is_spam
 from policies.detect.samples import parse_sample_lines
