@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 
 def default_script_text() -> str:
-    return (resources.files("bot") / "scripts" / "default.yaml").read_text(encoding="utf-8")
+    return (resources.files("bot.cli") / "scripts" / "default.yaml").read_text(encoding="utf-8")
 
 
 def run_simulation(script_path: Path | None, out_dir: Path | None = None) -> int:
