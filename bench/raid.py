@@ -122,7 +122,7 @@ async def feed_raid(harness: Harness, raid: list[RaidMessage], jobs: SimulatedJo
 
 async def offenders_by_step(harness: Harness, limit: int) -> dict[str, int]:
     """How many accounts reached each ladder step, read back from the audit log."""
-    entries = await harness.runtime.store.audit.recent(GROUP, limit=limit)
+    entries = await harness.services.store.audit.recent(GROUP, limit=limit)
     accounts: dict[str, set[int]] = {}
     for entry in entries:
         if entry.action != "notice" and entry.target_id is not None:

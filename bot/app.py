@@ -1,12 +1,17 @@
-"""`build_application`: the one way to build the bot, for production, tests and the simulator."""
+"""`build_application`: the one way to build the bot, for production, tests and the simulator.
+
+This is the composition root: it builds the services and every feature, puts them in the typed
+`bot_data`, and registers the handler modules in a declared order. Nothing else imports
+`handlers`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.core.classifier import train_classifier
@@ -14,21 +19,28 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import LoadedConfig
 from bot.core.polling import HandledUpdateQueue
 from bot.core.ratelimit import SendOnlyRateLimiter
-from bot.core.runtime import RUNTIME_KEY, ChatInfoCache, Runtime, runtime_of
-from bot.core.signing import Signer, new_secret
-from bot.features.moderation import DryRunEnforcer, LiveEnforcer, StaffNotices
+from bot.core.services import ReadyHook, Services
+from bot.features.admin_actions import AdminActions
+from bot.features.bot_data import App, BotData, Context
+from bot.features.gifts import GiftDesk
+from bot.features.membership import Membership
+from bot.features.moderation import Moderation
+from bot.features.reinvite import Reinvites
+from bot.features.reports import ReportDesk
+from bot.features.rhythm import Rhythm
+from bot.features.settings import GroupSettings
 from bot.features.stats import flush_stats
-from bot.store import Store
+from bot.features.throttle import CommandLimiter
+from bot.features.tickets import TicketDesk
+from bot.features.welcome import Welcomer
 from handlers import (
-    admin,
     buttons,
+    commands,
     complaints,
     gifts,
-    member_commands,
-    members,
+    membership,
     moderation,
     private,
-    rhythm,
     stats,
     throttle,
     welcome,
@@ -41,17 +53,15 @@ PURGE_INTERVAL = 3600.0
 
 HANDLER_MODULES = (
     throttle,
-    members,
+    membership,
     moderation,
-    admin,
-    member_commands,
+    commands,
     complaints,
     buttons,
     private,
     welcome,
     gifts,
     stats,
-    rhythm,
 )
 """Registered in this order; each module names its own handler group."""
 
@@ -63,41 +73,76 @@ def build_application(
     request: BaseRequest | None = None,
     base_url: str | None = None,
     clock: Clock | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> App:
     """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`."""
     limiter = SendOnlyRateLimiter(clock=clock.now if clock is not None else None)
     queue = HandledUpdateQueue()
-    builder = ApplicationBuilder().token(token).rate_limiter(limiter).update_queue(queue)
-    builder = builder.post_init(_open_services).post_shutdown(_close_services)
+    context_types = ContextTypes(bot_data=BotData)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(limiter)
+        .update_queue(queue)
+        .context_types(context_types)
+        .post_init(_open_services)
+        .post_shutdown(_close_services)
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if base_url is not None:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
-    application = builder.build()
-    rt_clock = clock or SystemClock()
-    application.bot_data[RUNTIME_KEY] = queue.runtime = Runtime(
-        loaded=loaded,
-        clock=rt_clock,
-        classifier=train_classifier(loaded),
-        chat_info=ChatInfoCache(rt_clock),
-        _documents=dict(loaded.documents),
+    application: App = builder.build()
+    services = Services(
+        loaded,
+        clock or SystemClock(),
+        train_classifier(loaded),
+        application.bot,
+        application.job_queue,
     )
+    queue.services = services
+    _install_features(application.bot_data, services, application)
     for module in HANDLER_MODULES:
         module.register(application)
     application.add_error_handler(log_error)
     return application
 
 
-async def _open_services(application: Application) -> None:  # type: ignore[type-arg]
-    rt = runtime_of(application)
-    rt._store = await Store.open(rt.loaded.database_path)
-    rt.signer = Signer(await rt.store.meta.get_or_create("signing_secret", new_secret))
-    for text, spam in await rt.store.learned.all():
-        rt.classifier.learn(text, spam)
-    rt.staff_notices = staff = StaffNotices(rt, application)
-    rt.live_enforcer = live = LiveEnforcer(rt, application, staff)
-    await live.resume_deletes()
-    rt.dry_enforcer = DryRunEnforcer(rt, staff)
+def _install_features(data: BotData, services: Services, application: App) -> None:
+    """Build every feature once, with what it needs, and say what runs when the bot is ready."""
+    bot, jobs = application.bot, application.job_queue
+    data.services = services
+    data.moderation = moderation_feature = Moderation(services)
+    enforcer = moderation_feature.enforcer
+    data.reinvites = Reinvites(services, bot)
+    data.actions = AdminActions(services, enforcer, data.reinvites)
+    data.settings = GroupSettings(services)
+    data.reports = ReportDesk(services, enforcer)
+    data.welcome = Welcomer(services, bot, jobs)
+    data.gifts = GiftDesk(services, bot)
+    data.tickets = TicketDesk(services, bot, jobs)
+    data.rhythm = Rhythm(services, bot, jobs)
+    data.membership = Membership(services)
+    data.limiter = CommandLimiter(services.clock)
+    services.on_ready.extend(
+        [
+            _when_ready(enforcer.resume_deletes),
+            _when_ready(data.welcome.gate.reschedule_pending),
+            _when_ready(data.tickets.reschedule_reminders),
+            _when_ready(data.rhythm.start),
+        ]
+    )
+
+
+def _when_ready(step: Callable[[], Awaitable[object]]) -> ReadyHook:
+    async def run(application: App) -> None:
+        await step()
+
+    return run
+
+
+async def _open_services(application: App) -> None:
+    services = application.bot_data.services
+    await services.open()
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _flush_members, interval=FLUSH_INTERVAL, name="qunbot.flush"
@@ -105,42 +150,41 @@ async def _open_services(application: Application) -> None:  # type: ignore[type
         application.job_queue.run_repeating(
             purge_old_texts, interval=PURGE_INTERVAL, first=1.0, name="qunbot.purge"
         )
-    for hook in rt.on_ready:
+    for hook in services.on_ready:
         await hook(application)
-    logger.info("qunbot ready: database {}", rt.loaded.database_path)
+    logger.info("qunbot ready: database {}", services.loaded.database_path)
 
 
-async def _flush_members(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime_of(context.application)
-    await rt.store.members.flush()
-    await flush_stats(rt)
+async def _flush_members(context: Context) -> None:
+    services = context.bot_data.services
+    await services.store.members.flush()
+    await flush_stats(services)
 
 
-async def purge_old_texts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_old_texts(context: Context) -> None:
     """Clear stored message texts older than the configured retention."""
-    rt = runtime_of(context.application)
-    cutoff = rt.now() - rt.loaded.config.retention
-    cleared = await rt.store.retention.purge_texts(cutoff)
-    await rt.store.enforced.forget_before(cutoff)
+    services = context.bot_data.services
+    cutoff = services.now() - services.loaded.config.retention
+    cleared = await services.store.retention.purge_texts(cutoff)
+    await services.store.enforced.forget_before(cutoff)
     if cleared:
         logger.info("cleared {} stored text(s) older than the retention", cleared)
 
 
-async def _close_services(application: Application) -> None:  # type: ignore[type-arg]
-    rt = runtime_of(application)
-    if isinstance(rt.live_enforcer, LiveEnforcer):
-        await rt.live_enforcer.drain()
-    if rt._store is not None:
-        await flush_stats(rt)
-        await rt._store.close()
-        rt._store = None
+async def _close_services(application: App) -> None:
+    data = application.bot_data
+    await data.moderation.enforcer.notices.drain()
+    if data.services.is_open:
+        await flush_stats(data.services)
+    await data.services.close()
 
 
-async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def log_error(update: object, context: Context) -> None:
     """Log any handler error with its chat and user; the bot keeps running."""
     chat = user = None
     if isinstance(update, Update):
         chat = update.effective_chat.id if update.effective_chat else None
         user = update.effective_user.id if update.effective_user else None
-    error: Any = context.error
-    logger.opt(exception=error).error("error handling update (chat {}, user {})", chat, user)
+    logger.opt(exception=context.error).error(
+        "error handling update (chat {}, user {})", chat, user
+    )

@@ -6,14 +6,12 @@ Every button carries signed data, and every admin button re-checks admin status 
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Update
-from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.core.runtime import Runtime, runtime
-from bot.features import admin_actions as actions
-from bot.features.reinvite import offer_reinvites
-from bot.store import AuditEntry
+from bot.features.bot_data import Context
+from bot.features.command_call import append_to_pressed
+from bot.telegram.callbacks import answer_button
 from bot.telegram.permissions import is_admin_now
 from policies.texts import mention, render
 
@@ -32,102 +30,61 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-async def acknowledge_callout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def acknowledge_callout(update: Update, context: Context) -> None:
     """The called-out member promises no more ads: their first call-out in the window is
     forgiven; ignoring it, or offending again, climbs the ladder."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    rt = runtime(context)
-    parts = rt.signer.verify(query.data, "ack") if rt.signer else None
+    rt = context.bot_data.services
+    parts = rt.signer.verify(query.data, "ack")
     if parts is None or len(parts) != 2 or query.from_user.id != parts[1]:
-        await query.answer("This button is not for you.", show_alert=True)
+        await answer_button(query, "This button is not for you.", show_alert=True)
         return
     chat_id, user_id = parts
-    since = rt.now() - (await rt.policy_for(chat_id)).policy.moderation.window
-    if await rt.store.offences.acknowledged_since(chat_id, user_id, since) == 0:
-        await rt.store.offences.acknowledge_latest(chat_id, user_id)
-        state = await rt.store.members.state(chat_id, user_id, rt.now())
-        if state.offence_times:
-            state.offence_times.pop()
-    policy = (await rt.policy_for(chat_id)).policy
+    await context.bot_data.moderation.acknowledge(chat_id, user_id)
+    policy = (await rt.policies.policy_for(chat_id)).policy
     name = mention(user_id, query.from_user.full_name)
-    await query.answer()
-    await _replace_buttons_with(
-        query, render(policy.templates.callout_acknowledged, {"user": name})
+    await answer_button(query)
+    await append_to_pressed(
+        rt, query, render(policy.templates.callout_acknowledged, {"user": name})
     )
 
 
-async def _replace_buttons_with(query: CallbackQuery, note: str) -> None:
-    message = query.message
-    if message is None or not hasattr(message, "text_html"):
-        return
-    try:
-        await query.edit_message_text(f"{message.text_html}\n\n{note}", parse_mode="HTML")
-    except TelegramError:
-        await query.edit_message_reply_markup(None)
-
-
-async def reinvite_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reinvite_now(update: Update, context: Context) -> None:
     """An admin lets a removed member back before the cool-down ends."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    rt = runtime(context)
-    parts = rt.signer.verify(query.data, "rin") if rt.signer else None
+    parts = context.bot_data.services.signer.verify(query.data, "rin")
     if parts is None or len(parts) != 2:
-        await query.answer("This button is not valid.", show_alert=True)
+        await answer_button(query, "This button is not valid.", show_alert=True)
         return
     chat_id, user_id = parts
     if not await is_admin_now(context.bot, chat_id, query.from_user.id):
-        await query.answer("Only an admin of that group can do this.", show_alert=True)
+        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
         return
-    await rt.store.reinvites.make_eligible(chat_id, user_id, rt.now())
-    sent = await offer_reinvites(rt, context.bot, user_id)
-    await query.answer(
-        "Invite sent." if sent else "They will get an invite as soon as they write to the bot."
-    )
-    await rt.store.audit.add(
-        chat_id, rt.now(), "reinvite-now", actor_id=query.from_user.id, target_id=user_id
+    sent = await context.bot_data.reinvites.now(chat_id, user_id, query.from_user.id)
+    await answer_button(
+        query,
+        "Invite sent." if sent else "They will get an invite as soon as they write to the bot.",
     )
 
 
-async def audit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def audit_button(update: Update, context: Context) -> None:
     """Undo, confirm or spread a recorded action; only an admin of that group, right now."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    rt = runtime(context)
     kind = query.data.split("_", 1)[0]
-    parts = rt.signer.verify(query.data, kind) if rt.signer else None
-    entry = await rt.store.audit.get(parts[0]) if parts and len(parts) == 1 else None
+    entry = await context.bot_data.settings.signed_entry(query.data, kind)
     if entry is None:
-        await query.answer("This button is not valid.", show_alert=True)
+        await answer_button(query, "This button is not valid.", show_alert=True)
         return
     if not await is_admin_now(context.bot, entry.chat_id, query.from_user.id):
-        await query.answer("Only an admin of that group can do this.", show_alert=True)
+        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
         return
-    outcome = await _apply_audit_button(kind, rt, context, entry, query.from_user.id)
-    await query.answer(outcome[:190])
+    outcome = await context.bot_data.actions.apply_button(kind, entry, query.from_user.id)
+    await answer_button(query, outcome[:190])
     note = render("{outcome} ({by})", {"outcome": outcome, "by": query.from_user.full_name})
-    await _replace_buttons_with(query, note)
-
-
-async def _apply_audit_button(
-    kind: str, rt: Runtime, context: ContextTypes.DEFAULT_TYPE, entry: AuditEntry, actor: int
-) -> str:
-    if kind == "undo":
-        return await actions.undo(rt, context.bot, entry, actor)
-    if kind == "nban" and entry.target_id is not None:
-        member = actions.Member(entry.chat_id, entry.target_id, str(entry.target_id))
-        peers = await actions.ban_in_network(rt, context.bot, member)
-        return f"Banned in {len(peers)} other group(s) of the network."
-    await rt.store.audit.add(
-        entry.chat_id,
-        rt.now(),
-        "confirm",
-        actor_id=actor,
-        target_id=entry.target_id,
-        text=f"confirm #{entry.id}",
-    )
-    return f"Confirmed #{entry.id}."
+    await append_to_pressed(context.bot_data.services, query, note)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.core.runtime import runtime
+from bot.features.bot_data import BotData, Context
+from bot.features.command_call import CommandCall, edit_pressed
+from bot.features.commands import usage
 from bot.features.inactive import (
     CANCEL_KIND,
     CONFIRM_VALID,
@@ -15,40 +16,25 @@ from bot.features.inactive import (
     remove_silent,
     summary_line,
 )
-from bot.features.moderation import StaffNote
-from bot.features.stats import send_recent_stats, staff_of
-from bot.telegram.permissions import is_admin_now, sent_by_admin
+from bot.features.stats import send_recent_stats
+from bot.telegram.callbacks import answer_button
+from bot.telegram.permissions import is_admin_now
+from bot.telegram.staff import StaffNote
 from policies.durations import FOREVER, DurationError, format_duration, parse_duration
 from policies.stats import MAX_DAYS, parse_days
 from policies.texts import mention, render
 
 STATS_GROUP = 1
-"""After moderation; apart from the other admin commands so none shadows another."""
-REFUSAL = "Only admins of this group can use this command."
-USAGE = {"stats": "/stats [7d|30d]", "inactive": "/inactive 30d [remove]"}
+"""The removal buttons, after moderation."""
 MIN_SILENCE = 86400.0
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    groups = filters.ChatType.GROUPS
     for handler in (
-        CommandHandler("stats", show_stats, groups),
-        CommandHandler("inactive", show_inactive, groups),
         CallbackQueryHandler(remove_inactive, pattern=rf"^{REMOVE_KIND}_"),
         CallbackQueryHandler(cancel_removal, pattern=rf"^{CANCEL_KIND}_"),
     ):
         application.add_handler(handler, group=STATS_GROUP)
-
-
-async def _admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
-    """The command message if its sender is an admin of this group now, else refuse."""
-    message = update.effective_message
-    if message is None:
-        return None
-    if await sent_by_admin(context.bot, message):
-        return message
-    await message.reply_text(REFUSAL)
-    return None
 
 
 def stats_days(args: list[str]) -> int | None:
@@ -58,17 +44,13 @@ def stats_days(args: list[str]) -> int | None:
     return parse_days(args[0]) if len(args) == 1 else None
 
 
-async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_stats(call: CommandCall, app: BotData) -> None:
     """Answer with the group's recent numbers: a short table and a trend chart."""
-    message = await _admin_message(update, context)
-    if message is None:
-        return
-    days = stats_days(context.args or [])
+    days = stats_days(call.args)
     if days is None:
-        await message.reply_text(f"Usage: {USAGE['stats']} (up to {MAX_DAYS}d)")
+        await call.answer(f"Usage: {usage('stats')} (up to {MAX_DAYS}d)")
         return
-    rt = runtime(context)
-    await send_recent_stats(rt, context.bot, message.chat_id, message.chat.title or "", days)
+    await send_recent_stats(call.services, call.group, call.chat_title, days)
 
 
 def silence_of(args: list[str]) -> float | None:
@@ -79,25 +61,22 @@ def silence_of(args: list[str]) -> float | None:
     return silence if MIN_SILENCE <= silence < FOREVER else None
 
 
-async def show_inactive(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_inactive(call: CommandCall, app: BotData) -> None:
     """List members silent for a period; with `remove`, offer to remove them after a tap."""
-    message = await _admin_message(update, context)
-    if message is None:
-        return
-    args = [arg.lower() for arg in context.args or []]
+    args = [arg.lower() for arg in call.args]
     silence = silence_of(args)
     remove = args[1:] == ["remove"]
     if silence is None or not (len(args) == 1 or remove):
-        await message.reply_text(f"Usage: {USAGE['inactive']} (at least 1d)")
+        await call.answer(f"Usage: {usage('inactive')} (at least 1d)")
         return
-    rt, period = runtime(context), format_duration(silence)
-    found = await list_silent(rt, context.bot, message.chat_id, rt.now() - silence)
+    rt, period = call.services, format_duration(silence)
+    found = await list_silent(rt, call.bot, call.group, rt.now() - silence)
     text = "\n".join([summary_line(found.count, period), *found.lines])
     markup = None
-    if remove and found.count and rt.signer is not None:
+    if remove and found.count:
         issued = int(rt.now())
-        confirm = rt.signer.sign(REMOVE_KIND, message.chat_id, int(silence), issued)
-        cancel = rt.signer.sign(CANCEL_KIND, message.chat_id)
+        confirm = rt.signer.sign(REMOVE_KIND, call.group, int(silence), issued)
+        cancel = rt.signer.sign(CANCEL_KIND, call.group)
         markup = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(f"🧹 Remove {found.count}", callback_data=confirm)],
@@ -105,27 +84,29 @@ async def show_inactive(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             ]
         )
         text += "\n\nRemove them? They can come back through an invite link."
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await call.answer_html(text, markup=markup)
 
 
-async def remove_inactive(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_inactive(update: Update, context: Context) -> None:
     """An admin confirms: the silent members are removed (kicked), admins and trusted aside."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    rt = runtime(context)
-    parts = rt.signer.verify(query.data, REMOVE_KIND) if rt.signer else None
+    rt = context.bot_data.services
+    parts = rt.signer.verify(query.data, REMOVE_KIND)
     if parts is None or len(parts) != 3:
-        await query.answer("This button is not valid.", show_alert=True)
+        await answer_button(query, "This button is not valid.", show_alert=True)
         return
     chat_id, silence, issued = parts
     if not await is_admin_now(context.bot, chat_id, query.from_user.id):
-        await query.answer("Only an admin of that group can do this.", show_alert=True)
+        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
         return
     if rt.now() - issued > CONFIRM_VALID:
-        await query.answer("This confirmation expired: run /inactive again.", show_alert=True)
+        await answer_button(
+            query, "This confirmation expired: run /inactive again.", show_alert=True
+        )
         return
-    await query.answer("Removing…")
+    await answer_button(query, "Removing…")
     removed, failed = await remove_silent(
         rt, context.bot, chat_id, issued - silence, query.from_user.id
     )
@@ -137,25 +118,23 @@ async def remove_inactive(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
     if failed:
         note += f" ({failed} could not be removed: does qunbot have the Ban users right?)"
-    await query.edit_message_text(note + ".", parse_mode=ParseMode.HTML)
-    staff = staff_of(rt)
-    if staff is not None:
-        title = query.message.chat.title if query.message else None
-        staff.add(StaffNote(render("{group}: ", {"group": title or chat_id}) + note + "."))
+    await edit_pressed(rt, query, note + ".")
+    title = query.message.chat.title if query.message else None
+    rt.staff.add(StaffNote(render("{group}: ", {"group": title or chat_id}) + note + "."))
 
 
-async def cancel_removal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel_removal(update: Update, context: Context) -> None:
     """An admin changes their mind: nobody is removed."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    rt = runtime(context)
-    parts = rt.signer.verify(query.data, CANCEL_KIND) if rt.signer else None
+    rt = context.bot_data.services
+    parts = rt.signer.verify(query.data, CANCEL_KIND)
     if parts is None or len(parts) != 1:
-        await query.answer("This button is not valid.", show_alert=True)
+        await answer_button(query, "This button is not valid.", show_alert=True)
         return
     if not await is_admin_now(context.bot, parts[0], query.from_user.id):
-        await query.answer("Only an admin of that group can do this.", show_alert=True)
+        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
         return
-    await query.answer()
-    await query.edit_message_text("Cancelled: nobody was removed.")
+    await answer_button(query)
+    await edit_pressed(rt, query, "Cancelled: nobody was removed.")

@@ -1,19 +1,15 @@
-"""Per-user limits on commands and on the private chat, checked before any other handler, so
-one member cannot keep the bot (and Telegram's send budget) busy."""
+"""Per-user limits on commands and on the private chat, checked before any other handler."""
 
 from __future__ import annotations
 
-from collections import deque
-
 from loguru import logger
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.core.runtime import runtime
+from bot.features.bot_data import Context
+from bot.features.throttle import PER_USER_LIMIT
 
 THROTTLE_GROUP = -100
-PER_USER_LIMIT = 12
-WINDOW_SECONDS = 60.0
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -28,15 +24,11 @@ def _counted(update: Update) -> bool:
     return message.chat.type == "private" or (message.text or "").startswith("/")
 
 
-async def limit_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def limit_user(update: Update, context: Context) -> None:
     """Drop a user's commands and private messages beyond the limit per window."""
     user = update.effective_user
     if user is None or not _counted(update):
         return
-    rt = runtime(context)
-    now = rt.now()
-    recent = rt.command_times.setdefault(user.id, deque(maxlen=PER_USER_LIMIT))
-    if len(recent) == PER_USER_LIMIT and now - recent[0] < WINDOW_SECONDS:
+    if not context.bot_data.limiter.allow(user.id):
         logger.info("user {} is over {} commands a minute; ignored", user.id, PER_USER_LIMIT)
         raise ApplicationHandlerStop
-    recent.append(now)

@@ -218,7 +218,8 @@ class Schedule(StrictModel):
 
 
 class CountdownStep(StrEnum):
-    """The flash-sale countdown of seed 002, in order."""
+    """The flash-sale countdown, in order: announcements from three days ahead, a preview the
+    day before, a morning notice, a notice an hour before, and the start."""
 
     ANNOUNCE = "announce"
     PREVIEW = "preview"

@@ -30,7 +30,8 @@ from policies.welcome import WelcomeConfig
 
 
 class Mode(StrEnum):
-    """The tone of the first response to an ad poster (seed 002, Q9)."""
+    """The tone of the first response to an ad poster: a playful call-out, a removal with a
+    later re-invite, or a ban."""
 
     SOFT = "soft"
     NEUTRAL = "neutral"

@@ -6,7 +6,7 @@ turns it into Bot API calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -80,7 +80,6 @@ class Verdict:
     offence_number: int = 0
     """Which offence within the window this is (1 for a first offence)."""
     exempt_reason: str | None = None
-    dry_run: bool = field(default=False)
 
     @property
     def action_kinds(self) -> tuple[ActionKind, ...]:
@@ -97,6 +96,3 @@ class Verdict:
             "offence_number": self.offence_number,
             "exempt_reason": self.exempt_reason,
         }
-
-
-CLEAN = Verdict(spam=False, score=0.0, explanation="no rule fired")

@@ -1,7 +1,7 @@
 """Welcome scripts (`welcome:`): the policy section, the optional newcomer check, and join
 waves, the pure bookkeeping that turns a burst of joins into one welcome.
 
-A good welcome (seed 003) says who the shop is, what members get from staying and the rules
+A good welcome says who the shop is, what members get from staying and the rules
 in brief, and pushes the newcomer coupon. Pure: the caller passes the time in.
 """
 

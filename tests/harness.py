@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.app import build_application
 from bot.core.config import Config, GroupConfig, LoadedConfig, loaded_from
-from bot.core.runtime import Runtime, runtime_of
+from bot.core.services import Services
 from bot.fake import FakeRequest, FakeTelegram, RecordedCall
-from bot.features.moderation import LiveEnforcer
+from bot.features.bot_data import App
 from policies.yamlsource import Located
 
 GROUP = -1001000000001
@@ -81,7 +80,7 @@ class Harness:
     """One running bot: push updates through it and look at the fake's state."""
 
     fake: FakeTelegram
-    app: Application  # type: ignore[type-arg]
+    app: App
     clock: TestClock
     loaded: LoadedConfig
     next_user: int = 5000
@@ -113,14 +112,12 @@ class Harness:
         RECORDED_CALLS.extend(self.fake.calls)
 
     @property
-    def runtime(self) -> Runtime:
-        return runtime_of(self.app)
+    def services(self) -> Services:
+        return self.app.bot_data.services
 
     async def settle(self) -> None:
         """Let batched deletes and notices go out."""
-        enforcer = self.runtime.live_enforcer
-        if isinstance(enforcer, LiveEnforcer):
-            await enforcer.drain()
+        await self.app.bot_data.moderation.enforcer.drain()
 
     async def feed(self, *updates: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Hand updates the fake produced to the bot, as polling would, and wait for effects."""

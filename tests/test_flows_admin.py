@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.features.moderation import LiveEnforcer
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -30,9 +29,7 @@ async def command(harness: Harness, user: int, text: str, **extra: object) -> st
 
 
 async def flush_staff(harness: Harness) -> str:
-    live = harness.runtime.live_enforcer
-    assert isinstance(live, LiveEnforcer)
-    await live.staff.flush(STAFF)
+    await harness.services.staff.flush(STAFF)
     return "\n".join(harness.texts_in(STAFF))
 
 
@@ -49,7 +46,7 @@ async def test_members_are_refused_every_admin_command(shop: Harness, text: str)
 async def test_anonymous_admins_may_steer(shop: Harness) -> None:
     answer = await command(shop, OWNER, "/mode soft", sender_chat=GROUP)
     assert answer == "Mode is now soft."
-    assert (await shop.runtime.policy_for(GROUP)).policy.moderation.mode.value == "soft"
+    assert (await shop.services.policies.policy_for(GROUP)).policy.moderation.mode.value == "soft"
 
 
 async def test_set_is_validated_by_the_schema_and_shown_by_policy(shop: Harness) -> None:
@@ -76,12 +73,16 @@ async def test_reload_with_broken_yaml_keeps_the_old_policy(tmp_path: Path) -> N
         )
         answer = await command(harness, ADMIN, "/reload")
         assert "Kept the old policies" in answer and "shop.yaml:3:3: moderation.mood" in answer
-        assert (await harness.runtime.policy_for(GROUP)).policy.moderation.mode.value == "soft"
+        assert (
+            await harness.services.policies.policy_for(GROUP)
+        ).policy.moderation.mode.value == "soft"
         (tmp_path / "policies" / "shop.yaml").write_text(
             "extends: default\nmoderation:\n  mode: hard\n"
         )
         assert (await command(harness, ADMIN, "/reload")).startswith("Reloaded")
-        assert (await harness.runtime.policy_for(GROUP)).policy.moderation.mode.value == "hard"
+        assert (
+            await harness.services.policies.policy_for(GROUP)
+        ).policy.moderation.mode.value == "hard"
     finally:
         await harness.stop()
 
@@ -101,7 +102,7 @@ async def test_undo_from_the_staff_chat_restores_the_member(shop: Harness) -> No
     assert shop.fake.status_of(GROUP, dave) == "kicked"
     await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
     assert shop.fake.status_of(GROUP, dave) == "left"
-    assert await shop.runtime.store.offences.count_within(GROUP, dave, 0) == 0
+    assert await shop.services.store.offences.count_within(GROUP, dave, 0) == 0
     shop.fake.start_private(dave)
     await shop.feed(shop.fake.private_message(dave, "/start"))
     assert any("https://t.me/+" in text for text in shop.texts_in(dave))
@@ -129,9 +130,9 @@ async def test_dry_run_decides_but_touches_nothing(shop: Harness) -> None:
     assert not shop.fake.is_deleted(GROUP, ad)
     assert shop.fake.status_of(GROUP, dave) == "member"
     assert "dry-run" in await flush_staff(shop)
-    entry = await shop.runtime.store.audit.for_message(GROUP, ad)
+    entry = await shop.services.store.audit.for_message(GROUP, ad)
     assert entry is not None and entry.action.startswith("dry-run")
-    assert await shop.runtime.store.offences.count_within(GROUP, dave, 0) == 0
+    assert await shop.services.store.offences.count_within(GROUP, dave, 0) == 0
 
 
 async def test_why_explains_a_removal(shop: Harness) -> None:
@@ -167,7 +168,7 @@ async def test_trust_exempts_and_warn_climbs(shop: Harness) -> None:
     await command(shop, ADMIN, f"/warn {carol} no links please")
     assert "an admin warned you: no links please. Next time: hard" in shop.texts_in(GROUP)[-1]
     await command(shop, ADMIN, f"/pardon {carol}")
-    assert await shop.runtime.store.offences.count_within(GROUP, carol, 0) == 0
+    assert await shop.services.store.offences.count_within(GROUP, carol, 0) == 0
 
 
 async def test_spam_removes_applies_the_ladder_and_learns(shop: Harness) -> None:
@@ -177,7 +178,7 @@ async def test_spam_removes_applies_the_ladder_and_learns(shop: Harness) -> None
     await command(shop, ADMIN, "/spam", reply_to=odd)
     assert shop.fake.is_deleted(GROUP, odd)
     assert shop.fake.status_of(GROUP, erin) == "left"
-    assert (await shop.runtime.store.learned.all())[-1] == (
+    assert (await shop.services.store.learned.all())[-1] == (
         "limited offer ping me for the secret menu",
         True,
     )
@@ -286,7 +287,7 @@ async def test_a_demoted_bot_keeps_the_state_and_stops_acting(shop: Harness) -> 
     ad = await shop.say(dave, AD)
     assert not shop.fake.is_deleted(GROUP, ad)
     assert shop.fake.calls_to("deleteMessage") == []
-    assert (await shop.runtime.store.members.state(GROUP, bob, 0)).message_count == 1
+    assert (await shop.services.store.members.state(GROUP, bob, 0)).message_count == 1
     await shop.feed(shop.fake.bot_added_to_chat(GROUP, OWNER, admin=True))
     again = await shop.say(dave, AD)
     assert shop.fake.is_deleted(GROUP, again)

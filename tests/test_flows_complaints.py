@@ -75,7 +75,7 @@ async def staff_reply(harness: Harness, user_id: int, text: str) -> None:
 
 
 async def only_ticket(harness: Harness) -> Ticket:
-    (ticket,) = await harness.runtime.store.tickets.active()
+    (ticket,) = await harness.services.store.tickets.active()
     return ticket
 
 
@@ -110,7 +110,7 @@ async def test_the_relay_works_in_both_directions(shop: Harness) -> None:
     assert "Shop staff (ticket #1)" in answer and "A new box ships today." in answer
     ticket = await only_ticket(shop)
     assert (ticket.status, ticket.staff_id) == (TicketStatus.IN_PROGRESS, SARA)
-    said = [(m.source, m.text) for m in await shop.runtime.store.tickets.messages(ticket.id)]
+    said = [(m.source, m.text) for m in await shop.services.store.tickets.messages(ticket.id)]
     assert said == [
         ("group", COMPLAINT),
         ("member", "Order <A-1023>, photo coming"),
@@ -157,7 +157,7 @@ async def test_a_further_complaint_attaches_to_the_open_ticket(shop: Harness) ->
     assert len(shop.texts_in(GROUP)) == replies
     assert "wrote again" in shop.texts_in(STAFF)[-1]
     ticket = await only_ticket(shop)
-    said = await shop.runtime.store.tickets.messages(ticket.id)
+    said = await shop.services.store.tickets.messages(ticket.id)
     assert [m.message_id for m in said if m.source == "group"][-1] == second
 
 
@@ -241,7 +241,7 @@ async def test_closing_sends_the_closing_text_and_records_satisfaction(shop: Har
     await press(shop, bob, closing.message_id, bob, "👍")
     assert "Thanks for your feedback" in shop.texts_in(bob)[-1]
     assert buttons(shop, bob, closing.message_id) == []
-    ticket = await shop.runtime.store.tickets.get(1)
+    ticket = await shop.services.store.tickets.get(1)
     assert ticket is not None and (ticket.status, ticket.rating) == (TicketStatus.CLOSED, 1)
     assert "rated the help 👍" in shop.texts_in(STAFF)[-1]
     await shop.feed(shop.fake.private_message(bob, "one more thing"))
@@ -260,7 +260,7 @@ async def test_close_command_as_a_reply_in_the_staff_chat_and_by_id_in_the_group
     assert shop.texts_in(GROUP)[-1] == "Ticket #2 is closed."
     await shop.say(ADMIN, "/close 2")
     assert shop.texts_in(GROUP)[-1] == "Ticket #2 is already closed."
-    assert await shop.runtime.store.tickets.active() == []
+    assert await shop.services.store.tickets.active() == []
 
 
 async def test_tickets_lists_open_tickets_for_admins_and_for_staff(shop: Harness) -> None:
@@ -305,7 +305,7 @@ async def test_opening_the_chat_cancels_the_reminder(shop: Harness) -> None:
     assert queue is not None
     assert not [job for job in queue.jobs() if job.name == REMINDER_JOB.format(1) and job.enabled]
     shop.clock.advance(3600)
-    assert not await shop.runtime.store.tickets.claim_reminder(1, shop.clock.now())
+    assert not await shop.services.store.tickets.claim_reminder(1, shop.clock.now())
 
 
 async def test_without_a_staff_chat_the_link_gives_the_contact_text_and_nothing_is_relayed(
@@ -349,14 +349,14 @@ async def test_admins_and_the_staff_chat_never_open_tickets(shop: Harness) -> No
     await shop.feed(
         shop.fake.user_message(STAFF, SARA, "that refund never arrived, worst service")
     )
-    assert await shop.runtime.store.tickets.active() == []
+    assert await shop.services.store.tickets.active() == []
 
 
 async def test_an_ad_dressed_as_a_complaint_is_moderated_not_ticketed(shop: Harness) -> None:
     dave = shop.member("dave")
     ad = await shop.say(dave, "Refund scam!!! 加我微信 vx：abc12345 领取赔偿")
     assert shop.fake.is_deleted(GROUP, ad)
-    assert await shop.runtime.store.tickets.active() == []
+    assert await shop.services.store.tickets.active() == []
 
 
 async def test_someone_elses_link_is_refused(shop: Harness) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import LoadedConfig
-from bot.features.moderation import LiveEnforcer
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -193,10 +192,10 @@ async def test_raid_call_outs_collapse_into_one_message(tmp_path: Path) -> None:
             await harness.say(spammer, f"add my WeChat wx_promo{index}77 for deals")
         callouts = harness.texts_in(GROUP)
         assert len(callouts) == 1
-        live = harness.runtime.live_enforcer
-        assert isinstance(live, LiveEnforcer)
         harness.clock.advance(31)
-        await live.notices.flush(GROUP)
+        assert harness.app.job_queue is not None
+        (delayed,) = harness.app.job_queue.get_jobs_by_name(f"qunbot.PublicNotices.{GROUP}")
+        await delayed.run(harness.app)
         collapsed = harness.texts_in(GROUP)[-1]
         assert all(f"Spammer{n}" in collapsed for n in range(1, 5))
         assert all(
@@ -217,9 +216,7 @@ async def test_missing_rights_alert_the_staff_once_per_problem(tmp_path: Path) -
     try:
         for name in ("a", "b", "c"):
             await harness.say(harness.member(name), AD)
-        live = harness.runtime.live_enforcer
-        assert isinstance(live, LiveEnforcer)
-        await live.staff.flush(STAFF)
+        await harness.services.staff.flush(STAFF)
         staff_text = "\n".join(harness.texts_in(STAFF))
         assert staff_text.count("qunbot needs the Ban users right") == 1
         assert staff_text.count("qunbot needs the Delete messages right") == 1
@@ -233,7 +230,7 @@ async def test_group_state_follows_a_migration(tmp_path: Path) -> None:
     try:
         frank = harness.member("frank")
         await harness.say(frank, "add my WeChat wx_fast888")
-        store = harness.runtime.store
+        store = harness.services.store
         assert await store.offences.count_within(GROUP, frank, 0) == 1
         update = {
             "update_id": 999999,

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.features.rhythm import rhythm_of
 from tests.harness import GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -43,7 +42,7 @@ async def start(tmp_path: Path, policy: str, clock: TestClock) -> Harness:
 
 async def run_until(harness: Harness, until: float) -> None:
     """Let time pass as if the bot ran throughout: a tick at every due post."""
-    rhythm = rhythm_of(harness.app)
+    rhythm = harness.app.bot_data.rhythm
     while (due := await rhythm.next_due(harness.clock.now(), until)) is not None:
         harness.clock.value = due + 5
         await rhythm.tick()
@@ -63,8 +62,8 @@ async def test_a_scheduled_post_goes_out_once_at_its_time(tmp_path: Path) -> Non
         await harness.feed(harness.fake.user_message(STAFF, OWNER, "Morning, team"))
         assert greetings(harness) == []
         harness.clock.advance(30 * 60 + 10)
-        await rhythm_of(harness.app).tick()
-        await rhythm_of(harness.app).tick()
+        await harness.app.bot_data.rhythm.tick()
+        await harness.app.bot_data.rhythm.tick()
         (greeting,) = greetings(harness)
         assert "Sunny Snacks" in greeting
         assert not any("☀️" in text for text in harness.texts_in(STAFF)), "never the staff chat"
@@ -77,7 +76,7 @@ async def test_a_restart_posts_nothing_twice(tmp_path: Path) -> None:
     clock = TestClock(MONDAY_8AM)
     first = await Harness.start(loaded, clock=clock)
     clock.advance(30 * 60 + 5)
-    await rhythm_of(first.app).tick()
+    await first.app.bot_data.rhythm.tick()
     assert len(greetings(first)) == 1
     await first.stop()
     clock.advance(60)
@@ -97,7 +96,7 @@ async def test_a_restart_posts_nothing_twice(tmp_path: Path) -> None:
     fifth = await Harness.start(loaded, fake=first.fake, clock=clock)
     try:
         assert len(greetings(fifth)) == 2, "missed by 40 minutes: skipped"
-        decided = await fifth.runtime.store.rhythm.decided_since(MONDAY_8AM)
+        decided = await fifth.services.store.rhythm.decided_since(MONDAY_8AM)
         assert len([key for _, key, _ in decided if key == "schedule:morning"]) == 3
     finally:
         await fifth.stop()
@@ -108,7 +107,7 @@ async def test_a_post_interrupted_mid_send_is_not_sent_again(tmp_path: Path) -> 
     clock = TestClock(MONDAY_8AM)
     first = await Harness.start(loaded, clock=clock)
     due = MONDAY_8AM + 30 * 60
-    await first.runtime.store.rhythm.claim(
+    await first.services.store.rhythm.claim(
         GROUP, "schedule:morning", due, promotional=False, now=due
     )
     await first.stop()
@@ -116,7 +115,7 @@ async def test_a_post_interrupted_mid_send_is_not_sent_again(tmp_path: Path) -> 
     second = await Harness.start(loaded, fake=first.fake, clock=clock)
     try:
         assert greetings(second) == []
-        async with second.runtime.store.db.execute("SELECT status FROM rhythm_posts") as cursor:
+        async with second.services.store.db.execute("SELECT status FROM rhythm_posts") as cursor:
             assert [row[0] for row in await cursor.fetchall()] == ["interrupted"]
     finally:
         await second.stop()
@@ -192,7 +191,7 @@ async def test_the_weekly_report_reaches_the_staff_with_a_chart(tmp_path: Path) 
         assert "Weekly report for Sunny Snacks" in caption
         assert "Sun 05-10" in caption and "Mon 05-11" not in caption
         assert photo.params["photo"].content.startswith(b"\x89PNG")
-        await rhythm_of(harness.app).tick()
+        await harness.app.bot_data.rhythm.tick()
         assert len(harness.fake.calls_to("sendPhoto")) == 1
     finally:
         await harness.stop()

@@ -55,18 +55,18 @@ async def play_a_week(harness: Harness) -> None:
     harness.clock.advance(4 * DAY)
     await harness.say(ADMIN, "Have a nice Sunday everyone")
     await harness.say(OWNER, "Posting as the group", sender_chat=GROUP)
-    harness.runtime.stats.count(GROUP, "gifts_claimed")
-    harness.runtime.stats.count(GROUP, "complaints_opened", 2)
+    harness.services.stats.count(GROUP, "gifts_claimed")
+    harness.services.stats.count(GROUP, "complaints_opened", 2)
 
 
 async def test_the_counters_after_a_scripted_week(tmp_path: Path) -> None:
     harness = await started(tmp_path)
     try:
         await play_a_week(harness)
-        async with harness.runtime.store.db.execute("SELECT COUNT(*) FROM daily_stats") as cur:
+        async with harness.services.store.db.execute("SELECT COUNT(*) FROM daily_stats") as cur:
             assert (await cur.fetchone())[0] == 0, "nothing is written per message"  # type: ignore[index]
-        await flush_stats(harness.runtime)
-        days = await harness.runtime.store.stats.by_day(GROUP, "2026-05-11", "2026-05-17")
+        await flush_stats(harness.services)
+        days = await harness.services.store.stats.by_day(GROUP, "2026-05-11", "2026-05-17")
         assert days == {
             "2026-05-11": {"messages": 3, "active": 2, "joins": 1},
             "2026-05-12": {"messages": 1, "active": 1, "ads_removed": 1},
@@ -79,11 +79,11 @@ async def test_the_counters_after_a_scripted_week(tmp_path: Path) -> None:
             },
         }
         assert (
-            await harness.runtime.store.stats.active_between(GROUP, "2026-05-11", "2026-05-17")
+            await harness.services.store.stats.active_between(GROUP, "2026-05-11", "2026-05-17")
             == 3
         )
         with pytest.raises(ValueError, match="unknown counter"):
-            harness.runtime.stats.count(GROUP, "likes")
+            harness.services.stats.count(GROUP, "likes")
     finally:
         await harness.stop()
 
@@ -148,7 +148,7 @@ async def zombies(harness: Harness) -> dict[str, int]:
     await harness.say(ADMIN, "hello")
     people["carol"] = harness.member("carol", joined=False)
     await harness.feed(harness.fake.join(GROUP, people["carol"]))
-    await harness.runtime.store.members.set_trusted(GROUP, people["erin"], True, 0)
+    await harness.services.store.members.set_trusted(GROUP, people["erin"], True, 0)
     harness.clock.advance(40 * DAY)
     await harness.say(people["dave"], "still here!")
     return people
@@ -196,7 +196,7 @@ async def test_removal_needs_an_admins_confirmation(tmp_path: Path) -> None:
         assert [call.params["only_if_banned"] for call in unbans] == [True, True]
         assert "removed 2 member(s) silent for 30d" in harness.fake.messages(GROUP)[-1].text
         assert any("removed 2 member(s)" in text for text in harness.texts_in(STAFF))
-        entries = await harness.runtime.store.audit.recent(GROUP)
+        entries = await harness.services.store.audit.recent(GROUP)
         assert sum(entry.action == "inactive-removed" for entry in entries) == 2
 
         await harness.say(ADMIN, "/inactive 30d")

@@ -277,7 +277,7 @@ async def test_a_gift_is_delivered_privately_and_only_once(shop: Harness) -> Non
     assert "SNACK-001" not in " ".join(shop.texts_in(GROUP))
     (again,) = await open_link(shop, bob, await gift_link(shop, bob))
     assert "already claimed" in again and "SNACK-001" in again
-    store = shop.runtime.store.gifts
+    store = shop.services.store.gifts
     assert await store.remaining(["SNACK-001", "SNACK-002"]) == 1
 
 
@@ -290,7 +290,7 @@ async def test_two_simultaneous_claims_get_exactly_one_code(shop: Harness) -> No
     texts = shop.texts_in(bob)
     assert sum("SNACK-00" in text and "Your gift" in text for text in texts) == 1
     assert sum("already claimed" in text for text in texts) == 1
-    assert await shop.runtime.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
 
 
 async def test_two_members_racing_for_the_last_code(tmp_path: Path) -> None:
@@ -354,14 +354,14 @@ async def test_links_forged_or_replayed_are_refused(shop: Harness) -> None:
     other_group = f"{kind}_n{-OTHER_GROUP}_{rest.partition('_')[2]}"
     (forged,) = await open_link(shop, bob, other_group)
     assert forged.startswith("This gift link is not valid")
-    signer = shop.runtime.signer
+    signer = shop.services.signer
     assert signer is not None
     number = int(bobs_link.split("_")[3])
     genuine_elsewhere = signer.sign("gift", OTHER_GROUP, bob, number)
     shop.fake.add_chat(OTHER_GROUP, "supergroup", "Other shop")
     (elsewhere,) = await open_link(shop, bob, genuine_elsewhere)
     assert "members of Other shop" in elsewhere
-    assert await shop.runtime.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
 
 
 async def test_a_reward_button_is_only_for_the_rewarded_member(shop: Harness) -> None:
@@ -384,7 +384,7 @@ async def test_a_member_who_left_cannot_claim(shop: Harness) -> None:
     await shop.feed(shop.fake.leave(GROUP, bob))
     (refused,) = await open_link(shop, bob, link)
     assert refused.startswith("🧧 This gift is for members of Sunny Snacks")
-    assert await shop.runtime.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
 
 
 # --------------------------------------------------------------- newcomer check
@@ -446,7 +446,7 @@ async def test_a_newcomer_who_never_presses_is_removed(tmp_path: Path) -> None:
         harness.clock.advance(121)
         await fire(harness, check_job_name(GROUP, bob))
         assert harness.fake.status_of(GROUP, bob) == "left"
-        audit = await harness.runtime.store.audit.recent(GROUP)
+        audit = await harness.services.store.audit.recent(GROUP)
         assert audit[0].action == "newcomer-check-removed" and audit[0].target_id == bob
     finally:
         await harness.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,6 +74,12 @@ def test_a_worst_case_message_is_judged_quickly() -> None:
 
 async def test_strange_updates_are_logged_and_skipped(tmp_path: Path) -> None:
     harness = await Harness.start(make_config(tmp_path))
+    errors: list[object] = []
+
+    async def record(update: object, context: Any) -> None:
+        errors.append(context.error)
+
+    harness.app.add_error_handler(record)
     try:
         strange = [
             {"update_id": 900001},
@@ -105,6 +112,7 @@ async def test_strange_updates_are_logged_and_skipped(tmp_path: Path) -> None:
         ]
         for update in strange:
             await harness.feed(update)
+        assert errors == [], "a handler raised on a strange update"
         bob = harness.member("bob")
         ad = await harness.say(bob, "加我微信 vx：abc12345 领取内部优惠券")
         assert harness.fake.is_deleted(GROUP, ad)

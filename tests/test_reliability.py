@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError, TimedOut
 
-from bot.app import build_application, purge_old_texts
+from bot.app import build_application
 from bot.core import ratelimit
 from bot.core.ratelimit import SendOnlyRateLimiter
-from bot.core.runtime import runtime_of
 from bot.fake import FakeRequest, FakeTelegram
 from tests.harness import GROUP, Harness, TestClock, make_config, make_world
 
@@ -84,7 +83,7 @@ async def test_a_raid_under_faults_loses_nothing(
     await reopened.initialize()
     assert reopened.post_init is not None and reopened.post_shutdown is not None
     await reopened.post_init(reopened)
-    rt = runtime_of(reopened)
+    rt = reopened.bot_data.services
     try:
         assert await rt.store.integrity_ok()
         async with rt.store.db.execute("SELECT COUNT(*) FROM offences") as cursor:
@@ -100,9 +99,10 @@ async def test_stored_texts_are_cleared_after_the_retention(tmp_path: Path) -> N
         old = await harness.say(harness.member("dave"), AD.format(n=1))
         harness.clock.advance(31 * 86400)
         new = await harness.say(harness.member("erin"), AD.format(n=2))
-        context: Any = type("Context", (), {"application": harness.app})()
-        await purge_old_texts(context)
-        audit = harness.runtime.store.audit
+        assert harness.app.job_queue is not None
+        (purge,) = harness.app.job_queue.get_jobs_by_name("qunbot.purge")
+        await purge.run(harness.app)
+        audit = harness.services.store.audit
         old_entry, new_entry = (
             await audit.for_message(GROUP, old),
             await audit.for_message(GROUP, new),

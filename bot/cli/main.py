@@ -7,8 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.config import LoadedConfig, load_config
-from policies.yamlsource import SourceError
+from bot.cli.load import load_or_explain
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -67,22 +66,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_or_explain(path: Path) -> LoadedConfig | None:
-    """The config, or every problem printed to stderr as FILE:LINE:COL: path: message."""
-    try:
-        return load_config(path)
-    except SourceError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        count = len(error.problems)
-        print(
-            f"{count} problem{'s' if count != 1 else ''} found; fix them and run "
-            f"`qunbot check {path}` again.",
-            file=sys.stderr,
-        )
-        return None
-
-
 def _check(arguments: argparse.Namespace) -> int:
     loaded = load_or_explain(arguments.config)
     if loaded is None:
@@ -128,6 +111,6 @@ def _classify(arguments: argparse.Namespace) -> int:
 
 
 def _stats(arguments: argparse.Namespace) -> int:
-    from bot.features.stats import stats_command
+    from bot.cli.stats import stats_command
 
     return stats_command(arguments)

@@ -28,8 +28,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
 from bot.core.logging import setup_logging
 from bot.fake import FakeTelegram, FakeTelegramServer
-from bot.features.moderation import STAFF_DIGEST_INTERVAL
-from bot.features.rhythm import rhythm_of
+from bot.telegram.staff import DIGEST_INTERVAL as STAFF_DIGEST_INTERVAL
 from policies.durations import parse_duration
 from policies.yamlsource import Located
 
@@ -38,7 +37,7 @@ QUIET_ROUNDS = 2
 """The bot counts as done with an update once it has made no call for this many rounds."""
 SETTLE_TIMEOUT = 15.0
 GIFT_BUTTON = "gft_"
-NOTICE_JOBS = ("qunbot.StaffNotices.", "qunbot.PublicNotices.")
+NOTICE_JOBS = ("qunbot.StaffChannel.", "qunbot.PublicNotices.")
 """Collapsed notices wait for these jobs; an update is handled once they have run."""
 T = TypeVar("T")
 
@@ -342,7 +341,7 @@ class Player:
         target = self.clock.now() + parse_duration(value)
         self.transcript.note(f"⏩ {value} later")
         if self.bot is not None:
-            rhythm = rhythm_of(self.bot.application)
+            rhythm = self.bot.application.bot_data.rhythm
             while (
                 due := await self.bot.call(rhythm.next_due(self.clock.now(), target))
             ) is not None:

@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.core.runtime import Runtime
+from bot.core.services import Services
 
 LAST_UPDATE_KEY = "last_update_id"
 
@@ -22,22 +22,22 @@ class HandledUpdateQueue(asyncio.Queue[object]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.runtime: Runtime | None = None
+        self.services: Services | None = None
         self.last_handled: int | None = None
 
     async def put(self, item: object) -> None:
-        if not isinstance(item, Update) or self.runtime is None:
+        if not isinstance(item, Update) or self.services is None:
             await super().put(item)
             return
-        if item.update_id <= await self._last_handled(self.runtime):
+        if item.update_id <= await self._last_handled(self.services):
             return
         await super().put(item)
         await self.join()
         self.last_handled = item.update_id
-        await self.runtime.store.meta.set(LAST_UPDATE_KEY, str(item.update_id))
+        await self.services.store.meta.set(LAST_UPDATE_KEY, str(item.update_id))
 
-    async def _last_handled(self, runtime: Runtime) -> int:
+    async def _last_handled(self, services: Services) -> int:
         if self.last_handled is None:
-            stored = await runtime.store.meta.get(LAST_UPDATE_KEY)
+            stored = await services.store.meta.get(LAST_UPDATE_KEY)
             self.last_handled = int(stored) if stored else 0
         return self.last_handled

@@ -1,22 +1,25 @@
 """What admins do to members by hand, and undoing what qunbot or an admin did.
 
-Every action goes through here, so it is audited the same way whoever started it.
+Every action goes through the group's door and is recorded in the audit log the same way,
+whoever started it; the staff chat hears of each with an Undo button.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from loguru import logger
-from telegram import Bot, ChatPermissions
 from telegram.error import TelegramError
 
-from bot.core.runtime import Runtime
-from bot.features.reinvite import offer_reinvites
+from bot.core.services import Services
+from bot.features.moderation import Enforcer, Target, history_of
+from bot.features.network import ban_in_network, unban_in_network
+from bot.features.reinvite import Reinvites
 from bot.store import AuditEntry
-
-KICK_BAN_SECONDS = 60
+from bot.telegram.staff import StaffNote
+from policies.decide import escalate
+from policies.durations import format_duration
+from policies.texts import mention, render
+from policies.verdict import Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,112 +29,178 @@ class Member:
     name: str
 
 
-def _date(timestamp: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+class AdminActions:
+    """Manual actions on members, each audited and told to the staff."""
 
+    def __init__(self, services: Services, enforcer: Enforcer, reinvites: Reinvites) -> None:
+        self.services, self.enforcer, self.reinvites = services, enforcer, reinvites
 
-async def mute(bot: Bot, member: Member, until: float | None) -> None:
-    """Restrict every permission; `until` is absolute, None means until lifted."""
-    await bot.restrict_chat_member(
-        member.chat_id,
-        member.user_id,
-        permissions=ChatPermissions.no_permissions(),
-        until_date=_date(until) if until is not None else None,
-        use_independent_chat_permissions=True,
-    )
+    async def record(
+        self, member: Member, action: str, actor_id: int | None, text: str = ""
+    ) -> int:
+        """The audit entry of a manual action, and a note with Undo for the staff."""
+        rt = self.services
+        audit_id = await rt.store.audit.add(
+            member.chat_id,
+            rt.now(),
+            action,
+            actor_id=actor_id,
+            target_id=member.user_id,
+            text=text or None,
+        )
+        if action.split()[0] in {"mute", "kick", "ban"}:
+            values = {
+                "actor": actor_id if actor_id is not None else "?",
+                "action": action,
+                "user": mention(member.user_id, member.name),
+                "group": rt.chat_info.title_of(member.chat_id) or member.chat_id,
+            }
+            text = render("👮 admin {actor}: {action} {user} in {group}", values)
+            buttons = self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id)
+            rt.staff.add(StaffNote(f"{text} (#{audit_id})", buttons))
+        return audit_id
 
+    async def mute(self, member: Member, seconds: float, actor_id: int | None) -> None:
+        until = None if seconds == float("inf") else self.services.now() + seconds
+        door = await self.services.doors.for_chat(member.chat_id)
+        await door.mute(member.chat_id, member.user_id, until)
+        await self.record(member, f"mute {format_duration(seconds)}", actor_id)
 
-async def unmute(bot: Bot, member: Member) -> None:
-    """Give back the group's default permissions, each named, so nothing is left off."""
-    chat = await bot.get_chat(member.chat_id)
-    defaults = chat.permissions or ChatPermissions.all_permissions()
-    explicit = ChatPermissions.de_json(
-        {name: bool(getattr(defaults, name)) for name in _PERMISSION_FIELDS}, bot
-    )
-    await bot.restrict_chat_member(
-        member.chat_id, member.user_id, permissions=explicit, use_independent_chat_permissions=True
-    )
+    async def unmute(self, member: Member, actor_id: int | None) -> None:
+        door = await self.services.doors.for_chat(member.chat_id)
+        await door.unmute(member.chat_id, member.user_id)
+        await self.record(member, "unmute", actor_id)
 
+    async def kick(self, member: Member, actor_id: int | None) -> None:
+        door = await self.services.doors.for_chat(member.chat_id)
+        await door.kick(member.chat_id, member.user_id, self.services.now())
+        await self.record(member, "kick", actor_id)
 
-_PERMISSION_FIELDS = tuple(
-    name for name in ChatPermissions.all_permissions().to_dict() if name.startswith("can_")
-)
+    async def ban(self, member: Member, actor_id: int | None) -> list[int]:
+        """Ban here and in every group of the network; returns the other groups reached."""
+        door = await self.services.doors.for_chat(member.chat_id)
+        await door.ban(member.chat_id, member.user_id)
+        await self.record(member, "ban", actor_id)
+        return await ban_in_network(self.services, member.chat_id, member.user_id)
 
+    async def unban(self, member: Member, actor_id: int | None) -> None:
+        door = await self.services.doors.for_chat(member.chat_id)
+        await door.unban(member.chat_id, member.user_id)
+        await self.record(member, "unban", actor_id)
 
-async def kick(bot: Bot, member: Member, now: float) -> None:
-    await bot.ban_chat_member(
-        member.chat_id, member.user_id, until_date=_date(now + KICK_BAN_SECONDS)
-    )
-    await bot.unban_chat_member(member.chat_id, member.user_id, only_if_banned=True)
+    async def set_trusted(self, member: Member, trusted: bool, actor_id: int | None) -> None:
+        rt = self.services
+        await rt.store.members.set_trusted(member.chat_id, member.user_id, trusted, rt.now())
+        await self.record(member, "trust" if trusted else "untrust", actor_id)
 
+    async def warn(self, member: Member, reason: str, actor_id: int | None) -> str:
+        """Record an offence by hand; returns the step a next offence would bring."""
+        rt = self.services
+        audit_id = await self.record(member, "warn", actor_id, reason)
+        await rt.store.offences.add(
+            member.chat_id, member.user_id, rt.now(), "admin.warn", audit_id
+        )
+        await rt.store.members.refresh_offences(member.chat_id, member.user_id)
+        policy = (await rt.policies.policy_for(member.chat_id)).policy
+        state = await rt.store.members.state(member.chat_id, member.user_id, rt.now())
+        return escalate(policy, history_of(state), rt.now(), (), judged="").step or ""
 
-async def ban(bot: Bot, member: Member, *, revoke_messages: bool = False) -> None:
-    await bot.ban_chat_member(member.chat_id, member.user_id, revoke_messages=revoke_messages)
+    async def unwarn(self, member: Member, actor_id: int | None) -> bool:
+        """Take back the latest offence; False if there was none."""
+        rt = self.services
+        forgiven = await rt.store.offences.acknowledge_latest(member.chat_id, member.user_id)
+        await rt.store.members.refresh_offences(member.chat_id, member.user_id)
+        await self.record(member, "unwarn", actor_id)
+        return bool(forgiven)
 
+    async def pardon(self, member: Member, actor_id: int | None) -> int:
+        """Forget every offence of the member in this group; returns how many."""
+        rt = self.services
+        removed = await rt.store.offences.pardon(member.chat_id, member.user_id)
+        await rt.store.members.refresh_offences(member.chat_id, member.user_id)
+        await self.record(member, "pardon", actor_id)
+        return int(removed)
 
-async def unban(bot: Bot, member: Member) -> None:
-    """Lift a ban; `only_if_banned` keeps a present member from being kicked by it."""
-    await bot.unban_chat_member(member.chat_id, member.user_id, only_if_banned=True)
+    async def mark_spam(self, target: Target, actor_id: int | None) -> None:
+        """Remove a message as an ad, apply the ladder, and teach the scorer."""
+        rt = self.services
+        compiled = await rt.policies.policy_for(target.chat_id)
+        state = await rt.store.members.state(target.chat_id, target.user_id, rt.now())
+        hit = Hit("admin.spam", "marked as an ad by an admin", target.text[:80], 1.0)
+        verdict = escalate(
+            compiled.policy, history_of(state), rt.now(), (hit,), judged="an admin's /spam"
+        )
+        await self.enforcer.execute(target, verdict, compiled.policy)
+        await self.learn(target.chat_id, target.text, spam=True, actor_id=actor_id)
 
+    async def mark_not_spam(self, member: Member, text: str, actor_id: int | None) -> str:
+        """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
+        await self.learn(member.chat_id, text, spam=False, actor_id=actor_id)
+        entry = await self.services.store.audit.last_automatic(member.chat_id, member.user_id)
+        return await self.undo(entry, actor_id) if entry else ""
 
-def network_of(rt: Runtime, chat_id: int) -> tuple[int, ...]:
-    """The other groups that share bans with this one."""
-    return rt.loaded.config.network_peers(chat_id)
+    async def learn(self, chat_id: int, text: str, *, spam: bool, actor_id: int | None) -> None:
+        if not text:
+            return
+        rt = self.services
+        await rt.store.learned.add(chat_id, text, spam=spam, at=rt.now(), actor_id=actor_id)
+        rt.classifier.learn(text, spam)
 
-
-async def ban_in_network(rt: Runtime, bot: Bot, member: Member) -> list[int]:
-    """Ban in every other group of the network where qunbot may; returns where it worked."""
-    done = []
-    for peer in network_of(rt, member.chat_id):
+    async def undo(self, entry: AuditEntry, actor_id: int | None) -> str:
+        """Reverse an action: lift the ban or mute, forgive the offence, offer the way back."""
+        rt = self.services
+        if entry.target_id is None:
+            return "nothing to undo for that action"
+        door = await rt.doors.for_chat(entry.chat_id)
+        muted = "mute" in entry.action
         try:
-            await bot.ban_chat_member(peer, member.user_id)
+            if muted:
+                await door.unmute(entry.chat_id, entry.target_id)
+            else:
+                await door.unban(entry.chat_id, entry.target_id)
         except TelegramError as error:
-            logger.warning(
-                "network ban of {} in {} failed: {}", member.user_id, peer, error.message
+            return f"could not undo #{entry.id}: {error.message}"
+        await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
+        await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
+        outcome = "mute lifted"
+        if not muted:
+            await unban_in_network(rt, entry.chat_id, entry.target_id)
+            await rt.store.reinvites.add(entry.chat_id, entry.target_id, rt.now(), rt.now())
+            invited = await self.reinvites.offer(entry.target_id)
+            outcome = "ban lifted, " + (
+                "invite sent" if invited else "an invite waits for them in the bot's private chat"
             )
-            continue
-        done.append(peer)
         await rt.store.audit.add(
-            peer, rt.now(), "network ban", target_id=member.user_id, text=f"from {member.chat_id}"
+            entry.chat_id,
+            rt.now(),
+            "undo",
+            actor_id=actor_id,
+            target_id=entry.target_id,
+            text=f"undo #{entry.id}",
         )
-    return done
+        return f"Undone #{entry.id}: {outcome}, offence forgiven."
 
+    async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> str:
+        """An audit note's button: undo, spread the ban, or confirm."""
+        if kind == "undo":
+            return await self.undo(entry, actor_id)
+        if kind == "nban":
+            return await self.ban_everywhere(entry)
+        return await self.confirm(entry, actor_id)
 
-async def undo(rt: Runtime, bot: Bot, entry: AuditEntry, actor_id: int | None) -> str:
-    """Reverse an action: lift the ban or mute, forgive the offence, offer the way back in."""
-    if entry.target_id is None:
-        return "nothing to undo for that action"
-    member = Member(entry.chat_id, entry.target_id, str(entry.target_id))
-    muted = "mute" in entry.action
-    try:
-        await (unmute(bot, member) if muted else unban(bot, member))
-    except TelegramError as error:
-        return f"could not undo #{entry.id}: {error.message}"
-    await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
-    await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
-    outcome = "mute lifted"
-    if not muted:
-        await _unban_in_network(rt, bot, member)
-        await rt.store.reinvites.add(entry.chat_id, entry.target_id, rt.now(), rt.now())
-        invited = await offer_reinvites(rt, bot, entry.target_id)
-        outcome = "ban lifted, " + (
-            "invite sent" if invited else "an invite waits for them in the bot's private chat"
+    async def ban_everywhere(self, entry: AuditEntry) -> str:
+        if entry.target_id is None:
+            return "nobody to ban for that action"
+        peers = await ban_in_network(self.services, entry.chat_id, entry.target_id)
+        return f"Banned in {len(peers)} other group(s) of the network."
+
+    async def confirm(self, entry: AuditEntry, actor_id: int) -> str:
+        await self.services.store.audit.add(
+            entry.chat_id,
+            self.services.now(),
+            "confirm",
+            actor_id=actor_id,
+            target_id=entry.target_id,
+            text=f"confirm #{entry.id}",
         )
-    await rt.store.audit.add(
-        entry.chat_id,
-        rt.now(),
-        "undo",
-        actor_id=actor_id,
-        target_id=entry.target_id,
-        text=f"undo #{entry.id}",
-    )
-    return f"Undone #{entry.id}: {outcome}, offence forgiven."
-
-
-async def _unban_in_network(rt: Runtime, bot: Bot, member: Member) -> None:
-    """A ban that spread across the network is lifted everywhere it reached."""
-    for peer in network_of(rt, member.chat_id):
-        try:
-            await bot.unban_chat_member(peer, member.user_id, only_if_banned=True)
-        except TelegramError as error:
-            logger.warning("network unban of {} in {}: {}", member.user_id, peer, error.message)
+        return f"Confirmed #{entry.id}."

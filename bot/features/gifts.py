@@ -11,38 +11,34 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from loguru import logger
 from telegram import (
+    Bot,
     CallbackQuery,
-    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     User,
 )
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application
 from telegram.helpers import create_deep_linked_url
 
 from bot.core.config import LoadedConfig, resolve_path
-from bot.core.runtime import Runtime
+from bot.core.services import Services
 from bot.core.signing import Signer
-from bot.telegram.alarms import rights_alarm
+from bot.telegram.callbacks import answer_button
 from bot.telegram.extract import display_name
+from bot.telegram.permissions import is_present
 from policies.gifts import GiftPool, matching_reward, parse_codes, pool_number
 from policies.schema import Policy
 from policies.texts import mention, render
 
-GIFTS_KEY = "qunbot.gifts"
 BUTTON_KIND = "gft"
 LINK_KIND = "gift"
 REWARD_PROMPT_COOLDOWN = 3600.0
 """A member who keeps posting tagged photos is prompted once an hour, not every time."""
 PROMPTS_KEPT = 10_000
-MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 
 class ClaimStatus(StrEnum):
@@ -65,13 +61,6 @@ def gift_button(
     return InlineKeyboardButton(label, callback_data=data)
 
 
-def gift_desk_of(application: Application[Any, Any, Any, Any, Any, Any]) -> GiftDesk:
-    found = application.bot_data.get(GIFTS_KEY)
-    if not isinstance(found, GiftDesk):
-        raise RuntimeError("handlers.gifts.register creates the gift desk")
-    return found
-
-
 def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
     """Gift code files that the named policies list but that cannot be read."""
     notes = []
@@ -88,16 +77,12 @@ def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
 class GiftDesk:
     """Serves gift buttons, gift links and reward prompts for every group."""
 
-    def __init__(
-        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
-    ) -> None:
-        self.runtime, self.bot = runtime, application.bot
+    def __init__(self, runtime: Services, bot: Bot) -> None:
+        self.runtime, self.bot = runtime, bot
         self.prompted: dict[tuple[int, int, str], float] = {}
 
     @property
     def signer(self) -> Signer:
-        if self.runtime.signer is None:
-            raise RuntimeError("the signer is created in post_init")
         return self.runtime.signer
 
     async def open_envelope(self, query: CallbackQuery) -> None:
@@ -106,14 +91,14 @@ class GiftDesk:
         home = query.message.chat.id if query.message else 0
         templates = (await self._policy(parts[0] if parts else home)).gifts.templates
         if parts is None or len(parts) != 3:
-            await query.answer(render(templates.link_invalid, {}), show_alert=True)
+            await answer_button(query, render(templates.link_invalid, {}), show_alert=True)
             return
         chat_id, number, for_user = parts
         if for_user and for_user != query.from_user.id:
-            await query.answer(render(templates.not_yours, {}), show_alert=True)
+            await answer_button(query, render(templates.not_yours, {}), show_alert=True)
             return
         token = self.signer.sign(LINK_KIND, chat_id, query.from_user.id, number)
-        await query.answer(url=create_deep_linked_url(self.bot.username, token))
+        await answer_button(query, url=create_deep_linked_url(self.bot.username, token))
 
     async def serve_link(self, user: User, payload: str) -> None:
         """`/start gift_...` in the private chat: check the link and the member, then claim."""
@@ -144,12 +129,12 @@ class GiftDesk:
         except OSError as error:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
             problem = f"cannot read the codes file of gift pool {pool_name!r}: {error}"
-            await rights_alarm(self.runtime).raise_for(chat_id, title, problem)
+            await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         if result.status is ClaimStatus.EMPTY:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
             problem = f"gift pool {pool_name!r} is empty: add codes so members can claim again"
-            await rights_alarm(self.runtime).raise_for(chat_id, title, problem)
+            await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         values = {"group": title, "code": result.code or "…"}
         if result.status is ClaimStatus.ALREADY:
@@ -210,7 +195,13 @@ class GiftDesk:
             self.signer, message.chat_id, reward.pool, templates.claim_button, for_user=user.id
         )
         try:
-            await message.reply_html(prompt, reply_markup=InlineKeyboardMarkup([[button]]))
+            await self.runtime.door.post(
+                message.chat_id,
+                prompt,
+                markup=InlineKeyboardMarkup([[button]]),
+                reply_to=message.message_id,
+                thread_id=message.message_thread_id if message.is_topic_message else None,
+            )
         except TelegramError as error:
             logger.warning("reward prompt in {} failed: {}", message.chat_id, error.message)
 
@@ -232,7 +223,7 @@ class GiftDesk:
             return self.runtime.loaded.policies.get(default) or self.runtime.loaded.library.load(
                 default
             )
-        return (await self.runtime.policy_for(chat_id)).policy
+        return (await self.runtime.policies.policy_for(chat_id)).policy
 
     async def _is_member(self, chat_id: int, user_id: int) -> bool:
         """Asked of Telegram at the moment of the claim: someone who left cannot claim."""
@@ -241,12 +232,10 @@ class GiftDesk:
         except TelegramError as error:
             logger.warning("cannot check member {} of {}: {}", user_id, chat_id, error.message)
             return False
-        if member.status == ChatMember.RESTRICTED:
-            return bool(getattr(member, "is_member", False))
-        return member.status in MEMBER_STATUSES
+        return is_present(member)
 
     async def _send(self, user_id: int, text: str) -> None:
         try:
-            await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+            await self.runtime.door.post(user_id, text)
         except TelegramError as error:
             logger.warning("cannot message {} about a gift: {}", user_id, error.message)

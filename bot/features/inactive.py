@@ -13,8 +13,7 @@ from loguru import logger
 from telegram import Bot, ChatMember
 from telegram.error import TelegramError
 
-from bot.core.runtime import Runtime
-from bot.features.moderation import KICK_BAN_SECONDS
+from bot.core.services import Services
 from bot.features.stats import zone_of
 from bot.store import SilentMember
 from policies.texts import Html, escape, mention
@@ -37,7 +36,9 @@ class SilentList:
     lines: list[Html]
 
 
-async def silent_members(rt: Runtime, bot: Bot, chat_id: int, cutoff: float) -> list[SilentMember]:
+async def silent_members(
+    rt: Services, bot: Bot, chat_id: int, cutoff: float
+) -> list[SilentMember]:
     """Members silent since `cutoff` who may be removed: never admins (asked now) or
     trusted members."""
     admins = {member.user.id for member in await bot.get_chat_administrators(chat_id)}
@@ -46,7 +47,7 @@ async def silent_members(rt: Runtime, bot: Bot, chat_id: int, cutoff: float) -> 
     return removable[:REMOVE_LIMIT]
 
 
-async def list_silent(rt: Runtime, bot: Bot, chat_id: int, cutoff: float) -> SilentList:
+async def list_silent(rt: Services, bot: Bot, chat_id: int, cutoff: float) -> SilentList:
     """The silent members, the first few by name, checking that they are still in the group."""
     members = await silent_members(rt, bot, chat_id, cutoff)
     zone = await zone_of(rt, chat_id)
@@ -70,13 +71,14 @@ async def list_silent(rt: Runtime, bot: Bot, chat_id: int, cutoff: float) -> Sil
 
 
 async def remove_silent(
-    rt: Runtime, bot: Bot, chat_id: int, cutoff: float, actor_id: int
+    rt: Services, bot: Bot, chat_id: int, cutoff: float, actor_id: int
 ) -> tuple[int, int]:
     """Kick the members silent since `cutoff`; (removed, failed)."""
     removed = failed = 0
+    door = await rt.doors.for_chat(chat_id)
     for member in await silent_members(rt, bot, chat_id, cutoff):
         try:
-            await _kick(rt, bot, chat_id, member.user_id)
+            await door.kick(chat_id, member.user_id, rt.now())
         except TelegramError as error:
             logger.warning("cannot remove {} from {}: {}", member.user_id, chat_id, error.message)
             failed += 1
@@ -87,12 +89,6 @@ async def remove_silent(
         )
         removed += 1
     return removed, failed
-
-
-async def _kick(rt: Runtime, bot: Bot, chat_id: int, user_id: int) -> None:
-    until = dt.datetime.fromtimestamp(rt.now() + KICK_BAN_SECONDS, tz=dt.UTC)
-    await bot.ban_chat_member(chat_id, user_id, until_date=until)
-    await bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
 
 
 def summary_line(count: int, period: str) -> str:

@@ -1,55 +1,43 @@
-"""Carrying out a Verdict: Bot API calls, store writes and the audit entry.
+"""Moderation: every group message judged by `policies.decide`, and the verdict carried out.
 
-Two enforcers share one interface: `LiveEnforcer` acts, `DryRunEnforcer` only records and
-tells the staff what it would have done. Handlers pick one per group and never branch on it.
+The enforcer records the offence and the audit entry first, then acts through the group's door,
+so a crash loses nothing and a dry-run group (the simulated door) is touched by nothing. In
+dry-run no offence is recorded: the ladder climbs only for what really happened.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from loguru import logger
-from telegram import Bot, ChatPermissions, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import ChatMigrated, TelegramError
 
-from bot.core.runtime import Runtime
-from bot.features.admin_actions import Member, ban_in_network
-from bot.store import Offence
+from bot.core.bounded import BoundedDict
+from bot.core.services import Services
+from bot.features.network import ban_in_network
+from bot.store import MemberState, Offence
+from bot.telegram.collapse import Collapser
+from bot.telegram.door import Door
+from bot.telegram.extract import display_name, facts_from_message
+from bot.telegram.staff import StaffNote
+from policies.decide import decide
 from policies.durations import format_duration
-from policies.schema import Policy
+from policies.facts import MemberHistory, MessageFacts
+from policies.schema import Policy, WaveConfig
 from policies.texts import Html, join_mentions, mention, render
 from policies.verdict import Action, ActionKind, Verdict
+from policies.waves import WaveTracker
 
-KICK_BAN_SECONDS = 60
-"""A kick is a short ban lifted at once; the ban itself must outlive the unban call."""
-DELETE_BATCH_DELAY = 0.05
-"""Deletes arriving within this many seconds go out as one deleteMessages call."""
 DELETABLE_FOR = 48 * 3600.0
 """Telegram refuses to delete older messages, so older owed deletes are not retried."""
-RIGHTS_ALARM_INTERVAL = 3600.0
-STAFF_DIGEST_INTERVAL = 10.0
-MAX_NOTES_PER_DIGEST = 20
-MAX_BUTTON_ROWS = 10
 REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
 NOTICE_MENTIONS_BUDGET = 900
 """HTML characters of names per collapsed notice; the rest are counted ("+170"). Three notice
 kinds can share one message, which must stay inside Telegram's 4096 characters."""
-MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
-RIGHT_NAMES = {
-    "ban": "Ban users",
-    "kick": "Ban users",
-    "mute": "Ban users",
-    "delete": "Delete messages",
-    "schedule_reinvite": "Invite users via link",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +58,6 @@ class Target:
         return mention(self.user_id, self.user_name)
 
 
-class Enforcer(Protocol):
-    async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
-        """Carry out the verdict; returns the audit entry id."""
-        ...
-
-
 def main_reason(verdict: Verdict) -> str:
     """The reason of the strongest hit: what a member or admin most needs to read."""
     if not verdict.hits:
@@ -83,86 +65,8 @@ def main_reason(verdict: Verdict) -> str:
     return max(verdict.hits, key=lambda hit: hit.score).reason
 
 
-class RightsAlarm:
-    """Tells the staff once an hour per group and problem that qunbot lacks a right."""
-
-    def __init__(self, runtime: Runtime, staff: StaffNotices) -> None:
-        self.runtime, self.staff = runtime, staff
-        self.last_sent: dict[tuple[int, str], float] = {}
-
-    async def raise_for(self, chat_id: int, chat_title: str, problem: str) -> None:
-        now = self.runtime.now()
-        key = (chat_id, problem)
-        if now - self.last_sent.get(key, float("-inf")) < RIGHTS_ALARM_INTERVAL:
-            return
-        self.last_sent[key] = now
-        logger.warning("qunbot in {}: {}", chat_title or chat_id, problem)
-        self.staff.add(
-            StaffNote(
-                render(
-                    "⚠️ qunbot in {group}: {problem}",
-                    {"group": chat_title or chat_id, "problem": problem},
-                )
-            )
-        )
-
-
-def explain_failure(error: TelegramError, action: str) -> str:
-    """What to do about a failed call, in an operator's words."""
-    if isinstance(error, Forbidden):
-        return f"Telegram refused to {action} ({error.message}): is qunbot still in the group?"
-    message = error.message.lower()
-    if any(sign in message for sign in MISSING_RIGHT_SIGNS):
-        needed = RIGHT_NAMES.get(action, "admin")
-        return f"qunbot needs the {needed} right to {action}: make it an admin with that right"
-    return f"could not {action}: {error.message}"
-
-
-class Collapser:
-    """Sends to a chat at most once per interval, in a background task, so a handler never
-    waits for Telegram's send budget; what arrives in between goes out together."""
-
-    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
-        self.runtime, self.application = runtime, application
-        self.last_sent: dict[int, float] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def request_flush(self, chat_id: int, interval: float) -> None:
-        delay = self.last_sent.get(chat_id, float("-inf")) + interval - self.runtime.now()
-        if delay <= 0:
-            self.last_sent[chat_id] = self.runtime.now()
-            task = asyncio.get_running_loop().create_task(self.flush(chat_id))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        elif not self._flush_scheduled(chat_id):
-            self._schedule(chat_id, delay)
-
-    def _job_name(self, chat_id: int) -> str:
-        return f"qunbot.{type(self).__name__}.{chat_id}"
-
-    def _flush_scheduled(self, chat_id: int) -> bool:
-        queue = self.application.job_queue
-        return bool(queue and queue.get_jobs_by_name(self._job_name(chat_id)))
-
-    def _schedule(self, chat_id: int, delay: float) -> None:
-        queue = self.application.job_queue
-        if queue is None:
-            raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
-        queue.run_once(self._flush_job, when=delay, data=chat_id, name=self._job_name(chat_id))
-
-    async def _flush_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        job = context.job
-        if job is not None and isinstance(job.data, int):
-            self.last_sent[job.data] = self.runtime.now()
-            await self.flush(job.data)
-
-    async def flush(self, chat_id: int) -> None:
-        raise NotImplementedError
-
-    async def drain(self) -> None:
-        """Wait for every send under way; used at shutdown and by tests."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+def main_rule(verdict: Verdict) -> str:
+    return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"
 
 
 @dataclass
@@ -193,8 +97,9 @@ class PublicNotices(Collapser):
     """Call-outs and announcements in the group, at most one message per interval: during a
     raid the offenders since the last message are named together in the next one."""
 
-    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
-        super().__init__(runtime, application)
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.clock, services.staff.jobs)
+        self.services = services
         self.pending: dict[int, dict[str, PendingNotice]] = defaultdict(dict)
         self.policies: dict[int, tuple[Policy, str]] = {}
 
@@ -207,7 +112,7 @@ class PublicNotices(Collapser):
             notice.mentions.append(target.mention)
             notice.reasons.append(main_reason(verdict))
             notice.verdicts.append(verdict.as_dict())
-        remaining = None if action.until is None else action.until - self.runtime.now()
+        remaining = None if action.until is None else action.until - self.clock.now()
         notice.duration = "forever" if remaining is None else format_duration(max(0, remaining))
         self.policies[chat] = (policy, target.chat_title)
         self.request_flush(chat, policy.moderation.callout_interval)
@@ -216,26 +121,26 @@ class PublicNotices(Collapser):
         notices = self.pending.pop(chat_id, {})
         if not notices:
             return
-        policy, title = self.policies[chat_id]
+        policy, title = self.policies.pop(chat_id)
         text = "\n\n".join(self._render(notice, policy, title) for notice in notices.values())
         markup = self._ack_button(chat_id, notices, policy)
+        door = await self.services.doors.for_chat(chat_id)
         try:
-            sent = await self.application.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
+            sent = await door.post(chat_id, text, markup=markup)
         except TelegramError as error:
             logger.warning("call-out in {} failed: {}", chat_id, error.message)
             return
-        await self._remember(chat_id, sent.message_id, notices)
+        if sent is not None:
+            await self._remember(chat_id, sent.message_id, notices)
 
     async def _remember(
         self, chat_id: int, message_id: int, notices: dict[str, PendingNotice]
     ) -> None:
         """Link the notice to each offender's verdict, so /why works as a reply to it."""
-        now = self.runtime.now()
+        now = self.clock.now()
         for notice in notices.values():
             for user_id, verdict in zip(notice.user_ids, notice.verdicts, strict=True):
-                await self.runtime.store.audit.add(
+                await self.services.store.audit.add(
                     chat_id,
                     now,
                     "notice",
@@ -258,191 +163,118 @@ class PublicNotices(Collapser):
         self, chat_id: int, notices: dict[str, PendingNotice], policy: Policy
     ) -> InlineKeyboardMarkup | None:
         callout = notices.get("callout")
-        signer = self.runtime.signer
-        if callout is None or len(callout.user_ids) != 1 or signer is None:
+        if callout is None or len(callout.user_ids) != 1:
             return None
-        data = signer.sign("ack", chat_id, callout.user_ids[0])
+        data = self.services.signer.sign("ack", chat_id, callout.user_ids[0])
         button = InlineKeyboardButton(policy.templates.callout_button, callback_data=data)
         return InlineKeyboardMarkup([[button]])
 
 
-@dataclass(frozen=True, slots=True)
-class StaffNote:
-    html: str
-    buttons: tuple[InlineKeyboardButton, ...] = ()
-    """One row of buttons under this note (Undo, Confirm, ...)."""
+class Enforcer:
+    """Carries out verdicts through the group's door, recording first."""
 
-
-class StaffNotices(Collapser):
-    """Notices to the staff chat; during a raid they arrive as one digest per interval."""
-
-    def __init__(self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]):
-        super().__init__(runtime, application)
-        self.pending: list[StaffNote] = []
-
-    def add(self, note: StaffNote) -> None:
-        staff = self.runtime.loaded.config.staff_chat
-        if staff is None:
-            logger.info("staff notice (no staff chat configured): {}", note.html)
-            return
-        self.pending.append(note)
-        self.request_flush(staff, STAFF_DIGEST_INTERVAL)
-
-    async def flush(self, chat_id: int) -> None:
-        notes, self.pending = self.pending, []
-        if not notes:
-            return
-        shown = notes[:MAX_NOTES_PER_DIGEST]
-        text = "\n\n".join(note.html for note in shown)
-        if len(notes) > len(shown):
-            text += f"\n\n… and {len(notes) - len(shown)} more (see the audit log)"
-        rows = [list(note.buttons) for note in shown if note.buttons]
-        try:
-            await self.application.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None,
-            )
-        except TelegramError as error:
-            logger.error("cannot reach the staff chat {}: {}", chat_id, error.message)
-
-
-DeletesDone = Callable[[int, Sequence[int]], Awaitable[None]]
-
-
-class DeleteBatcher:
-    """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
-
-    def __init__(self, bot: Bot, alarm: RightsAlarm, on_done: DeletesDone | None = None) -> None:
-        self.bot, self.alarm, self.on_done = bot, alarm, on_done
-        self.pending: dict[int, list[int]] = defaultdict(list)
-        self.titles: dict[int, str] = {}
-        self.tasks: dict[int, asyncio.Task[None]] = {}
-        """The batch still collecting, per chat."""
-        self.running: set[asyncio.Task[None]] = set()
-        """Every batch not finished yet, including those being sent."""
-
-    def delete(self, chat_id: int, message_id: int, chat_title: str) -> None:
-        self.pending[chat_id].append(message_id)
-        self.titles[chat_id] = chat_title
-        if chat_id not in self.tasks:
-            task = asyncio.get_running_loop().create_task(self._flush(chat_id))
-            self.tasks[chat_id] = task
-            self.running.add(task)
-            task.add_done_callback(self.running.discard)
-
-    async def _flush(self, chat_id: int) -> None:
-        await asyncio.sleep(DELETE_BATCH_DELAY)
-        del self.tasks[chat_id]
-        ids = sorted(set(self.pending.pop(chat_id, [])))
-        for start in range(0, len(ids), 100):
-            await self._delete_batch(chat_id, ids[start : start + 100])
-
-    async def _delete_batch(self, chat_id: int, ids: list[int]) -> None:
-        try:
-            if len(ids) == 1:
-                await self.bot.delete_message(chat_id, ids[0])
-            else:
-                await self.bot.delete_messages(chat_id, ids)
-        except BadRequest as error:
-            if "not found" not in error.message.lower():
-                await self.alarm.raise_for(
-                    chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
-                )
-                return
-        except TelegramError as error:
-            # A timeout or a 5xx leaves the delete owed: it is sent again at the next start.
-            await self.alarm.raise_for(
-                chat_id, self.titles.get(chat_id, ""), explain_failure(error, "delete")
-            )
-            return
-        if self.on_done is not None:
-            await self.on_done(chat_id, ids)
-
-    async def drain(self) -> None:
-        """Wait for every pending delete, those on the wire included (shutdown and tests)."""
-        while self.running:
-            await asyncio.gather(*list(self.running), return_exceptions=True)
-
-
-class LiveEnforcer:
-    """Records the offence and the audit entry first, then acts, so a crash loses nothing."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        application: Application[Any, Any, Any, Any, Any, Any],
-        staff: StaffNotices,
-    ) -> None:
-        self.runtime, self.bot, self.staff = runtime, application.bot, staff
-        self.alarm = RightsAlarm(runtime, self.staff)
-        self.notices = PublicNotices(runtime, application)
-        self.deletes = DeleteBatcher(application.bot, self.alarm, self._deleted)
-        self.removed: dict[tuple[int, int], tuple[float, ActionKind]] = {}
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.notices = PublicNotices(services)
+        self.removed: BoundedDict[tuple[int, int], tuple[float, ActionKind]] = BoundedDict(
+            REMOVALS_KEPT
+        )
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
-        store, now = self.runtime.store, self.runtime.now()
+        """Record and carry out the verdict; returns the audit entry id."""
+        door = await self.services.doors.for_chat(target.chat_id)
+        if door.simulated:
+            return await self._simulate(door, target, verdict, policy)
+        store, now = self.services.store, self.services.now()
         earlier = await store.enforced.audit_id_for(target.chat_id, target.message_id)
         if earlier is not None:
             # Redelivered after a restart: recorded and acted on already.
             logger.info("message {} in {} already handled", target.message_id, target.chat_id)
             return earlier
-        offence = Offence(
+        audit_id = await store.enforced.record(self._offence(target, verdict, now))
+        state = await store.members.state(target.chat_id, target.user_id, now)
+        state.offence_times.append(now)
+        actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
+        for action in actions:
+            await self._act(door, target, action, verdict, policy, audit_id)
+        if ActionKind.NOTIFY_ADMINS not in verdict.action_kinds:
+            self._notify_staff(target, Action(ActionKind.NOTIFY_ADMINS), verdict, policy, audit_id)
+        if any(action.kind is ActionKind.BAN for action in actions):
+            await ban_in_network(self.services, target.chat_id, target.user_id)
+        return audit_id
+
+    @staticmethod
+    def _offence(target: Target, verdict: Verdict, now: float) -> Offence:
+        return Offence(
             chat_id=target.chat_id,
             message_id=target.message_id,
             user_id=target.user_id,
             at=now,
             action=verdict.step or "spam",
-            rule=_main_rule(verdict),
+            rule=main_rule(verdict),
             verdict=verdict.as_dict(),
             text=target.text,
             delete=ActionKind.DELETE in verdict.action_kinds,
         )
-        audit_id = await store.enforced.record(offence)
-        state = await store.members.state(target.chat_id, target.user_id, now)
-        state.offence_times.append(now)
-        actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
-        for action in actions:
-            await self._act(target, action, verdict, policy, audit_id)
-        if ActionKind.NOTIFY_ADMINS not in verdict.action_kinds:
-            self._notify_staff(target, Action(ActionKind.NOTIFY_ADMINS), verdict, policy, audit_id)
-        if any(action.kind is ActionKind.BAN for action in actions):
-            member = Member(target.chat_id, target.user_id, target.user_name)
-            await ban_in_network(self.runtime, self.bot, member)
+
+    async def _simulate(self, door: Door, target: Target, verdict: Verdict, policy: Policy) -> int:
+        """Dry-run: the audit entry and the same actions through the simulated door."""
+        audit_id = await self.services.store.audit.add(
+            target.chat_id,
+            self.services.now(),
+            f"dry-run {verdict.step or 'spam'}",
+            target_id=target.user_id,
+            message_id=target.message_id,
+            verdict=verdict.as_dict() | {"dry_run": True},
+            text=target.text,
+        )
+        for action in verdict.actions:
+            if action.kind not in {ActionKind.NOTIFY_ADMINS, ActionKind.SCHEDULE_REINVITE}:
+                await self._act(door, target, action, verdict, policy, audit_id)
+        values = {
+            "group": target.chat_title,
+            "would": ", ".join(kind.value for kind in verdict.action_kinds),
+            "user": target.mention,
+            "id": audit_id,
+            "why": verdict.explanation,
+        }
+        template = "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}"
+        self.services.staff.add(StaffNote(render(template, values)))
         return audit_id
 
     async def _act(
-        self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
+        self,
+        door: Door,
+        target: Target,
+        action: Action,
+        verdict: Verdict,
+        policy: Policy,
+        audit_id: int,
     ) -> None:
-        kind = action.kind
+        kind, chat, user = action.kind, target.chat_id, target.user_id
         try:
             if kind is ActionKind.DELETE:
-                self.deletes.delete(target.chat_id, target.message_id, target.chat_title)
+                door.delete(chat, target.message_id)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
                 self.notices.add(target, action, verdict, policy)
             elif kind is ActionKind.KICK:
-                await self._kick(target)
+                await door.kick(chat, user, self.services.now())
                 self._note_removal(target, kind)
             elif kind is ActionKind.BAN:
-                await self.bot.ban_chat_member(
-                    target.chat_id, target.user_id, revoke_messages=action.revoke_messages
-                )
+                await door.ban(chat, user, revoke_messages=action.revoke_messages)
                 self._note_removal(target, kind)
             elif kind is ActionKind.MUTE:
-                await self._mute(target, action.until)
+                await door.mute(chat, user, action.until)
             elif kind is ActionKind.SCHEDULE_REINVITE:
-                await self.runtime.store.reinvites.add(
-                    target.chat_id, target.user_id, action.until or 0.0, self.runtime.now()
+                await self.services.store.reinvites.add(
+                    chat, user, action.until or 0.0, self.services.now()
                 )
             elif kind is ActionKind.NOTIFY_ADMINS:
                 self._notify_staff(target, action, verdict, policy, audit_id)
         except ChatMigrated:
             raise
         except TelegramError as error:
-            await self.alarm.raise_for(
-                target.chat_id, target.chat_title, explain_failure(error, kind.value)
-            )
+            await self.services.staff.failed(chat, error, kind.value, target.chat_title)
 
     def _already_removed(self, target: Target, kind: ActionKind) -> bool:
         """Whether a ban (or, for a kick, a kick) made after this message was posted covers
@@ -454,32 +286,10 @@ class LiveEnforcer:
         return at > target.sent_at and (done is ActionKind.BAN or kind is ActionKind.KICK)
 
     def _note_removal(self, target: Target, kind: ActionKind) -> None:
-        if len(self.removed) >= REMOVALS_KEPT:
-            del self.removed[next(iter(self.removed))]
-        self.removed[(target.chat_id, target.user_id)] = (self.runtime.now(), kind)
-
-    async def _kick(self, target: Target) -> None:
-        until = dt.datetime.fromtimestamp(self.runtime.now() + KICK_BAN_SECONDS, tz=dt.UTC)
-        await self.bot.ban_chat_member(target.chat_id, target.user_id, until_date=until)
-        await self.bot.unban_chat_member(target.chat_id, target.user_id, only_if_banned=True)
-
-    async def _mute(self, target: Target, until: float | None) -> None:
-        until_date = dt.datetime.fromtimestamp(until, tz=dt.UTC) if until is not None else None
-        await self.bot.restrict_chat_member(
-            target.chat_id,
-            target.user_id,
-            permissions=ChatPermissions.no_permissions(),
-            until_date=until_date,
-            use_independent_chat_permissions=True,
-        )
+        self.removed[(target.chat_id, target.user_id)] = (self.services.now(), kind)
 
     def _notify_staff(
-        self,
-        target: Target,
-        action: Action,
-        verdict: Verdict,
-        policy: Policy,
-        audit_id: int,
+        self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
     ) -> None:
         values = {
             "user": target.mention,
@@ -492,82 +302,157 @@ class LiveEnforcer:
         else:
             text = render("🗑 {user} in {group}: {reason}", values)
         text += f" (#{audit_id}, {verdict.step})"
-        buttons = self._audit_buttons(
-            target, audit_id, policy, with_reinvite=action.template == "admin_removed"
+        buttons = self.audit_buttons(
+            target.chat_id,
+            target.user_id,
+            audit_id,
+            reinvite_label=policy.templates.reinvite_now_button
+            if action.template == "admin_removed"
+            else None,
         )
-        self.staff.add(StaffNote(text, buttons))
+        self.services.staff.add(StaffNote(text, buttons))
 
-    async def _deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
-        await self.runtime.store.enforced.deleted(chat_id, message_ids)
+    def audit_buttons(
+        self, chat_id: int, user_id: int, audit_id: int, *, reinvite_label: str | None = None
+    ) -> tuple[InlineKeyboardButton, ...]:
+        """Undo, Confirm and (in a network) Ban everywhere: signed, checked when pressed."""
+        signer = self.services.signer
+        buttons = [
+            InlineKeyboardButton("↩️ Undo", callback_data=signer.sign("undo", audit_id)),
+            InlineKeyboardButton("✅ Confirm", callback_data=signer.sign("conf", audit_id)),
+        ]
+        if self.services.loaded.config.network_peers(chat_id):
+            buttons.append(
+                InlineKeyboardButton(
+                    "🌐 Ban everywhere", callback_data=signer.sign("nban", audit_id)
+                )
+            )
+        if reinvite_label is not None:
+            data = signer.sign("rin", chat_id, user_id)
+            buttons.append(InlineKeyboardButton(reinvite_label, callback_data=data))
+        return tuple(buttons)
 
     async def resume_deletes(self) -> int:
         """Send again the deletes a crash cut short; returns how many were owed."""
-        since = self.runtime.now() - DELETABLE_FOR
-        owed = await self.runtime.store.enforced.deletes_pending(since)
+        since = self.services.now() - DELETABLE_FOR
+        owed = await self.services.store.enforced.deletes_pending(since)
         for chat_id, message_id in owed:
-            self.deletes.delete(chat_id, message_id, "")
+            self.services.door.delete(chat_id, message_id)
         if owed:
             logger.info("sending {} delete(s) left over from the last run", len(owed))
         return len(owed)
 
     async def drain(self) -> None:
         """Let every delete and notice under way go out (shutdown and tests)."""
-        await self.deletes.drain()
+        await self.services.doors.live.drain()
         await self.notices.drain()
-        await self.staff.drain()
-
-    def _audit_buttons(
-        self, target: Target, audit_id: int, policy: Policy, *, with_reinvite: bool
-    ) -> tuple[InlineKeyboardButton, ...]:
-        """Undo, Confirm and (in a network) Ban everywhere: signed, checked when pressed."""
-        signer = self.runtime.signer
-        if signer is None:
-            return ()
-        buttons = [
-            InlineKeyboardButton("↩️ Undo", callback_data=signer.sign("undo", audit_id)),
-            InlineKeyboardButton("✅ Confirm", callback_data=signer.sign("conf", audit_id)),
-        ]
-        if self.runtime.loaded.config.network_peers(target.chat_id):
-            buttons.append(
-                InlineKeyboardButton(
-                    "🌐 Ban everywhere", callback_data=signer.sign("nban", audit_id)
-                )
-            )
-        if with_reinvite:
-            data = signer.sign("rin", target.chat_id, target.user_id)
-            buttons.append(
-                InlineKeyboardButton(policy.templates.reinvite_now_button, callback_data=data)
-            )
-        return tuple(buttons)
+        await self.services.staff.drain()
 
 
-class DryRunEnforcer:
-    """Decides and records exactly like the live enforcer, but touches nothing in the group."""
+class Moderation:
+    """Judges each group message (new or edited) and hands ads to the enforcer."""
 
-    def __init__(self, runtime: Runtime, staff: StaffNotices) -> None:
-        self.runtime, self.staff = runtime, staff
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.enforcer = Enforcer(services)
+        self.waves: dict[float, WaveTracker] = {}
+        """One tracker per wave window in use (a handful, one per distinct policy setting)."""
 
-    async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
-        audit_id = await self.runtime.store.audit.add(
-            target.chat_id,
-            self.runtime.now(),
-            f"dry-run {verdict.step or 'spam'}",
-            target_id=target.user_id,
-            message_id=target.message_id,
-            verdict=verdict.as_dict() | {"dry_run": True},
-            text=target.text,
+    async def judge(self, bot: Bot, message: Message, *, is_edit: bool) -> bool:
+        """Judge a message and carry out the verdict; True when it was acted on."""
+        rt = self.services
+        if message.chat_id == rt.loaded.config.staff_chat or message.chat_id in rt.idle_chats:
+            return False
+        facts = facts_from_message(message, is_edit=is_edit)
+        await rt.policies.note_group(message.chat_id, message.chat.title or "")
+        if facts.username:
+            rt.usernames[facts.username.lower()] = facts.user_id
+        now = rt.now()
+        state = await rt.store.members.state(facts.chat_id, facts.user_id, now)
+        if not is_edit:
+            rt.store.members.record_message(state, now)
+        compiled = await rt.policies.policy_for(facts.chat_id)
+        wave = self._wave_count(facts, compiled.policy.moderation.wave, now)
+        history = _history(state, is_admin=False, counted=not is_edit)
+        verdict = decide(facts, compiled, history, now, wave_accounts=wave)
+        if verdict.spam:
+            # Only exemptions need the admins and the linked channel, which cost two API calls
+            # per group and ADMIN_LIST_TTL; they can only clear a message, so ads alone fetch them.
+            info = await rt.chat_info.get(bot, message.chat_id)
+            facts = replace(facts, linked_chat_id=info.linked_chat_id)
+            history = replace(history, is_admin=facts.user_id in info.admins)
+            verdict = decide(facts, compiled, history, now, wave_accounts=wave)
+        if not verdict.spam:
+            if not is_edit:
+                rt.stats.message(facts.chat_id, _speaker(facts))
+            return False
+        audit_id = await self.enforcer.execute(_target(message, facts), verdict, compiled.policy)
+        if (
+            not await rt.policies.dry_run(facts.chat_id)
+            and ActionKind.DELETE in verdict.action_kinds
+        ):
+            rt.stats.count(facts.chat_id, "ads_removed")
+        logger.info(
+            "chat {} user {} message {}: {} (action #{})",
+            facts.chat_id,
+            facts.user_id,
+            facts.message_id,
+            verdict.explanation,
+            audit_id,
         )
-        values = {
-            "group": target.chat_title,
-            "would": ", ".join(kind.value for kind in verdict.action_kinds),
-            "user": target.mention,
-            "id": audit_id,
-            "why": verdict.explanation,
-        }
-        template = "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}"
-        self.staff.add(StaffNote(render(template, values)))
-        return audit_id
+        return True
+
+    async def acknowledge(self, chat_id: int, user_id: int) -> None:
+        """The member acknowledged a call-out: their first call-out in the window is forgiven."""
+        rt = self.services
+        since = rt.now() - (await rt.policies.policy_for(chat_id)).policy.moderation.window
+        if await rt.store.offences.acknowledged_since(chat_id, user_id, since) == 0:
+            await rt.store.offences.acknowledge_latest(chat_id, user_id)
+            state = await rt.store.members.state(chat_id, user_id, rt.now())
+            if state.offence_times:
+                state.offence_times.pop()
+
+    def _wave_count(self, facts: MessageFacts, wave: WaveConfig, now: float) -> int:
+        if not wave.enabled or not facts.text or facts.is_edit:
+            return 0
+        tracker = self.waves.get(wave.window)
+        if tracker is None:
+            tracker = WaveTracker(window=wave.window, min_length=wave.min_length)
+            self.waves[wave.window] = tracker
+        return tracker.observe(facts.chat_id, facts.user_id, facts.text, now)
 
 
-def _main_rule(verdict: Verdict) -> str:
-    return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"
+def history_of(state: MemberState) -> MemberHistory:
+    """What `decide` needs to know of a member's past."""
+    return _history(state, is_admin=False, counted=False)
+
+
+def _history(state: MemberState, *, is_admin: bool, counted: bool) -> MemberHistory:
+    """The member as they were before this message, plus its time for flood counting."""
+    return MemberHistory(
+        message_count=state.message_count - (1 if counted else 0),
+        first_seen=state.first_seen,
+        trusted=state.trusted,
+        is_admin=is_admin,
+        offence_times=tuple(state.offence_times),
+        recent_message_times=tuple(state.recent_message_times),
+    )
+
+
+def _speaker(facts: MessageFacts) -> int | None:
+    """Who counts as an active member: people, not bots or chats posting in the group."""
+    return None if facts.is_bot or facts.sender_chat_id is not None else facts.user_id
+
+
+def _target(message: Message, facts: MessageFacts) -> Target:
+    user = message.from_user
+    name = display_name(user.first_name, user.last_name) if user else facts.user_name
+    return Target(
+        chat_id=facts.chat_id,
+        chat_title=message.chat.title or "",
+        user_id=facts.user_id,
+        user_name=name,
+        message_id=facts.message_id,
+        text=facts.text,
+        sent_at=facts.date,
+    )

@@ -6,17 +6,15 @@ rescheduled when the bot starts, so a restart never leaves anyone muted for good
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from loguru import logger
-from telegram import ChatMember, ChatPermissions, User
+from telegram import Bot, ChatMember, User
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes, JobQueue
 
-from bot.core.runtime import Runtime
-from bot.features.moderation import KICK_BAN_SECONDS, explain_failure
-from bot.telegram.alarms import rights_alarm
+from bot.core.services import Services
+from bot.telegram.permissions import is_present
 
 ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
@@ -28,11 +26,8 @@ def check_job_name(chat_id: int, user_id: int) -> str:
 class NewcomerGate:
     """Starts, passes and expires newcomer checks."""
 
-    def __init__(
-        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
-    ) -> None:
-        self.runtime, self.application = runtime, application
-        self.bot = application.bot
+    def __init__(self, runtime: Services, bot: Bot, jobs: JobQueue[Any] | None) -> None:
+        self.runtime, self.bot, self.jobs = runtime, bot, jobs
 
     async def exempt(self, chat_id: int, status: str, added_by: User | None, user: User) -> bool:
         """Admins, and newcomers an admin added, are never checked."""
@@ -49,17 +44,11 @@ class NewcomerGate:
         checks = self.runtime.store.newcomer_checks
         await checks.add(chat_id, user_id, now + allowed, now)
         try:
-            await self.bot.restrict_chat_member(
-                chat_id,
-                user_id,
-                permissions=ChatPermissions.no_permissions(),
-                use_independent_chat_permissions=True,
-            )
+            door = await self.runtime.doors.for_chat(chat_id)
+            await door.mute(chat_id, user_id, None)
         except TelegramError as error:
             await checks.finish(chat_id, user_id)
-            await rights_alarm(self.runtime).raise_for(
-                chat_id, title, explain_failure(error, "mute")
-            )
+            await self.runtime.staff.failed(chat_id, error, "mute", title)
             return False
         self.schedule(chat_id, user_id, now + allowed)
         return True
@@ -70,37 +59,27 @@ class NewcomerGate:
             return False
         self._cancel(chat_id, user_id)
         try:
-            await self._lift(chat_id, user_id)
+            await (await self.runtime.doors.for_chat(chat_id)).release(chat_id, user_id)
         except TelegramError as error:
-            await rights_alarm(self.runtime).raise_for(chat_id, "", explain_failure(error, "mute"))
+            await self.runtime.staff.failed(chat_id, error, "mute")
         return True
-
-    async def _lift(self, chat_id: int, user_id: int) -> None:
-        """Every permission granted, each named: Telegram then drops the restriction."""
-        await self.bot.restrict_chat_member(
-            chat_id,
-            user_id,
-            permissions=ChatPermissions.all_permissions(),
-            use_independent_chat_permissions=True,
-        )
 
     async def expire(self, chat_id: int, user_id: int) -> bool:
         """The time is up: remove a newcomer who is still restricted. True if removed."""
         if not await self.runtime.store.newcomer_checks.finish(chat_id, user_id):
             return False
+        door = await self.runtime.doors.for_chat(chat_id)
         try:
             member = await self.bot.get_chat_member(chat_id, user_id)
             if member.status != ChatMember.RESTRICTED:
                 return False
-            if not getattr(member, "is_member", False):
+            if not is_present(member):
                 # Gone already: lift the mute, so a later join starts a fresh check.
-                await self._lift(chat_id, user_id)
+                await door.release(chat_id, user_id)
                 return False
-            until = dt.datetime.fromtimestamp(self.runtime.now() + KICK_BAN_SECONDS, tz=dt.UTC)
-            await self.bot.ban_chat_member(chat_id, user_id, until_date=until)
-            await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+            await door.kick(chat_id, user_id, self.runtime.now())
         except TelegramError as error:
-            await rights_alarm(self.runtime).raise_for(chat_id, "", explain_failure(error, "kick"))
+            await self.runtime.staff.failed(chat_id, error, "kick")
             return False
         await self.runtime.store.audit.add(
             chat_id, self.runtime.now(), "newcomer-check-removed", target_id=user_id
@@ -109,7 +88,7 @@ class NewcomerGate:
         return True
 
     def schedule(self, chat_id: int, user_id: int, deadline: float) -> None:
-        queue = self.application.job_queue
+        queue = self.jobs
         if queue is None:
             raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
         queue.run_once(
@@ -127,7 +106,7 @@ class NewcomerGate:
         return len(pending)
 
     def _cancel(self, chat_id: int, user_id: int) -> None:
-        queue = self.application.job_queue
+        queue = self.jobs
         if queue is not None:
             for job in queue.get_jobs_by_name(check_job_name(chat_id, user_id)):
                 job.schedule_removal()

@@ -14,13 +14,12 @@ from typing import Any
 
 from loguru import logger
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.core.runtime import Runtime, runtime_of
-from bot.features.moderation import LiveEnforcer, StaffNote
-from bot.features.stats import forget_old_speakers, send_weekly_report, staff_of
+from bot.core.services import Services
+from bot.features.stats import forget_old_speakers, send_weekly_report
+from bot.telegram.staff import StaffNote
 from policies.rhythm import (
     DAY,
     LOOKBACK,
@@ -37,7 +36,6 @@ from policies.schema import Policy
 from policies.stats import weekly_reports
 from policies.texts import render
 
-RHYTHM_KEY = "qunbot.rhythm"
 TICK_JOB = "qunbot.rhythm"
 TICK_INTERVAL = 30.0
 """Posts go out within this many seconds of their time."""
@@ -54,18 +52,13 @@ App = Application[Any, Any, Any, Any, Any, Any]
 class Rhythm:
     """Scheduled posts, countdowns and weekly reports for every group the bot knows."""
 
-    def __init__(self, rt: Runtime, application: App) -> None:
-        self.rt, self.application = rt, application
+    def __init__(self, rt: Services, bot: Bot, jobs: JobQueue[Any] | None) -> None:
+        self.rt, self.bot, self.jobs = rt, bot, jobs
         self.lock = asyncio.Lock()
         self.checked: dict[int, Policy] = {}
         """The policy each group's planned posts were last checked against, for warnings."""
 
-    @property
-    def bot(self) -> Bot:
-        bot: Bot = self.application.bot
-        return bot
-
-    async def start(self, application: App) -> None:
+    async def start(self) -> None:
         """On start: report interrupted sends, start the periodic tick and catch up at once."""
         for chat_id, key, due in await self.rt.store.rhythm.interrupted():
             logger.warning(
@@ -76,10 +69,11 @@ class Rhythm:
                 chat_id,
             )
         await forget_old_speakers(self.rt)
-        queue = application.job_queue
-        if queue is None:
+        if self.jobs is None:
             raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
-        queue.run_repeating(_tick_job, interval=TICK_INTERVAL, first=TICK_INTERVAL, name=TICK_JOB)
+        self.jobs.run_repeating(
+            self._tick_job, interval=TICK_INTERVAL, first=TICK_INTERVAL, name=TICK_JOB
+        )
         await self.tick()
 
     async def tick(self) -> None:
@@ -117,7 +111,7 @@ class Rhythm:
         return known
 
     async def _planned(self, chat_id: int, start: float, end: float) -> list[PlannedPost]:
-        policy = (await self.rt.policy_for(chat_id)).policy
+        policy = (await self.rt.policies.policy_for(chat_id)).policy
         posts = planned_posts(policy.rhythm, start, end)
         if self.rt.loaded.config.staff_chat is not None:
             posts += weekly_reports(policy.stats, policy.rhythm.zone, start, end)
@@ -126,7 +120,7 @@ class Rhythm:
     async def _tick_group(
         self, chat_id: int, title: str, since: float, now: float, decided: set[tuple[str, float]]
     ) -> None:
-        policy = (await self.rt.policy_for(chat_id)).policy
+        policy = (await self.rt.policies.policy_for(chat_id)).policy
         await self._warn_ahead(chat_id, title, policy, now)
         planned = await self._planned(chat_id, since, now)
         if not planned:
@@ -150,11 +144,10 @@ class Rhythm:
         ):
             return
         logger.warning("chat {}: {} not posted: {}", chat_id, post.label, decision.reason)
-        staff = staff_of(self.rt)
-        if decision.outcome is Outcome.CAPPED and staff is not None:
+        if decision.outcome is Outcome.CAPPED:
             note = "🛑 {group}: {post} was not posted, to spare the members: {reason}"
             values = {"group": title or chat_id, "post": post.label, "reason": decision.reason}
-            staff.add(StaffNote(render(note, values)))
+            self.rt.staff.add(StaffNote(render(note, values)))
 
     async def _send(self, chat_id: int, title: str, post: PlannedPost) -> None:
         store = self.rt.store
@@ -175,17 +168,15 @@ class Rhythm:
     async def _deliver(self, chat_id: int, title: str, post: PlannedPost) -> int | None:
         """Send the post (or the report); the message id, if a message was sent."""
         if post.kind is PostKind.REPORT:
-            await send_weekly_report(self.rt, self.bot, chat_id, await self._title(chat_id, title))
+            await send_weekly_report(self.rt, chat_id, await self._title(chat_id, title))
             return None
         if post.scope and post.unpin_scope and not post.pin:
             await self._unpin(chat_id, post.scope)
         if not post.template:
             return None
         values = {**post.values, "group": await self._title(chat_id, title)}
-        sent = await self.bot.send_message(
-            chat_id, render(post.template, values), parse_mode=ParseMode.HTML
-        )
-        return sent.message_id
+        sent = await self.rt.door.post(chat_id, render(post.template, values))
+        return sent.message_id if sent is not None else None
 
     async def _title(self, chat_id: int, title: str) -> str:
         return title or (await self.rt.chat_info.get(self.bot, chat_id)).title
@@ -202,15 +193,11 @@ class Rhythm:
         await self._alarm(chat_id, title, f"could not post {post.label}: {error.message}")
 
     async def _alarm(self, chat_id: int, title: str, problem: str) -> None:
-        live = self.rt.live_enforcer
-        if isinstance(live, LiveEnforcer):
-            await live.alarm.raise_for(chat_id, title, problem)
-        else:
-            logger.warning("chat {}: {}", chat_id, problem)
+        await self.rt.staff.alarm(chat_id, problem, title=title)
 
     async def _pin(self, chat_id: int, title: str, post: PlannedPost, message_id: int) -> None:
         try:
-            await self.bot.pin_chat_message(chat_id, message_id, disable_notification=True)
+            await self.rt.door.pin(chat_id, message_id)
         except TelegramError as error:
             problem = f"could not pin {post.label} (is the Pin messages right granted?)"
             logger.warning("chat {}: {}: {}", chat_id, problem, error.message)
@@ -227,7 +214,7 @@ class Rhythm:
             if (pinned.post_key, pinned.due_at) == keep:
                 continue
             try:
-                await self.bot.unpin_chat_message(chat_id, message_id=pinned.message_id)
+                await self.rt.door.unpin(chat_id, pinned.message_id)
             except TelegramError as error:
                 logger.info(
                     "chat {}: could not unpin {}: {}", chat_id, pinned.post_key, error.message
@@ -247,15 +234,17 @@ class Rhythm:
             for decision in rehearse(policy.rhythm, now, now + WARN_AHEAD, promotions)
             if decision.outcome in SKIPPED_WARNINGS
         ]
-        staff = staff_of(self.rt)
-        if not skipped or staff is None:
+        if not skipped:
             return
         lines = [f"• {skipped_line(policy.rhythm, decision)}" for decision in skipped]
         if len(lines) > MAX_WARNINGS:
             lines = [*lines[:MAX_WARNINGS], f"… and {len(lines) - MAX_WARNINGS} more"]
         note = "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}"
         values = {"group": title or chat_id, "lines": "\n".join(lines)}
-        staff.add(StaffNote(render(note, values)))
+        self.rt.staff.add(StaffNote(render(note, values)))
+
+    async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.tick()
 
 
 def _transient(error: TelegramError) -> bool:
@@ -263,28 +252,3 @@ def _transient(error: TelegramError) -> bool:
     if isinstance(error, RetryAfter):
         return True
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-
-
-def rhythm_of(application: App) -> Rhythm:
-    found = application.bot_data.get(RHYTHM_KEY)
-    if not isinstance(found, Rhythm):
-        raise RuntimeError("handlers.rhythm.register creates the rhythm")
-    return found
-
-
-async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await rhythm_of(context.application).tick()
-
-
-async def start_rhythm(application: App) -> None:
-    """Ready hook: start the rhythm once the store is open."""
-    await rhythm_of(application).start(application)
-
-
-def register_rhythm(application: App) -> Rhythm:
-    """Create the rhythm service for an application built by `build_application`."""
-    rt = runtime_of(application)
-    rhythm = Rhythm(rt, application)
-    application.bot_data[RHYTHM_KEY] = rhythm
-    rt.on_ready.append(start_rhythm)
-    return rhythm

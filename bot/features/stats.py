@@ -3,33 +3,27 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import html
-import sys
-import time
 from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from loguru import logger
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.core.config import LoadedConfig
-from bot.core.runtime import Runtime
+from bot.core.counters import QUARTER_HOUR, PendingCounts, PendingSpeakers
+from bot.core.services import Services
 from bot.features.charts import Trend, trend_png
-from bot.features.counters import QUARTER_HOUR, PendingCounts, PendingSpeakers
-from bot.features.moderation import LiveEnforcer, StaffNote, StaffNotices
 from bot.store import Store
+from bot.telegram.staff import StaffNote
 from policies.rhythm import local_date
 from policies.stats import (
     ACTIVE,
     COUNTERS,
     DayCounts,
-    parse_days,
     period_label,
     periods,
     report_days,
@@ -45,20 +39,14 @@ SPEAKERS_KEPT_DAYS = 400
 """Who spoke on which day is kept this long; the daily counters are kept for good."""
 
 
-def staff_of(rt: Runtime) -> StaffNotices | None:
-    """The staff-chat digest, once the enforcers exist."""
-    live = rt.live_enforcer
-    return live.staff if isinstance(live, LiveEnforcer) else None
-
-
-async def zone_of(rt: Runtime, chat_id: int) -> ZoneInfo:
-    return (await rt.policy_for(chat_id)).policy.rhythm.zone
+async def zone_of(rt: Services, chat_id: int) -> ZoneInfo:
+    return (await rt.policies.policy_for(chat_id)).policy.rhythm.zone
 
 
 # ---------------------------------------------------------------------- batched counters
 
 
-async def flush_stats(rt: Runtime) -> None:
+async def flush_stats(rt: Services) -> None:
     """Write what was counted since the last flush, in each group's local days."""
     counts, speakers = rt.stats.take()
     if not counts and not speakers:
@@ -86,7 +74,7 @@ def _daily_rows(
     return [(*key, n) for key, n in daily.items()], sorted(people)
 
 
-async def forget_old_speakers(rt: Runtime) -> None:
+async def forget_old_speakers(rt: Services) -> None:
     first_kept = dt.date.fromtimestamp(rt.now()) - dt.timedelta(days=SPEAKERS_KEPT_DAYS)
     await rt.store.stats.forget_speakers_before(first_kept.isoformat())
 
@@ -132,7 +120,7 @@ async def summarize(store: Store, chat_id: int, first: dt.date, last: dt.date) -
 
 
 async def send_summary(
-    rt: Runtime, bot: Bot, chat_id: int, heading: str, first: dt.date, last: dt.date, *, to: int
+    rt: Services, chat_id: int, heading: str, first: dt.date, last: dt.date, *, to: int
 ) -> None:
     """The table and its chart, as one photo with the table as caption when it fits."""
     await flush_stats(rt)
@@ -142,37 +130,37 @@ async def send_summary(
     title = f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({span} days)"
     png = await asyncio.to_thread(trend_png, summary.trend, title)
     if len(text) <= MAX_CAPTION:
-        await bot.send_photo(to, png, caption=text, parse_mode=ParseMode.HTML)
+        await rt.door.post_photo(to, png, caption=text)
         return
-    await bot.send_message(to, text, parse_mode=ParseMode.HTML)
-    await bot.send_photo(to, png)
+    await rt.door.post(to, text)
+    await rt.door.post_photo(to, png)
 
 
-async def send_recent_stats(rt: Runtime, bot: Bot, chat_id: int, title: str, days: int) -> None:
+async def send_recent_stats(rt: Services, chat_id: int, title: str, days: int) -> None:
     """/stats: the last `days` days, today included, answered in the group."""
     today = local_date(await zone_of(rt, chat_id), rt.now())
     first = today - dt.timedelta(days=days - 1)
     heading = f"{title}: the last {days} days" if title else f"The last {days} days"
-    await send_summary(rt, bot, chat_id, heading, first, today, to=chat_id)
+    await send_summary(rt, chat_id, heading, first, today, to=chat_id)
 
 
-async def send_weekly_report(rt: Runtime, bot: Bot, chat_id: int, title: str) -> bool:
+async def send_weekly_report(rt: Services, chat_id: int, title: str) -> bool:
     """The weekly review of one group, to the staff chat; false if there is none."""
-    staff = rt.loaded.config.staff_chat
+    staff = rt.staff.staff_chat
     if staff is None:
         return False
     first, last = report_days(await zone_of(rt, chat_id), rt.now())
     heading = f"Weekly report for {title or chat_id}"
-    await send_summary(rt, bot, chat_id, heading, first, last, to=staff)
+    await send_summary(rt, chat_id, heading, first, last, to=staff)
     return True
 
 
 # --------------------------------------------------------------------------- group size
 
 
-async def watch_size(rt: Runtime, bot: Bot, chat_id: int, title: str) -> None:
+async def watch_size(rt: Services, bot: Bot, chat_id: int, title: str) -> None:
     """On a join: tell the staff once when the group grows past a configured size."""
-    thresholds = (await rt.policy_for(chat_id)).policy.stats.size_alerts
+    thresholds = (await rt.policies.policy_for(chat_id)).policy.stats.size_alerts
     if not thresholds:
         return
     reached, checked_at = await rt.store.sizes.last_check(chat_id)
@@ -185,49 +173,8 @@ async def watch_size(rt: Runtime, bot: Bot, chat_id: int, title: str) -> None:
         return
     level, crossed = size_crossing(thresholds, members, reached)
     await rt.store.sizes.record(chat_id, members, level, rt.now())
-    staff = staff_of(rt)
-    if crossed is not None and staff is not None:
+    if crossed is not None:
         note = "👥 {group} now has {members} members: past {size}. 200-300 is a healthy size."
         values = {"group": title or chat_id, "members": members, "size": crossed}
-        staff.add(StaffNote(render(note, values)))
+        rt.staff.add(StaffNote(render(note, values)))
         logger.info("group {} has {} members, past {}", chat_id, members, crossed)
-
-
-# ---------------------------------------------------------------------- qunbot stats
-
-
-def stats_command(arguments: argparse.Namespace) -> int:
-    """`qunbot stats --group ID --since 7d [CONFIG]`: the /stats table in the terminal."""
-    from bot.cli.main import load_or_explain
-
-    loaded = load_or_explain(arguments.config)
-    if loaded is None:
-        return 1
-    days = parse_days(arguments.since)
-    if days is None:
-        print("qunbot stats: --since takes a number of days, like 7d or 30d", file=sys.stderr)
-        return 2
-    if not loaded.database_path.exists():
-        print(f"qunbot stats: no database at {loaded.database_path}", file=sys.stderr)
-        return 1
-    until = dt.date.fromisoformat(arguments.until) if arguments.until else None
-    print(asyncio.run(_terminal_table(loaded, arguments.group, days, until)))
-    return 0
-
-
-async def _terminal_table(
-    loaded: LoadedConfig, chat_id: int, days: int, until: dt.date | None
-) -> str:
-    store = await Store.open(loaded.database_path)
-    try:
-        row = await store.groups.get(chat_id)
-        name = loaded.config.policy_for(chat_id)
-        policy = loaded.library.load(name, overrides=row.overrides if row else None)
-        last = until or local_date(policy.rhythm.zone, time.time())
-        first = last - dt.timedelta(days=days - 1)
-        summary = await summarize(store, chat_id, first, last)
-    finally:
-        await store.close()
-    title = row.title if row and row.title else str(chat_id)
-    heading = f"{title}: {first} to {last} ({policy.rhythm.timezone})"
-    return f"{heading}\n{summary.table}"

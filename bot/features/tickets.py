@@ -8,18 +8,18 @@ never a crash. Every text shown to members comes from the policy's `complaints.t
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from loguru import logger
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
-from telegram.constants import ParseMode
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
-from bot.core.runtime import runtime_of
-from bot.features.moderation import LiveEnforcer, Target
+from bot.core.services import Services
+from bot.features.moderation import Target
 from bot.store import Ticket, TicketStatus
 from bot.telegram.permissions import is_staff_now
 from policies.complaints import Assessment, ComplaintsConfig, ComplaintTemplates, OriginalMessage
@@ -51,16 +51,14 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 
 class TicketDesk:
-    """The ticket workflow of one application; handlers build one per update."""
+    """The ticket workflow: from the group to the private chat and the staff, and back."""
 
-    def __init__(self, application: App) -> None:
-        self.application = application
-        self.rt = runtime_of(application)
-        self.bot: Bot = application.bot
+    def __init__(self, services: Services, bot: Bot, jobs: JobQueue[Any] | None) -> None:
+        self.rt, self.bot, self.jobs = services, bot, jobs
 
     @property
     def staff_chat(self) -> int | None:
-        return self.rt.loaded.config.staff_chat
+        return self.rt.staff.staff_chat
 
     # ------------------------------------------------------------------ in the group
 
@@ -125,15 +123,12 @@ class TicketDesk:
         self, ticket: Ticket, target: Target, config: ComplaintsConfig
     ) -> int | None:
         keep = config.original is not OriginalMessage.DELETE
-        reply = (
-            ReplyParameters(target.message_id, allow_sending_without_reply=True) if keep else None
-        )
         values = {"user": target.mention, "group": target.chat_title}
         sent = await self._send(
             target.chat_id,
             render(config.templates.public_reply, values),
             markup=self.open_button(ticket, config),
-            reply=reply,
+            reply_to=target.message_id if keep else None,
         )
         if sent is None:
             return None
@@ -143,10 +138,7 @@ class TicketDesk:
 
     def open_button(self, ticket: Ticket, config: ComplaintsConfig) -> InlineKeyboardMarkup | None:
         """The deep link to this member's ticket, signed and bound to the member."""
-        signer = self.rt.signer
-        if signer is None:
-            return None
-        payload = signer.sign(DEEP_LINK_KIND, ticket.id, ticket.user_id)
+        payload = self.rt.signer.sign(DEEP_LINK_KIND, ticket.id, ticket.user_id)
         url = create_deep_linked_url(self.bot.username, payload)
         return InlineKeyboardMarkup(
             [[InlineKeyboardButton(config.templates.open_button, url=url)]]
@@ -154,22 +146,15 @@ class TicketDesk:
 
     async def _delete_in_group(self, chat_id: int, message_ids: list[int]) -> None:
         """Delete through the batched deleter, which alarms the staff if a right is missing."""
-        _, dry_run = await self.rt.group_settings(chat_id)
-        enforcer = self.rt.live_enforcer
-        if dry_run or not isinstance(enforcer, LiveEnforcer):
-            return
-        title = await self.group_title(chat_id)
+        door = await self.rt.doors.for_chat(chat_id)
         for message_id in message_ids:
-            enforcer.deletes.delete(chat_id, message_id, title)
+            door.delete(chat_id, message_id)
 
     # ------------------------------------------------------------- the staff chat
 
     async def _post_card(
         self, ticket: Ticket, target: Target, assessment: Assessment, config: ComplaintsConfig
     ) -> None:
-        staff = self.staff_chat
-        if staff is None:
-            return
         values = {
             "ticket": ticket.id,
             "user": target.mention,
@@ -178,10 +163,10 @@ class TicketDesk:
             "reason": "; ".join(hit.reason for hit in assessment.hits),
         }
         text = render(config.templates.staff_ticket, values)
-        sent = await self._send(staff, text, markup=self.staff_buttons(ticket, config))
+        sent = await self.rt.staff.send_card(text, markup=self.staff_buttons(ticket, config))
         if sent is not None:
             await self.rt.store.tickets.set_card(ticket.id, sent.message_id)
-            await self.rt.store.tickets.add_post(staff, sent.message_id, ticket.id)
+            await self.rt.store.tickets.add_post(sent.chat_id, sent.message_id, ticket.id)
 
     def staff_buttons(
         self, ticket: Ticket, config: ComplaintsConfig
@@ -207,23 +192,17 @@ class TicketDesk:
         staff = self.staff_chat
         if staff is None:
             return None
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        sent = await self._send(staff, text, reply=reply)
+        sent = await self.rt.staff.send_card(text, reply_to=reply_to)
         if sent is not None:
             await self.rt.store.tickets.add_post(staff, sent.message_id, ticket.id)
         return sent
 
     async def _note_to_staff(self, text: str, *, reply_to: int | None = None) -> None:
         """An operational note for the staff, in plain text."""
-        staff = self.staff_chat
-        if staff is None:
+        if self.staff_chat is None:
             logger.warning(text)
             return
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            await self.bot.send_message(staff, text, reply_parameters=reply)
-        except TelegramError as error:
-            logger.error("cannot reach the staff chat {}: {}", staff, error.message)
+        await self.rt.staff.send_card(html.escape(text), reply_to=reply_to)
 
     async def _refresh_card(self, ticket_id: int) -> None:
         """Show only the buttons that still make sense on the ticket's card."""
@@ -233,8 +212,8 @@ class TicketDesk:
             return
         config = await self.config_for(ticket.chat_id)
         try:
-            await self.bot.edit_message_reply_markup(
-                staff, ticket.card_message_id, reply_markup=self.staff_buttons(ticket, config)
+            await self.rt.door.edit_markup(
+                staff, ticket.card_message_id, self.staff_buttons(ticket, config)
             )
         except TelegramError as error:
             logger.info("ticket #{} card not updated: {}", ticket.id, error.message)
@@ -314,14 +293,13 @@ class TicketDesk:
         if staff is None:
             return
         try:
-            copied = await self.bot.copy_message(
-                staff,
-                message.chat_id,
-                message.message_id,
-                reply_parameters=ReplyParameters(header_id, allow_sending_without_reply=True),
+            copied = await self.rt.door.copy(
+                staff, message.chat_id, message.message_id, reply_to=header_id
             )
         except TelegramError as error:
             logger.warning("ticket #{}: copying a member's message failed: {}", ticket.id, error)
+            return
+        if copied is None:
             return
         await self.rt.store.tickets.add_post(staff, copied.message_id, ticket.id)
 
@@ -353,16 +331,14 @@ class TicketDesk:
         self, ticket: Ticket, message: Message, config: ComplaintsConfig
     ) -> object:
         if message.text is None:
-            return await self.bot.copy_message(ticket.user_id, message.chat_id, message.message_id)
+            return await self.rt.door.copy(ticket.user_id, message.chat_id, message.message_id)
         values = {
             "text": message.text,
             "ticket": ticket.id,
             "group": await self.group_title(ticket.chat_id),
         }
-        return await self.bot.send_message(
-            ticket.user_id,
-            render(config.templates.staff_answer, values),
-            parse_mode=ParseMode.HTML,
+        return await self.rt.door.post(
+            ticket.user_id, render(config.templates.staff_answer, values)
         )
 
     async def _to_member(self, ticket: Ticket, send: Callable[[], Awaitable[object]]) -> bool:
@@ -412,11 +388,10 @@ class TicketDesk:
 
     async def _send_closing(self, ticket: Ticket, config: ComplaintsConfig) -> object:
         values = {"ticket": ticket.id, "group": await self.group_title(ticket.chat_id)}
-        return await self.bot.send_message(
+        return await self.rt.door.post(
             ticket.user_id,
             render(config.templates.closing, values),
-            parse_mode=ParseMode.HTML,
-            reply_markup=self._rating_buttons(ticket, config),
+            markup=self._rating_buttons(ticket, config),
         )
 
     def _rating_buttons(
@@ -450,19 +425,19 @@ class TicketDesk:
     # ---------------------------------------------------------------------- reminders
 
     def schedule_reminder(self, ticket_id: int, due: float) -> None:
-        queue = self.application.job_queue
+        queue = self.jobs
         if queue is None:
             raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
         self.cancel_reminder(ticket_id)
         queue.run_once(
-            _reminder_job,
+            self._reminder_job,
             when=max(0.0, due - self.rt.now()),
             data=ticket_id,
             name=REMINDER_JOB.format(ticket_id),
         )
 
     def cancel_reminder(self, ticket_id: int) -> None:
-        queue = self.application.job_queue
+        queue = self.jobs
         if queue is not None:
             for job in queue.get_jobs_by_name(REMINDER_JOB.format(ticket_id)):
                 job.schedule_removal()
@@ -480,7 +455,7 @@ class TicketDesk:
             ticket.chat_id,
             render(config.templates.reminder, {"user": mention(ticket.user_id, ticket.user_name)}),
             markup=self.open_button(ticket, config),
-            reply=ReplyParameters(replied, allow_sending_without_reply=True) if replied else None,
+            reply_to=replied or None,
         )
         if sent is not None:
             await self.rt.store.tickets.add_post(ticket.chat_id, sent.message_id, ticket.id)
@@ -491,12 +466,23 @@ class TicketDesk:
     async def ticket(self, ticket_id: int) -> Ticket | None:
         return await self.rt.store.tickets.get(ticket_id)
 
+    async def _reminder_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        job = context.job
+        if job is not None and isinstance(job.data, int):
+            await self.remind(job.data)
+
+    async def reschedule_reminders(self) -> None:
+        """After a restart, put every reminder that is still due back on the job queue."""
+        for ticket_id, due in await self.rt.store.tickets.pending_reminders():
+            self.schedule_reminder(ticket_id, due)
+
     async def ticket_named(
         self, chat_id: int, args: list[str] | None, replied: Message | None
     ) -> Ticket | None:
         """The ticket a command names: `ID` (or `#ID`), or the message it replies to."""
-        if args and args[0].lstrip("#").isdigit():
-            return await self.ticket(int(args[0].lstrip("#")))
+        number = args[0].lstrip("#") if args else ""
+        if number.isascii() and number.isdigit():
+            return await self.ticket(int(number))
         if replied is None:
             return None
         ticket_id = await self.rt.store.tickets.for_post(chat_id, replied.message_id)
@@ -520,7 +506,7 @@ class TicketDesk:
     # ---------------------------------------------------------------------- helpers
 
     async def config_for(self, chat_id: int) -> ComplaintsConfig:
-        return (await self.rt.policy_for(chat_id)).policy.complaints
+        return (await self.rt.policies.policy_for(chat_id)).policy.complaints
 
     def _default_templates(self) -> ComplaintTemplates:
         name = self.rt.loaded.config.default_policy
@@ -536,33 +522,14 @@ class TicketDesk:
         text: str,
         *,
         markup: InlineKeyboardMarkup | None = None,
-        reply: ReplyParameters | None = None,
+        reply_to: int | None = None,
     ) -> Message | None:
         """Send an HTML text; a refusal is logged and gives None."""
         try:
-            return await self.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                reply_parameters=reply,
-            )
+            return await self.rt.door.post(chat_id, text, markup=markup, reply_to=reply_to)
         except TelegramError as error:
             logger.warning("ticket message to chat {} failed: {}", chat_id, error.message)
             return None
-
-
-async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    job = context.job
-    if job is not None and isinstance(job.data, int):
-        await TicketDesk(context.application).remind(job.data)
-
-
-async def reschedule_reminders(application: App) -> None:
-    """After a restart, put every reminder that is still due back on the job queue."""
-    desk = TicketDesk(application)
-    for ticket_id, due in await desk.rt.store.tickets.pending_reminders():
-        desk.schedule_reminder(ticket_id, due)
 
 
 def unreachable_note(ticket: Ticket, error: TelegramError) -> str:

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from loguru import logger
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, User
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
-from bot.core.runtime import Runtime
+from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.features.gifts import gift_button
-from bot.features.moderation import explain_failure
 from bot.features.newcomers import NewcomerGate
-from bot.telegram.alarms import rights_alarm
 from bot.telegram.extract import display_name
 from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import Html, join_mentions, mention, render
 from policies.welcome import JoinWaves, Newcomer
 
-WELCOME_KEY = "qunbot.welcome"
 CHECK_KIND = "nc"
 RULES_KIND = "rules"
 MAX_MENTIONS = 30
@@ -33,13 +28,6 @@ MAX_MENTIONS = 30
 
 def welcome_job_name(chat_id: int) -> str:
     return f"qunbot.welcome.{chat_id}"
-
-
-def welcomer_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Welcomer:
-    found = application.bot_data.get(WELCOME_KEY)
-    if not isinstance(found, Welcomer):
-        raise RuntimeError("handlers.welcome.register creates the welcomer")
-    return found
 
 
 def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer]) -> Html:
@@ -59,19 +47,14 @@ def rules_text(policy: Policy, group: str) -> str:
 class Welcomer:
     """Collects newcomers into waves and posts their welcome within the policy's limits."""
 
-    def __init__(
-        self, runtime: Runtime, application: Application[Any, Any, Any, Any, Any, Any]
-    ) -> None:
-        self.runtime, self.application = runtime, application
-        self.bot = application.bot
-        self.gate = NewcomerGate(runtime, application)
+    def __init__(self, runtime: Services, bot: Bot, jobs: JobQueue[Any] | None) -> None:
+        self.runtime, self.bot, self.jobs = runtime, bot, jobs
+        self.gate = NewcomerGate(runtime, bot, jobs)
         self.waves = JoinWaves()
         self.titles: dict[int, str] = {}
 
     @property
     def signer(self) -> Signer:
-        if self.runtime.signer is None:
-            raise RuntimeError("the signer is created in post_init")
         return self.runtime.signer
 
     async def member_joined(
@@ -81,7 +64,7 @@ class Welcomer:
         rt = self.runtime
         if user.is_bot or not self.waves.first_report(chat_id, user.id, rt.now()):
             return
-        welcome = (await rt.policy_for(chat_id)).policy.welcome
+        welcome = (await rt.policies.policy_for(chat_id)).policy.welcome
         check = welcome.newcomer_check
         checked = (
             check.enabled
@@ -107,7 +90,7 @@ class Welcomer:
 
     async def remove_service_message(self, message: Message) -> None:
         """Delete Telegram's 'X joined' message if the policy asks for it."""
-        policy = (await self.runtime.policy_for(message.chat_id)).policy
+        policy = (await self.runtime.policies.policy_for(message.chat_id)).policy
         if policy.welcome.delete_service_message:
             await self._delete(message.chat_id, message.message_id, message.chat.title or "")
 
@@ -116,18 +99,16 @@ class Welcomer:
         newcomers = self.waves.take(chat_id, self.runtime.now())
         if not newcomers:
             return
-        policy = (await self.runtime.policy_for(chat_id)).policy
+        policy = (await self.runtime.policies.policy_for(chat_id)).policy
         title = self.titles.get(chat_id, "")
         text = self._text(policy, title, newcomers)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
-            sent = await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
+            sent = await self.runtime.door.post(chat_id, text, markup=markup)
         except TelegramError as error:
-            await rights_alarm(self.runtime).raise_for(
-                chat_id, title, explain_failure(error, "post the welcome")
-            )
+            await self.runtime.staff.failed(chat_id, error, "post the welcome", title)
+            return
+        if sent is None:
             return
         previous = await self.runtime.store.welcome_posts.latest(chat_id)
         await self.runtime.store.welcome_posts.replace(
@@ -178,7 +159,7 @@ class Welcomer:
         return row
 
     def _schedule(self, chat_id: int, delay: float) -> None:
-        queue = self.application.job_queue
+        queue = self.jobs
         if queue is None:
             raise RuntimeError("qunbot needs python-telegram-bot[job-queue]")
         name = welcome_job_name(chat_id)
@@ -191,14 +172,4 @@ class Welcomer:
             await self.post(job.data)
 
     async def _delete(self, chat_id: int, message_id: int, title: str) -> None:
-        try:
-            await self.bot.delete_message(chat_id, message_id)
-        except BadRequest as error:
-            if "not found" not in error.message.lower():
-                await rights_alarm(self.runtime).raise_for(
-                    chat_id, title, explain_failure(error, "delete")
-                )
-        except TelegramError as error:
-            logger.warning(
-                "cannot delete message {} in {}: {}", message_id, chat_id, error.message
-            )
+        self.runtime.door.delete(chat_id, message_id)

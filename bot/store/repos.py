@@ -227,16 +227,6 @@ class Members:
         ) as cursor:
             return [SilentMember(*row) for row in await cursor.fetchall()]
 
-    async def count_silent(self, chat_id: int, cutoff: float) -> int:
-        await self.flush()
-        async with self.db.execute(
-            "SELECT COUNT(*) FROM members WHERE chat_id = ? AND left_at IS NULL AND trusted = 0"
-            " AND last_seen < ?",
-            (chat_id, cutoff),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
 
 @dataclass(frozen=True, slots=True)
 class SilentMember:

@@ -104,3 +104,14 @@ def _forward(message: Message) -> tuple[ForwardKind | None, int | None, str | No
     kind = next((k for cls, k in _FORWARD_KINDS if isinstance(origin, cls)), ForwardKind.USER)
     chat = getattr(origin, "chat", None) or getattr(origin, "sender_chat", None)
     return kind, chat.id if chat else None, chat.username if chat else None
+
+
+def replied_to(message: Message) -> Message | None:
+    """The message the member really replied to. In a forum topic Telegram sets
+    `reply_to_message` to the topic's first message on every message; that is not a reply."""
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None
+    return replied

@@ -1,0 +1,119 @@
+"""The running bot's shared services, built once by `build_application`.
+
+Features receive what they need from here when they are built; handlers reach features and
+services through the typed `context.bot_data` (`bot.features.bot_data.BotData`). Nothing here
+is a module global, and nothing here holds a feature's own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from loguru import logger
+from telegram import Bot, Message
+from telegram.error import TelegramError
+from telegram.ext import Application, JobQueue
+
+from bot.core.bounded import BoundedDict
+from bot.core.clock import Clock
+from bot.core.config import LoadedConfig
+from bot.core.counters import StatsCounter
+from bot.core.policybook import PolicyBook
+from bot.core.signing import Signer, new_secret
+from bot.store import Store
+from bot.telegram.chat_info import ChatInfoCache
+from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
+from bot.telegram.staff import StaffChannel, StaffNote
+from policies.detect.classifier import NaiveBayes
+from policies.texts import render
+
+USERNAMES_KEPT = 50_000
+"""@usernames remembered so admins can name members by them; the least recent are dropped."""
+
+DeepLinkHandler = Callable[[Message, str], Awaitable[None]]
+"""Serves `/start <kind>_...` in the private chat: the /start message and its payload."""
+ReadyHook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
+
+
+class Services:
+    """Infrastructure every feature may use: config, clock, store, policies, the door and the
+    staff channel. The store and the signer exist from `open` (post_init) on."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        clock: Clock,
+        classifier: NaiveBayes,
+        bot: Bot,
+        jobs: JobQueue[Any] | None,
+    ) -> None:
+        self.loaded, self.clock, self.classifier = loaded, clock, classifier
+        self._store: Store | None = None
+        self._signer: Signer | None = None
+        self.chat_info = ChatInfoCache(clock)
+        self.policies = PolicyBook(loaded, classifier, clock, lambda: self.store)
+        live = LiveDoor(bot, self._deleted, self._delete_failed)
+        self.staff = StaffChannel(
+            clock, jobs, live, loaded.config.staff_chat, self.chat_info.title_of
+        )
+        self.doors = Doors(live, SimulatedDoor(self._report_simulated), self.policies.dry_run)
+        self.stats = StatsCounter(clock)
+        self.idle_chats: set[int] = set()
+        """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
+        self.usernames: BoundedDict[str, int] = BoundedDict(USERNAMES_KEPT)
+        """Lower-case @usernames seen in groups, so admins can name members by them."""
+        self.deep_links: dict[str, DeepLinkHandler] = {}
+        """`/start <kind>_...` payloads by kind; feature handlers add theirs in `register`."""
+        self.on_ready: list[ReadyHook] = []
+        """Run at the end of post_init, once the store is open (to reschedule persisted jobs)."""
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened in post_init; the application is not running")
+        return self._store
+
+    @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise RuntimeError("the signer is created in post_init")
+        return self._signer
+
+    @property
+    def door(self) -> LiveDoor:
+        """The live door, for what is never simulated: replies to commands, staff cards."""
+        return self.doors.live
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    async def open(self) -> None:
+        """Open the store, read the signing secret and what admins taught the scorer."""
+        self._store = await Store.open(self.loaded.database_path)
+        self._signer = Signer(await self._store.meta.get_or_create("signing_secret", new_secret))
+        for text, spam in await self._store.learned.all():
+            self.classifier.learn(text, spam)
+
+    async def close(self) -> None:
+        await self.doors.live.drain()
+        await self.staff.drain()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+    async def _deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
+        await self.store.enforced.deleted(chat_id, message_ids)
+
+    async def _delete_failed(self, chat_id: int, error: TelegramError) -> None:
+        await self.staff.failed(chat_id, error, "delete")
+
+    def _report_simulated(self, chat_id: int, effect: str) -> None:
+        group = self.chat_info.title_of(chat_id) or chat_id
+        logger.info("dry-run in {}: would {}", group, effect)
+        template = "🧪 dry-run in {group}: would {effect}"
+        self.staff.add(StaffNote(render(template, {"group": group, "effect": effect})))

@@ -1,0 +1,186 @@
+"""Who is asking, about which group and which member: the one authorisation of every command.
+
+A command names in the table who may use it and where. An admin command works in the group, or
+in the private chat with the group's id as first argument, and the caller must be an admin of
+that group at the moment of use (anonymous admins count). A staff command works in the staff
+chat for members of it, and then covers every group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
+from telegram.error import TelegramError
+
+from bot.core.services import Services
+from bot.features.admin_actions import Member
+from bot.features.commands import Command, Where, Who
+from bot.telegram.extract import replied_to
+from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
+
+REFUSAL = "Only admins of this group can use this command."
+NOT_STAFF = "Only the shop's staff can do this."
+NAME_THE_GROUP = "In private, name the group first: /COMMAND GROUP_ID ..."
+
+
+@dataclass
+class CommandCall:
+    """An authorised command: the group it acts on (None: every group, for the staff), the
+    caller, and what is left of the arguments."""
+
+    services: Services
+    bot: Bot
+    message: Message
+    command: Command
+    chat_id: int | None
+    chat_title: str
+    actor_id: int | None
+    args: list[str] = field(default_factory=list)
+    target: Member | None = None
+
+    @property
+    def group(self) -> int:
+        """The group of a command that acts on one group."""
+        if self.chat_id is None:
+            raise RuntimeError(f"/{self.command.name} needs a group")
+        return self.chat_id
+
+    async def answer(self, text: str, *, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Answer the caller in the chat (and topic) of the command, as plain text."""
+        await reply_to(self.services, self.message, text, markup=markup, html=False)
+
+    async def answer_html(self, text: str, *, markup: InlineKeyboardMarkup | None = None) -> None:
+        await reply_to(self.services, self.message, text, markup=markup, html=True)
+
+
+async def reply_to(
+    services: Services,
+    message: Message,
+    text: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    html: bool = True,
+) -> None:
+    """A reply through the door, in the message's topic when it is in one."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    await services.door.post(
+        message.chat_id,
+        text,
+        markup=markup,
+        reply_to=message.message_id,
+        thread_id=thread,
+        html=html,
+    )
+
+
+async def edit_pressed(services: Services, query: CallbackQuery, html: str) -> None:
+    """Replace the text of the message whose button was pressed (its buttons go with it)."""
+    message = query.message
+    if message is not None:
+        await services.door.edit(message.chat.id, message.message_id, html)
+
+
+async def append_to_pressed(services: Services, query: CallbackQuery, note: str) -> None:
+    """Add a line under the pressed message and drop its buttons."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await services.door.edit(
+            message.chat_id, message.message_id, f"{message.text_html}\n\n{note}"
+        )
+    except TelegramError:
+        await services.door.edit_markup(message.chat_id, message.message_id, None)
+
+
+async def authorise(
+    services: Services, bot: Bot, message: Message, command: Command, args: list[str]
+) -> CommandCall | None:
+    """The call if the caller may use the command here, else None (after a short refusal)."""
+    call: CommandCall | None
+    chat_type = message.chat.type
+    if message.chat_id == services.staff.staff_chat and Where.STAFF_CHAT in command.where:
+        call = await _staff_call(services, bot, message, command, args)
+    elif chat_type == "private":
+        call = await _private_call(services, bot, message, command, args)
+    elif Where.GROUP not in command.where:
+        return None
+    elif Who.ANYONE in command.who or await sent_by_admin(bot, message):
+        title = message.chat.title or ""
+        call = CommandCall(
+            services, bot, message, command, message.chat_id, title, _actor(message), args
+        )
+    else:
+        policy = (await services.policies.policy_for(message.chat_id)).policy
+        await reply_to(services, message, policy.templates.not_admin, html=False)
+        return None
+    if call is not None and command.takes_member:
+        call.target = resolve_target(call)
+    return call
+
+
+async def _staff_call(
+    services: Services, bot: Bot, message: Message, command: Command, args: list[str]
+) -> CommandCall | None:
+    user = message.from_user
+    if Who.STAFF not in command.who:
+        return None
+    if user is None or not await is_staff_now(bot, services.staff.staff_chat, user.id):
+        await reply_to(services, message, NOT_STAFF, html=False)
+        return None
+    return CommandCall(services, bot, message, command, None, "", user.id, args)
+
+
+async def _private_call(
+    services: Services, bot: Bot, message: Message, command: Command, args: list[str]
+) -> CommandCall | None:
+    if Where.PRIVATE not in command.where:
+        return None
+    user = message.from_user
+    if Who.ANYONE in command.who:
+        actor = user.id if user else None
+        return CommandCall(services, bot, message, command, None, "", actor, args)
+    if not args or not _is_chat_id(args[0]):
+        await reply_to(services, message, NAME_THE_GROUP, html=False)
+        return None
+    chat_id = int(args[0])
+    if user is None or not await is_admin_now(bot, chat_id, user.id):
+        await reply_to(services, message, REFUSAL, html=False)
+        return None
+    title = (await services.chat_info.get(bot, chat_id)).title
+    return CommandCall(services, bot, message, command, chat_id, title, user.id, args[1:])
+
+
+def _is_chat_id(word: str) -> bool:
+    digits = word.removeprefix("-")
+    return digits.isascii() and digits.isdigit()
+
+
+def resolve_target(call: CommandCall) -> Member | None:
+    """The member a command is about: the replied-to sender, an @username seen before, or an id.
+
+    Consumes the argument that named the member.
+    """
+    replied = replied_to(call.message)
+    group = call.group
+    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
+        return Member(group, replied.from_user.id, replied.from_user.full_name)
+    if not call.args:
+        return None
+    word = call.args[0]
+    user_id = (
+        call.services.usernames.get(word.lstrip("@").lower()) if word.startswith("@") else None
+    )
+    if user_id is None and word.isascii() and word.isdigit():
+        user_id = int(word)
+    if user_id is None:
+        return None
+    call.args.pop(0)
+    return Member(group, user_id, word)
+
+
+def _actor(message: Message) -> int | None:
+    if message.sender_chat is not None:
+        return message.sender_chat.id
+    return message.from_user.id if message.from_user else None

@@ -1,0 +1,65 @@
+"""Who is in each group: joins and leaves (for newcomers, stats and the admin cache), qunbot's
+own membership (added, promoted, demoted, removed), and groups that became supergroups."""
+
+from __future__ import annotations
+
+from loguru import logger
+from telegram import Bot, ChatMember, ChatMemberUpdated
+from telegram.error import TelegramError
+
+from bot.core.services import Services
+from bot.features.stats import watch_size
+from bot.telegram.permissions import is_present, joined, left
+from bot.telegram.rights import rights_report
+
+
+class Membership:
+    """Keeps the member records, the admin cache and the idle groups in step with Telegram."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def member_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
+        """Keep the cached admin list in step, and start a newcomer's probation clock."""
+        rt, chat = self.services, change.chat
+        user = change.new_chat_member.user
+        rt.chat_info.member_changed(chat.id, user.id, change.new_chat_member.status)
+        if joined(change):
+            await rt.policies.note_group(chat.id, chat.title or "")
+            await rt.store.members.state(chat.id, user.id, rt.now())
+            await rt.store.members.mark_present(chat.id, user.id)
+            rt.stats.count(chat.id, "joins")
+            await watch_size(rt, bot, chat.id, chat.title or "")
+        elif left(change):
+            await rt.store.members.mark_left(chat.id, user.id, rt.now())
+            rt.stats.count(chat.id, "leaves")
+
+    async def bot_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
+        """qunbot was added, promoted, demoted or removed: drop what it cached about the group,
+        and say at once what it may do there and what it still needs."""
+        rt, chat = self.services, change.chat
+        rt.chat_info.forget(chat.id)
+        status = change.new_chat_member.status
+        if status == ChatMember.ADMINISTRATOR:
+            rt.idle_chats.discard(chat.id)
+        else:
+            rt.idle_chats.add(chat.id)
+        logger.info("qunbot is now {} in chat {} ({})", status, chat.id, chat.title)
+        if is_present(change.new_chat_member):
+            await rt.policies.note_group(chat.id, chat.title or "")
+            if chat.type in {"group", "supergroup"}:
+                await self._report_rights(bot, chat.id)
+
+    async def _report_rights(self, bot: Bot, chat_id: int) -> None:
+        try:
+            await self.services.door.post(chat_id, await rights_report(bot, chat_id), html=False)
+        except TelegramError as error:
+            logger.warning("cannot report my rights in {}: {}", chat_id, error.message)
+
+    async def migrated(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: move its state to the new chat id."""
+        rt = self.services
+        await rt.store.move_chat(old_id, new_id)
+        rt.chat_info.forget(old_id)
+        rt.policies.invalidate(old_id)
+        logger.info("group {} became supergroup {}; its state moved with it", old_id, new_id)

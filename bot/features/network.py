@@ -1,0 +1,41 @@
+"""Groups of one shop that share bans: a ban reaches every group of the network, and lifting it
+lifts it everywhere it reached. Every call goes through each group's own door."""
+
+from __future__ import annotations
+
+from loguru import logger
+from telegram.error import TelegramError
+
+from bot.core.services import Services
+
+
+def network_of(services: Services, chat_id: int) -> tuple[int, ...]:
+    """The other groups that share bans with this one."""
+    return services.loaded.config.network_peers(chat_id)
+
+
+async def ban_in_network(services: Services, chat_id: int, user_id: int) -> list[int]:
+    """Ban in every other group of the network where qunbot may; returns where it worked."""
+    done = []
+    for peer in network_of(services, chat_id):
+        door = await services.doors.for_chat(peer)
+        try:
+            await door.ban(peer, user_id)
+        except TelegramError as error:
+            logger.warning("network ban of {} in {} failed: {}", user_id, peer, error.message)
+            continue
+        done.append(peer)
+        await services.store.audit.add(
+            peer, services.now(), "network ban", target_id=user_id, text=f"from {chat_id}"
+        )
+    return done
+
+
+async def unban_in_network(services: Services, chat_id: int, user_id: int) -> None:
+    """A ban that spread across the network is lifted everywhere it reached."""
+    for peer in network_of(services, chat_id):
+        door = await services.doors.for_chat(peer)
+        try:
+            await door.unban(peer, user_id)
+        except TelegramError as error:
+            logger.warning("network unban of {} in {}: {}", user_id, peer, error.message)

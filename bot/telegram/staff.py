@@ -1,0 +1,155 @@
+"""The one channel to the staff chat: audit notes, alarms, reports, tickets and reviews.
+
+Notes are collapsed into one digest per interval (a raid must not flood the staff chat) and
+every message is cut to Telegram's limits. Cards that need their own message (a ticket, whose
+replies are relayed) go out at once through `send_card`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import JobQueue
+
+from bot.core.clock import Clock
+from bot.telegram.collapse import Collapser
+from bot.telegram.door import LiveDoor
+from policies.texts import render
+
+DIGEST_INTERVAL = 10.0
+MAX_TEXT = 4096
+MAX_NOTES_PER_DIGEST = 20
+MAX_BUTTON_ROWS = 10
+ALARM_INTERVAL = 3600.0
+"""The same problem in the same group reaches the staff once an hour at most."""
+MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
+RIGHT_NAMES = {
+    "ban": "Ban users",
+    "kick": "Ban users",
+    "mute": "Ban users",
+    "delete": "Delete messages",
+    "schedule_reinvite": "Invite users via link",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffNote:
+    html: str
+    buttons: tuple[InlineKeyboardButton, ...] = ()
+    """One row of buttons under this note (Undo, Confirm, ...)."""
+
+
+def explain_failure(error: TelegramError, action: str) -> str:
+    """What to do about a failed call, in an operator's words."""
+    if isinstance(error, Forbidden):
+        return f"Telegram refused to {action} ({error.message}): is qunbot still in the group?"
+    message = error.message.lower()
+    if any(sign in message for sign in MISSING_RIGHT_SIGNS):
+        needed = RIGHT_NAMES.get(action, "admin")
+        return f"qunbot needs the {needed} right to {action}: make it an admin with that right"
+    return f"could not {action}: {error.message}"
+
+
+def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
+    """The notes as messages that each fit Telegram's limit; past the first few, only how
+    many more there were (the audit log has them all)."""
+    kept, hidden = notes[:MAX_NOTES_PER_DIGEST], len(notes) - MAX_NOTES_PER_DIGEST
+    room = MAX_TEXT - 100
+    messages: list[tuple[str, list[StaffNote]]] = []
+    text, shown = "", list[StaffNote]()
+    for note in kept:
+        html = clip(note.html, room)
+        candidate = f"{text}\n\n{html}" if text else html
+        if len(candidate) > room and shown:
+            messages.append((text, shown))
+            text, shown = html, [note]
+        else:
+            text, shown = candidate, [*shown, note]
+    if hidden > 0:
+        text += f"\n\n… and {hidden} more (see the audit log)"
+    messages.append((text, shown))
+    return messages
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StaffChannel(Collapser):
+    """Everything the staff are told goes through here."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        jobs: JobQueue[Any] | None,
+        door: LiveDoor,
+        staff_chat: int | None,
+        title_of: Callable[[int], str],
+    ) -> None:
+        super().__init__(clock, jobs)
+        self.door, self.staff_chat, self.title_of = door, staff_chat, title_of
+        self.pending: list[StaffNote] = []
+        self.last_alarm: dict[tuple[int, str], float] = {}
+
+    def add(self, note: StaffNote) -> None:
+        """A note for the next digest."""
+        if self.staff_chat is None:
+            logger.info("staff notice (no staff chat configured): {}", note.html)
+            return
+        self.pending.append(note)
+        self.request_flush(self.staff_chat, DIGEST_INTERVAL)
+
+    async def alarm(self, chat_id: int, problem: str, *, title: str = "") -> None:
+        """Tell the staff once an hour per group and problem (a missing right, an empty pool)."""
+        now = self.clock.now()
+        key = (chat_id, problem)
+        if now - self.last_alarm.get(key, float("-inf")) < ALARM_INTERVAL:
+            return
+        if len(self.last_alarm) > 10_000:
+            self.last_alarm.clear()
+        self.last_alarm[key] = now
+        group = title or self.title_of(chat_id) or chat_id
+        logger.warning("qunbot in {}: {}", group, problem)
+        self.add(
+            StaffNote(
+                render("⚠️ qunbot in {group}: {problem}", {"group": group, "problem": problem})
+            )
+        )
+
+    async def failed(
+        self, chat_id: int, error: TelegramError, action: str, title: str = ""
+    ) -> None:
+        """A call on a group failed: tell the staff what to do about it."""
+        await self.alarm(chat_id, explain_failure(error, action), title=title)
+
+    async def send_card(
+        self,
+        html: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> Message | None:
+        """A message of its own in the staff chat, now; None if there is none or it failed."""
+        if self.staff_chat is None:
+            return None
+        try:
+            return await self.door.post(
+                self.staff_chat, clip(html), markup=markup, reply_to=reply_to
+            )
+        except TelegramError as error:
+            logger.error("cannot reach the staff chat {}: {}", self.staff_chat, error.message)
+            return None
+
+    async def flush(self, chat_id: int) -> None:
+        notes, self.pending = self.pending, []
+        if not notes:
+            return
+        for text, shown in digests(notes):
+            rows = [list(note.buttons) for note in shown if note.buttons]
+            markup = InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
+            await self.send_card(text, markup=markup)

@@ -1,0 +1,140 @@
+"""Every slash command, registered from the command table (`bot.features.commands`): one
+wrapper authorises the caller, resolves the member a command is about, and turns Telegram's
+refusals into a short answer. `/help` and the command menus are read from the same table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeDefault,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.features.bot_data import BotData, Context
+from bot.features.command_call import CommandCall, authorise
+from bot.features.commands import BY_NAME, COMMANDS, Command, Where, Who, menu_description
+from bot.telegram.permissions import sent_by_admin
+from handlers import admin, complaints, private, sanctions, stats, welcome
+
+COMMANDS_GROUP = 0
+"""After moderation (-10): a command that is also an ad is removed, not answered."""
+
+CommandFunction = Callable[[CommandCall, BotData], Awaitable[None]]
+
+
+async def show_help(call: CommandCall, app: BotData) -> None:
+    """List the commands the caller may use here."""
+    is_admin = call.message.chat.type != "private" and await sent_by_admin(call.bot, call.message)
+    shown = [c for c in COMMANDS if c.in_menu and (c.for_members or is_admin)]
+    lines = [command.usage for command in shown]
+    if is_admin:
+        lines.append("In private with the bot, put the group id first: /mode -100123 soft")
+    await call.answer("Commands you can use:\n" + "\n".join(lines))
+
+
+FUNCTIONS: dict[str, CommandFunction] = {
+    "help": show_help,
+    "rules": welcome.show_rules,
+    "report": sanctions.report,
+    "start": private.start_private,
+    "mode": admin.set_mode,
+    "ladder": admin.set_ladder,
+    "policy": admin.show_policy,
+    "set": admin.set_key,
+    "reload": admin.reload_policies,
+    "allow": admin.allow_link,
+    "block": admin.block_word,
+    "dryrun": admin.set_dry_run,
+    "why": admin.explain_action,
+    "status": admin.show_status,
+    "trust": sanctions.trust,
+    "untrust": sanctions.untrust,
+    "warn": sanctions.warn,
+    "unwarn": sanctions.unwarn,
+    "mute": sanctions.mute,
+    "unmute": sanctions.unmute,
+    "kick": sanctions.kick,
+    "ban": sanctions.ban,
+    "unban": sanctions.unban,
+    "pardon": sanctions.pardon,
+    "spam": sanctions.mark_spam,
+    "notspam": sanctions.mark_not_spam,
+    "stats": stats.show_stats,
+    "inactive": stats.show_inactive,
+    "tickets": complaints.list_tickets,
+    "close": complaints.close_ticket,
+}
+"""The function of each command in the table, by name."""
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    missing = set(BY_NAME) ^ set(FUNCTIONS)
+    if missing:
+        raise RuntimeError(f"commands without a table row or a function: {sorted(missing)}")
+    staff_chat = application.bot_data.services.staff.staff_chat
+    for command in COMMANDS:
+        handler = CommandHandler(
+            command.name,
+            _as_handler(command, FUNCTIONS[command.name]),
+            _places(command, staff_chat),
+        )
+        application.add_handler(handler, group=COMMANDS_GROUP)
+    application.bot_data.services.on_ready.append(publish_command_menus)
+
+
+def _places(command: Command, staff_chat: int | None) -> filters.BaseFilter:
+    """Where Telegram should hand this command to the bot."""
+    chosen: list[filters.BaseFilter] = []
+    if Where.GROUP in command.where:
+        chosen.append(filters.ChatType.GROUPS)
+    if Where.PRIVATE in command.where:
+        chosen.append(filters.ChatType.PRIVATE)
+    if Where.STAFF_CHAT in command.where and staff_chat is not None:
+        chosen.append(filters.Chat(staff_chat))
+    combined = chosen[0]
+    for place in chosen[1:]:
+        combined = combined | place
+    return combined
+
+
+def _as_handler(
+    command: Command, function: CommandFunction
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    async def handle(update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        app = context.bot_data
+        args = list(context.args or [])
+        call = await authorise(app.services, context.bot, message, command, args)
+        if call is None:
+            return
+        if command.takes_member and call.target is None:
+            await call.answer(f"Whom? Usage: {command.usage}")
+            return
+        try:
+            await function(call, app)
+        except TelegramError as error:
+            await call.answer(f"Telegram refused: {error.message}. Check qunbot's admin rights.")
+
+    handle.__doc__ = function.__doc__
+    return handle
+
+
+async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]
+    """Members see their few commands; admins see everything, via command scopes."""
+    shown = [command for command in COMMANDS if command.in_menu]
+    members = [BotCommand(c.name, menu_description(c)) for c in shown if c.for_members]
+    admins = [
+        BotCommand(c.name, menu_description(c))
+        for c in shown
+        if Who.ADMIN in c.who or c.for_members
+    ]
+    await application.bot.set_my_commands(members, scope=BotCommandScopeDefault())
+    await application.bot.set_my_commands(admins, scope=BotCommandScopeAllChatAdministrators())

@@ -1,0 +1,135 @@
+"""Admin commands about one member (/trust /warn /mute /kick /ban /pardon /spam /notspam ...),
+and /report, which any member may use. Registered from the command table."""
+
+from __future__ import annotations
+
+from bot.features.admin_actions import Member
+from bot.features.bot_data import BotData
+from bot.features.command_call import CommandCall
+from bot.features.commands import usage
+from bot.features.moderation import Target
+from bot.telegram.extract import display_name, replied_to
+from policies.durations import DurationError, format_duration, parse_duration
+from policies.texts import mention, render
+
+
+def _member(call: CommandCall) -> Member:
+    """The member the table promised this command (checked before it runs)."""
+    if call.target is None:
+        raise RuntimeError(f"/{call.command.name} runs only with a member")
+    return call.target
+
+
+async def trust(call: CommandCall, app: BotData) -> None:
+    """Exempt a member from every automatic check."""
+    member = _member(call)
+    await app.actions.set_trusted(member, True, call.actor_id)
+    await call.answer(f"{member.name} is trusted: qunbot will never act on their messages.")
+
+
+async def untrust(call: CommandCall, app: BotData) -> None:
+    """Put a member back under the automatic checks."""
+    member = _member(call)
+    await app.actions.set_trusted(member, False, call.actor_id)
+    await call.answer(f"{member.name} is no longer trusted.")
+
+
+async def warn(call: CommandCall, app: BotData) -> None:
+    """Record an offence by hand and tell the member what comes next."""
+    member = _member(call)
+    reason = " ".join(call.args) or "please follow the group rules"
+    next_step = await app.actions.warn(member, reason, call.actor_id)
+    policy = (await call.services.policies.policy_for(call.group)).policy
+    text = render(
+        policy.templates.warned,
+        {"user": mention(member.user_id, member.name), "reason": reason, "next": next_step},
+    )
+    await call.answer_html(text)
+
+
+async def unwarn(call: CommandCall, app: BotData) -> None:
+    """Take back the member's latest offence."""
+    forgiven = await app.actions.unwarn(_member(call), call.actor_id)
+    await call.answer("Latest offence taken back." if forgiven else "They have no offence.")
+
+
+async def mute(call: CommandCall, app: BotData) -> None:
+    """Mute for a duration (or forever)."""
+    member = _member(call)
+    try:
+        seconds = parse_duration(call.args[0]) if call.args else None
+    except DurationError:
+        seconds = None
+    if seconds is None:
+        await call.answer(f"Usage: {usage('mute')}")
+        return
+    await app.actions.mute(member, seconds, call.actor_id)
+    await call.answer(f"{member.name} is muted for {format_duration(seconds)}.")
+
+
+async def unmute(call: CommandCall, app: BotData) -> None:
+    """Give the member back the group's normal permissions."""
+    member = _member(call)
+    await app.actions.unmute(member, call.actor_id)
+    await call.answer(f"{member.name} may speak again.")
+
+
+async def kick(call: CommandCall, app: BotData) -> None:
+    """Remove the member; they may come back through an invite."""
+    member = _member(call)
+    await app.actions.kick(member, call.actor_id)
+    await call.answer(f"{member.name} was removed.")
+
+
+async def ban(call: CommandCall, app: BotData) -> None:
+    """Ban the member here and in every group of the network."""
+    member = _member(call)
+    peers = await app.actions.ban(member, call.actor_id)
+    extra = f" and in {len(peers)} other group(s) of the network" if peers else ""
+    await call.answer(f"{member.name} was banned{extra}.")
+
+
+async def unban(call: CommandCall, app: BotData) -> None:
+    """Lift a ban so the member may join again."""
+    member = _member(call)
+    await app.actions.unban(member, call.actor_id)
+    await call.answer(f"{member.name} may join again.")
+
+
+async def pardon(call: CommandCall, app: BotData) -> None:
+    """Forget every offence of the member in this group."""
+    member = _member(call)
+    removed = await app.actions.pardon(member, call.actor_id)
+    await call.answer(f"Forgot {removed} offence(s) of {member.name}.")
+
+
+async def mark_spam(call: CommandCall, app: BotData) -> None:
+    """Remove the replied message as an ad, apply the ladder and learn from it."""
+    member = _member(call)
+    replied = replied_to(call.message)
+    if replied is None:
+        await call.answer(f"Reply to the message. Usage: {usage('spam')}")
+        return
+    user = replied.from_user
+    name = display_name(user.first_name, user.last_name) if user else member.name
+    text = replied.text or replied.caption or ""
+    target = Target(call.group, call.chat_title, member.user_id, name, replied.message_id, text)
+    await app.actions.mark_spam(target, call.actor_id)
+
+
+async def mark_not_spam(call: CommandCall, app: BotData) -> None:
+    """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
+    replied = replied_to(call.message)
+    text = (replied.text or replied.caption or "") if replied else ""
+    outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id)
+    await call.answer(f"Learned as not spam. {outcome}".strip())
+
+
+async def report(call: CommandCall, app: BotData) -> None:
+    """A member flags the replied-to message for the staff."""
+    replied = replied_to(call.message)
+    if replied is None or replied.from_user is None:
+        policy = (await call.services.policies.policy_for(call.group)).policy
+        await call.answer(policy.templates.report_needs_reply)
+        return
+    await call.answer(await app.reports.file(call.message, replied))
