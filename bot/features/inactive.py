@@ -10,12 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from loguru import logger
-from telegram import Bot, ChatMember
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.services import Services
 from bot.features.stats import zone_of
 from bot.store import SilentMember
+from bot.telegram.permissions import is_present
 from policies.texts import Html, escape, mention
 
 REMOVE_KIND = "inr"
@@ -25,7 +26,6 @@ SHOWN = 20
 REMOVE_LIMIT = 200
 """Members removed per confirmation at most, so one press cannot empty a large group."""
 CONFIRM_VALID = 3600.0
-PRESENT = {ChatMember.MEMBER, ChatMember.RESTRICTED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ async def list_silent(rt: Services, bot: Bot, chat_id: int, cutoff: float) -> Si
             found = await bot.get_chat_member(chat_id, member.user_id)
         except TelegramError:
             continue
-        if found.status not in PRESENT:
+        if not is_present(found):
             await rt.store.members.mark_left(chat_id, member.user_id, rt.now())
             gone += 1
             continue

@@ -16,26 +16,28 @@ def network_of(services: Services, chat_id: int) -> tuple[int, ...]:
 
 async def ban_in_network(services: Services, chat_id: int, user_id: int) -> list[int]:
     """Ban in every other group of the network where qunbot may; returns where it worked."""
-    done = []
-    for peer in network_of(services, chat_id):
-        door = await services.doors.for_chat(peer)
-        try:
-            await door.ban(peer, user_id)
-        except TelegramError as error:
-            logger.warning("network ban of {} in {} failed: {}", user_id, peer, error.message)
-            continue
-        done.append(peer)
+    done = await _each_peer(services, chat_id, user_id, ban=True)
+    for peer in done:
         await services.store.audit.add(
             peer, services.now(), "network ban", target_id=user_id, text=f"from {chat_id}"
         )
     return done
 
 
-async def unban_in_network(services: Services, chat_id: int, user_id: int) -> None:
+async def unban_in_network(services: Services, chat_id: int, user_id: int) -> list[int]:
     """A ban that spread across the network is lifted everywhere it reached."""
+    return await _each_peer(services, chat_id, user_id, ban=False)
+
+
+async def _each_peer(services: Services, chat_id: int, user_id: int, *, ban: bool) -> list[int]:
+    done = []
     for peer in network_of(services, chat_id):
         door = await services.doors.for_chat(peer)
         try:
-            await door.unban(peer, user_id)
+            await (door.ban(peer, user_id) if ban else door.unban(peer, user_id))
         except TelegramError as error:
-            logger.warning("network unban of {} in {}: {}", user_id, peer, error.message)
+            verb = "ban" if ban else "unban"
+            logger.warning("network {} of {} in {} failed: {}", verb, user_id, peer, error.message)
+            continue
+        done.append(peer)
+    return done
