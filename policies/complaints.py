@@ -12,6 +12,7 @@ is an after-sales question, routed only if the policy says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from policies.base import StrictModel, check_placeholders
 from policies.detect.base import quote, word_start
 from policies.detect.normalize import Normalized, normalize
+from policies.detect.safe_regex import SafePattern, compile_safe, safe_pattern_problem
 from policies.durations import FOREVER, Duration, parse_duration
 from policies.verdict import Hit
 
@@ -33,7 +35,6 @@ __all__ = [
     "OriginalMessage",
 ]
 
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 _QUESTION_MARK = "?"
 
@@ -51,7 +52,7 @@ class ComplaintCue(StrictModel):
         (), description="Words or phrases; Latin ones match whole words only"
     )
     patterns: tuple[str, ...] = Field(
-        (), description="Python regular expressions, matched on the lower-case text"
+        (), description="Regular expressions (RE2 syntax), matched on the lower-case text"
     )
 
     @field_validator("words")
@@ -65,14 +66,9 @@ class ComplaintCue(StrictModel):
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
-            if _NESTED_QUANTIFIER.search(pattern):
-                raise ValueError(
-                    f"{pattern!r}: nested quantifiers such as (a+)+ can take exponential time"
-                )
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"bad regex {pattern!r}: {error}") from error
+            problem = safe_pattern_problem(pattern)
+            if problem is not None:
+                raise ValueError(problem)
         return patterns
 
     @model_validator(mode="after")
@@ -224,33 +220,42 @@ class _Group:
 
 @dataclass(frozen=True, slots=True)
 class ComplaintMatcher:
-    """A policy's complaint cues compiled into one regex; build once, assess every message."""
+    """A policy's complaint cues compiled once: the words into one regex, the admins' patterns
+    into one RE2 pattern (linear time whatever they wrote); build once, assess every message."""
 
     config: ComplaintsConfig
     cues: re.Pattern[str] | None = field(repr=False)
+    patterns: SafePattern | None = field(repr=False)
     groups: dict[str, _Group] = field(repr=False)
     questions: re.Pattern[str] | None = field(repr=False)
 
     @classmethod
     def compile(cls, config: ComplaintsConfig) -> ComplaintMatcher:
         groups: dict[str, _Group] = {}
-        parts: list[str] = []
+        words: list[str] = []
+        patterns: list[str] = []
         for prefix, cues, intensity in (("c", config.cues, False), ("i", config.intensity, True)):
             for index, cue in enumerate(cues):
                 name = f"{prefix}{index}"
                 groups[name] = _Group(cue, intensity)
-                parts.append(f"(?P<{name}>{_alternatives(cue.words, cue.patterns)})")
-        questions = _alternatives(config.question_words, ()) if config.question_words else ""
+                if cue.words:
+                    words.append(f"(?P<{name}>{_alternatives(cue.words)})")
+                if cue.patterns:
+                    either = "|".join(f"(?:{pattern})" for pattern in cue.patterns)
+                    patterns.append(f"(?P<{name}>{either})")
+        questions = _alternatives(config.question_words) if config.question_words else ""
         return cls(
             config,
-            re.compile("|".join(parts)) if parts else None,
+            re.compile("|".join(words)) if words else None,
+            compile_safe("|".join(patterns)) if patterns else None,
             groups,
             re.compile(questions) if questions else None,
         )
 
     def assess(self, text: str) -> Assessment:
         """Score `text` and say whether it is a complaint, a question or neither."""
-        if not self.config.enabled or self.cues is None or not text.strip():
+        nothing_to_match = self.cues is None and self.patterns is None
+        if not self.config.enabled or nothing_to_match or not text.strip():
             return NOT_A_COMPLAINT
         norm = normalize(text)
         cue_hits, intensity_hits = self._hits(norm)
@@ -266,20 +271,26 @@ class ComplaintMatcher:
         return Assessment(ComplaintKind.NONE, score, hits)
 
     def _hits(self, norm: Normalized) -> tuple[list[Hit], list[Hit]]:
-        """One hit per cue, the first match quoted as evidence."""
-        assert self.cues is not None
+        """One hit per cue, its first match quoted as evidence."""
         found: dict[str, Hit] = {}
-        for match in self.cues.finditer(norm.text):
-            name = match.lastgroup or ""
+        for start, end, name in sorted(self._matches(norm.text)):
             if name in found or name not in self.groups:
                 continue
             cue = self.groups[name].cue
-            evidence = quote(norm.original_span(*match.span()))
+            evidence = quote(norm.original_span(start, end))
             reason = f'{cue.name}: "{evidence}"'
             found[name] = Hit(f"complaint.{cue.name}", reason, evidence, cue.weight)
         cue_hits = [hit for name, hit in found.items() if not self.groups[name].intensity]
         intensity_hits = [hit for name, hit in found.items() if self.groups[name].intensity]
         return cue_hits, intensity_hits
+
+    def _matches(self, text: str) -> Iterator[tuple[int, int, str]]:
+        if self.cues is not None:
+            for match in self.cues.finditer(text):
+                yield (*match.span(), match.lastgroup or "")
+        if self.patterns is not None:
+            for safe in self.patterns.finditer(text):
+                yield (*safe.span(), safe.lastgroup or "")
 
     def _reads_as_question(self, folded: str) -> bool:
         if _QUESTION_MARK in folded:
@@ -287,11 +298,10 @@ class ComplaintMatcher:
         return self.questions is not None and self.questions.search(folded) is not None
 
 
-def _alternatives(words: tuple[str, ...], patterns: tuple[str, ...]) -> str:
-    """Words as whole-word literals and patterns as they are, longest words first."""
+def _alternatives(words: tuple[str, ...]) -> str:
+    """Words as whole-word literals, longest first."""
     folded = sorted({normalize(word).text.strip() for word in words}, key=len, reverse=True)
-    literals = [_whole_word(word) for word in folded if word]
-    return "|".join([*literals, *(f"(?:{pattern})" for pattern in patterns)])
+    return "|".join(_whole_word(word) for word in folded if word)
 
 
 def _whole_word(word: str) -> str:

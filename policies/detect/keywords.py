@@ -1,7 +1,8 @@
 """The policy's own keywords and patterns, compiled into one matcher per policy.
 
 Literal keywords become a single trie-shaped regex, so each position of the text costs about
-the same however long the list is. Patterns marked `regex` are appended as alternatives.
+the same however long the list is. Patterns marked `regex` are written by admins, so they are
+compiled together by RE2, whose matching time is linear in the text whatever the pattern.
 Everything is matched on the normalized text, so a keyword also catches its full-width,
 homoglyph and spaced-digit disguises.
 """
@@ -9,11 +10,13 @@ homoglyph and spaced-digit disguises.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from policies.detect.base import Check, quote
 from policies.detect.config import KeywordEntry, KeywordsConfig
 from policies.detect.normalize import Normalized, normalize
+from policies.detect.safe_regex import SafePattern, compile_safe
 from policies.facts import MessageFacts
 from policies.verdict import Hit
 
@@ -42,23 +45,21 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
         folded = " ".join(normalize(entry.pattern).text.split())
         if folded and folded not in literals:
             literals[folded] = _Keyword(entry, folded)
-    matcher = _compile(list(literals), [keyword.entry.pattern for keyword in regex_entries])
-    if matcher is None:
+    if not literals and not regex_entries:
         return _no_keywords
+    matcher = _KeywordMatcher(
+        literals,
+        re.compile(trie_regex(list(literals))) if literals else None,
+        regex_entries,
+        _compile_patterns([keyword.entry.pattern for keyword in regex_entries]),
+    )
 
     def check_keywords(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
-        for match in matcher.finditer(norm.text):
-            group = match.lastgroup or ""
-            if group == "literal":
-                keyword = literals[" ".join(match.group().split())]
-                if not _on_word_edges(norm.text, match):
-                    continue
-            else:
-                keyword = regex_entries[int(group[1:])]
+        for span, keyword in matcher.matches(norm.text):
             pattern = keyword.entry.pattern
             if pattern not in hits:
-                evidence = quote(norm.original_span(*match.span()))
+                evidence = quote(norm.original_span(*span))
                 reason, weight = _reason(keyword, evidence), keyword.entry.weight
                 hits[pattern] = Hit(f"keyword.{pattern}", reason, evidence, weight)
         return list(hits.values())
@@ -66,20 +67,38 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
     return check_keywords
 
 
+@dataclass(frozen=True, slots=True)
+class _KeywordMatcher:
+    literals: dict[str, _Keyword]
+    literal_regex: re.Pattern[str] | None
+    patterns: list[_Keyword]
+    pattern_regex: SafePattern | None
+
+    def matches(self, text: str) -> Iterator[tuple[tuple[int, int], _Keyword]]:
+        """Each literal found on word edges, then each pattern's match."""
+        if self.literal_regex is not None:
+            for match in self.literal_regex.finditer(text):
+                if _on_word_edges(text, match.span()):
+                    yield match.span(), self.literals[" ".join(match.group().split())]
+        if self.pattern_regex is not None:
+            for found in self.pattern_regex.finditer(text):
+                yield found.span(), self.patterns[int((found.lastgroup or "r0")[1:])]
+
+
 def _no_keywords(facts: MessageFacts, norm: Normalized) -> list[Hit]:
     return []
 
 
-def _compile(literals: list[str], patterns: list[str]) -> re.Pattern[str] | None:
-    alternatives = [f"(?P<literal>{trie_regex(literals)})"] if literals else []
-    alternatives += [f"(?P<r{index}>(?i:{pattern}))" for index, pattern in enumerate(patterns)]
-    return re.compile("|".join(alternatives)) if alternatives else None
+def _compile_patterns(patterns: list[str]) -> SafePattern | None:
+    if not patterns:
+        return None
+    return compile_safe("|".join(f"(?P<r{index}>(?i:{p}))" for index, p in enumerate(patterns)))
 
 
-def _on_word_edges(text: str, match: re.Match[str]) -> bool:
+def _on_word_edges(text: str, span: tuple[int, int]) -> bool:
     """A Latin keyword must not be part of a longer word: "usdt" is not in "xusdtx"."""
-    start, end = match.span()
-    word = match.group()
+    start, end = span
+    word = text[start:end]
     if _WORD_EDGE.match(word[0]) and start > 0 and _WORD_EDGE.match(text[start - 1]):
         return False
     return not (_WORD_EDGE.match(word[-1]) and end < len(text) and _WORD_EDGE.match(text[end]))
