@@ -9,7 +9,7 @@ from bot.features.command_call import CommandCall
 from bot.features.commands import usage
 from bot.features.moderation import Target
 from bot.telegram.extract import display_name, replied_to
-from policies.durations import DurationError, format_duration, parse_duration
+from policies.durations import DurationError, format_duration, parse_mute_duration
 from policies.texts import mention, render
 
 
@@ -57,9 +57,10 @@ async def mute(call: CommandCall, app: BotData) -> None:
     """Mute for a duration (or forever)."""
     member = _member(call)
     try:
-        seconds = parse_duration(call.args[0]) if call.args else None
-    except DurationError:
-        seconds = None
+        seconds = parse_mute_duration(call.args[0]) if call.args else None
+    except DurationError as error:
+        await call.answer(f"{error}. Usage: {usage('mute')}")
+        return
     if seconds is None:
         await call.answer(f"Usage: {usage('mute')}")
         return

@@ -1,7 +1,13 @@
-"""Human durations ("90s", "10m", "6h", "7d", "forever") used in policies and commands."""
+"""Human durations ("90s", "10m", "6h", "7d", "forever") used in policies and commands.
+
+Only ASCII digits count: `²` or `٣` look like numbers but are not what an admin typed on
+purpose. A duration longer than ten years is refused rather than overflowing a date, and a
+mute must fit Telegram's window, outside which Telegram makes a restriction permanent.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -9,29 +15,63 @@ from pydantic import BeforeValidator, PlainSerializer
 
 FOREVER = float("inf")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*([smhdw])\s*$")
+_FOREVER_WORDS = frozenset({"forever", "permanent", "inf"})
+
+LONGEST = 3650 * 86400.0
+"""Ten years: any longer is a typo, and far longer overflows dates."""
+SHORTEST_MUTE = 60.0
+"""Telegram makes a mute under 30 s permanent; a minute leaves room for network delay."""
+LONGEST_MUTE = 365 * 86400.0
+"""Telegram makes a mute over 366 days permanent; a day less leaves room for clock skew."""
 
 
 class DurationError(ValueError):
-    """A text that is not a duration."""
+    """A text that is not a duration, or one out of range."""
 
 
 def parse_duration(value: object) -> float:
     """Read a duration as seconds; bare numbers are seconds and `forever` is infinity."""
-    if isinstance(value, bool):
-        raise DurationError(f"expected a duration like 10m, 6h or 7d, not {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise DurationError("a duration cannot be negative")
-        return float(value)
-    if not isinstance(value, str):
-        raise DurationError(f"expected a duration like 10m, 6h or 7d, not {value!r}")
-    if value.strip().lower() in {"forever", "permanent", "inf"}:
+    seconds = _seconds(value)
+    if seconds > LONGEST and seconds != FOREVER:
+        raise DurationError(f"{value!r} is too long: at most {format_duration(LONGEST)}")
+    return seconds
+
+
+def parse_mute_duration(value: object) -> float:
+    """A mute's length: between a minute and 365 days, or `forever` when asked for by name."""
+    seconds = _seconds(value)
+    if seconds == FOREVER:
         return FOREVER
-    match = _DURATION.match(value.lower())
-    if match is None:
-        raise DurationError(f"{value!r} is not a duration: write a number and s, m, h, d or w")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    allowed = f"mute for {format_duration(SHORTEST_MUTE)} to {format_duration(LONGEST_MUTE)}"
+    if seconds < SHORTEST_MUTE:
+        raise DurationError(
+            f"a mute of {value} is too short: Telegram makes a mute under 30s permanent; "
+            f"{allowed}, or write forever"
+        )
+    if seconds > LONGEST_MUTE:
+        raise DurationError(
+            f"a mute of {value} is too long: Telegram makes a mute over 366d permanent; "
+            f"{allowed}, or write forever"
+        )
+    return seconds
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DurationError(f"expected a duration like 10m, 6h or 7d, not {value!r}")
+    if isinstance(value, str):
+        if value.strip().lower() in _FOREVER_WORDS:
+            return FOREVER
+        match = _DURATION.match(value.lower())
+        if match is None:
+            raise DurationError(f"{value!r} is not a duration: write a number and s, m, h, d or w")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        seconds = float(value)
+    if math.isnan(seconds) or seconds < 0:
+        raise DurationError(f"{value!r} is not a duration: it must be 0 or more")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

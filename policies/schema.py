@@ -22,7 +22,13 @@ from policies.base import StrictModel as StrictModel
 from policies.base import placeholders_in as placeholders_in
 from policies.complaints import ComplaintsConfig
 from policies.detect.config import DetectorsConfig
-from policies.durations import FOREVER, Duration, format_duration, parse_duration
+from policies.durations import (
+    FOREVER,
+    Duration,
+    format_duration,
+    parse_duration,
+    parse_mute_duration,
+)
 from policies.gifts import GiftsConfig
 from policies.rhythm import RhythmConfig
 from policies.stats import StatsConfig
@@ -68,10 +74,15 @@ class LadderStep(StrictModel):
         if kind == "mute":
             if duration is None:
                 raise ValueError("a mute step needs a duration, for example 'mute 1d'")
-            return {"kind": kind, "duration": parse_duration(duration)}
+            return {"kind": kind, "duration": duration}
         if duration is not None:
             raise ValueError(f"only mute steps take a duration, not {value!r}")
         return {"kind": kind}
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _mute_length(cls, value: Any) -> float | None:
+        return None if value is None else parse_mute_duration(value)
 
     def label(self) -> str:
         if self.kind is StepKind.MUTE and self.duration is not None:

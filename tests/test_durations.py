@@ -1,0 +1,130 @@
+"""Durations that mean what they say: mutes Telegram would make permanent, absurd lengths and
+digits that only look like digits are refused with a reason, in commands and in policies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.policy_files import PolicyLibrary
+from policies.durations import FOREVER, DurationError, parse_duration, parse_mute_duration
+from policies.loader import PolicySource, load_policy
+from policies.yamlsource import SourceError
+from tests.harness import ADMIN, GROUP, Harness, make_config
+
+LIBRARY = PolicyLibrary(None)
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("10s", "too short"),
+        ("30s", "too short"),
+        ("400d", "too long"),
+        ("367d", "too long"),
+        ("99999999d", "too long"),
+        ("9" * 40 + "d", "not a duration"),
+        ("²", "not a duration"),
+        ("٣d", "not a duration"),
+        ("１０m", "not a duration"),
+    ],
+)
+def test_mutes_telegram_would_make_permanent_are_refused(written: str, reason: str) -> None:
+    with pytest.raises(DurationError, match=reason):
+        parse_mute_duration(written)
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"), [("1m", 60.0), ("1d", 86400.0), ("365d", 365 * 86400.0)]
+)
+def test_mutes_within_telegrams_window_are_kept(written: str, seconds: float) -> None:
+    assert parse_mute_duration(written) == seconds
+
+
+def test_forever_is_a_mute_when_asked_for_by_name() -> None:
+    assert parse_mute_duration("forever") == FOREVER
+
+
+@pytest.mark.parametrize("written", ["99999999d", "9" * 12 + "w", 1e300, float("nan"), "٣h"])
+def test_absurd_durations_are_refused_without_overflowing(written: object) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(written)
+
+
+@pytest.mark.parametrize(
+    ("step", "reason"),
+    [
+        ("mute 10s", "too short"),
+        ("mute 400d", "too long"),
+        ("mute 99999999d", "too long"),
+        ("mute ²", "not a duration"),
+    ],
+)
+def test_a_ladder_step_telegram_would_misread_is_a_policy_error_with_its_line(
+    step: str, reason: str
+) -> None:
+    text = f"extends: default\nmoderation:\n  ladder:\n    - soft\n    - {step}\n    - hard\n"
+    with pytest.raises(SourceError) as error:
+        load_policy(PolicySource("mine", "mine.yaml", text), LIBRARY.lookup)
+    problems = [str(problem) for problem in error.value.problems]
+    assert any(p.startswith("mine.yaml:5:") and reason in p for p in problems), problems
+
+
+def test_a_forever_ladder_step_is_allowed() -> None:
+    text = "extends: default\nmoderation:\n  ladder: [mute 1d, mute forever]\n"
+    policy = load_policy(PolicySource("mine", "mine.yaml", text), LIBRARY.lookup)
+    assert [step.label() for step in policy.moderation.ladder] == ["mute 1d", "mute forever"]
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await Harness.start(make_config(tmp_path))
+    yield harness
+    await harness.stop()
+
+
+async def _command(harness: Harness, text: str, **extra: object) -> str:
+    before = len(harness.fake.bot_messages(GROUP))
+    await harness.say(ADMIN, text, **extra)
+    replies = harness.fake.bot_messages(GROUP)[before:]
+    return replies[-1].text if replies else ""
+
+
+@pytest.mark.parametrize(
+    ("duration", "reason"),
+    [
+        ("10s", "too short"),
+        ("400d", "too long"),
+        ("99999999d", "too long"),
+        ("²", "not a duration"),
+        ("٣d", "not a duration"),
+    ],
+)
+async def test_mute_refuses_what_telegram_would_make_permanent(
+    shop: Harness, duration: str, reason: str
+) -> None:
+    bob = shop.member("bob")
+    answer = await _command(shop, f"/mute {bob} {duration}")
+    assert reason in answer and "Usage: /mute" in answer, answer
+    assert shop.fake.status_of(GROUP, bob) == "member"
+
+
+async def test_mute_for_a_day_is_a_day(shop: Harness) -> None:
+    bob = shop.member("bob")
+    assert await _command(shop, f"/mute {bob} 1d") == f"{bob} is muted for 1d."
+    assert shop.fake.status_of(GROUP, bob) == "restricted"
+
+
+@pytest.mark.parametrize("text", ["/mute ² 1d", "/ban ²", "/ban ٣", "/why ²", "/why #٣"])
+async def test_unicode_digits_get_the_usage_line(shop: Harness, text: str) -> None:
+    answer = await _command(shop, text)
+    assert "Usage: /" + text.split()[0][1:] in answer, answer
+
+
+async def test_unicode_digits_as_a_group_id_in_private_are_refused(shop: Harness) -> None:
+    shop.fake.start_private(ADMIN)
+    await shop.feed(shop.fake.private_message(ADMIN, "/ban ² 1001"))
+    replies = shop.fake.bot_messages(ADMIN)
+    assert replies and replies[-1].text.startswith("In private, name the group first")
