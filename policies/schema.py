@@ -114,12 +114,15 @@ class FloodConfig(StrictModel):
 
 
 class WaveConfig(StrictModel):
-    """The same or a near-same text from several accounts: a coordinated spam wave."""
+    """The same text (case, digits, punctuation and greetings aside) from several accounts:
+    a coordinated spam wave. Newcomers all writing "hello everyone!!" are no wave."""
 
     enabled: bool = True
     accounts: int = Field(3, ge=2, description="Distinct accounts posting the same text")
     window: Duration = Field(parse_duration("10m"), description="Within this window")
-    min_length: int = Field(12, ge=1, description="Shorter texts ('hi', 'thanks') never count")
+    min_length: int = Field(
+        12, ge=1, description="Texts with fewer letters, greetings taken out, never count"
+    )
 
 
 class ModerationConfig(StrictModel):
