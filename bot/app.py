@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 from bot.core.classifier import train_classifier
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import LoadedConfig
+from bot.core.logging import started
 from bot.core.polling import HandledUpdateQueue
 from bot.core.ratelimit import SendOnlyRateLimiter
 from bot.core.services import ReadyHook, Services
@@ -153,6 +154,7 @@ async def _open_services(application: App) -> None:
     for hook in services.on_ready:
         await hook(application)
     logger.info("qunbot ready: database {}", services.loaded.database_path)
+    started()
 
 
 async def _flush_members(context: Context) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli.load import load_or_explain
+from bot.core.config import LoadedConfig
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -81,21 +82,69 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    from bot.core.config import base_url_from_environment, token_from_environment
-    from bot.core.logging import setup_logging
+    from bot.core.config import (
+        base_url_from_environment,
+        signing_secret_from_environment,
+        token_from_environment,
+    )
+    from bot.core.logging import register_secret, setup_logging
 
     loaded = load_or_explain(arguments.config)
     if loaded is None:
         return 1
     token = token_from_environment()
-    setup_logging(loaded.config.logging)
+    register_secret(token)
+    secret = signing_secret_from_environment()
+    if secret is not None:
+        register_secret(secret)
+    setup_logging(loaded.config.logging, file=loaded.log_file, hold_while_starting=True)
+    return _poll_until_stopped(loaded, token, base_url_from_environment())
+
+
+def _poll_until_stopped(loaded: LoadedConfig, token: str, base_url: str | None) -> int:
+    """Run the bot; a refused token, an unreachable Telegram or an unusable database end it
+    with one line saying what to check, never a traceback."""
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.core.logging import discard_start_up_lines, started
+    from bot.store import StorageError
 
-    application = build_application(loaded, token=token, base_url=base_url_from_environment())
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    application = build_application(loaded, token=token, base_url=base_url)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except (InvalidToken, NetworkError, StorageError) as error:
+        discard_start_up_lines()
+        return _fail(_start_failure(error, base_url))
+    except BaseException:
+        started()
+        raise
     return 0
+
+
+def _start_failure(error: Exception, base_url: str | None) -> str:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.core.logging import redact
+
+    if isinstance(error, InvalidToken):
+        return (
+            "Telegram refused the token (401 Unauthorized): check QUNBOT_TOKEN; BotFather's "
+            "/token shows the bot's current one"
+        )
+    if isinstance(error, NetworkError):
+        where = base_url or "https://api.telegram.org"
+        return (
+            f"cannot reach Telegram at {where} ({redact(str(error))}): check the network, "
+            "a proxy (HTTPS_PROXY) or QUNBOT_BASE_URL"
+        )
+    return redact(str(error))
+
+
+def _fail(line: str) -> int:
+    print(f"qunbot: {line}", file=sys.stderr)
+    return 2
 
 
 def _simulate(arguments: argparse.Namespace) -> int:

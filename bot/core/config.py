@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,11 +18,15 @@ from policies.yamlsource import Located, Position, Problem, SourceError, parse_y
 
 TOKEN_VARIABLE = "QUNBOT_TOKEN"
 BASE_URL_VARIABLE = "QUNBOT_BASE_URL"
+SIGNING_SECRET_VARIABLE = "QUNBOT_SIGNING_SECRET"
+_HEX_SECRET = re.compile(r"(?:[0-9a-fA-F]{2}){32,}")
 
 
 class LoggingConfig(StrictModel):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
-    file: str | None = Field(None, description="Also write logs to this file, rotated daily")
+    file: str | None = Field(
+        None, description="Also write logs to this file (relative to the config), rotated daily"
+    )
     json_lines: bool = Field(False, description="Write the log file as JSON lines")
 
 
@@ -105,6 +110,11 @@ class LoadedConfig:
     @property
     def database_path(self) -> Path:
         return resolve_path(self.base_dir, self.config.database)
+
+    @property
+    def log_file(self) -> Path | None:
+        file = self.config.logging.file
+        return resolve_path(self.base_dir, file) if file else None
 
     @property
     def library(self) -> PolicyLibrary:
@@ -204,6 +214,21 @@ def token_from_environment() -> str:
             "(or try `qunbot simulate`, which needs no token)"
         )
     return token
+
+
+def signing_secret_from_environment() -> str | None:
+    """The secret that signs buttons and deep links, if the environment gives one; else the
+    bot keeps its own in the database."""
+    secret = os.environ.get(SIGNING_SECRET_VARIABLE, "").strip()
+    if not secret:
+        return None
+    if _HEX_SECRET.fullmatch(secret) is None:
+        raise SystemExit(
+            f"qunbot: {SIGNING_SECRET_VARIABLE} must be at least 64 hexadecimal digits "
+            "(for example from `openssl rand -hex 32`); unset it to keep the secret in the "
+            "database"
+        )
+    return secret.lower()
 
 
 def base_url_from_environment() -> str | None:

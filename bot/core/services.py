@@ -17,7 +17,7 @@ from telegram.ext import Application, JobQueue
 
 from bot.core.bounded import BoundedDict
 from bot.core.clock import Clock
-from bot.core.config import LoadedConfig
+from bot.core.config import LoadedConfig, signing_secret_from_environment
 from bot.core.counters import StatsCounter
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
@@ -93,9 +93,13 @@ class Services:
         return self.clock.now()
 
     async def open(self) -> None:
-        """Open the store, read the signing secret and what admins taught the scorer."""
+        """Open the store, read the signing secret (the environment's, or the database's) and
+        what admins taught the scorer."""
         self._store = await Store.open(self.loaded.database_path)
-        self._signer = Signer(await self._store.meta.get_or_create("signing_secret", new_secret))
+        secret = signing_secret_from_environment()
+        if secret is None:
+            secret = await self._store.meta.get_or_create("signing_secret", new_secret)
+        self._signer = Signer(secret)
         for text, spam in await self._store.learned.all():
             self.classifier.learn(text, spam)
 

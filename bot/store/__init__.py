@@ -6,7 +6,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store.database import connect, move_chat
+from bot.store.database import StorageError, connect, move_chat
 from bot.store.repos import (
     Audit,
     AuditEntry,
@@ -48,6 +48,7 @@ __all__ = [
     "PendingReinvite",
     "PinnedPost",
     "SilentMember",
+    "StorageError",
     "Store",
     "Ticket",
     "TicketStatus",

@@ -1,7 +1,10 @@
-"""Opening the SQLite database: WAL, a busy timeout and numbered migrations."""
+"""Opening the SQLite database: checked, private to its owner, WAL, a busy timeout and
+numbered migrations."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -10,27 +13,82 @@ from loguru import logger
 from bot.store.migrations import CHAT_KEYED_TABLES, LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5000
+PRIVATE_FILE_MODE = 0o600
+"""The database holds the signing secret of buttons and links: no other local user may read it."""
+_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
-class NewerDatabaseError(RuntimeError):
+class StorageError(RuntimeError):
+    """The database cannot be used as it is; the message says what to do."""
+
+
+class NewerDatabaseError(StorageError):
     """The database was written by a newer qunbot; refuse rather than corrupt it."""
 
 
 async def connect(path: Path | str, *, up_to: int = LATEST_VERSION) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at `path`."""
+    """Open (creating if needed), check and migrate the database at `path`."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_file(Path(path))
     connection = await aiosqlite.connect(str(path), isolation_level=None)
     try:
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        await _quick_check(connection, path)
         await migrate(connection, up_to=up_to)
+    except sqlite3.OperationalError as error:
+        await connection.close()
+        raise StorageError(
+            f"cannot use {path} ({error}): check that no other program holds it, and the "
+            "disk's free space and permissions"
+        ) from None
+    except sqlite3.DatabaseError as error:
+        await connection.close()
+        raise StorageError(_unreadable(path, str(error))) from None
     except BaseException:
         await connection.close()
         raise
+    if str(path) != ":memory:":
+        _make_private(Path(path))
     return connection
+
+
+def _prepare_file(path: Path) -> None:
+    """Refuse an empty file (a fresh database would silently replace the lost one), and create
+    a missing one readable by its owner only, so SQLite's WAL and SHM files follow suit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        if path.stat().st_size == 0:
+            raise StorageError(
+                f"{path} is empty (0 bytes), so its data is lost: restore it from a backup, "
+                "or delete it to start with a fresh database"
+            )
+        _make_private(path)
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
+
+
+def _make_private(path: Path) -> None:
+    for suffix in _COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+            companion.chmod(PRIVATE_FILE_MODE)
+
+
+async def _quick_check(connection: aiosqlite.Connection, path: Path | str) -> None:
+    async with connection.execute("PRAGMA quick_check") as cursor:
+        problems = [str(row[0]) for row in await cursor.fetchall()]
+    if problems != ["ok"]:
+        raise StorageError(_unreadable(path, "; ".join(problems[:3])))
+
+
+def _unreadable(path: Path | str, detail: str) -> str:
+    return (
+        f"{path} is damaged ({detail}): restore it from a backup, or move it away to start "
+        "with a fresh database"
+    )
 
 
 async def schema_version(connection: aiosqlite.Connection) -> int:
