@@ -1116,23 +1116,26 @@ class Enforcements:
 
 
 class Retention:
-    """Clears stored message text once it is older than the retention; rows stay, so counts,
-    the ladder and /why keep working without what members wrote. Open tickets keep theirs
-    until they are closed: staff still need the conversation."""
+    """Clears what members wrote, their names on closed tickets, learned samples and invite
+    links once older than the retention; the other rows stay, so counts, the ladder and /why
+    keep working. Open tickets keep theirs until they are closed: staff still need the
+    conversation."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
 
     async def purge_texts(self, cutoff: float) -> int:
-        """Blank texts written before `cutoff`; returns how many rows were cleared."""
+        """Blank or delete what was written before `cutoff`; returns how many rows changed."""
         cleared = 0
         for sql in (
-            "UPDATE audit SET text = NULL WHERE at < ? AND text IS NOT NULL"
-            " AND action <> 'reinvite'",
-            "UPDATE tickets SET text = '' WHERE created_at < ? AND text <> ''"
-            " AND status = 'closed'",
+            "UPDATE audit SET text = NULL WHERE at < ? AND text IS NOT NULL",
+            "UPDATE tickets SET text = '', user_name = '' WHERE created_at < ?"
+            " AND (text <> '' OR user_name <> '') AND status = 'closed'",
             "UPDATE ticket_messages SET text = '' WHERE at < ? AND text <> ''"
             " AND ticket_id IN (SELECT id FROM tickets WHERE status = 'closed')",
+            "UPDATE reinvites SET invite_link = NULL WHERE sent_at < ?"
+            " AND invite_link IS NOT NULL",
+            "DELETE FROM learned_samples WHERE at < ?",
         ):
             cursor = await self.db.execute(sql, (cutoff,))
             cleared += max(cursor.rowcount, 0)
