@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary
 from policies.complaints import ComplaintCue, ComplaintMatcher
 from policies.detect.config import KeywordEntry, KeywordsConfig
 from policies.detect.keywords import make_keywords_check

@@ -12,9 +12,9 @@ import pytest
 from loguru import logger
 from telegram.error import InvalidToken
 
-from bot.config import LoggingConfig, signing_secret_from_environment
-from bot.logging import register_secret, setup_logging
-from bot.signing import Signer
+from bot.core.config import LoggingConfig, signing_secret_from_environment
+from bot.core.logging import register_secret, setup_logging
+from bot.core.signing import Signer
 from bot.store import StorageError, Store
 from tests.harness import Harness, make_config
 
