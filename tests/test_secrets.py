@@ -108,10 +108,9 @@ async def test_the_signing_secret_may_come_from_the_environment(
     monkeypatch.setenv("QUNBOT_SIGNING_SECRET", SECRET.upper())
     harness = await Harness.start(make_config(tmp_path))
     try:
-        signer = harness.runtime.signer
-        assert signer is not None
+        signer = harness.services.signer
         assert Signer(SECRET).verify(signer.sign("gift", -1001, 42), "gift") == [-1001, 42]
-        async with harness.runtime.store.db.execute(
+        async with harness.services.store.db.execute(
             "SELECT COUNT(*) FROM meta WHERE key = 'signing_secret'"
         ) as cursor:
             assert await cursor.fetchone() == (0,), "none is stored in the database"
