@@ -42,7 +42,7 @@ SHARED_SPEC = (
 TOKEN = "123:ABC"
 T0 = 1_700_000_000.0
 OWNER, ALICE, SPAMMER, STRANGER = 1, 2, 3, 4
-GROUP, BASIC, CHANNEL = -1001, -5, -1002
+GROUP, BASIC, CHANNEL, FORUM = -1001, -5, -1002, -1003
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Accept", callback_data="accept")]])
 
 
@@ -544,9 +544,15 @@ async def test_a_tour_of_every_method_matches_the_spec(bot: Bot, tg: FakeTelegra
     query = tg.press_button(GROUP, sent.message_id, ALICE, "accept")["callback_query"]["id"]
     await bot.log_out()
     await bot.close()
+    await bot.set_webhook("https://bot.example.com/hook", secret_token="s3cret")
     await bot.delete_webhook()
     await bot.get_webhook_info()
     await bot.get_updates()
+    tg.add_chat(FORUM, "supergroup", "Forum", is_forum=True)
+    tg.bot_is_admin(FORUM, can_manage_topics=True)
+    await bot.create_forum_topic(FORUM, "Orders")
+    await bot.ban_chat_sender_chat(GROUP, CHANNEL)
+    await bot.unban_chat_sender_chat(GROUP, CHANNEL)
     await bot.get_chat(GROUP)
     await bot.get_chat_member(GROUP, ALICE)
     await bot.get_chat_administrators(GROUP)

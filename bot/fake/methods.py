@@ -6,31 +6,43 @@ import copy
 import json
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot.fake.markup import EntityParseError, detect_entities, parse_html, utf16_len
 from bot.fake.models import (
     ADMIN_RIGHTS,
     CHAT_PERMISSIONS,
     JSON,
+    ApiError,
     EventKind,
     FakeChat,
     InviteLink,
     Member,
     StoredMessage,
+    Webhook,
     bad_request,
 )
-
-if TYPE_CHECKING:
-    from bot.fake.state import FakeTelegram
+from bot.fake.world import World
 
 Params = dict[str, Any]
-Method = Callable[["FakeTelegram", Params], Any]
+Method = Callable[["World", Params], Any]
 METHODS: dict[str, Method] = {}
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_CALLBACK_TEXT = 200
+MAX_DELETE_IDS = 100
+MAX_TOPIC_NAME = 128
+MAX_SECRET_TOKEN = 256
 DELETE_WINDOW = 48 * 3600
+SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]*")
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 SEND_NOUNS = {"can_send_messages": "text messages", "can_send_photos": "photos"}
 CHAT_ACTIONS = frozenset(
@@ -75,7 +87,7 @@ def api_method(name: str) -> Callable[[Method], Method]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _require_right(tg: FakeTelegram, chat: FakeChat, right: str, reason: str) -> None:
+def _require_right(tg: World, chat: FakeChat, right: str, reason: str) -> None:
     if not tg.bot_member(chat).has_right(right):
         raise bad_request(f"not enough rights to {reason}")
 
@@ -85,7 +97,7 @@ def _require_not_private(chat: FakeChat) -> None:
         raise bad_request("chat member status can't be changed in private chats")
 
 
-def _require_send_right(tg: FakeTelegram, chat: FakeChat, right: str) -> None:
+def _require_send_right(tg: World, chat: FakeChat, right: str) -> None:
     if chat.type == "private":
         return
     bot = tg.bot_member(chat)
@@ -100,9 +112,7 @@ def _require_send_right(tg: FakeTelegram, chat: FakeChat, right: str) -> None:
         raise bad_request(f"not enough rights to send {SEND_NOUNS[right]} to the chat")
 
 
-def _formatted(
-    tg: FakeTelegram, p: Params, text_key: str, entities_key: str
-) -> tuple[str, list[JSON]]:
+def _formatted(tg: World, p: Params, text_key: str, entities_key: str) -> tuple[str, list[JSON]]:
     text, entities = _parsed(p, text_key, entities_key)
     for entity in entities:
         if entity["type"] == "text_mention" and entity["user"]["id"] in tg.users:
@@ -148,7 +158,7 @@ def _button_labels(markup: JSON | None) -> tuple[str, ...]:
     return tuple(str(button["text"]) for row in rows for button in row)
 
 
-def _reply_target(tg: FakeTelegram, chat: FakeChat, p: Params) -> JSON | None:
+def _reply_target(tg: World, chat: FakeChat, p: Params) -> JSON | None:
     reply = p.get("reply_parameters")
     if not reply:
         return None
@@ -161,9 +171,23 @@ def _reply_target(tg: FakeTelegram, chat: FakeChat, p: Params) -> JSON | None:
     return message.as_reply()
 
 
-def _send(tg: FakeTelegram, chat: FakeChat, content: JSON, p: Params, *, detail: str = "") -> JSON:
+def _topic_of(chat: FakeChat, p: Params, reply: JSON | None) -> int | None:
+    thread = p.get("message_thread_id")
+    if thread is None and reply is not None and reply.get("is_topic_message"):
+        return int(reply["message_thread_id"])
+    if thread is not None and (not chat.is_forum or thread not in chat.topics):
+        raise bad_request("message thread not found")
+    return int(thread) if thread is not None else None
+
+
+def _send(tg: World, chat: FakeChat, content: JSON, p: Params, *, detail: str = "") -> JSON:
     reply = _reply_target(tg, chat, p)
-    if reply is not None:
+    thread = _topic_of(chat, p, reply)
+    if thread is not None:
+        replied = chat.messages[reply["message_id"]] if reply is not None else None
+        content.update(tg.topic_fields(chat, thread, replied))
+        detail = ", ".join(filter(None, [detail, f"topic {thread}"]))
+    elif reply is not None:
         content["reply_to_message"] = reply
     markup = _inline_markup(p)
     if markup is not None:
@@ -188,7 +212,7 @@ def _message_in(chat: FakeChat, message_id: int, missing: str) -> StoredMessage:
     return message
 
 
-def _target_member(tg: FakeTelegram, chat: FakeChat, user_id: int) -> Member:
+def _target_member(tg: World, chat: FakeChat, user_id: int) -> Member:
     tg.user_api(user_id)
     if user_id == tg.bot.id:
         raise bad_request("can't restrict self")
@@ -200,7 +224,7 @@ def _target_member(tg: FakeTelegram, chat: FakeChat, user_id: int) -> Member:
     return member
 
 
-def _set_status(tg: FakeTelegram, chat: FakeChat, old: Member, new: Member) -> None:
+def _set_status(tg: World, chat: FakeChat, old: Member, new: Member) -> None:
     chat.members[new.user_id] = new
     change = tg.member_change(chat, tg.bot, old, tg.user_api(new.user_id))
     tg.queue("chat_member", change, deliver=tg.bot_member(chat).is_admin)
@@ -231,7 +255,7 @@ def _find_link(chat: FakeChat, url: str) -> InviteLink:
     return link
 
 
-def _new_link(tg: FakeTelegram, chat: FakeChat, **fields: Any) -> InviteLink:
+def _new_link(tg: World, chat: FakeChat, **fields: Any) -> InviteLink:
     link = InviteLink(tg.new_link_name(chat), tg.bot.id, **fields)
     chat.invite_links[link.invite_link] = link
     tg.log(
@@ -244,15 +268,18 @@ def _new_link(tg: FakeTelegram, chat: FakeChat, **fields: Any) -> InviteLink:
     return link
 
 
-def _invite_chat(tg: FakeTelegram, p: Params) -> FakeChat:
+def _invite_chat(tg: World, p: Params) -> FakeChat:
     chat = tg.resolve_chat(p["chat_id"])
     _require_not_private(chat)
     _require_right(tg, chat, "can_invite_users", "manage chat invite link")
     return chat
 
 
-def _deletable(tg: FakeTelegram, chat: FakeChat, message: StoredMessage) -> bool:
+def _deletable(tg: World, chat: FakeChat, message: StoredMessage) -> bool:
+    # The window counts from the message's date; an edit does not move it.
     if tg.now() - int(message.data["date"]) > DELETE_WINDOW:
+        return False
+    if message.message_id in chat.topics:
         return False
     if chat.type == "private":
         return True
@@ -264,7 +291,7 @@ def _deletable(tg: FakeTelegram, chat: FakeChat, message: StoredMessage) -> bool
     return own or bot.has_right("can_delete_messages")
 
 
-def _delete(tg: FakeTelegram, chat: FakeChat, message: StoredMessage) -> None:
+def _delete(tg: World, chat: FakeChat, message: StoredMessage) -> None:
     message.deleted = True
     tg.log(
         EventKind.DELETE,
@@ -276,7 +303,7 @@ def _delete(tg: FakeTelegram, chat: FakeChat, message: StoredMessage) -> None:
     )
 
 
-def _editable(tg: FakeTelegram, p: Params) -> tuple[FakeChat, StoredMessage]:
+def _editable(tg: World, p: Params) -> tuple[FakeChat, StoredMessage]:
     if "chat_id" not in p or "message_id" not in p:
         raise bad_request("message identifier is not specified")
     chat = tg.resolve_chat(p["chat_id"])
@@ -286,7 +313,7 @@ def _editable(tg: FakeTelegram, p: Params) -> tuple[FakeChat, StoredMessage]:
     return chat, message
 
 
-def _apply_edit(tg: FakeTelegram, chat: FakeChat, message: StoredMessage, changes: JSON) -> JSON:
+def _apply_edit(tg: World, chat: FakeChat, message: StoredMessage, changes: JSON) -> JSON:
     before = copy.deepcopy(message.data)
     for key, value in changes.items():
         if value:
@@ -308,7 +335,7 @@ def _apply_edit(tg: FakeTelegram, chat: FakeChat, message: StoredMessage, change
     return copy.deepcopy(message.data)
 
 
-def _pin_chat(tg: FakeTelegram, p: Params) -> FakeChat:
+def _pin_chat(tg: World, p: Params) -> FakeChat:
     chat = tg.resolve_chat(p["chat_id"])
     if chat.type == "private":
         return chat
@@ -336,7 +363,7 @@ def _origin(source: FakeChat, message: StoredMessage) -> JSON:
 
 
 @api_method("getMe")
-def get_me(tg: FakeTelegram, p: Params) -> JSON:
+def get_me(tg: World, p: Params) -> JSON:
     """Returns the bot's ``User`` with its capabilities."""
     return tg.bot.to_api() | {
         "can_join_groups": True,
@@ -349,28 +376,88 @@ def get_me(tg: FakeTelegram, p: Params) -> JSON:
 
 @api_method("logOut")
 @api_method("close")
-def log_out(tg: FakeTelegram, p: Params) -> bool:
+def log_out(tg: World, p: Params) -> bool:
     """Nothing to release in the fake."""
     return True
 
 
-@api_method("deleteWebhook")
-def delete_webhook(tg: FakeTelegram, p: Params) -> bool:
-    """No webhook is ever set; honours ``drop_pending_updates``."""
+@api_method("setWebhook")
+def set_webhook(tg: World, p: Params) -> bool:
+    """Sets the URL updates are POSTed to, with an optional secret token header.
+
+    Telegram wants HTTPS on port 443, 80, 88 or 8443; the fake also accepts plain HTTP to a
+    loopback address, because tests run the bot's webhook server without TLS.
+    """
+    url = str(p["url"])
+    if not url:
+        _remove_webhook(tg, p)
+        return True
+    _check_webhook_url(url)
+    secret = p.get("secret_token")
+    if secret is not None and len(secret) > MAX_SECRET_TOKEN:
+        raise bad_request("secret token is too long")
+    if secret is not None and not SECRET_TOKEN_RE.fullmatch(secret):
+        raise bad_request("secret token contains unallowed characters")
     if p.get("drop_pending_updates"):
         tg.pending.clear()
+    if "allowed_updates" in p:
+        tg.allowed_updates = [str(kind) for kind in p["allowed_updates"]]
+    tg.webhook = Webhook(url, secret or None, int(p.get("max_connections", 40)))
+    tg.log(EventKind.WEBHOOK_SET, 0, tg.bot.id, url)
+    tg.wake_listeners()
     return True
 
 
+def _check_webhook_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS | {"::1"}:
+        return
+    if parts.scheme != "https" or not parts.hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if (parts.port or 443) not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+
+
+@api_method("deleteWebhook")
+def delete_webhook(tg: World, p: Params) -> bool:
+    """Returns to getUpdates mode; honours ``drop_pending_updates``."""
+    _remove_webhook(tg, p)
+    return True
+
+
+def _remove_webhook(tg: World, p: Params) -> None:
+    if p.get("drop_pending_updates"):
+        tg.pending.clear()
+    if tg.webhook is not None:
+        tg.webhook = None
+        tg.log(EventKind.WEBHOOK_DELETED, 0, tg.bot.id)
+
+
 @api_method("getWebhookInfo")
-def get_webhook_info(tg: FakeTelegram, p: Params) -> JSON:
-    """Reports polling mode and the pending update count."""
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(tg.pending)}
+def get_webhook_info(tg: World, p: Params) -> JSON:
+    """Reports the webhook (or polling mode), pending updates and the last delivery error."""
+    hook = tg.webhook
+    info: JSON = {
+        "url": hook.url if hook else "",
+        "has_custom_certificate": False,
+        "pending_update_count": sum(tg.allowed(u) for u in tg.pending),
+    }
+    if hook is None:
+        return info
+    info["max_connections"] = hook.max_connections
+    if tg.allowed_updates:
+        info["allowed_updates"] = list(tg.allowed_updates)
+    if hook.last_error_date is not None:
+        info["last_error_date"] = hook.last_error_date
+        info["last_error_message"] = hook.last_error_message or ""
+    return info
 
 
 @api_method("getUpdates")
-def get_updates(tg: FakeTelegram, p: Params) -> list[JSON]:
+def get_updates(tg: World, p: Params) -> list[JSON]:
     """Confirms updates below ``offset`` and returns the next ones (no waiting here)."""
+    if tg.webhook is not None:
+        raise ApiError(409, WEBHOOK_CONFLICT)
     if "allowed_updates" in p:
         tg.allowed_updates = [str(kind) for kind in p["allowed_updates"]]
     offset = int(p.get("offset", 0))
@@ -383,7 +470,7 @@ def get_updates(tg: FakeTelegram, p: Params) -> list[JSON]:
 
 
 @api_method("getChat")
-def get_chat(tg: FakeTelegram, p: Params) -> JSON:
+def get_chat(tg: World, p: Params) -> JSON:
     """Returns ``ChatFullInfo``."""
     chat = tg.resolve_chat(p["chat_id"])
     gifts = dict.fromkeys(
@@ -409,7 +496,7 @@ def get_chat(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("getChatMember")
-def get_chat_member(tg: FakeTelegram, p: Params) -> JSON:
+def get_chat_member(tg: World, p: Params) -> JSON:
     """Returns the ``ChatMember`` subtype for the user's current status."""
     chat = tg.resolve_chat(p["chat_id"])
     user = tg.user_api(p["user_id"])
@@ -417,7 +504,7 @@ def get_chat_member(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("getChatAdministrators")
-def get_chat_administrators(tg: FakeTelegram, p: Params) -> list[JSON]:
+def get_chat_administrators(tg: World, p: Params) -> list[JSON]:
     """Creator first, then administrators (the bot included)."""
     chat = tg.resolve_chat(p["chat_id"])
     if chat.type == "private":
@@ -428,7 +515,7 @@ def get_chat_administrators(tg: FakeTelegram, p: Params) -> list[JSON]:
 
 
 @api_method("getChatMemberCount")
-def get_chat_member_count(tg: FakeTelegram, p: Params) -> int:
+def get_chat_member_count(tg: World, p: Params) -> int:
     """Counts members present in the chat."""
     chat = tg.resolve_chat(p["chat_id"])
     if chat.type == "private":
@@ -440,7 +527,7 @@ def get_chat_member_count(tg: FakeTelegram, p: Params) -> int:
 
 
 @api_method("sendMessage")
-def send_message(tg: FakeTelegram, p: Params) -> JSON:
+def send_message(tg: World, p: Params) -> JSON:
     """Sends text; HTML is parsed into entities like Telegram does."""
     chat = tg.resolve_chat(p["chat_id"], for_sending=True)
     _require_send_right(tg, chat, "can_send_messages")
@@ -456,7 +543,7 @@ def send_message(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("sendPhoto")
-def send_photo(tg: FakeTelegram, p: Params) -> JSON:
+def send_photo(tg: World, p: Params) -> JSON:
     """Sends a photo (uploaded bytes, file_id or URL) with an optional caption."""
     chat = tg.resolve_chat(p["chat_id"], for_sending=True)
     _require_send_right(tg, chat, "can_send_photos")
@@ -477,7 +564,7 @@ def send_photo(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("sendChatAction")
-def send_chat_action(tg: FakeTelegram, p: Params) -> bool:
+def send_chat_action(tg: World, p: Params) -> bool:
     """Accepts a known chat action where the bot could send a message."""
     chat = tg.resolve_chat(p["chat_id"], for_sending=True)
     _require_send_right(tg, chat, "can_send_messages")
@@ -487,7 +574,7 @@ def send_chat_action(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("forwardMessage")
-def forward_message(tg: FakeTelegram, p: Params) -> JSON:
+def forward_message(tg: World, p: Params) -> JSON:
     """Forwards a message, with ``forward_origin``."""
     chat = tg.resolve_chat(p["chat_id"], for_sending=True)
     source = tg.resolve_chat(p["from_chat_id"])
@@ -499,7 +586,7 @@ def forward_message(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("copyMessage")
-def copy_message(tg: FakeTelegram, p: Params) -> JSON:
+def copy_message(tg: World, p: Params) -> JSON:
     """Copies a message without a link to the original; returns ``MessageId``."""
     chat = tg.resolve_chat(p["chat_id"], for_sending=True)
     source = tg.resolve_chat(p["from_chat_id"])
@@ -510,12 +597,14 @@ def copy_message(tg: FakeTelegram, p: Params) -> JSON:
         content["caption"], content["caption_entities"] = _formatted(
             tg, p, "caption", "caption_entities"
         )
+        if utf16_len(content["caption"]) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
     sent = _send(tg, chat, content, p, detail=f"copied from {source.id}")
     return {"message_id": sent["message_id"]}
 
 
 @api_method("editMessageText")
-def edit_message_text(tg: FakeTelegram, p: Params) -> JSON:
+def edit_message_text(tg: World, p: Params) -> JSON:
     """Edits the bot's text message; a missing ``reply_markup`` removes the keyboard."""
     chat, message = _editable(tg, p)
     if "text" not in message.data:
@@ -523,19 +612,21 @@ def edit_message_text(tg: FakeTelegram, p: Params) -> JSON:
     text, entities = _formatted(tg, p, "text", "entities")
     if not text.strip():
         raise bad_request("message text is empty")
+    if utf16_len(text) > MAX_TEXT:
+        raise bad_request("message is too long")
     changes = {"text": text, "entities": entities, "reply_markup": _inline_markup(p)}
     return _apply_edit(tg, chat, message, changes)
 
 
 @api_method("editMessageReplyMarkup")
-def edit_message_reply_markup(tg: FakeTelegram, p: Params) -> JSON:
+def edit_message_reply_markup(tg: World, p: Params) -> JSON:
     """Replaces or removes the inline keyboard of the bot's message."""
     chat, message = _editable(tg, p)
     return _apply_edit(tg, chat, message, {"reply_markup": _inline_markup(p)})
 
 
 @api_method("deleteMessage")
-def delete_message(tg: FakeTelegram, p: Params) -> bool:
+def delete_message(tg: World, p: Params) -> bool:
     """Deletes own messages, or others' with ``can_delete_messages``; 48 hours at most."""
     chat = tg.resolve_chat(p["chat_id"])
     message = _message_in(chat, p["message_id"], "message to delete not found")
@@ -546,12 +637,14 @@ def delete_message(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("deleteMessages")
-def delete_messages(tg: FakeTelegram, p: Params) -> bool:
+def delete_messages(tg: World, p: Params) -> bool:
     """Deletes 1-100 messages; missing ones are skipped."""
     chat = tg.resolve_chat(p["chat_id"])
     ids = list(p["message_ids"])
-    if not 1 <= len(ids) <= 100:
-        raise bad_request("message identifiers must be between 1 and 100")
+    if not ids:
+        raise bad_request("message identifiers are not specified")
+    if len(ids) > MAX_DELETE_IDS:
+        raise bad_request("too many message identifiers specified")
     found = [chat.messages[i] for i in ids if i in chat.messages and not chat.messages[i].deleted]
     if any(not _deletable(tg, chat, message) for message in found):
         raise bad_request("message can't be deleted")
@@ -564,7 +657,7 @@ def delete_messages(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("banChatMember")
-def ban_chat_member(tg: FakeTelegram, p: Params) -> bool:
+def ban_chat_member(tg: World, p: Params) -> bool:
     """Bans until ``until_date`` (forever if under 30 s or over 366 days away)."""
     chat = tg.resolve_chat(p["chat_id"])
     _require_not_private(chat)
@@ -580,7 +673,7 @@ def ban_chat_member(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("unbanChatMember")
-def unban_chat_member(tg: FakeTelegram, p: Params) -> bool:
+def unban_chat_member(tg: World, p: Params) -> bool:
     """Lifts a ban; without ``only_if_banned`` a current member is removed (a kick)."""
     chat = tg.resolve_chat(p["chat_id"])
     if chat.type not in ("supergroup", "channel"):
@@ -600,7 +693,7 @@ def unban_chat_member(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("restrictChatMember")
-def restrict_chat_member(tg: FakeTelegram, p: Params) -> bool:
+def restrict_chat_member(tg: World, p: Params) -> bool:
     """Restricts a supergroup member; permissions at least the chat's defaults lift it."""
     chat = tg.resolve_chat(p["chat_id"])
     if chat.type != "supergroup":
@@ -625,7 +718,7 @@ def restrict_chat_member(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("promoteChatMember")
-def promote_chat_member(tg: FakeTelegram, p: Params) -> bool:
+def promote_chat_member(tg: World, p: Params) -> bool:
     """Grants the bot's own rights to a member; no rights at all demotes."""
     chat = tg.resolve_chat(p["chat_id"])
     _require_not_private(chat)
@@ -656,7 +749,7 @@ def promote_chat_member(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("setChatPermissions")
-def set_chat_permissions(tg: FakeTelegram, p: Params) -> bool:
+def set_chat_permissions(tg: World, p: Params) -> bool:
     """Sets the default permissions of a group."""
     chat = tg.resolve_chat(p["chat_id"])
     if not chat.is_group:
@@ -670,7 +763,7 @@ def set_chat_permissions(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("leaveChat")
-def leave_chat(tg: FakeTelegram, p: Params) -> bool:
+def leave_chat(tg: World, p: Params) -> bool:
     """The bot leaves; a ``my_chat_member`` update follows."""
     chat = tg.resolve_chat(p["chat_id"])
     _require_not_private(chat)
@@ -681,11 +774,54 @@ def leave_chat(tg: FakeTelegram, p: Params) -> bool:
     return True
 
 
+@api_method("banChatSenderChat")
+def ban_chat_sender_chat(tg: World, p: Params) -> bool:
+    """Bans a channel from posting in a supergroup or channel until it is unbanned."""
+    chat = _sender_chat_host(tg, p)
+    sender_id = int(p["sender_chat_id"])
+    chat.banned_sender_chats.add(sender_id)
+    tg.log(EventKind.BAN_SENDER_CHAT, chat.id, tg.bot.id, target=sender_id)
+    return True
+
+
+@api_method("unbanChatSenderChat")
+def unban_chat_sender_chat(tg: World, p: Params) -> bool:
+    """Lets a banned channel post again."""
+    chat = _sender_chat_host(tg, p)
+    sender_id = int(p["sender_chat_id"])
+    chat.banned_sender_chats.discard(sender_id)
+    tg.log(EventKind.UNBAN_SENDER_CHAT, chat.id, tg.bot.id, target=sender_id)
+    return True
+
+
+def _sender_chat_host(tg: World, p: Params) -> FakeChat:
+    chat = tg.resolve_chat(p["chat_id"])
+    if chat.type not in ("supergroup", "channel"):
+        raise bad_request("method is available for supergroup and channel chats only")
+    _require_right(tg, chat, "can_restrict_members", "restrict/unrestrict chat member")
+    return chat
+
+
+@api_method("createForumTopic")
+def create_forum_topic(tg: World, p: Params) -> JSON:
+    """Opens a topic in a forum supergroup (needs ``can_manage_topics``)."""
+    chat = tg.resolve_chat(p["chat_id"])
+    if not chat.is_forum:
+        raise bad_request("the chat is not a forum")
+    _require_right(tg, chat, "can_manage_topics", "create a topic")
+    name = str(p["name"])
+    if not 1 <= utf16_len(name) <= MAX_TOPIC_NAME:
+        raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+    root = tg.open_topic(chat, tg.bot, name, int(p.get("icon_color", 0x6FB9F0)))
+    tg.queue("message", root.data, deliver=tg.bot_sees(chat, root.data))
+    return chat.topics[root.message_id].to_api()
+
+
 # ------------------------------------------------------------------ invite links
 
 
 @api_method("createChatInviteLink")
-def create_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
+def create_chat_invite_link(tg: World, p: Params) -> JSON:
     """Creates an additional invite link."""
     chat = _invite_chat(tg, p)
     limit = p.get("member_limit")
@@ -705,7 +841,7 @@ def create_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("editChatInviteLink")
-def edit_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
+def edit_chat_invite_link(tg: World, p: Params) -> JSON:
     """Changes a link's name, expiry, member limit or approval requirement."""
     chat = _invite_chat(tg, p)
     link = _find_link(chat, p["invite_link"])
@@ -716,7 +852,7 @@ def edit_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("revokeChatInviteLink")
-def revoke_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
+def revoke_chat_invite_link(tg: World, p: Params) -> JSON:
     """Revokes a link; revoking the primary link makes a new one."""
     chat = _invite_chat(tg, p)
     link = _find_link(chat, p["invite_link"])
@@ -728,7 +864,7 @@ def revoke_chat_invite_link(tg: FakeTelegram, p: Params) -> JSON:
 
 
 @api_method("exportChatInviteLink")
-def export_chat_invite_link(tg: FakeTelegram, p: Params) -> str:
+def export_chat_invite_link(tg: World, p: Params) -> str:
     """Replaces the primary link and returns the new URL."""
     chat = _invite_chat(tg, p)
     for link in chat.invite_links.values():
@@ -738,7 +874,7 @@ def export_chat_invite_link(tg: FakeTelegram, p: Params) -> str:
 
 
 @api_method("approveChatJoinRequest")
-def approve_chat_join_request(tg: FakeTelegram, p: Params) -> bool:
+def approve_chat_join_request(tg: World, p: Params) -> bool:
     """Admits a user who asked to join."""
     chat = _invite_chat(tg, p)
     user_id = p["user_id"]
@@ -752,7 +888,7 @@ def approve_chat_join_request(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("declineChatJoinRequest")
-def decline_chat_join_request(tg: FakeTelegram, p: Params) -> bool:
+def decline_chat_join_request(tg: World, p: Params) -> bool:
     """Turns down a join request."""
     chat = _invite_chat(tg, p)
     if chat.join_requests.pop(p["user_id"], None) is None:
@@ -765,7 +901,7 @@ def decline_chat_join_request(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("pinChatMessage")
-def pin_chat_message(tg: FakeTelegram, p: Params) -> bool:
+def pin_chat_message(tg: World, p: Params) -> bool:
     """Pins a message (needs ``can_pin_messages`` in groups)."""
     chat = _pin_chat(tg, p)
     message = _message_in(chat, p["message_id"], "message to pin not found")
@@ -776,7 +912,7 @@ def pin_chat_message(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("unpinChatMessage")
-def unpin_chat_message(tg: FakeTelegram, p: Params) -> bool:
+def unpin_chat_message(tg: World, p: Params) -> bool:
     """Unpins one message, by default the most recent pin."""
     chat = _pin_chat(tg, p)
     message_id = p.get("message_id") or (chat.pinned[-1] if chat.pinned else None)
@@ -791,7 +927,7 @@ def unpin_chat_message(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("unpinAllChatMessages")
-def unpin_all_chat_messages(tg: FakeTelegram, p: Params) -> bool:
+def unpin_all_chat_messages(tg: World, p: Params) -> bool:
     """Clears every pin."""
     chat = _pin_chat(tg, p)
     for message_id in chat.pinned:
@@ -805,11 +941,13 @@ def unpin_all_chat_messages(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("answerCallbackQuery")
-def answer_callback_query(tg: FakeTelegram, p: Params) -> bool:
+def answer_callback_query(tg: World, p: Params) -> bool:
     """Answers a button press once."""
     query = tg.callback_queries.get(p["callback_query_id"])
     if query is None or query.answer is not None:
         raise bad_request(QUERY_INVALID)
+    if utf16_len(str(p.get("text", ""))) > MAX_CALLBACK_TEXT:
+        raise bad_request("MESSAGE_TOO_LONG")
     query.answer = {k: v for k, v in p.items() if k != "callback_query_id"}
     tg.log(
         EventKind.CALLBACK_ANSWER,
@@ -824,7 +962,7 @@ def answer_callback_query(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("setMyCommands")
-def set_my_commands(tg: FakeTelegram, p: Params) -> bool:
+def set_my_commands(tg: World, p: Params) -> bool:
     """Stores up to 100 commands for a scope and language."""
     commands = list(p["commands"])
     if len(commands) > 100:
@@ -839,27 +977,27 @@ def set_my_commands(tg: FakeTelegram, p: Params) -> bool:
 
 
 @api_method("getMyCommands")
-def get_my_commands(tg: FakeTelegram, p: Params) -> list[JSON]:
+def get_my_commands(tg: World, p: Params) -> list[JSON]:
     """Returns the commands stored for exactly this scope and language."""
     return [dict(c) for c in tg.commands.get(_scope_key(p), [])]
 
 
 @api_method("deleteMyCommands")
-def delete_my_commands(tg: FakeTelegram, p: Params) -> bool:
+def delete_my_commands(tg: World, p: Params) -> bool:
     """Forgets the commands of a scope and language."""
     tg.commands.pop(_scope_key(p), None)
     return True
 
 
 @api_method("getMyDefaultAdministratorRights")
-def get_my_default_administrator_rights(tg: FakeTelegram, p: Params) -> JSON:
+def get_my_default_administrator_rights(tg: World, p: Params) -> JSON:
     """Returns the rights suggested when the bot is added as administrator."""
     default = {"is_anonymous": False} | dict.fromkeys(ADMIN_RIGHTS, False)
     return dict(tg.default_admin_rights.get(bool(p.get("for_channels")), default))
 
 
 @api_method("setMyDefaultAdministratorRights")
-def set_my_default_administrator_rights(tg: FakeTelegram, p: Params) -> bool:
+def set_my_default_administrator_rights(tg: World, p: Params) -> bool:
     """Stores the suggested rights for groups or channels."""
     rights = {"is_anonymous": False} | dict.fromkeys(ADMIN_RIGHTS, False) | p.get("rights", {})
     tg.default_admin_rights[bool(p.get("for_channels"))] = rights

@@ -22,6 +22,11 @@ MODERATOR_RIGHTS = (
 CHAT_PERMISSIONS = tuple(_SPEC.types["ChatPermissions"])
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT_STATUSES = frozenset({"creator", "administrator", "member"})
+# Telegram's pseudo-users: they appear in ``from`` but are never members of a chat.
+SERVICE_USER_ID = 777000
+CHANNEL_BOT_ID = 136817688
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+PSEUDO_USER_IDS = frozenset({SERVICE_USER_ID, CHANNEL_BOT_ID, GROUP_ANONYMOUS_BOT_ID})
 
 
 @dataclass
@@ -101,6 +106,11 @@ class EventKind(StrEnum):
     DECLINE_JOIN = "decline_join"
     CALLBACK_ANSWER = "callback_answer"
     BOT_LEFT = "bot_left"
+    BAN_SENDER_CHAT = "ban_sender_chat"
+    UNBAN_SENDER_CHAT = "unban_sender_chat"
+    TOPIC_CREATED = "topic_created"
+    WEBHOOK_SET = "webhook_set"
+    WEBHOOK_DELETED = "webhook_deleted"
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,34 @@ class InviteLink:
 
 
 @dataclass
+class Topic:
+    """A forum topic: its thread id is the id of its creation service message."""
+
+    message_thread_id: int
+    name: str
+    icon_color: int = 0x6FB9F0
+
+    def to_api(self) -> JSON:
+        """Returns the Bot API ``ForumTopic`` object."""
+        return {
+            "message_thread_id": self.message_thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+
+
+@dataclass
+class Webhook:
+    """A webhook set with ``setWebhook`` and how its deliveries went."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
 class FakeChat:
     """A chat and everything in it."""
 
@@ -285,6 +323,9 @@ class FakeChat:
     invite_links: dict[str, InviteLink] = field(default_factory=dict)
     join_requests: dict[int, int] = field(default_factory=dict)
     migrated_to: int | None = None
+    is_forum: bool = False
+    topics: dict[int, Topic] = field(default_factory=dict)
+    banned_sender_chats: set[int] = field(default_factory=set)
 
     @property
     def is_group(self) -> bool:
@@ -299,7 +340,13 @@ class FakeChat:
             data[name_key] = self.title
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
+
+    def creator_id(self) -> int | None:
+        """The owner's user id, if the fake knows it."""
+        return next((m.user_id for m in self.members.values() if m.status == "creator"), None)
 
     def live_messages(self) -> list[StoredMessage]:
         """Messages not deleted, oldest first."""

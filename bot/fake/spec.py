@@ -25,6 +25,8 @@ ATTRIBUTION = (
 SCALARS = frozenset({"Integer", "String", "Boolean", "Float", "InputFile"})
 ARRAY_PREFIX = "Array of "
 DISCRIMINATORS = frozenset({"type", "status", "source"})
+# Objects the fake produces rather than receives: updates and the results it answers with.
+PRODUCED_TYPES = ("Update", "WebhookInfo", "ForumTopic")
 _CONST_RE = re.compile(r"(?:must be|always) [\"“]?([a-z_]+)[\"”]?")
 
 
@@ -74,6 +76,7 @@ def _referenced_types(source: Mapping[str, Any]) -> list[str]:
     pending = [
         t for m in source["methods"].values() for f in m.get("fields", []) for t in f["types"]
     ]
+    pending.extend(PRODUCED_TYPES)
     seen: set[str] = set()
     while pending:
         name = pending.pop().removeprefix(ARRAY_PREFIX).removeprefix(ARRAY_PREFIX)
@@ -86,7 +89,7 @@ def _referenced_types(source: Mapping[str, Any]) -> list[str]:
 
 
 def build_extract(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Builds the compact extract (methods and the object types their parameters use)."""
+    """Builds the compact extract: methods, the types their parameters use, and ``Update``."""
     methods = {
         name: [_param_entry(f, keep_value=False) for f in method.get("fields", [])]
         for name, method in sorted(source["methods"].items())
@@ -154,6 +157,10 @@ class ApiSpec:
         if name is None:
             return [f"unknown method {method}"]
         return self._check_fields(self.methods[name], params, "")
+
+    def validate_object(self, type_name: str, value: Mapping[str, Any]) -> list[str]:
+        """Lists what is wrong with an object of a Bot API type, e.g. an ``Update``."""
+        return self._check_type(value, type_name, type_name)
 
     def _check_fields(
         self, fields: Mapping[str, Param], values: Mapping[str, Any], prefix: str

@@ -1,4 +1,4 @@
-"""The fake Telegram's state: scripting API, update producers and call dispatch."""
+"""The fake Telegram: scripting API, update producers and call dispatch."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 import copy
 import re
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.fake.models import (
     JSON,
     MEMBER_STATUSES,
     MODERATOR_RIGHTS,
+    PSEUDO_USER_IDS,
     ApiError,
     EventKind,
     FakeChat,
@@ -31,76 +31,36 @@ from bot.fake.models import (
     ScriptError,
     StoredMessage,
     bad_request,
-    forbidden,
 )
-from bot.fake.spec import ApiSpec, load_spec
+from bot.fake.world import (
+    CHANNEL_BOT,
+    GROUP_ANONYMOUS_BOT,
+    SERVICE_USER,
+    CallbackQuery,
+    World,
+)
+
+__all__ = ["CallbackQuery", "FakeTelegram"]
+
+FORWARDED_CONTENT = frozenset(
+    {"text", "entities", "caption", "caption_entities", "photo", "media_group_id", "poll"}
+)
+CONTENT_LABELS = (
+    ("photo", "[photo]"),
+    ("contact", "[contact]"),
+    ("poll", "[poll]"),
+    ("checklist", "[checklist]"),
+    ("story", "[story]"),
+)
 
 ApiResponse = tuple[int, JSON]
-GROUP_ANONYMOUS_BOT = FakeUser(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
-CHANNEL_BOT = FakeUser(136817688, "Channel", "Channel_Bot", is_bot=True)
-SERVICE_KEYS = frozenset(
-    {"new_chat_members", "left_chat_member", "migrate_to_chat_id", "migrate_from_chat_id"}
-)
-# Telegram sends these only to bots that asked for them by name in allowed_updates.
-OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-FOREVER_BELOW = 30
-FOREVER_ABOVE = 366 * 86400
 PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@dataclass
-class CallbackQuery:
-    """A button press waiting for ``answerCallbackQuery``."""
-
-    user_id: int
-    chat_id: int
-    message_id: int
-    data: str
-    answer: JSON | None = None
-
-
-class FakeTelegram:
-    """A stateful, transport-free Telegram for one bot: chats, members, messages, updates."""
-
-    def __init__(
-        self,
-        *,
-        clock: Callable[[], float] = time.time,
-        bot_id: int = 7000000001,
-        bot_username: str = "qunbot_demo_bot",
-        bot_name: str = "Qunbot Demo",
-        can_read_all_group_messages: bool = False,
-        spec: ApiSpec | None = None,
-    ) -> None:
-        """Creates an empty world holding only the bot; ``clock`` returns unix seconds."""
-        self.clock = clock
-        self.spec = spec or load_spec()
-        self.bot = FakeUser(bot_id, bot_name, bot_username, is_bot=True)
-        self.can_read_all_group_messages = can_read_all_group_messages
-        self.users: dict[int, FakeUser] = {bot_id: self.bot}
-        self.chats: dict[int, FakeChat] = {}
-        self.started: set[int] = set()
-        self.blocked: set[int] = set()
-        self.dm_window_until: dict[int, int] = {}
-        self.commands: dict[str, list[JSON]] = {}
-        self.default_admin_rights: dict[bool, JSON] = {}
-        self.callback_queries: dict[str, CallbackQuery] = {}
-        self.events: list[FakeEvent] = []
-        self.calls: list[RecordedCall] = []
-        self.updates: list[JSON] = []
-        self.pending: list[JSON] = []
-        self.allowed_updates: list[str] = []
-        self._next_update_id = 1
-        self._next_link = 1
-        self._failures: dict[str, list[ApiError]] = {}
-        self._pollers: set[asyncio.Event] = set()
-        self._poller_arrived: asyncio.Event | None = None
+class FakeTelegram(World):
+    """The fake Telegram for one bot: script scenes, then answer the bot's calls."""
 
     # ----------------------------------------------------------------- scripting API
-
-    def now(self) -> int:
-        """The fake clock as a unix timestamp."""
-        return int(self.clock())
 
     def add_user(
         self,
@@ -125,47 +85,27 @@ class FakeTelegram:
         linked_chat_id: int | None = None,
         description: str | None = None,
         bot_status: str = "member",
+        is_forum: bool = False,
     ) -> JSON:
         """Creates a chat; a private one means the user started the bot.
 
-        In groups and channels the bot starts with ``bot_status`` (``member`` by default).
+        In groups and channels the bot starts with ``bot_status`` (``member`` by default). A
+        discussion group names its channel with ``linked_chat_id``; the channel links back.
         """
         if type not in ("private", "group", "supergroup", "channel"):
             raise ScriptError(f"unknown chat type {type!r}")
+        if is_forum and type != "supergroup":
+            raise ScriptError("only supergroups can be forums")
         if type == "private":
             self.start_private(id)
             return self.chats[id].to_api()
-        chat = FakeChat(id, type, title, username, linked_chat_id, description)
+        chat = FakeChat(id, type, title, username, linked_chat_id, description, is_forum=is_forum)
         self.chats[id] = chat
         chat.members[self.bot.id] = Member(self.bot.id, bot_status)
+        linked = self.chats.get(linked_chat_id) if linked_chat_id else None
+        if linked is not None:
+            linked.linked_chat_id = id
         return chat.to_api()
-
-    def user(self, user_id: int) -> FakeUser:
-        """Returns a registered user."""
-        if user_id not in self.users:
-            raise ScriptError(f"unknown user {user_id}: call add_user first")
-        return self.users[user_id]
-
-    def chat(self, chat_id: int) -> FakeChat:
-        """Returns a chat for scripting; a migrated group is refused."""
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            raise ScriptError(f"unknown chat {chat_id}: call add_chat first")
-        if chat.migrated_to is not None:
-            raise ScriptError(f"chat {chat_id} migrated to {chat.migrated_to}")
-        return chat
-
-    def member(self, chat_id: int, user_id: int) -> Member:
-        """Returns a user's current standing (expired bans and restrictions lifted)."""
-        return self.member_of(self.chat(chat_id), user_id)
-
-    def member_of(self, chat: FakeChat, user_id: int) -> Member:
-        """Like ``member`` for a chat object, without the migration check."""
-        member = chat.members.get(user_id) or Member(user_id, "left")
-        if member.status in ("kicked", "restricted") and 0 < member.until_date <= self.now():
-            member = Member(user_id, "member" if member.present else "left")
-            chat.members[user_id] = member
-        return member
 
     def status_of(self, chat_id: int, user_id: int) -> str:
         """The user's status string in the chat (creator, member, kicked ...)."""
@@ -183,6 +123,7 @@ class FakeTelegram:
         """Puts a user in a chat with a status, silently (no update is produced)."""
         if status not in MEMBER_STATUSES:
             raise ScriptError(f"unknown status {status!r}")
+        _require_real_user(user_id)
         self.user(user_id)
         if status == "administrator":
             return self.make_admin(chat_id, user_id)
@@ -196,6 +137,7 @@ class FakeTelegram:
         self, chat_id: int, user_id: int, *, custom_title: str | None = None, **rights: bool
     ) -> Member:
         """Makes a user an administrator with moderator rights, overridden by ``rights``."""
+        _require_real_user(user_id)
         granted = dict.fromkeys(MODERATOR_RIGHTS, True) | _checked_rights(rights)
         member = Member(user_id, "administrator", rights=granted, custom_title=custom_title)
         self.chat(chat_id).members[self.user(user_id).id] = member
@@ -217,7 +159,7 @@ class FakeTelegram:
         user = self.user(user_id)
         self.started.add(user_id)
         self.blocked.discard(user_id)
-        self._private_chat(user)
+        self.private_chat(user)
         self.log(EventKind.STARTED, user_id, user_id, payload or "")
         if payload is None:
             return None
@@ -228,7 +170,7 @@ class FakeTelegram:
     def block_bot(self, user_id: int) -> JSON:
         """The user blocks the bot: later sends fail with 403; queues ``my_chat_member``."""
         user = self.user(user_id)
-        chat = self._private_chat(user)
+        chat = self.private_chat(user)
         self.blocked.add(user_id)
         self.log(EventKind.BLOCKED, user_id, user_id)
         bot = self.bot.to_api()
@@ -236,21 +178,34 @@ class FakeTelegram:
         change["new_chat_member"] = Member(self.bot.id, "kicked").to_api(bot)
         return self.queue("my_chat_member", change)
 
-    def migrate_to_supergroup(self, old_id: int, new_id: int) -> JSON:
-        """Upgrades a basic group; calls to ``old_id`` then fail with ``migrate_to_chat_id``."""
+    def migrate_to_supergroup(
+        self, old_id: int, new_id: int | None = None, *, by_user_id: int | None = None
+    ) -> JSON:
+        """Upgrades a basic group; calls to ``old_id`` then fail with ``migrate_to_chat_id``.
+
+        Telegram gives the supergroup a new id and starts its message ids from 1 again. The old
+        group gets ``migrate_to_chat_id`` and the new one ``migrate_from_chat_id``, both from
+        the member who upgraded it (the owner unless ``by_user_id`` says otherwise). Returns
+        the old group's update; the new group's follows it.
+        """
         old = self.chat(old_id)
         if old.type != "group":
             raise ScriptError("only basic groups migrate to supergroups")
+        new_id = new_id if new_id is not None else int(f"-100{abs(old_id)}")
+        if new_id in self.chats:
+            raise ScriptError(f"chat {new_id} already exists")
         new = replace(
             copy.deepcopy(old), id=new_id, type="supergroup", messages={}, next_message_id=1
         )
         new.pinned = []
         self.chats[new_id] = new
-        creator = next((m.user_id for m in old.members.values() if m.status == "creator"), None)
-        sender = self.users[creator].to_api() if creator else None
+        upgrader = by_user_id if by_user_id is not None else old.creator_id()
+        if upgrader is not None and not self.member_of(old, upgrader).is_admin:
+            raise ScriptError(f"user {upgrader} is not an administrator of {old_id}")
+        sender = self.users[upgrader].to_api() if upgrader is not None else None
         notice = self.new_message(old, sender, {"migrate_to_chat_id": new_id})
         old.migrated_to = new_id
-        self.log(EventKind.MIGRATED, old_id, creator or 0, detail=f"now {new_id}")
+        self.log(EventKind.MIGRATED, old_id, upgrader or 0, detail=f"now {new_id}")
         update = self.queue("message", notice.data, deliver=self.bot_member(old).present)
         arrival = self.new_message(new, sender, {"migrate_from_chat_id": old_id})
         self.queue("message", arrival.data, deliver=self.bot_member(new).present)
@@ -305,38 +260,94 @@ class FakeTelegram:
         sender_chat: JSON | int | None = None,
         contact: JSON | None = None,
         quote: JSON | str | None = None,
+        thread: int | None = None,
+        media_group_id: str | None = None,
+        content: JSON | None = None,
     ) -> JSON:
-        """A user (or a chat, via ``sender_chat``) posts; returns the ``message`` update."""
+        """A user (or a chat, via ``sender_chat``) posts; returns the ``message`` update.
+
+        ``thread`` posts in a forum topic, ``media_group_id`` makes the message one item of an
+        album, and ``content`` adds other ``Message`` fields (``poll``, ``checklist``,
+        ``story``, ``external_reply`` ...), which the ``Update`` check holds to the spec.
+        """
         chat, user = self.chat(chat_id), self.user(user_id)
-        sender: JSON | None = user.to_api()
-        content = self._message_content(text, entities, caption, photo)
+        body = self._message_content(text, entities, caption, photo)
+        body.update(copy.deepcopy(content or {}))
         if sender_chat is not None:
-            content["sender_chat"] = self._chat_ref(sender_chat)
-            anonymous = content["sender_chat"]["id"] == chat.id
-            sender = (GROUP_ANONYMOUS_BOT if anonymous else CHANNEL_BOT).to_api()
+            sender: JSON | None = self._sender_chat_identity(chat, user, sender_chat, body)
         else:
+            _require_real_user(user_id)
             self._require_can_post(chat, user, photo=photo)
-        if reply_to is not None:
-            content["reply_to_message"] = self.stored(chat, reply_to).as_reply()
+            sender = user.to_api()
+        body.update(self._thread_fields(chat, thread, reply_to))
         extras: JSON = {
             "forward_origin": self._origin(forward_origin),
             "via_bot": self.user(via_bot).to_api() if isinstance(via_bot, int) else via_bot,
             "reply_markup": reply_markup,
             "contact": contact,
             "quote": {"text": quote, "position": 0} if isinstance(quote, str) else quote,
+            "media_group_id": media_group_id,
         }
-        content.update({k: v for k, v in extras.items() if v is not None})
+        body.update({k: v for k, v in extras.items() if v is not None})
         if chat.type == "channel":
             sender = None
-        message = self.new_message(chat, sender, content)
-        label = message.text or ("[photo]" if photo else "[contact]" if contact else "")
-        self.log(EventKind.MEMBER_MESSAGE, chat.id, user_id, label, message_id=message.message_id)
+            body["sender_chat"] = chat.to_api()
+        message = self.new_message(chat, sender, body)
+        self.log(
+            EventKind.MEMBER_MESSAGE,
+            chat.id,
+            user_id,
+            _label(message),
+            message_id=message.message_id,
+            detail=_thread_detail(message),
+        )
         key = "channel_post" if chat.type == "channel" else "message"
-        return self.queue(key, message.data, deliver=self._bot_sees(chat, message.data))
+        return self.queue(key, message.data, deliver=self.bot_sees(chat, message.data))
+
+    def channel_post(self, channel_id: int, user_id: int, text: str, **options: Any) -> list[JSON]:
+        """An admin posts in a channel: the ``channel_post`` update, then one automatic forward
+        per discussion group linked to it (``from`` 777000, ``is_automatic_forward``)."""
+        channel = self.chat(channel_id)
+        if channel.type != "channel":
+            raise ScriptError(f"chat {channel_id} is not a channel")
+        post = self.user_message(channel_id, user_id, text, **options)
+        stored = self.stored(channel, post["channel_post"]["message_id"])
+        updates = [post]
+        for group in self._discussion_groups(channel):
+            updates.append(self._automatic_forward(group, channel, stored))
+        return updates
+
+    def create_topic(
+        self, chat_id: int, user_id: int, name: str, *, icon_color: int = 0x6FB9F0
+    ) -> JSON:
+        """A member opens a forum topic; its thread id is the creation message's id."""
+        chat, user = self.chat(chat_id), self.user(user_id)
+        if not chat.is_forum:
+            raise ScriptError(f"chat {chat_id} is not a forum")
+        self._require_can_post(chat, user, photo=False)
+        message = self.open_topic(chat, user, name, icon_color)
+        return self.queue("message", message.data, deliver=self.bot_sees(chat, message.data))
+
+    def invite_member(self, chat_id: int, user_id: int, by_user_id: int) -> list[JSON]:
+        """A member adds someone (a person or another bot) to the group.
+
+        Returns [``chat_member`` update, ``new_chat_members`` message update], both from the
+        member who added them, as Telegram sends them.
+        """
+        chat, user, adder = self.chat(chat_id), self.user(user_id), self.user(by_user_id)
+        _require_real_user(user_id)
+        member = self.member_of(chat, by_user_id)
+        if not member.present:
+            raise ScriptError(f"user {by_user_id} is not in {chat_id}")
+        if not (member.is_admin or chat.permissions.get("can_invite_users")):
+            raise ScriptError(f"user {by_user_id} may not add members to {chat_id}")
+        if self.member_of(chat, user_id).present:
+            raise ScriptError(f"user {user_id} is already in {chat_id}")
+        return self.admit(chat, user, link=None, actor=adder)
 
     def private_message(self, user_id: int, text: str) -> JSON:
         """The user writes to the bot in their private chat (which starts it)."""
-        self._private_chat(self.user(user_id))
+        self.private_chat(self.user(user_id))
         return self.user_message(user_id, user_id, text)
 
     def edit_message(
@@ -357,7 +368,7 @@ class FakeTelegram:
         actor = message.sender_id or 0
         self.log(EventKind.MEMBER_EDIT, chat.id, actor, new_text, message_id=message_id)
         key = "edited_channel_post" if chat.type == "channel" else "edited_message"
-        return self.queue(key, message.data, deliver=self._bot_sees(chat, message.data))
+        return self.queue(key, message.data, deliver=self.bot_sees(chat, message.data))
 
     def join(self, chat_id: int, user_id: int, *, via_link: str | None = None) -> list[JSON]:
         """A user joins: returns [``chat_member`` update, ``new_chat_members`` message update].
@@ -515,9 +526,10 @@ class FakeTelegram:
 
     async def handle_async(self, method: str, params: Mapping[str, Any]) -> ApiResponse:
         """Like ``handle``, but ``getUpdates`` waits up to ``timeout`` s for an update."""
-        if self.spec.canonical(method) == "getUpdates" and not self.spec.validate(method, params):
+        polling = self.spec.canonical(method) == "getUpdates" and self.webhook is None
+        if polling and not self.spec.validate(method, params):
             # Telegram confirms the offset as the call arrives, not when the long poll ends.
-            offset = int(params.get("offset", 0))
+            offset = self.effective_offset(int(params.get("offset", 0)))
             if offset > 0:
                 self.pending = [u for u in self.pending if u["update_id"] >= offset]
             await self._wait_for_updates(params)
@@ -562,176 +574,6 @@ class FakeTelegram:
         finally:
             self._pollers.discard(event)
 
-    # ------------------------------------------------ helpers for method implementations
-
-    def queue(self, key: str, payload: JSON, *, deliver: bool = True) -> JSON:
-        """Wraps a payload in an update; queues it for ``getUpdates`` if the bot gets it."""
-        update = {"update_id": self._next_update_id, key: copy.deepcopy(payload)}
-        self._next_update_id += 1
-        self.updates.append(update)
-        if deliver:
-            self.pending.append(update)
-            for event in self._pollers:
-                event.set()
-        return update
-
-    def deliverable(self, offset: int, allowed: list[str]) -> list[JSON]:
-        """Pending updates at or after ``offset`` that ``allowed_updates`` lets through."""
-        return [
-            u
-            for u in self.pending
-            if u["update_id"] >= offset and _allowed(_update_kind(u), allowed)
-        ]
-
-    def confirm(self, offset: int) -> None:
-        """Forgets updates before ``offset`` (a negative one keeps the last ``-offset``)."""
-        if offset < 0:
-            self.pending = self.pending[offset:]
-        elif offset:
-            self.pending = [u for u in self.pending if u["update_id"] >= offset]
-        self.pending = [u for u in self.pending if _allowed(_update_kind(u), self.allowed_updates)]
-
-    def log(
-        self,
-        kind: EventKind,
-        chat_id: int,
-        actor: int,
-        text: str = "",
-        *,
-        target: int | None = None,
-        message_id: int | None = None,
-        buttons: tuple[str, ...] = (),
-        detail: str = "",
-    ) -> None:
-        """Appends an event to the transcript log."""
-        event = FakeEvent(
-            self.clock(), chat_id, actor, kind, text, target, message_id, buttons, detail
-        )
-        self.events.append(event)
-
-    def new_message(self, chat: FakeChat, sender: JSON | None, content: JSON) -> StoredMessage:
-        """Stores a new message in a chat and returns it."""
-        data: JSON = {
-            "message_id": chat.next_message_id,
-            "date": self.now(),
-            "chat": chat.to_api(),
-        }
-        if sender is not None:
-            data["from"] = sender
-        data.update(content)
-        chat.next_message_id += 1
-        message = StoredMessage(data)
-        chat.messages[message.message_id] = message
-        return message
-
-    def stored(self, chat: FakeChat, message_id: int) -> StoredMessage:
-        """A live message, for scripting (raises ``ScriptError`` if absent)."""
-        message = chat.messages.get(message_id)
-        if message is None or message.deleted:
-            raise ScriptError(f"no message {message_id} in chat {chat.id}")
-        return message
-
-    def bot_member(self, chat: FakeChat) -> Member:
-        """The bot's own standing in a chat."""
-        return self.member_of(chat, self.bot.id)
-
-    def resolve_chat(self, chat_id: int | str, *, for_sending: bool = False) -> FakeChat:
-        """Finds the chat a call names, failing like Telegram (not found, migrated, 403)."""
-        chat = self._lookup_chat(chat_id)
-        if chat is None:
-            if for_sending and isinstance(chat_id, int) and chat_id in self.users:
-                return self._open_private(chat_id)
-            raise bad_request("chat not found")
-        if chat.migrated_to is not None:
-            raise ApiError(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                migrate_to_chat_id=chat.migrated_to,
-            )
-        if chat.type == "private":
-            self._require_private_open(chat.id, for_sending=for_sending)
-        else:
-            self._require_bot_present(chat)
-        return chat
-
-    def admit(
-        self, chat: FakeChat, user: FakeUser, *, link: InviteLink | None, actor: FakeUser
-    ) -> list[JSON]:
-        """Adds a user to a chat, with the ``chat_member`` and service message updates."""
-        old = self.member_of(chat, user.id)
-        if old.status == "restricted":
-            new = replace(old, is_member=True)
-        else:
-            new = Member(user.id, "member")
-        chat.members[user.id] = new
-        self.log(EventKind.JOIN, chat.id, user.id, detail=link.invite_link if link else "")
-        change = self.member_change(chat, actor, old, user.to_api())
-        if link is not None:
-            change["invite_link"] = link.to_api(self.users[link.creator_id].to_api())
-        message = self.new_message(chat, actor.to_api(), {"new_chat_members": [user.to_api()]})
-        return [
-            self.queue("chat_member", change, deliver=self.bot_member(chat).is_admin),
-            self.queue("message", message.data, deliver=self.bot_member(chat).present),
-        ]
-
-    def until(self, until_date: int | None) -> int:
-        """Telegram's reading of ``until_date``: under 30 s or over 366 days means forever."""
-        if not until_date:
-            return 0
-        ahead = until_date - self.now()
-        return 0 if ahead < FOREVER_BELOW or ahead > FOREVER_ABOVE else until_date
-
-    def new_link_name(self, chat: FakeChat) -> str:
-        """A fresh invite link URL."""
-        self._next_link += 1
-        return f"https://t.me/+fake{abs(chat.id)}x{self._next_link:04d}"
-
-    def user_api(self, user_id: int) -> JSON:
-        """The ``User`` object of a known user."""
-        if user_id not in self.users:
-            raise bad_request("user not found")
-        return self.users[user_id].to_api()
-
-    # ------------------------------------------------------------------ internals
-
-    def _lookup_chat(self, chat_id: int | str) -> FakeChat | None:
-        if isinstance(chat_id, str) and chat_id.startswith("@"):
-            wanted = chat_id[1:].lower()
-            return next(
-                (c for c in self.chats.values() if (c.username or "").lower() == wanted), None
-            )
-        try:
-            return self.chats.get(int(chat_id))
-        except ValueError:
-            return None
-
-    def _require_private_open(self, user_id: int, *, for_sending: bool) -> None:
-        if not for_sending:
-            return
-        if self.users[user_id].is_bot:
-            raise forbidden("bot can't send messages to bots")
-        if user_id in self.blocked:
-            raise forbidden("bot was blocked by the user")
-        in_window = self.dm_window_until.get(user_id, 0) > self.now()
-        if user_id not in self.started and not in_window:
-            raise forbidden("bot can't initiate conversation with a user")
-
-    def _open_private(self, user_id: int) -> FakeChat:
-        self._require_private_open(user_id, for_sending=True)
-        return self._private_chat(self.users[user_id])
-
-    def _require_bot_present(self, chat: FakeChat) -> None:
-        bot = self.bot_member(chat)
-        if bot.status == "kicked":
-            raise forbidden(f"bot was kicked from the {chat.type} chat")
-        if not bot.present:
-            raise forbidden(f"bot is not a member of the {chat.type} chat")
-
-    def _private_chat(self, user: FakeUser) -> FakeChat:
-        if user.id not in self.chats:
-            self.chats[user.id] = FakeChat(user.id, "private", user.first_name, user.username)
-        return self.chats[user.id]
-
     def _require_can_post(self, chat: FakeChat, user: FakeUser, *, photo: bool) -> None:
         if chat.type == "private":
             self.started.add(user.id)
@@ -749,6 +591,65 @@ class FakeTelegram:
             raise ScriptError(f"user {user.id} is restricted ({right}) in chat {chat.id}")
         if member.status == "member" and not chat.permissions.get(right):
             raise ScriptError(f"members may not {right} in chat {chat.id}")
+
+    def _sender_chat_identity(
+        self, chat: FakeChat, user: FakeUser, sender_chat: JSON | int, body: JSON
+    ) -> JSON:
+        """Who ``from`` names when ``user`` posts on behalf of a chat, checked like Telegram."""
+        identity = self._chat_ref(sender_chat)
+        body["sender_chat"] = identity
+        if identity["id"] == chat.id:
+            member = self.member_of(chat, user.id)
+            if not member.is_admin:
+                raise ScriptError(f"only administrators post anonymously in {chat.id}")
+            if member.custom_title:
+                body["author_signature"] = member.custom_title
+            return GROUP_ANONYMOUS_BOT.to_api()
+        if identity["type"] != "channel":
+            raise ScriptError("members post on behalf of a channel or, anonymously, the group")
+        if self.sender_chat_banned(chat, identity["id"]):
+            raise ScriptError(f"sender chat {identity['id']} is banned in {chat.id}")
+        return CHANNEL_BOT.to_api()
+
+    def _thread_fields(self, chat: FakeChat, thread: int | None, reply_to: int | None) -> JSON:
+        replied = self.stored(chat, reply_to) if reply_to is not None else None
+        if thread is None and replied is not None and replied.data.get("is_topic_message"):
+            thread = int(replied.data["message_thread_id"])
+        if thread is None:
+            return {"reply_to_message": replied.as_reply()} if replied else {}
+        if thread not in chat.topics:
+            raise ScriptError(f"chat {chat.id} has no topic {thread}")
+        if replied is not None and replied.data.get("message_thread_id") != thread:
+            raise ScriptError(f"message {reply_to} is not in topic {thread}")
+        return self.topic_fields(chat, thread, replied)
+
+    def _discussion_groups(self, channel: FakeChat) -> list[FakeChat]:
+        return [
+            c
+            for c in self.chats.values()
+            if c.type == "supergroup" and c.linked_chat_id == channel.id and c.migrated_to is None
+        ]
+
+    def _automatic_forward(self, group: FakeChat, channel: FakeChat, post: StoredMessage) -> JSON:
+        content = {k: copy.deepcopy(v) for k, v in post.data.items() if k in FORWARDED_CONTENT}
+        content["sender_chat"] = channel.to_api()
+        content["is_automatic_forward"] = True
+        content["forward_origin"] = {
+            "type": "channel",
+            "chat": channel.to_api(),
+            "message_id": post.message_id,
+            "date": post.data["date"],
+        }
+        message = self.new_message(group, SERVICE_USER.to_api(), content)
+        self.log(
+            EventKind.MEMBER_MESSAGE,
+            group.id,
+            SERVICE_USER.id,
+            _label(message),
+            message_id=message.message_id,
+            detail=f"automatic forward from {channel.id}",
+        )
+        return self.queue("message", message.data, deliver=self.bot_sees(group, message.data))
 
     def _message_content(
         self, text: str, entities: list[JSON] | None, caption: str | None, photo: bool
@@ -789,32 +690,28 @@ class FakeTelegram:
             raise ScriptError(f"invite link {url} has reached its member limit")
         return link
 
-    def member_change(self, chat: FakeChat, actor: FakeUser, old: Member, user: JSON) -> JSON:
-        new = chat.members.get(old.user_id) or Member(old.user_id, "left")
-        return {
-            "chat": chat.to_api(),
-            "from": actor.to_api(),
-            "date": self.now(),
-            "old_chat_member": old.to_api(user),
-            "new_chat_member": new.to_api(user),
-        }
 
-    def _bot_sees(self, chat: FakeChat, data: JSON) -> bool:
-        if chat.type == "private":
-            return True
-        bot = self.bot_member(chat)
-        if not bot.present:
-            return False
-        if chat.type == "channel":
-            return bot.is_admin
-        if bot.is_admin or self.can_read_all_group_messages:
-            return True
-        if SERVICE_KEYS & data.keys():
-            return True
-        text = str(data.get("text") or data.get("caption") or "")
-        replied = (data.get("reply_to_message") or {}).get("from") or {}
-        mentioned = f"@{self.bot.username}".lower() in text.lower()
-        return text.startswith("/") or mentioned or replied.get("id") == self.bot.id
+def _require_real_user(user_id: int) -> None:
+    if user_id in PSEUDO_USER_IDS:
+        raise ScriptError(
+            f"user {user_id} is a Telegram pseudo-user: it is never a member and never posts "
+            "by itself (use sender_chat or channel_post)"
+        )
+
+
+def _label(message: StoredMessage) -> str:
+    data = message.data
+    if message.text:
+        return message.text
+    for key, label in CONTENT_LABELS:
+        if key in data:
+            return label
+    return ""
+
+
+def _thread_detail(message: StoredMessage) -> str:
+    thread = message.data.get("message_thread_id")
+    return f"topic {thread}" if message.data.get("is_topic_message") else ""
 
 
 def _checked_rights(rights: Mapping[str, bool]) -> dict[str, bool]:
@@ -822,14 +719,6 @@ def _checked_rights(rights: Mapping[str, bool]) -> dict[str, bool]:
     if unknown:
         raise ScriptError(f"unknown administrator rights: {sorted(unknown)}")
     return dict(rights)
-
-
-def _update_kind(update: JSON) -> str:
-    return next(k for k in update if k != "update_id")
-
-
-def _allowed(kind: str, allowed: list[str]) -> bool:
-    return kind in allowed if allowed else kind not in OPT_IN_UPDATES
 
 
 def _photo_sizes(seed: str) -> list[JSON]:
