@@ -78,7 +78,7 @@ def test_no_module_of_the_fake_is_part_of_an_import_cycle() -> None:
         (
             {
                 "a.py": "from bot.fake import b\n",
-                "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import bot.fake.a\n",
+                "b.py": "import typing\nif typing.TYPE_CHECKING:\n    import bot.fake.a\n",
             },
             ["bot.fake.a", "bot.fake.b", "bot.fake.a"],
         ),
