@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -12,6 +13,7 @@ from bot.fake.models import ScriptError
 from bot.fake.request import bind_uploads
 from bot.fake.spec import Upload, decode_form_value
 from bot.fake.state import FakeTelegram
+from bot.fake.webhook import DEFAULT_RETRY_DELAYS, WebhookDeliverer
 
 # The scripting calls and update producers of FakeTelegram that other processes may drive.
 INJECT_OPS = frozenset(
@@ -34,6 +36,9 @@ INJECT_OPS = frozenset(
         "leave",
         "press_button",
         "bot_added_to_chat",
+        "channel_post",
+        "create_topic",
+        "invite_member",
     ]
 )
 
@@ -42,12 +47,29 @@ class FakeTelegramServer:
     """Serves ``/bot<token>/<method>`` plus ``/_fake/inject`` and ``/_fake/state``."""
 
     def __init__(
-        self, telegram: FakeTelegram | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        telegram: FakeTelegram | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_route: str | None = None,
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_max_attempts: int | None = None,
     ) -> None:
-        """Prepares the server; ``port=0`` picks a free port on ``start``."""
+        """Prepares the server; ``port=0`` picks a free port on ``start``.
+
+        Once the bot calls ``setWebhook``, pending updates are POSTed to it; ``webhook_route``
+        (``http://127.0.0.1:PORT``) says where a webhook on a public https URL really listens.
+        """
         self.telegram = telegram or FakeTelegram()
         self.host = host
         self.port = port
+        self.webhooks = WebhookDeliverer(
+            self.telegram,
+            route_to=webhook_route,
+            retry_delays=webhook_retry_delays,
+            max_attempts=webhook_max_attempts,
+        )
         # Tokens are kept for assertions only; they never reach a log line.
         self.tokens_seen: set[str] = set()
         self._runner: web.AppRunner | None = None
@@ -72,11 +94,13 @@ class FakeTelegramServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = int(self._runner.addresses[0][1])
+        self.webhooks.start()
 
     async def stop(self) -> None:
         """Ends pending long polls and closes the server."""
         if self._runner is None:
             return
+        await self.webhooks.stop()
         self.telegram.release_pollers()
         await self._runner.cleanup()
         self._runner = None
