@@ -242,11 +242,11 @@ ShapeBuilder = Callable[[FakeTelegram, Scene, str], list[JSON]]
 @dataclass(frozen=True)
 class ShapeRow:
     """One shape of the table: how to build it in a scene with ``text`` where an ad would be,
-    and which chat the bot sees it in (None if the bot is never shown it)."""
+    and the chats the bot is shown it in (none if Telegram never delivers it)."""
 
     name: str
     build: ShapeBuilder
-    seen_in: Callable[[Scene], int | None]
+    seen_in: Callable[[Scene], frozenset[int]]
 
 
 def _migrated_then_posted(tg: FakeTelegram, s: Scene, text: str) -> list[JSON]:
@@ -255,86 +255,86 @@ def _migrated_then_posted(tg: FakeTelegram, s: Scene, text: str) -> list[JSON]:
     return [*updates, tg.user_message(new_id, s.member, text)]
 
 
-def _migrated_group(s: Scene) -> int:
-    return int(f"-100{abs(s.basic_group)}")
+def _both_groups(s: Scene) -> frozenset[int]:
+    return frozenset({s.basic_group, int(f"-100{abs(s.basic_group)}")})
 
 
 SHAPES: tuple[ShapeRow, ...] = (
     ShapeRow(
         "channel_post_in_group",
         lambda tg, s, text: channel_post_in_group(tg, s.group, s.foreign_channel, s.spammer, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "second_channel_post_in_group",
         lambda tg, s, text: channel_post_in_group(
             tg, s.group, s.second_foreign_channel, s.spammer, text
         ),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "anonymous_admin",
         lambda tg, s, text: anonymous_admin_message(tg, s.group, s.admin, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "automatic_forward",
         lambda tg, s, text: automatic_forward(tg, s.channel, s.admin, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "topic_message_implicit_reply",
         lambda tg, s, text: topic_message(tg, s.forum, s.spammer, s.topic, text),
-        lambda s: s.forum,
+        lambda s: frozenset({s.forum}),
     ),
     ShapeRow(
         "album",
         lambda tg, s, text: album(tg, s.group, s.spammer, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "poll_question",
         lambda tg, s, text: poll_message(tg, s.group, s.spammer, text, ["Yes", "No"]),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "poll_option",
         lambda tg, s, text: poll_message(tg, s.group, s.spammer, "Best shop?", ["Ours", text]),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "checklist",
         lambda tg, s, text: checklist_message(tg, s.group, s.spammer, "To do", ["Pay", text]),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "story_share",
         lambda tg, s, text: _story_from_channel_named(tg, s, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "external_reply_with_quote",
         lambda tg, s, text: _external_reply_quoting(tg, s, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "external_reply_without_quote",
         lambda tg, s, text: external_reply(
             tg, s.group, s.spammer, "see this", s.foreign_channel, s.foreign_post
         ),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "bot_added_by_member",
         lambda tg, s, text: _bot_named(tg, s, text),
-        lambda s: s.group,
+        lambda s: frozenset({s.group}),
     ),
     ShapeRow(
         "other_bot_message",
         lambda tg, s, text: other_bot_message(tg, s.group, s.other_bot, text),
-        lambda s: None,
+        lambda s: frozenset(),
     ),
-    ShapeRow("migration", _migrated_then_posted, _migrated_group),
+    ShapeRow("migration", _migrated_then_posted, _both_groups),
 )
 
 
