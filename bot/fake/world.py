@@ -177,19 +177,28 @@ class World:
         """Stops waking ``event``."""
         self._listeners.discard(event)
 
-    def restart_update_ids(self, rng: random.Random | None = None) -> int:
+    def restart_update_ids(
+        self, rng: random.Random | None = None, *, start: int | None = None
+    ) -> int:
         """After a week without updates, numbers the next update from a random lower value.
 
         Telegram documents that ``update_id`` may restart randomly after a week of silence;
-        this lets a test show a bot that it must not drop updates by id alone. Returns the id
-        the next update will carry.
+        this lets a test show a bot that it must not drop updates by id alone. The new start
+        lies far enough below the old numbering that a poller's old offset reads as "in the
+        future" (as Telegram's queue treats it) rather than confirming the new updates away.
+        ``start`` picks the value instead of ``rng``. Returns the id the next update carries.
         """
         quiet_since = self._last_update_at
         if quiet_since is not None and self.clock() - quiet_since < UPDATE_ID_RESTART_AFTER:
             raise ScriptError("update ids restart only after a week without updates")
-        if self._next_update_id <= 2:
-            raise ScriptError("no update has been numbered yet; nothing to restart")
-        self._next_update_id = (rng or random.Random()).randint(1, self._next_update_id - 2)
+        highest = self._next_update_id - 2 - FUTURE_OFFSET_SLACK
+        if highest < 1:
+            raise ScriptError(
+                f"number more than {FUTURE_OFFSET_SLACK + 2} updates before restarting lower"
+            )
+        if start is not None and not 1 <= start <= highest:
+            raise ScriptError(f"a restart starts between 1 and {highest}")
+        self._next_update_id = start or (rng or random.Random()).randint(1, highest)
         return self._next_update_id
 
     @property
