@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = ROOT / "bot" / "fake"
-PACKAGE = "bot.fake"
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
