@@ -8,12 +8,20 @@ import random
 import re
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import pytest
 from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict
 
-from bot.fake import FakeRequest, FakeTelegram, FakeTelegramServer, ManualClock, ScriptError
+from bot.fake import (
+    FakeRequest,
+    FakeTelegram,
+    FakeTelegramServer,
+    ManualClock,
+    ScriptError,
+)
+from bot.fake.shapes import build_scene
 from bot.fake.webhook import SECRET_HEADER, WebhookDeliverer
 
 T0 = 1_700_000_000.0
@@ -266,3 +274,34 @@ async def test_a_poller_holding_the_old_offset_still_gets_the_renumbered_updates
     got = await bot.get_updates(offset=old_offset)
     assert [u.update_id for u in got] == renumbered
     assert [u.update_id for u in await bot.get_updates(offset=renumbered[0] + 1)] == renumbered[1:]
+
+
+async def test_new_scenes_can_be_injected_over_http(clock: ManualClock) -> None:
+    tg = FakeTelegram(clock=clock)
+    scene = build_scene(tg)
+    ops = [
+        {"op": "channel_post", "channel_id": scene.channel, "user_id": scene.admin, "text": "new"},
+        {"op": "create_topic", "chat_id": scene.forum, "user_id": scene.admin, "name": "Refunds"},
+        {
+            "op": "invite_member",
+            "chat_id": scene.group,
+            "user_id": scene.other_bot,
+            "by_user_id": scene.member,
+        },
+    ]
+    async with FakeTelegramServer(tg) as server, aiohttp.ClientSession() as session:
+        inject = f"{server.url}/_fake/inject"
+        for op in ops:
+            async with session.post(inject, json=op) as response:
+                assert response.status == 200, await response.text()
+        for _ in range(8):
+            tg.user_message(scene.group, scene.member, "chatter")
+        clock.advance(WEEK)
+        restart = {"op": "restart_update_ids", "start": 1}
+        async with session.post(inject, json=restart) as response:
+            assert (await response.json())["result"] == 1
+    forwarded = tg.messages(scene.group)[0].data
+    assert (forwarded["is_automatic_forward"], forwarded["text"]) == (True, "new")
+    assert "Refunds" in [t.name for t in tg.chats[scene.forum].topics.values()]
+    assert tg.status_of(scene.group, scene.other_bot) == "member"
+    assert tg.next_update_id == 1

@@ -39,6 +39,7 @@ INJECT_OPS = frozenset(
         "channel_post",
         "create_topic",
         "invite_member",
+        "restart_update_ids",
     ]
 )
 
