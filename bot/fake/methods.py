@@ -186,7 +186,6 @@ def _send(tg: World, chat: FakeChat, content: JSON, p: Params, *, detail: str = 
     if thread is not None:
         replied = chat.messages[reply["message_id"]] if reply is not None else None
         content.update(tg.topic_fields(chat, thread, replied))
-        detail = ", ".join(filter(None, [detail, f"topic {thread}"]))
     elif reply is not None:
         content["reply_to_message"] = reply
     markup = _inline_markup(p)
