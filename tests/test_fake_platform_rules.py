@@ -132,6 +132,8 @@ async def test_pseudo_users_are_never_members(bot: Bot, tg: FakeTelegram, s: Sce
     automatic_forward(tg, s.channel, s.admin, "from the channel")
     assert await bot.get_chat_member_count(s.group) == count
     assert {m.user.id for m in await bot.get_chat_administrators(s.group)} == admins
+    assert await bot.ban_chat_member(s.group, CHANNEL_BOT_ID)
+    assert tg.calls_to("banChatMember")[-1].ok
     members = {int(u) for u in tg.summary()["chats"][str(s.group)]["members"]}
     assert not members & PSEUDO_USER_IDS
     senders = {u["message"]["from"]["id"] for u in tg.pending if "message" in u}

@@ -14,6 +14,7 @@ from bot.fake.models import (
     ADMIN_RIGHTS,
     CHAT_PERMISSIONS,
     JSON,
+    PSEUDO_USER_IDS,
     ApiError,
     EventKind,
     FakeChat,
@@ -224,6 +225,9 @@ def _target_member(tg: World, chat: FakeChat, user_id: int) -> Member:
 
 
 def _set_status(tg: World, chat: FakeChat, old: Member, new: Member) -> None:
+    if new.user_id in PSEUDO_USER_IDS:
+        # Accepted, but Telegram's pseudo-users are never members: nothing changes.
+        return
     chat.members[new.user_id] = new
     change = tg.member_change(chat, tg.bot, old, tg.user_api(new.user_id))
     tg.queue("chat_member", change, deliver=tg.bot_member(chat).is_admin)
