@@ -52,7 +52,7 @@ async def greet_member(update: Update, context: Context) -> None:
             status=change.new_chat_member.status,
         )
     elif left(change):
-        welcomer.member_left(change.chat.id, user.id)
+        await welcomer.member_left(change.chat.id, user.id)
 
 
 async def greet_service_message(update: Update, context: Context) -> None:
@@ -77,7 +77,7 @@ async def note_leaving(update: Update, context: Context) -> None:
     """Telegram's 'X left' message: a later join of the same member is a new one."""
     message = update.effective_message
     if message is not None and message.left_chat_member is not None:
-        context.bot_data.welcome.member_left(message.chat_id, message.left_chat_member.id)
+        await context.bot_data.welcome.member_left(message.chat_id, message.left_chat_member.id)
 
 
 async def show_rules(call: CommandCall, app: BotData) -> None:

@@ -188,9 +188,14 @@ class JoinWaves:
             return ()
         newcomers = tuple(waves.pending)
         waves.pending.clear()
+        self.posted(chat_id, now)
+        return newcomers
+
+    def posted(self, chat_id: int, now: float) -> None:
+        """A welcome goes out now: it counts against the window and the per-minute cap."""
+        waves = self._chats.setdefault(chat_id, _ChatWaves())
         waves.posted.append(now)
         waves.last_posted = now
-        return newcomers
 
     def waiting(self, chat_id: int) -> bool:
         waves = self._chats.get(chat_id)

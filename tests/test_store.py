@@ -127,3 +127,27 @@ async def test_a_due_reinvite_can_be_claimed_only_once(tmp_path: Path) -> None:
         assert not await store.reinvites.claim(-5, 7, now=101.0)
     finally:
         await store.close()
+
+
+async def test_a_migration_moves_member_state_but_nothing_keyed_by_message_id(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.groups.ensure(-5, "old group", 1.0)
+        await store.audit.add(-5, 1.0, "neutral", target_id=7, message_id=3)
+        await store.welcome_posts.replace(-5, 4, 1.0)
+        await store.db.execute(
+            "INSERT INTO enforced_messages (chat_id, message_id, audit_id, at, delete_pending)"
+            " VALUES (-5, 3, 1, 1.0, 1)"
+        )
+        await store.move_chat(-5, -1005)
+        # The supergroup numbers its messages from 1 again: message 3 there is a new one.
+        assert await store.enforced.audit_id_for(-1005, 3) is None
+        assert await store.audit.for_message(-1005, 3) is None
+        assert await store.welcome_posts.latest(-1005) is None
+        assert await store.audit.for_message(-5, 3) is not None
+        # A delete owed in the old chat cannot be carried out anywhere: it is dropped.
+        assert await store.enforced.deletes_pending(0.0) == []
+    finally:
+        await store.close()

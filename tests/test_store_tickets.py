@@ -96,16 +96,21 @@ async def test_take_rate_and_the_conversation(store: Store) -> None:
     assert said == [("group", "x"), ("member", "order 1")]
 
 
-async def test_tickets_follow_a_group_migration(store: Store) -> None:
+async def test_tickets_follow_a_group_migration_without_the_old_message_ids(store: Store) -> None:
     ticket = await store.tickets.open(
         GROUP, BOB, "Bob", "x", message_id=1, now=0.0, remind_at=None
     )
     assert ticket is not None
+    await store.tickets.set_reply(ticket.id, 2)
     await store.tickets.add_post(GROUP, 2, ticket.id)
     await store.move_chat(GROUP, -1005)
     moved = await store.tickets.get(ticket.id)
     assert moved is not None and moved.chat_id == -1005
-    assert await store.tickets.for_post(-1005, 2) == ticket.id
+    assert (moved.message_id, moved.reply_message_id) == (None, None)
+    assert [m.message_id for m in await store.tickets.messages(ticket.id)] == [None]
+    # The supergroup numbers its messages from 1 again: its message 2 is someone else's.
+    assert await store.tickets.for_post(-1005, 2) is None
+    assert await store.tickets.for_post(GROUP, 2) == ticket.id
 
 
 async def test_tickets_survive_a_reopen(tmp_path: Path) -> None:

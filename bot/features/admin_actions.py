@@ -80,6 +80,7 @@ class AdminActions:
         """Ban here and in every group of the network; returns the other groups reached."""
         door = await self.services.doors.for_chat(member.chat_id)
         await door.ban(member.chat_id, member.user_id)
+        await self.services.store.reinvites.cancel(member.chat_id, member.user_id)
         await self.record(member, "ban", actor_id)
         return await ban_in_network(self.services, member.chat_id, member.user_id)
 
@@ -151,6 +152,8 @@ class AdminActions:
         rt = self.services
         if entry.target_id is None:
             return "nothing to undo for that action"
+        if not await rt.store.audit.claim_undo(entry.id, rt.now()):
+            return f"#{entry.id} was undone already."
         door = await rt.doors.for_chat(entry.chat_id)
         muted = "mute" in entry.action
         try:
@@ -159,6 +162,7 @@ class AdminActions:
             else:
                 await door.unban(entry.chat_id, entry.target_id)
         except TelegramError as error:
+            await rt.store.audit.release_undo(entry.id)
             return f"could not undo #{entry.id}: {error.message}"
         await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)

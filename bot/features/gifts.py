@@ -27,6 +27,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.core.config import LoadedConfig, resolve_path
 from bot.core.services import Services
 from bot.core.signing import Signer
+from bot.store import GiftOutcome
 from bot.telegram.callbacks import answer_button
 from bot.telegram.extract import display_name
 from bot.telegram.permissions import is_present
@@ -142,35 +143,27 @@ class GiftDesk:
             return
         name = display_name(user.first_name, user.last_name)
         await self._send(user_id, render(templates.delivered, values | {"user": name}))
-        await self.runtime.store.audit.add(
-            chat_id,
-            self.runtime.now(),
-            "gift",
-            target_id=user_id,
-            text=f"{pool_name}: {result.code}",
-        )
 
     async def claim(
         self, chat_id: int, user_id: int, pool_name: str, pool: GiftPool
     ) -> ClaimResult:
-        """The member's one claim on a pool: a new code, the code they already have, or none."""
-        gifts, now = self.runtime.store.gifts, self.runtime.now()
-        if not await gifts.reserve(chat_id, user_id, pool_name, now):
-            claim = await gifts.claim_of(chat_id, user_id, pool_name)
-            return ClaimResult(ClaimStatus.ALREADY, claim.code if claim else None)
-        try:
-            code = pool.shared_code or await gifts.take_code(
-                await self._codes(pool), chat_id, user_id, now
-            )
-        except BaseException:
-            await gifts.release(chat_id, user_id, pool_name)
-            raise
-        if code is None:
-            await gifts.release(chat_id, user_id, pool_name)
-            return ClaimResult(ClaimStatus.EMPTY)
-        await gifts.fulfil(chat_id, user_id, pool_name, code)
-        self.runtime.stats.count(chat_id, "gifts_claimed")
-        return ClaimResult(ClaimStatus.GIVEN, code)
+        """The member's one claim on a pool: a new code, the code they already have, or none.
+        One transaction: a crash never leaves the claim without its code."""
+        earlier = await self.runtime.store.gifts.claim_of(chat_id, user_id, pool_name)
+        if earlier is not None and earlier.code is not None:
+            return ClaimResult(ClaimStatus.ALREADY, earlier.code)
+        candidates = () if pool.shared_code else await self._codes(pool)
+        outcome, code = await self.runtime.store.gifts.claim(
+            chat_id,
+            user_id,
+            pool_name,
+            candidates=candidates,
+            shared_code=pool.shared_code,
+            now=self.runtime.now(),
+        )
+        if outcome is GiftOutcome.GIVEN:
+            self.runtime.stats.count(chat_id, "gifts_claimed")
+        return ClaimResult(ClaimStatus(outcome.value), code)
 
     async def _codes(self, pool: GiftPool) -> tuple[str, ...]:
         if pool.codes_file is None:

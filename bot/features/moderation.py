@@ -263,6 +263,7 @@ class Enforcer:
             elif kind is ActionKind.BAN:
                 await door.ban(chat, user, revoke_messages=action.revoke_messages)
                 self._note_removal(target, kind)
+                await self.services.store.reinvites.cancel(chat, user)
             elif kind is ActionKind.MUTE:
                 await door.mute(chat, user, action.until)
             elif kind is ActionKind.SCHEDULE_REINVITE:
@@ -271,10 +272,37 @@ class Enforcer:
                 )
             elif kind is ActionKind.NOTIFY_ADMINS:
                 self._notify_staff(target, action, verdict, policy, audit_id)
-        except ChatMigrated:
-            raise
+        except ChatMigrated as moved:
+            await self._remove_after_migration(door, moved.new_chat_id, target, action)
         except TelegramError as error:
             await self.services.staff.failed(chat, error, kind.value, target.chat_title)
+
+    async def _remove_after_migration(
+        self, door: Door, new_chat_id: int, target: Target, action: Action
+    ) -> None:
+        """The group became a supergroup while the ad was on its way: the member is removed
+        (or muted) in the supergroup instead, where they now are."""
+        kind, user = action.kind, target.user_id
+        try:
+            if kind is ActionKind.KICK:
+                await door.kick(new_chat_id, user, self.services.now())
+            elif kind is ActionKind.BAN:
+                await door.ban(new_chat_id, user, revoke_messages=action.revoke_messages)
+                await self.services.store.reinvites.cancel(new_chat_id, user)
+            elif kind is ActionKind.MUTE:
+                await door.mute(new_chat_id, user, action.until)
+            else:
+                return
+        except TelegramError as error:
+            await self.services.staff.failed(new_chat_id, error, kind.value, target.chat_title)
+            return
+        logger.info(
+            "group {} became {}: {} of {} done there",
+            target.chat_id,
+            new_chat_id,
+            kind.value,
+            user,
+        )
 
     def _already_removed(self, target: Target, kind: ActionKind) -> bool:
         """Whether a ban (or, for a kick, a kick) made after this message was posted covers

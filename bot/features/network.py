@@ -18,6 +18,7 @@ async def ban_in_network(services: Services, chat_id: int, user_id: int) -> list
     """Ban in every other group of the network where qunbot may; returns where it worked."""
     done = await _each_peer(services, chat_id, user_id, ban=True)
     for peer in done:
+        await services.store.reinvites.cancel(peer, user_id)
         await services.store.audit.add(
             peer, services.now(), "network ban", target_id=user_id, text=f"from {chat_id}"
         )

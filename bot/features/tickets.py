@@ -63,13 +63,20 @@ class TicketDesk:
     # ------------------------------------------------------------------ in the group
 
     async def receive(self, target: Target, assessment: Assessment) -> Ticket | None:
-        """A routed complaint: attach it to the member's active ticket, or open a new one."""
+        """A routed complaint: attach it to the member's active ticket, or open a new one.
+
+        Opening is resumable: the ticket row comes first, then the public reply and the staff
+        card, each recorded once done. The same complaint delivered again after a crash
+        finishes whichever step is missing, instead of counting as the member writing again."""
         store, now = self.rt.store, self.rt.now()
+        config = await self.config_for(target.chat_id)
         existing = await store.tickets.active_for(target.chat_id, target.user_id)
+        if existing is not None and existing.message_id == target.message_id:
+            await self._finish_opening(existing, target, assessment, config)
+            return existing
         if existing is not None:
             await self._attach(existing, target)
             return existing
-        config = await self.config_for(target.chat_id)
         remind_at = now + config.remind_after if config.reminds else None
         ticket = await store.tickets.open(
             target.chat_id,
@@ -83,22 +90,30 @@ class TicketDesk:
         if ticket is None:
             return None
         self.rt.stats.count(target.chat_id, "complaints_opened")
-        reply_id = await self._answer_publicly(ticket, target, config)
-        await self._post_card(ticket, target, assessment, config)
-        await store.audit.add(
-            target.chat_id,
-            now,
-            f"ticket #{ticket.id}",
-            target_id=target.user_id,
-            message_id=reply_id,
-            verdict=assessment.as_dict(),
-            text=target.text,
-        )
-        if remind_at is not None:
-            self.schedule_reminder(ticket.id, remind_at)
+        await self._finish_opening(ticket, target, assessment, config)
+        return ticket
+
+    async def _finish_opening(
+        self, ticket: Ticket, target: Target, assessment: Assessment, config: ComplaintsConfig
+    ) -> None:
+        """The steps of opening a ticket that are not done yet."""
+        if ticket.reply_message_id is None:
+            reply_id = await self._answer_publicly(ticket, target, config)
+            await self.rt.store.audit.add(
+                target.chat_id,
+                self.rt.now(),
+                f"ticket #{ticket.id}",
+                target_id=target.user_id,
+                message_id=reply_id,
+                verdict=assessment.as_dict(),
+                text=target.text,
+            )
+        if ticket.card_message_id is None:
+            await self._post_card(ticket, target, assessment, config)
+        if ticket.remind_at is not None:
+            self.schedule_reminder(ticket.id, ticket.remind_at)
         if config.original is OriginalMessage.DELETE:
             await self._delete_in_group(target.chat_id, [target.message_id])
-        return ticket
 
     async def _attach(self, ticket: Ticket, target: Target) -> None:
         """A further complaint joins the open ticket: staff see it, the group gets no reply."""

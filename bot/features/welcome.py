@@ -14,6 +14,7 @@ from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.features.gifts import gift_button
 from bot.features.newcomers import NewcomerGate
+from bot.store import WaitingNewcomer
 from bot.telegram.extract import display_name
 from policies.durations import format_duration
 from policies.schema import Policy
@@ -51,7 +52,6 @@ class Welcomer:
         self.runtime, self.bot, self.jobs = runtime, bot, jobs
         self.gate = NewcomerGate(runtime, bot, jobs)
         self.waves = JoinWaves()
-        self.titles: dict[int, str] = {}
 
     @property
     def signer(self) -> Signer:
@@ -60,10 +60,13 @@ class Welcomer:
     async def member_joined(
         self, chat_id: int, title: str, user: User, *, added_by: User | None, status: str
     ) -> None:
-        """Welcome a newcomer, and check them if the policy says so, once per join."""
+        """Welcome a newcomer, and check them if the policy says so, once per join. The
+        newcomer waits in SQLite until their welcome is posted, so a restart welcomes them."""
         rt = self.runtime
         if user.is_bot or not self.waves.first_report(chat_id, user.id, rt.now()):
             return
+        if await rt.store.welcome_queue.known(chat_id, user.id):
+            return  # delivered again after a restart: already waiting or welcomed
         welcome = (await rt.policies.policy_for(chat_id)).policy.welcome
         check = welcome.newcomer_check
         checked = (
@@ -73,10 +76,11 @@ class Welcomer:
         )
         if not (welcome.enabled or checked):
             return
-        self.titles[chat_id] = title
         name = display_name(user.first_name, user.last_name)
-        self.waves.add(chat_id, Newcomer(user.id, name, checked))
         now = rt.now()
+        await rt.store.welcome_queue.add(
+            chat_id, WaitingNewcomer(user.id, name, title, checked), now
+        )
         due = self.waves.due_at(
             chat_id, now, window=welcome.wave_window, per_minute=welcome.max_per_minute
         )
@@ -85,8 +89,16 @@ class Welcomer:
         else:
             self._schedule(chat_id, due - now)
 
-    def member_left(self, chat_id: int, user_id: int) -> None:
+    async def member_left(self, chat_id: int, user_id: int) -> None:
         self.waves.left(chat_id, user_id)
+        await self.runtime.store.welcome_queue.left(chat_id, user_id)
+
+    async def resume_waiting(self) -> int:
+        """After a restart: post the welcome of every group with newcomers still waiting."""
+        chats = await self.runtime.store.welcome_queue.chats_waiting()
+        for chat_id in chats:
+            await self.post(chat_id)
+        return len(chats)
 
     async def remove_service_message(self, message: Message) -> None:
         """Delete Telegram's 'X joined' message if the policy asks for it."""
@@ -95,26 +107,31 @@ class Welcomer:
             await self._delete(message.chat_id, message.message_id, message.chat.title or "")
 
     async def post(self, chat_id: int) -> None:
-        """Post the welcome of everyone waiting in this group, replacing the previous one."""
-        newcomers = self.waves.take(chat_id, self.runtime.now())
-        if not newcomers:
+        """Post the welcome of everyone waiting in this group, replacing the previous one.
+
+        The wave is marked welcomed only once Telegram has the post: a crash before that
+        leaves it waiting, and the next start posts it."""
+        rt = self.runtime
+        waiting = await rt.store.welcome_queue.waiting(chat_id)
+        if not waiting:
             return
-        policy = (await self.runtime.policies.policy_for(chat_id)).policy
-        title = self.titles.get(chat_id, "")
+        self.waves.posted(chat_id, rt.now())
+        newcomers = tuple(Newcomer(w.user_id, w.name, w.checked) for w in waiting)
+        wave = [n.user_id for n in newcomers]
+        policy = (await rt.policies.policy_for(chat_id)).policy
+        title = waiting[-1].title
         text = self._text(policy, title, newcomers)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
-            sent = await self.runtime.door.post(chat_id, text, markup=markup)
+            sent = await rt.door.post(chat_id, text, markup=markup)
         except TelegramError as error:
-            await self.runtime.staff.failed(chat_id, error, "post the welcome", title)
+            await rt.staff.failed(chat_id, error, "post the welcome", title)
+            await rt.store.welcome_queue.welcomed(chat_id, wave, None, rt.now())
             return
-        if sent is None:
-            return
-        previous = await self.runtime.store.welcome_posts.latest(chat_id)
-        await self.runtime.store.welcome_posts.replace(
-            chat_id, sent.message_id, self.runtime.now()
-        )
-        if policy.welcome.delete_previous and previous is not None:
+        previous = await rt.store.welcome_posts.latest(chat_id)
+        posted = sent.message_id if sent is not None else None
+        await rt.store.welcome_queue.welcomed(chat_id, wave, posted, rt.now())
+        if policy.welcome.delete_previous and previous is not None and posted is not None:
             await self._delete(chat_id, previous, title)
 
     def _text(self, policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:

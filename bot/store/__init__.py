@@ -13,6 +13,7 @@ from bot.store.repos import (
     DailyStats,
     Enforcements,
     GiftClaim,
+    GiftOutcome,
     Gifts,
     GroupRow,
     Groups,
@@ -35,12 +36,15 @@ from bot.store.repos import (
     Tickets,
     TicketStatus,
     Transactions,
+    WaitingNewcomer,
     WelcomePosts,
+    WelcomeQueue,
 )
 
 __all__ = [
     "AuditEntry",
     "GiftClaim",
+    "GiftOutcome",
     "GroupRow",
     "MemberState",
     "Offence",
@@ -52,6 +56,7 @@ __all__ = [
     "Store",
     "Ticket",
     "TicketStatus",
+    "WaitingNewcomer",
 ]
 
 
@@ -69,8 +74,9 @@ class Store:
         self.learned = LearnedSamples(db)
         self.meta = Meta(db)
         self.tickets = Tickets(db)
-        self.gifts = Gifts(db)
+        self.gifts = Gifts(db, transactions=self.transactions)
         self.welcome_posts = WelcomePosts(db)
+        self.welcome_queue = WelcomeQueue(db, self.transactions)
         self.newcomer_checks = NewcomerChecks(db)
         self.rhythm = RhythmPosts(db)
         self.stats = DailyStats(db, transactions=self.transactions)

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 from loguru import logger
 
-from bot.store.migrations import CHAT_KEYED_TABLES, LATEST_VERSION, MIGRATIONS
+from bot.store.migrations import LATEST_VERSION, MIGRATIONS, MOVED_TABLES
 
 BUSY_TIMEOUT_MS = 5000
 PRIVATE_FILE_MODE = 0o600
@@ -132,17 +132,34 @@ async def migrate(connection: aiosqlite.Connection, *, up_to: int = LATEST_VERSI
 
 
 async def move_chat(connection: aiosqlite.Connection, old_id: int, new_id: int) -> None:
-    """Move a group's whole state to its new id (a group became a supergroup)."""
+    """Move a group's member and group state to its new id (it became a supergroup).
+
+    Rows keyed by message id stay with the old chat (see `MOVED_TABLES`); tickets move without
+    the ids of their messages in the group; deletes still owed there are dropped: the old chat
+    refuses every call, and its message ids mean nothing in the new one."""
     await connection.execute("BEGIN IMMEDIATE")
     try:
         await connection.execute(
             "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
         )
-        for table in CHAT_KEYED_TABLES:
+        for table in MOVED_TABLES:
             await connection.execute(
                 f"UPDATE OR REPLACE {table} SET chat_id = ? WHERE chat_id = ?",
                 (new_id, old_id),
             )
+        await connection.execute(
+            "UPDATE ticket_messages SET message_id = NULL WHERE source = 'group'"
+            " AND ticket_id IN (SELECT id FROM tickets WHERE chat_id = ?)",
+            (old_id,),
+        )
+        await connection.execute(
+            "UPDATE OR REPLACE tickets SET chat_id = ?, message_id = NULL,"
+            " reply_message_id = NULL WHERE chat_id = ?",
+            (new_id, old_id),
+        )
+        await connection.execute(
+            "UPDATE enforced_messages SET delete_pending = 0 WHERE chat_id = ?", (old_id,)
+        )
         await connection.execute("COMMIT")
     except BaseException:
         await connection.execute("ROLLBACK")

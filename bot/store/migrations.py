@@ -226,26 +226,56 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX audit_by_time ON audit (at)",
         ),
     ),
+    Migration(
+        7,
+        "newcomers waiting for their welcome, undone actions, and moves that keep message ids",
+        (
+            """CREATE TABLE welcome_queue (
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                title TEXT NOT NULL DEFAULT '',
+                checked INTEGER NOT NULL DEFAULT 0,
+                joined_at REAL NOT NULL,
+                welcomed_at REAL,
+                PRIMARY KEY (chat_id, user_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX welcome_queue_waiting ON welcome_queue (chat_id, joined_at)"
+            " WHERE welcomed_at IS NULL",
+            "ALTER TABLE audit ADD COLUMN undone_at REAL",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 
-CHAT_KEYED_TABLES = (
+MOVED_TABLES = (
     "members",
-    "audit",
     "offences",
     "reinvites",
-    "learned_samples",
-    "tickets",
-    "ticket_posts",
     "gift_claims",
     "gift_codes",
-    "welcome_posts",
     "newcomer_checks",
-    "rhythm_posts",
+    "welcome_queue",
+    "learned_samples",
     "daily_stats",
     "daily_active",
     "group_sizes",
+)
+"""Member and group state, which follows a group to its new id when it becomes a supergroup.
+
+Rows keyed by message id (audit entries, enforced messages, ticket posts, the latest welcome,
+rhythm posts) stay with the old chat: the supergroup numbers its messages from 1 again, so a
+moved row would match an unrelated new message. Tickets move with their group but lose the
+ids of their messages in it (see `move_chat`)."""
+
+CHAT_KEYED_TABLES = (
+    *MOVED_TABLES,
+    "audit",
+    "tickets",
+    "ticket_posts",
+    "welcome_posts",
+    "rhythm_posts",
     "enforced_messages",
 )
-"""Tables whose rows move to the new id when a group becomes a supergroup."""
+"""Every table with a chat_id column."""

@@ -285,6 +285,17 @@ class Audit:
     async def get(self, entry_id: int) -> AuditEntry | None:
         return await self._one(f"SELECT {self._COLUMNS} FROM audit WHERE id = ?", (entry_id,))
 
+    async def claim_undo(self, entry_id: int, now: float) -> bool:
+        """Mark an action as being undone; only the first press (or command) wins it."""
+        cursor = await self.db.execute(
+            "UPDATE audit SET undone_at = ? WHERE id = ? AND undone_at IS NULL", (now, entry_id)
+        )
+        return cursor.rowcount > 0
+
+    async def release_undo(self, entry_id: int) -> None:
+        """Telegram refused the undo: it may be tried again."""
+        await self.db.execute("UPDATE audit SET undone_at = NULL WHERE id = ?", (entry_id,))
+
     async def for_message(self, chat_id: int, message_id: int) -> AuditEntry | None:
         return await self._one(
             f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? AND message_id = ?"
@@ -725,23 +736,61 @@ class GiftClaim:
     claimed_at: float
 
 
+class GiftOutcome(StrEnum):
+    GIVEN = "given"
+    ALREADY = "already"
+    EMPTY = "empty"
+
+
 class Gifts:
     """Gift claims, once per member, group and pool, and the codes handed out, each once.
 
-    Both rules are constraints in SQLite, so two claims at the same moment cannot both win.
+    Both rules are constraints in SQLite, and a claim is one transaction (the claim, its code
+    and its audit entry), so two claims at the same moment cannot both win, and a crash
+    leaves either a claim with its code or no claim at all.
     """
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
+    ) -> None:
         self.db = db
+        self.transactions = transactions or Transactions(db)
 
-    async def reserve(self, chat_id: int, user_id: int, pool: str, now: float) -> bool:
-        """Take the member's one claim on the pool; false if it was already taken."""
-        cursor = await self.db.execute(
-            "INSERT INTO gift_claims (chat_id, user_id, pool, claimed_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (chat_id, user_id, pool) DO NOTHING",
-            (chat_id, user_id, pool, now),
-        )
-        return cursor.rowcount > 0
+    async def claim(
+        self,
+        chat_id: int,
+        user_id: int,
+        pool: str,
+        *,
+        candidates: Sequence[str],
+        shared_code: str | None,
+        now: float,
+    ) -> tuple[GiftOutcome, str | None]:
+        """The member's one claim on the pool: a new code, the code they already have, or
+        none left. A claim without a code (left by an older version) gets one now."""
+        async with self.transactions.begin() as db:
+            async with db.execute(
+                "SELECT code FROM gift_claims WHERE chat_id = ? AND user_id = ? AND pool = ?",
+                (chat_id, user_id, pool),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row[0] is not None:
+                return GiftOutcome.ALREADY, str(row[0])
+            code = shared_code or await self._take_code(candidates, chat_id, user_id, now)
+            if code is None:
+                return GiftOutcome.EMPTY, None
+            await db.execute(
+                "INSERT INTO gift_claims (chat_id, user_id, pool, code, claimed_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id, pool)"
+                " DO UPDATE SET code = excluded.code",
+                (chat_id, user_id, pool, code, now),
+            )
+            await db.execute(
+                "INSERT INTO audit (chat_id, at, target_id, action, text)"
+                " VALUES (?, ?, ?, 'gift', ?)",
+                (chat_id, now, user_id, f"{pool}: {code}"),
+            )
+        return GiftOutcome.GIVEN, code
 
     async def claim_of(self, chat_id: int, user_id: int, pool: str) -> GiftClaim | None:
         async with self.db.execute(
@@ -752,7 +801,7 @@ class Gifts:
             row = await cursor.fetchone()
         return GiftClaim(row[0], row[1]) if row else None
 
-    async def take_code(
+    async def _take_code(
         self, candidates: Sequence[str], chat_id: int, user_id: int, now: float
     ) -> str | None:
         """The first candidate never handed out, now handed to this member; None if none is
@@ -766,20 +815,6 @@ class Gifts:
         ) as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else None
-
-    async def fulfil(self, chat_id: int, user_id: int, pool: str, code: str) -> None:
-        await self.db.execute(
-            "UPDATE gift_claims SET code = ? WHERE chat_id = ? AND user_id = ? AND pool = ?",
-            (code, chat_id, user_id, pool),
-        )
-
-    async def release(self, chat_id: int, user_id: int, pool: str) -> None:
-        """Give an unserved claim back, so the member may claim again once codes are added."""
-        await self.db.execute(
-            "DELETE FROM gift_claims WHERE chat_id = ? AND user_id = ? AND pool = ?"
-            " AND code IS NULL",
-            (chat_id, user_id, pool),
-        )
 
     async def remaining(self, candidates: Sequence[str]) -> int:
         """How many of the candidates were never handed out."""
@@ -811,6 +846,86 @@ class WelcomePosts:
             " ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id,"
             " posted_at = excluded.posted_at",
             (chat_id, message_id, now),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingNewcomer:
+    user_id: int
+    name: str
+    title: str
+    checked: bool
+
+
+class WelcomeQueue:
+    """Newcomers waiting for their welcome, kept until it is posted: a restart welcomes them
+    then, and a join delivered again after a crash is recognised and not welcomed twice."""
+
+    KEPT_FOR = 86400.0
+    """Welcomed newcomers are remembered this long, to recognise a join delivered again."""
+
+    def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
+        self.db, self.transactions = db, transactions
+
+    async def known(self, chat_id: int, user_id: int) -> bool:
+        """Whether this join is already waiting or was welcomed."""
+        async with self.db.execute(
+            "SELECT 1 FROM welcome_queue WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def add(self, chat_id: int, newcomer: WaitingNewcomer, now: float) -> None:
+        await self.db.execute(
+            "INSERT INTO welcome_queue (chat_id, user_id, name, title, checked, joined_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
+            " name = excluded.name, title = excluded.title, checked = excluded.checked,"
+            " joined_at = excluded.joined_at, welcomed_at = NULL",
+            (chat_id, newcomer.user_id, newcomer.name, newcomer.title, int(newcomer.checked), now),
+        )
+
+    async def waiting(self, chat_id: int) -> list[WaitingNewcomer]:
+        """Everyone of the group still waiting, in the order they joined."""
+        async with self.db.execute(
+            "SELECT user_id, name, title, checked FROM welcome_queue"
+            " WHERE chat_id = ? AND welcomed_at IS NULL ORDER BY joined_at, user_id",
+            (chat_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [WaitingNewcomer(int(r[0]), r[1], r[2], bool(r[3])) for r in rows]
+
+    async def chats_waiting(self) -> list[int]:
+        async with self.db.execute(
+            "SELECT DISTINCT chat_id FROM welcome_queue WHERE welcomed_at IS NULL"
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
+
+    async def welcomed(
+        self, chat_id: int, user_ids: Sequence[int], message_id: int | None, now: float
+    ) -> None:
+        """Mark a wave welcomed and, if posted, make it the group's latest welcome: one
+        transaction, so a crash leaves the wave either waiting or done."""
+        async with self.transactions.begin() as db:
+            await db.executemany(
+                "UPDATE welcome_queue SET welcomed_at = ? WHERE chat_id = ? AND user_id = ?",
+                [(now, chat_id, user_id) for user_id in user_ids],
+            )
+            if message_id is not None:
+                await db.execute(
+                    "INSERT INTO welcome_posts (chat_id, message_id, posted_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id,"
+                    " posted_at = excluded.posted_at",
+                    (chat_id, message_id, now),
+                )
+            await db.execute(
+                "DELETE FROM welcome_queue WHERE welcomed_at < ?", (now - self.KEPT_FOR,)
+            )
+
+    async def left(self, chat_id: int, user_id: int) -> None:
+        """A welcomed member left: a later join is a new one. One still waiting stays named."""
+        await self.db.execute(
+            "DELETE FROM welcome_queue WHERE chat_id = ? AND user_id = ?"
+            " AND welcomed_at IS NOT NULL",
+            (chat_id, user_id),
         )
 
 
