@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+from bot.core.application import ForgetfulApplication
 from bot.core.classifier import train_classifier
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import LoadedConfig
@@ -81,6 +82,7 @@ def build_application(
     context_types = ContextTypes(bot_data=BotData)
     builder = (
         ApplicationBuilder()
+        .application_class(ForgetfulApplication)
         .token(token)
         .rate_limiter(limiter)
         .update_queue(queue)

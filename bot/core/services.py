@@ -28,7 +28,7 @@ from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import NaiveBayes
 from policies.texts import render
 
-USERNAMES_KEPT = 50_000
+USERNAMES_KEPT = 25_000
 """@usernames remembered so admins can name members by them; the least recent are dropped."""
 
 DeepLinkHandler = Callable[[Message, str], Awaitable[None]]

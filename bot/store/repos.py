@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ import aiosqlite
 
 RECENT_MESSAGES_KEPT = 32
 """Message times kept per member for flood detection; floods are counted in seconds."""
+MEMBERS_CACHED = 25_000
+"""Members kept in memory; the least recently loaded are written back and dropped first."""
 
 
 @dataclass(slots=True)
@@ -83,9 +84,9 @@ class MemberState:
     message_count: int = 0
     trusted: bool = False
     offence_times: list[float] = field(default_factory=list)
-    recent_message_times: deque[float] = field(
-        default_factory=lambda: deque(maxlen=RECENT_MESSAGES_KEPT)
-    )
+    recent_message_times: tuple[float, ...] = ()
+    """A tuple rather than a bounded deque: a deque reserves about 600 bytes up front, which
+    is most of what a cached member costs."""
     dirty: bool = False
 
 
@@ -116,7 +117,7 @@ class Members:
         self,
         db: aiosqlite.Connection,
         *,
-        cache_limit: int = 50_000,
+        cache_limit: int = MEMBERS_CACHED,
         transactions: Transactions | None = None,
     ) -> None:
         self.db = db
@@ -150,7 +151,7 @@ class Members:
     def record_message(self, state: MemberState, now: float) -> None:
         state.message_count += 1
         state.last_seen = now
-        state.recent_message_times.append(now)
+        state.recent_message_times = (*state.recent_message_times[1 - RECENT_MESSAGES_KEPT :], now)
         state.dirty = True
 
     async def set_trusted(self, chat_id: int, user_id: int, trusted: bool, now: float) -> None:
