@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -149,5 +150,39 @@ async def test_a_migration_moves_member_state_but_nothing_keyed_by_message_id(
         assert await store.audit.for_message(-5, 3) is not None
         # A delete owed in the old chat cannot be carried out anywhere: it is dropped.
         assert await store.enforced.deletes_pending(0.0) == []
+    finally:
+        await store.close()
+
+
+async def test_a_gift_claim_killed_at_any_statement_leaves_all_of_it_or_nothing(
+    tmp_path: Path,
+) -> None:
+    """What a kill leaves is what was committed: before each statement of a claim, another
+    connection reads the file, as the next start would."""
+    path = tmp_path / "q.db"
+    store = await Store.open(path)
+    seen: list[tuple[list[tuple[int, str | None]], list[tuple[str, int]]]] = []
+    execute = store.db.execute
+
+    def committed_then_execute(sql: str, parameters: object = None) -> object:
+        with sqlite3.connect(path) as reader:
+            claims = reader.execute("SELECT user_id, code FROM gift_claims").fetchall()
+            codes = reader.execute("SELECT code, user_id FROM gift_codes").fetchall()
+        seen.append((claims, codes))
+        return execute(sql, parameters) if parameters is not None else execute(sql)
+
+    store.db.execute = committed_then_execute  # type: ignore[assignment,method-assign]
+    try:
+        await store.gifts.claim(
+            -5, 7, "welcome", candidates=["A-1", "A-2"], shared_code=None, now=1.0
+        )
+    finally:
+        store.db.execute = execute  # type: ignore[method-assign]
+    try:
+        assert len(seen) >= 4, "the claim took several statements"
+        for claims, codes in seen:
+            assert all(code is not None for _, code in claims), "a claim without its code"
+            assert sorted(codes) == sorted((code, user) for user, code in claims if code)
+        assert (await store.gifts.claim_of(-5, 7, "welcome")) is not None
     finally:
         await store.close()
