@@ -4,6 +4,7 @@ fake Telegram: messages, buttons and private delivery, not mocks."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -519,3 +520,33 @@ def test_qunbot_check_warns_about_a_missing_codes_file(tmp_path: Path) -> None:
     gifts = GIFTS.replace("codes: [SNACK-001, SNACK-002]", "codes_file: coupons/missing.txt")
     notes = warnings_for(make_config(tmp_path, policy=policy(gifts=gifts)))
     assert any("gift pool 'welcome': no codes file" in note for note in notes)
+
+
+async def test_a_wave_waiting_at_a_stop_is_welcomed_after_the_restart_once(
+    tmp_path: Path,
+) -> None:
+    loaded = make_config(tmp_path, policy=policy(CHECK))
+    clock = TestClock()
+    first = await Harness.start(loaded, clock=clock)
+    bob = await join(first, "bob")
+    carol = await join(first, "carol")
+    assert [text for text in welcomes(first) if "Carol" in text] == []
+    await first.stop()
+    clock.advance(300)  # longer than the check's timeout
+    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    try:
+        await second.feed(list(second.fake.pending))
+        named = welcomes(second)
+        assert sum("Carol" in text for text in named) == 1
+        assert sum("Bob" in text for text in named) == 1
+        assert second.fake.status_of(GROUP, carol) == "restricted"
+        assert second.app.job_queue is not None
+        (job,) = second.app.job_queue.get_jobs_by_name(check_job_name(GROUP, carol))
+        assert job.next_t is not None
+        # Her deadline passed while the bot was down: she still gets a minute to press.
+        assert (job.next_t - dt.datetime.now(dt.UTC)).total_seconds() > 50
+        await press(second, carol, "nc_")
+        assert second.fake.status_of(GROUP, carol) == "member"
+        assert second.fake.status_of(GROUP, bob) == "restricted"
+    finally:
+        await second.stop()

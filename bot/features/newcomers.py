@@ -17,6 +17,8 @@ from bot.core.services import Services
 from bot.telegram.permissions import is_present
 
 ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+RESTART_GRACE = 60.0
+"""Seconds a newcomer still has to press the button after a restart, at the least."""
 
 
 def check_job_name(chat_id: int, user_id: int) -> str:
@@ -99,10 +101,13 @@ class NewcomerGate:
         )
 
     async def reschedule_pending(self) -> int:
-        """After a restart: every stored check gets its timeout job back."""
+        """After a restart: every stored check gets its timeout job back. A deadline that
+        passed while qunbot was down gets `RESTART_GRACE` more: the welcome with the button
+        may only now be posted (a wave that was waiting), so nobody is removed unprompted."""
         pending = await self.runtime.store.newcomer_checks.all()
+        earliest = self.runtime.now() + RESTART_GRACE
         for check in pending:
-            self.schedule(check.chat_id, check.user_id, check.deadline)
+            self.schedule(check.chat_id, check.user_id, max(check.deadline, earliest))
         return len(pending)
 
     def _cancel(self, chat_id: int, user_id: int) -> None:
