@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from enum import StrEnum
 
 from loguru import logger
 from telegram import (
@@ -42,15 +41,9 @@ REWARD_PROMPT_COOLDOWN = 3600.0
 PROMPTS_KEPT = 10_000
 
 
-class ClaimStatus(StrEnum):
-    GIVEN = "given"
-    ALREADY = "already"
-    EMPTY = "empty"
-
-
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    status: ClaimStatus
+    status: GiftOutcome
     code: str | None = None
 
 
@@ -132,13 +125,13 @@ class GiftDesk:
             problem = f"cannot read the codes file of gift pool {pool_name!r}: {error}"
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
-        if result.status is ClaimStatus.EMPTY:
+        if result.status is GiftOutcome.EMPTY:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
             problem = f"gift pool {pool_name!r} is empty: add codes so members can claim again"
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         values = {"group": title, "code": result.code or "…"}
-        if result.status is ClaimStatus.ALREADY:
+        if result.status is GiftOutcome.ALREADY:
             await self._send(user_id, render(templates.already_claimed, values))
             return
         name = display_name(user.first_name, user.last_name)
@@ -151,7 +144,7 @@ class GiftDesk:
         One transaction: a crash never leaves the claim without its code."""
         earlier = await self.runtime.store.gifts.claim_of(chat_id, user_id, pool_name)
         if earlier is not None and earlier.code is not None:
-            return ClaimResult(ClaimStatus.ALREADY, earlier.code)
+            return ClaimResult(GiftOutcome.ALREADY, earlier.code)
         candidates = () if pool.shared_code else await self._codes(pool)
         outcome, code = await self.runtime.store.gifts.claim(
             chat_id,
@@ -163,7 +156,7 @@ class GiftDesk:
         )
         if outcome is GiftOutcome.GIVEN:
             self.runtime.stats.count(chat_id, "gifts_claimed")
-        return ClaimResult(ClaimStatus(outcome.value), code)
+        return ClaimResult(outcome, code)
 
     async def _codes(self, pool: GiftPool) -> tuple[str, ...]:
         if pool.codes_file is None:
