@@ -550,3 +550,12 @@ async def test_a_wave_waiting_at_a_stop_is_welcomed_after_the_restart_once(
         assert second.fake.status_of(GROUP, bob) == "restricted"
     finally:
         await second.stop()
+
+
+async def test_two_welcomes_due_at_once_name_each_newcomer_once(shop: Harness) -> None:
+    await join(shop, "bob")
+    await join(shop, "carol")
+    welcomer = shop.app.bot_data.welcome
+    await asyncio.gather(welcomer.post(GROUP), welcomer.post(GROUP))
+    await shop.settle()
+    assert sum("Carol" in text for text in welcomes(shop)) == 1

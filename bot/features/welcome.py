@@ -25,6 +25,8 @@ CHECK_KIND = "nc"
 RULES_KIND = "rules"
 MAX_MENTIONS = 30
 """A raid's welcome names this many newcomers and counts the rest."""
+NEXT_WAVE_AT_LEAST = 1.0
+"""Seconds before the next welcome when one is still going out (with a zero wave window)."""
 
 
 def welcome_job_name(chat_id: int) -> str:
@@ -52,6 +54,8 @@ class Welcomer:
         self.runtime, self.bot, self.jobs = runtime, bot, jobs
         self.gate = NewcomerGate(runtime, bot, jobs)
         self.waves = JoinWaves()
+        self.posting: set[int] = set()
+        """Groups whose welcome is going out right now."""
 
     @property
     def signer(self) -> Signer:
@@ -110,12 +114,31 @@ class Welcomer:
         """Post the welcome of everyone waiting in this group, replacing the previous one.
 
         The wave is marked welcomed only once Telegram has the post: a crash before that
-        leaves it waiting, and the next start posts it."""
+        leaves it waiting, and the next start posts it. One welcome goes out at a time per
+        group; whoever joins meanwhile gets the next one."""
+        if chat_id in self.posting:
+            await self._schedule_next(chat_id)
+            return
+        self.posting.add(chat_id)
+        self.waves.posted(chat_id, self.runtime.now())
+        try:
+            await self._post_waiting(chat_id)
+        finally:
+            self.posting.discard(chat_id)
+
+    async def _schedule_next(self, chat_id: int) -> None:
+        welcome = (await self.runtime.policies.policy_for(chat_id)).policy.welcome
+        now = self.runtime.now()
+        due = self.waves.due_at(
+            chat_id, now, window=welcome.wave_window, per_minute=welcome.max_per_minute
+        )
+        self._schedule(chat_id, max(due - now, NEXT_WAVE_AT_LEAST))
+
+    async def _post_waiting(self, chat_id: int) -> None:
         rt = self.runtime
         waiting = await rt.store.welcome_queue.waiting(chat_id)
         if not waiting:
             return
-        self.waves.posted(chat_id, rt.now())
         newcomers = tuple(Newcomer(w.user_id, w.name, w.checked) for w in waiting)
         wave = [n.user_id for n in newcomers]
         policy = (await rt.policies.policy_for(chat_id)).policy
