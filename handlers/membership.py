@@ -40,4 +40,6 @@ async def follow_migration(update: Update, context: Context) -> None:
     """A group became a supergroup: its state follows it to the new chat id."""
     message = update.effective_message
     if message is not None and message.migrate_to_chat_id is not None:
-        await context.bot_data.membership.migrated(message.chat_id, message.migrate_to_chat_id)
+        old_id, new_id = message.chat_id, message.migrate_to_chat_id
+        await context.bot_data.membership.migrated(old_id, new_id)
+        await context.bot_data.welcome.moved(new_id)

@@ -89,3 +89,21 @@ async def test_a_spammer_who_posted_just_before_a_migration_is_removed_in_the_su
         assert await store.enforced.deletes_pending(0.0) == []
     finally:
         await shop.stop()
+
+
+async def test_newcomers_waiting_at_a_migration_are_welcomed_in_the_supergroup(
+    tmp_path: Path,
+) -> None:
+    shop = await Harness.start(make_config(tmp_path))
+    try:
+        shop.fake.add_chat(OLD_GROUP, "group", "Old Snacks")
+        shop.fake.bot_is_admin(OLD_GROUP)
+        bob, carol = shop.member("bob", joined=False), shop.member("carol", joined=False)
+        await shop.feed(shop.fake.join(OLD_GROUP, bob))
+        await shop.feed(shop.fake.join(OLD_GROUP, carol))  # waits for the next wave
+        await shop.feed(shop.fake.migrate_to_supergroup(OLD_GROUP, NEW_GROUP))
+        welcomed_there = [m.text for m in shop.fake.bot_messages(NEW_GROUP)]
+        assert sum("Carol" in text for text in welcomed_there) == 1
+        assert not any("Bob" in text for text in welcomed_there)
+    finally:
+        await shop.stop()

@@ -97,6 +97,12 @@ class Welcomer:
         self.waves.left(chat_id, user_id)
         await self.runtime.store.welcome_queue.left(chat_id, user_id)
 
+    async def moved(self, new_id: int) -> None:
+        """The group became a supergroup (its rows moved already): newcomers who were waiting
+        are welcomed there. A basic group has no newcomer checks: Telegram restricts members
+        only in supergroups."""
+        await self.post(new_id)
+
     async def resume_waiting(self) -> int:
         """After a restart: post the welcome of every group with newcomers still waiting."""
         chats = await self.runtime.store.welcome_queue.chats_waiting()
