@@ -181,12 +181,14 @@ def cards(fake: FakeTelegram) -> Counter[str]:
 
 
 async def joins(run: Run, fake: FakeTelegram, wire: Tripwire, joiners: list[int]) -> None:
-    """Two bursts of joins, each killed on a welcome drawn at random."""
-    rng = random.Random(run.seed)
+    """Two bursts of joins, each killed on a welcome: the first burst's first or second
+    (drawn at random), and the second burst's first, which may share its wave with the
+    newcomers the restart found waiting."""
     half = len(joiners) // 2
-    for burst in (joiners[:half], joiners[half:]):
+    bursts = ((joiners[:half], random.Random(run.seed).randint(1, 2)), (joiners[half:], 1))
+    for burst, nth in bursts:
         await run.wait(lambda: fake.pollers_waiting > 0, "a polling bot")
-        wire.arm(sent_to(GROUP, "👋"), rng.randint(1, 2))
+        wire.arm(sent_to(GROUP, "👋"), nth)
         for user in burst:
             fake.join(GROUP, user)
         await run.kill_when_tripped(wire, "a welcome to die on")
