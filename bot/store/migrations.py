@@ -228,7 +228,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         7,
-        "newcomers waiting for their welcome, undone actions, and moves that keep message ids",
+        "newcomers waiting for their welcome, and when an audited action was undone",
         (
             """CREATE TABLE welcome_queue (
                 chat_id INTEGER NOT NULL,
@@ -268,14 +268,3 @@ Rows keyed by message id (audit entries, enforced messages, ticket posts, the la
 rhythm posts) stay with the old chat: the supergroup numbers its messages from 1 again, so a
 moved row would match an unrelated new message. Tickets move with their group but lose the
 ids of their messages in it (see `move_chat`)."""
-
-CHAT_KEYED_TABLES = (
-    *MOVED_TABLES,
-    "audit",
-    "tickets",
-    "ticket_posts",
-    "welcome_posts",
-    "rhythm_posts",
-    "enforced_messages",
-)
-"""Every table with a chat_id column."""
