@@ -73,7 +73,7 @@ class Store:
         self.reinvites = Reinvites(db)
         self.learned = LearnedSamples(db)
         self.meta = Meta(db)
-        self.tickets = Tickets(db)
+        self.tickets = Tickets(db, transactions=self.transactions)
         self.gifts = Gifts(db, transactions=self.transactions)
         self.welcome_posts = WelcomePosts(db)
         self.welcome_queue = WelcomeQueue(db, self.transactions)

@@ -558,8 +558,11 @@ class Tickets:
         " closed_at, closed_by, rating"
     )
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
+    ) -> None:
         self.db = db
+        self.transactions = transactions or Transactions(db)
 
     async def open(
         self,
@@ -572,16 +575,19 @@ class Tickets:
         now: float,
         remind_at: float | None,
     ) -> Ticket | None:
-        """A new ticket, or None if the member already has an active one in this group."""
-        cursor = await self.db.execute(
-            "INSERT INTO tickets (chat_id, user_id, user_name, text, message_id, created_at,"
-            " updated_at, remind_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (chat_id, user_id, user_name, text, message_id, now, now, remind_at),
-        )
-        if cursor.rowcount == 0 or cursor.lastrowid is None:
-            return None
-        await self.add_message(cursor.lastrowid, now, "group", text, user_id, message_id)
-        return await self.get(cursor.lastrowid)
+        """A new ticket with its first message (one transaction), or None if the member
+        already has an active one in this group."""
+        async with self.transactions.begin() as db:
+            cursor = await db.execute(
+                "INSERT INTO tickets (chat_id, user_id, user_name, text, message_id, created_at,"
+                " updated_at, remind_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (chat_id, user_id, user_name, text, message_id, now, now, remind_at),
+            )
+            if cursor.rowcount == 0 or cursor.lastrowid is None:
+                return None
+            ticket_id = cursor.lastrowid
+            await self.add_message(ticket_id, now, "group", text, user_id, message_id)
+        return await self.get(ticket_id)
 
     async def get(self, ticket_id: int) -> Ticket | None:
         return await self._one(f"SELECT {self._COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
