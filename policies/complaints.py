@@ -7,6 +7,11 @@ itself. Intensity cues ("!!!", 垃圾, 骗子) add weight only to a message that
 complaint cue, because an excited "great sale!!!" is no complaint. A message that reaches the
 threshold is a complaint; one below it that reads as a question ("how do I return an item?")
 is an after-sales question, routed only if the policy says so.
+
+Beside the cues, a linear model trained on labelled complaints (`LinearModel`, kind
+"complaints") reads the whole message: when it is sure enough, its hit counts like a cue, so a
+complaint the cue list does not foresee ("收到的东西是坏的") is still recognised, and the cues
+that also fired still explain it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from policies.base import StrictModel, check_placeholders
 from policies.detect.base import quote, word_start
+from policies.detect.linear import LinearModel
 from policies.detect.normalize import Normalized, normalize
 from policies.detect.safe_regex import SafePattern, compile_safe, safe_pattern_problem
 from policies.durations import FOREVER, Duration, parse_duration
@@ -30,6 +36,7 @@ __all__ = [
     "ComplaintCue",
     "ComplaintKind",
     "ComplaintMatcher",
+    "ComplaintScorerConfig",
     "ComplaintTemplates",
     "ComplaintsConfig",
     "OriginalMessage",
@@ -143,6 +150,20 @@ class ComplaintTemplates(StrictModel):
         return check_placeholders(name, template, COMPLAINT_PLACEHOLDERS.get(name, frozenset()))
 
 
+class ComplaintScorerConfig(StrictModel):
+    """The complaint model beside the cues."""
+
+    enabled: bool = Field(True, description="Let the complaint model judge messages too")
+    threshold: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Complaint probability at or above which the model's hit counts; empty: "
+        "the model's own threshold (chosen at training)",
+    )
+    weight: float = Field(1.0, ge=0, description="Score of the model's hit")
+
+
 class ComplaintsConfig(StrictModel):
     """Complaints (`complaints:`): answer at once in the group, then continue in a private
     ticket with the shop's staff."""
@@ -156,6 +177,10 @@ class ComplaintsConfig(StrictModel):
     )
     intensity: tuple[ComplaintCue, ...] = Field(
         (), description="Anger cues ('!!!', 垃圾, 骗子): they count only next to a complaint cue"
+    )
+    scorer: ComplaintScorerConfig = Field(
+        default_factory=ComplaintScorerConfig,
+        description="The complaint model, which reads what the cues do not foresee",
     )
     question_words: tuple[str, ...] = Field(
         (), description="Words that make a message read as a question; '?' always does"
@@ -228,9 +253,13 @@ class ComplaintMatcher:
     patterns: SafePattern | None = field(repr=False)
     groups: dict[str, _Group] = field(repr=False)
     questions: re.Pattern[str] | None = field(repr=False)
+    model: LinearModel | None = field(default=None, repr=False)
 
     @classmethod
-    def compile(cls, config: ComplaintsConfig) -> ComplaintMatcher:
+    def compile(
+        cls, config: ComplaintsConfig, model: LinearModel | None = None
+    ) -> ComplaintMatcher:
+        """Compile the cues; `model` is the complaint model, used if the policy enables it."""
         groups: dict[str, _Group] = {}
         words: list[str] = []
         patterns: list[str] = []
@@ -250,15 +279,19 @@ class ComplaintMatcher:
             compile_safe("|".join(patterns)) if patterns else None,
             groups,
             re.compile(questions) if questions else None,
+            model if config.scorer.enabled and model is not None and model.trained else None,
         )
 
     def assess(self, text: str) -> Assessment:
         """Score `text` and say whether it is a complaint, a question or neither."""
-        nothing_to_match = self.cues is None and self.patterns is None
+        nothing_to_match = self.cues is None and self.patterns is None and self.model is None
         if not self.config.enabled or nothing_to_match or not text.strip():
             return NOT_A_COMPLAINT
         norm = normalize(text)
         cue_hits, intensity_hits = self._hits(norm)
+        model_hit = self._model_hit(norm)
+        if model_hit is not None:
+            cue_hits.append(model_hit)
         if not cue_hits:
             return NOT_A_COMPLAINT
         hits = (*cue_hits, *intensity_hits)
@@ -291,6 +324,18 @@ class ComplaintMatcher:
         if self.patterns is not None:
             for safe in self.patterns.finditer(text):
                 yield (*safe.span(), safe.lastgroup or "")
+
+    def _model_hit(self, norm: Normalized) -> Hit | None:
+        """The model's judgement as a hit, when it is sure enough that this is a complaint."""
+        if self.model is None or norm.text.startswith("/"):
+            return None
+        scorer = self.config.scorer
+        threshold = scorer.threshold if scorer.threshold is not None else self.model.threshold
+        probability = self.model.probability_of(norm)
+        if probability < threshold:
+            return None
+        reason = f"reads like a complaint (model p = {probability:.3f} ≥ {threshold:.3f})"
+        return Hit("complaint.model", reason, quote(norm.original), scorer.weight)
 
     def _reads_as_question(self, folded: str) -> bool:
         if _QUESTION_MARK in folded:

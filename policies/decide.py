@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from policies.complaints import ComplaintMatcher
 from policies.detect import Detector, build_detector
-from policies.detect.classifier import NaiveBayes
+from policies.detect.classifier import Scorer
+from policies.detect.linear import LinearModel
 from policies.durations import FOREVER, format_duration
 from policies.facts import SERVICE_USER_ID, MemberHistory, MessageFacts
 from policies.schema import LadderStep, Policy, StepKind
@@ -29,9 +30,14 @@ class CompiledPolicy:
     complaints: ComplaintMatcher = field(repr=False)
 
     @classmethod
-    def compile(cls, policy: Policy, classifier: NaiveBayes | None = None) -> CompiledPolicy:
+    def compile(
+        cls,
+        policy: Policy,
+        classifier: Scorer | None = None,
+        complaint_model: LinearModel | None = None,
+    ) -> CompiledPolicy:
         detector = build_detector(policy.moderation.detectors, classifier=classifier)
-        return cls(policy, detector, ComplaintMatcher.compile(policy.complaints))
+        return cls(policy, detector, ComplaintMatcher.compile(policy.complaints, complaint_model))
 
 
 def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:

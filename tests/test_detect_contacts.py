@@ -104,3 +104,31 @@ def test_one_hit_per_kind_and_weights_from_policy() -> None:
     facts = MessageFacts(chat_id=1, message_id=1, user_id=1, date=0.0, text=text)
     scores = {hit.rule: hit.score for hit in check(facts, normalize(text))}
     assert scores == {"contact.wechat": 2.0, "contact.phone": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "explained"),
+    [
+        ("薇❤信 shop2024a", "contact.wechat", "homophones"),
+        ("威芯：kk990011", "contact.wechat", "homophones"),
+        ("佳喂 abc_8899", "contact.wechat", ""),
+        ("喂 xyz12345 了解一下", "contact.wechat", ""),
+        ("寇蔻 58392017", "contact.qq", "homophones"),
+        ("口口 58392017", "contact.qq", ""),
+        ("-佳-企-鹅-看 58392017", "contact.qq", ""),
+        ("61820 Q 39475", "contact.qq", ""),
+        ("加5839201766ᚠ", "contact.qq", "number to add"),
+    ],
+)
+def test_aliases_and_homophones_of_wechat_and_qq(text: str, rule: str, explained: str) -> None:
+    hits = [hit for hit in scan(text) if hit.rule == rule]
+    assert hits, scan(text)
+    assert explained in hits[0].reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["为什么还没发货", "我想加100元换大号", "再加1000000元也买不到", "威海的朋友在吗", "口口声声说包邮"],
+)
+def test_homophones_need_an_id_after_them(text: str) -> None:
+    assert not {"contact.wechat", "contact.qq"} & rules(text)

@@ -79,3 +79,23 @@ def test_evidence_and_reason() -> None:
     assert hit.evidence == "￥AbCd12EfGh￥"
     assert hit.reason == 'Taobao share code: "￥AbCd12EfGh￥"'
     assert hit.score == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【京东】您的订单已出库，预计后天送达",
+        "【淘宝】您的包裹已到驿站，凭取件码领取",
+        "【美团】骑手正在为您配送",
+        "【拼多多】您购买的商品已发货",
+        "【天猫】您申请的退款已到账",
+    ],
+)
+def test_the_apps_own_notices_are_not_share_codes(text: str) -> None:
+    assert scan(text) == []
+
+
+def test_a_plain_marketplace_link_weighs_less_than_a_share_code() -> None:
+    (link,) = scan("item.jd.com/100012.html")
+    (code,) = scan("帮我砍一刀吧")
+    assert link.score == MarketplaceConfig().link_weight < code.score == MarketplaceConfig().weight

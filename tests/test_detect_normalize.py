@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.detect.normalize import normalize
+from policies.detect.normalize import folds_applied, normalize
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,34 @@ def test_empty_and_out_of_range_spans() -> None:
     assert norm.original_span(2, 2) == ""
     assert norm.original_span(0, 99) == "ab\u200bc"
     assert normalize("").text == ""
+
+
+@pytest.mark.parametrize(
+    ("written", "folded", "rule"),
+    [
+        ("這個東西壞了", "这个东西坏了", "traditional characters read as simplified ones"),
+        ("岛.国.影.片", "岛国影片", "fillers between Chinese characters removed"),
+        ("私~信~看~我", "私信看我", "fillers between Chinese characters removed"),
+        ("38211 Q 90455", "q 3821190455", "a number split by a QQ/WeChat letter joined"),
+        ("1716❤776965", "1716776965", "digits joined across separators, emoji and fillers"),
+        ("5522🔥3388", "55223388", "digits joined across separators, emoji and fillers"),
+        ("ＡＢＣ", "abc", "full-width letters and digits read as plain ones"),
+        ("𝐯𝐱", "vx", "mathematical letters read as plain ones"),
+        ("①②③④⑤", "12345", "circled and enclosed digits read as plain ones"),
+        ("v\u200bx", "vx", "invisible characters removed"),
+    ],
+)
+def test_disguises_are_folded_and_each_fold_is_named(written: str, folded: str, rule: str) -> None:
+    norm = normalize(written)
+    assert norm.text == folded
+    assert rule in folds_applied(norm)
+
+
+def test_plain_text_names_no_fold() -> None:
+    assert folds_applied(normalize("这个多少钱")) == ()
+    assert folds_applied(normalize("how much is it")) == ()
+
+
+@pytest.mark.parametrize("text", ["我们 是 好朋友", "价格 12 元", "一样的"])
+def test_ordinary_spacing_keeps_its_meaning(text: str) -> None:
+    assert normalize(text).text.replace(" ", "") == text.replace(" ", "")

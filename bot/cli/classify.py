@@ -10,10 +10,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.core.classifier import train_classifier
+from bot.core.classifier import complaint_model, train_classifier
 from bot.core.config import LoadedConfig, load_config
 from bot.core.policy_files import PolicyLibrary
 from bot.core.samples import read_messages
+from policies.complaints import Assessment, ComplaintKind
 from policies.decide import CompiledPolicy, decide
 from policies.detect.samples import parse_sample_lines
 from policies.facts import MemberHistory, MessageFacts
@@ -33,7 +34,7 @@ def compiled_policy(policy_name: str | None, config_path: Path | None) -> Compil
         loaded = LoadedConfig(Config(policies_dir=None), Path.cwd())
     name = policy_name or loaded.config.default_policy
     policy = (loaded.library if config_path else PolicyLibrary(None)).load(name)
-    return CompiledPolicy.compile(policy, train_classifier(loaded, [policy]))
+    return CompiledPolicy.compile(policy, train_classifier(loaded, [policy]), complaint_model())
 
 
 def judge(compiled: CompiledPolicy, text: str, index: int) -> Verdict:
@@ -75,8 +76,56 @@ def measure(compiled: CompiledPolicy, spam: Sequence[str], ham: Sequence[str]) -
     }
 
 
+def complaint_line(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "complaint": assessment.kind is ComplaintKind.COMPLAINT,
+        "kind": assessment.kind.value,
+        "score": round(assessment.score, 3),
+        "hits": [{"rule": hit.rule, "reason": hit.reason} for hit in assessment.hits],
+    }
+
+
+def measure_complaints(
+    compiled: CompiledPolicy, complaints: Sequence[str], others: Sequence[str]
+) -> dict[str, Any]:
+    """Recall on complaints and the share of other messages taken for complaints."""
+    assess = compiled.complaints.assess
+    found = sum(assess(text).kind is ComplaintKind.COMPLAINT for text in complaints)
+    flagged = sum(assess(text).kind is ComplaintKind.COMPLAINT for text in others)
+    return {
+        "complaint_messages": len(complaints),
+        "other_messages": len(others),
+        "recall": round(found / len(complaints), 4) if complaints else 0.0,
+        "flagged_rate": round(flagged / len(others), 4) if others else 0.0,
+    }
+
+
+def _classify_complaints(compiled: CompiledPolicy, arguments: argparse.Namespace) -> int:
+    if arguments.labels:
+        complaint_file, other_file = (Path(name) for name in arguments.labels)
+        result = measure_complaints(
+            compiled, read_messages(complaint_file), read_messages(other_file)
+        )
+        print(json.dumps(result))
+        return 0
+    count = found = 0
+    for text in _input_lines(arguments.input):
+        assessment = compiled.complaints.assess(text)
+        print(json.dumps(complaint_line(assessment), ensure_ascii=False))
+        count += 1
+        found += assessment.kind is ComplaintKind.COMPLAINT
+    print(f"{count} messages, {found} complaints", file=sys.stderr)
+    return 0
+
+
 def classify_command(arguments: argparse.Namespace) -> int:
-    compiled = compiled_policy(arguments.policy, arguments.config)
+    try:
+        compiled = compiled_policy(arguments.policy, arguments.config)
+        if getattr(arguments, "kind", "ad") == "complaint":
+            return _classify_complaints(compiled, arguments)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cannot classify: {error}", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     if arguments.labels:
         spam_file, ham_file = (Path(name) for name in arguments.labels)

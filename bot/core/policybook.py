@@ -7,11 +7,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.core.classifier import complaint_model
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig
 from bot.store import Store
 from policies.decide import CompiledPolicy
-from policies.detect.classifier import NaiveBayes
+from policies.detect.classifier import Scorer
 from policies.loader import with_overrides
 from policies.schema import Policy
 from policies.yamlsource import Located
@@ -23,7 +24,7 @@ class PolicyBook:
     def __init__(
         self,
         loaded: LoadedConfig,
-        classifier: NaiveBayes,
+        classifier: Scorer,
         clock: Clock,
         store: Callable[[], Store],
     ) -> None:
@@ -79,7 +80,7 @@ class PolicyBook:
         compiled = self._compiled.get(key)
         if compiled is None:
             policy = self.validate(name, overrides)
-            compiled = CompiledPolicy.compile(policy, self.classifier)
+            compiled = CompiledPolicy.compile(policy, self.classifier, complaint_model())
             self._compiled[key] = compiled
         return compiled
 

@@ -25,7 +25,7 @@ from bot.store import Store
 from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
-from policies.detect.classifier import NaiveBayes
+from policies.detect.classifier import Scorer
 from policies.texts import render
 
 USERNAMES_KEPT = 25_000
@@ -44,7 +44,7 @@ class Services:
         self,
         loaded: LoadedConfig,
         clock: Clock,
-        classifier: NaiveBayes,
+        classifier: Scorer,
         bot: Bot,
         jobs: JobQueue[Any] | None,
     ) -> None:

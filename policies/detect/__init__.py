@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from policies.detect.base import Check
-from policies.detect.classifier import NaiveBayes, make_classifier_check, train
+from policies.detect.classifier import NaiveBayes, Scorer, make_classifier_check, train
 from policies.detect.config import SHIPPED_SAMPLES, DetectorsConfig, sample_is_spam
 from policies.detect.contacts import make_contacts_check
 from policies.detect.keywords import make_keywords_check
 from policies.detect.kinds import make_kinds_check
 from policies.detect.links import make_links_check
-from policies.detect.marketplace import make_marketplace_check
+from policies.detect.marketplace import MARKET_DOMAINS, make_marketplace_check
 from policies.detect.normalize import Normalized
 from policies.detect.normalize import normalize as normalize_text
 from policies.detect.samples import parse_sample_lines, train_from_samples
@@ -37,6 +37,7 @@ __all__ = [
     "DetectorsConfig",
     "NaiveBayes",
     "Normalized",
+    "Scorer",
     "build_detector",
     "normalize_text",
     "parse_sample_lines",
@@ -79,12 +80,13 @@ class Detector:
         return self.score(hits) >= self.spam_threshold
 
 
-def build_detector(cfg: DetectorsConfig, *, classifier: NaiveBayes | None = None) -> Detector:
+def build_detector(cfg: DetectorsConfig, *, classifier: Scorer | None = None) -> Detector:
     """The detector of one policy. Without a trained `classifier` the statistical check is off."""
     allow = cfg.links.allow
     checks: list[tuple[str, Check]] = []
     if cfg.links.enabled:
-        checks.append(("links", make_links_check(cfg.links)))
+        market = MARKET_DOMAINS if cfg.marketplace.enabled else {}
+        checks.append(("links", make_links_check(cfg.links, weighed_elsewhere=market)))
     if cfg.contacts.enabled:
         checks.append(("contacts", make_contacts_check(cfg.contacts)))
     if cfg.marketplace.enabled:

@@ -19,15 +19,23 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 from policies.detect.base import Check, quote
 from policies.detect.config import ClassifierConfig
-from policies.detect.normalize import Normalized, normalize
+from policies.detect.normalize import Normalized, folds_applied, normalize
+from policies.detect.notices import notice_cue
 from policies.facts import MessageFacts
 from policies.verdict import Hit
 
-__all__ = ["DEFAULT_TEMPERATURE", "FORMAT_VERSION", "NaiveBayes", "make_classifier_check", "train"]
+__all__ = [
+    "DEFAULT_TEMPERATURE",
+    "FORMAT_VERSION",
+    "NaiveBayes",
+    "Scorer",
+    "make_classifier_check",
+    "train",
+]
 
 FORMAT_VERSION = 1
 DEFAULT_TEMPERATURE = 4.0
@@ -253,9 +261,25 @@ def train(
     return model
 
 
-def make_classifier_check(cfg: ClassifierConfig, model: NaiveBayes) -> Check:
+class Scorer(Protocol):
+    """What the check needs of a model: Naive Bayes or a `LinearModel`."""
+
+    @property
+    def trained(self) -> bool: ...
+
+    def probability_of(self, norm: Normalized) -> float: ...
+
+    def learn(self, text: str, spam: bool) -> None: ...
+
+
+_NAIVE_BAYES_THRESHOLD = 0.95
+
+
+def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
     """Build the statistical check for one policy around a trained model."""
-    threshold, weight = cfg.threshold, cfg.weight
+    own = getattr(model, "threshold", _NAIVE_BAYES_THRESHOLD)
+    threshold = cfg.threshold if cfg.threshold is not None else float(own)
+    weight = cfg.weight
 
     def check_classifier(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         # Commands are addressed to bots, not to members; the rules still check their links.
@@ -264,7 +288,15 @@ def make_classifier_check(cfg: ClassifierConfig, model: NaiveBayes) -> Check:
         probability = model.probability_of(norm)
         if probability < threshold:
             return []
-        reason = f"reads like the spam the model was trained on (p = {probability:.3f})"
-        return [Hit("classifier.spam", reason, quote(norm.original), weight)]
+        reason = f"reads like the ads the model learned (p = {probability:.3f} ≥ {threshold:.3f})"
+        folds = folds_applied(norm)
+        if folds:
+            reason += "; read after: " + ", ".join(folds)
+        score = weight
+        notice = notice_cue(norm.text)
+        if notice is not None:
+            score = weight / 2
+            reason += f'; counts half: reads like a pasted notice ("{notice}")'
+        return [Hit("classifier.spam", reason, quote(norm.original), score)]
 
     return check_classifier

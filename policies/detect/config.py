@@ -13,6 +13,7 @@ from policies.detect.safe_regex import safe_pattern_problem
 
 __all__ = [
     "DEFAULT_SHORTENERS",
+    "SHIPPED_MODEL",
     "SHIPPED_SAMPLES",
     "ClassifierConfig",
     "ContactWeights",
@@ -147,6 +148,12 @@ class MarketplaceConfig(BaseModel):
     weight: float = Field(
         1.0, ge=0, description="Score of a share code (淘口令, 砍一刀, 京口令 ...)."
     )
+    link_weight: float = Field(
+        0.7,
+        ge=0,
+        description="Score of a plain link to a marketplace page: enough for a newcomer on "
+        "probation, not for an established member mentioning where they shop.",
+    )
 
 
 class KeywordEntry(BaseModel):
@@ -188,6 +195,12 @@ def _default_keywords() -> list[KeywordEntry]:
         "引流": 0.5,
         "涨粉": 0.5,
         "飞机号": 0.5,
+        "协议号": 0.5,
+        "上粉": 0.5,
+        "赚零花钱": 0.5,
+        "百家乐": 0.6,
+        "真人荷官": 0.8,
+        "注册就送": 0.5,
         "usdt": 0.4,
         "guaranteed profit": 0.8,
         "passive income": 0.5,
@@ -228,31 +241,45 @@ class MessageKindsConfig(BaseModel):
     )
 
 
+SHIPPED_MODEL = "shipped"
+
+
 class ClassifierConfig(BaseModel):
-    """The statistical scorer: Naive Bayes over character n-grams."""
+    """The statistical scorer: the shipped linear model (or one made by `qunbot train`), which
+    admins' /spam and /notspam marks adjust; or, with `model: naive-bayes`, Naive Bayes over
+    character n-grams trained on the `samples` files alone."""
 
     model_config = _section()
 
     enabled: bool = Field(True, description="Use the statistical scorer.")
-    threshold: float = Field(
-        0.95,
+    model: str = Field(
+        SHIPPED_MODEL,
+        min_length=1,
+        description="'shipped' (the ad model in the package), a model file made by "
+        "`qunbot train` (relative to the config), or 'naive-bayes'.",
+    )
+    threshold: float | None = Field(
+        None,
         gt=0,
         lt=1,
-        description="Spam probability at or above which the scorer fires. Higher is stricter.",
+        description="Spam probability at or above which the scorer fires; empty: the "
+        "model's own threshold (chosen at training). Higher is stricter.",
     )
     weight: float = Field(1.0, ge=0, description="Score when the scorer fires.")
     smoothing: float = Field(
-        0.2, gt=0, le=1, description="Additive smoothing of the counts (1.0 is Laplace's rule)."
+        0.2, gt=0, le=1, description="naive-bayes: additive smoothing (1.0 is Laplace's rule)."
     )
     ngram_sizes: list[int] = Field(
         default_factory=lambda: [2],
         min_length=1,
-        description="Lengths of the character n-grams taken from Chinese text.",
+        description="naive-bayes: lengths of the character n-grams taken from Chinese text.",
     )
     samples: list[str] = Field(
         default_factory=lambda: [*SHIPPED_SAMPLES["spam"], *SHIPPED_SAMPLES["ham"]],
-        description="Training files, one message per line; names end in 'spam.txt' or "
-        "'ham.txt'. Relative names are looked up in the policies package.",
+        description="Labelled files, one message per line; names end in 'spam.txt' or "
+        "'ham.txt'. Relative names are looked up in the policies package. naive-bayes trains "
+        "on them; a linear model learns them as admin marks (the shipped ones are already in "
+        "the shipped model).",
     )
 
     @field_validator("ngram_sizes")

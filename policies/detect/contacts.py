@@ -10,14 +10,16 @@ import re
 
 from policies.detect.base import Check, literal_led_alternation, quote, word_start
 from policies.detect.config import ContactsConfig
+from policies.detect.homophones import JIA_SOUNDS, KOU_SOUNDS, WEI_SOUNDS, XIN_SOUNDS
 from policies.detect.normalize import Normalized
+from policies.detect.notices import notice_cue
 from policies.facts import MessageFacts
 from policies.verdict import Hit
 
 __all__ = ["make_contacts_check"]
 
 _SEP = r"[\s:=\-_~*#'\"“”‘’()\[\]【】<>《》|/\\,，.。+➕❤♥]"
-_LEAD = rf"{_SEP}{{0,3}}(?:号码?|id|账号|帐号)?{_SEP}{{0,3}}(?:是|为|加|:)?{_SEP}{{0,3}}"
+_LEAD = rf"{_SEP}{{0,3}}(?:号码?|id|账号|帐号)?{_SEP}{{0,3}}(?:是|为|加|看|:)?{_SEP}{{0,3}}"
 # An id as written, or split into pieces ("abc 123", "d a i k u a n 8 8").
 _ID = (
     r"(?:[a-z][a-z0-9_\-]{5,19}(?![a-z0-9_\-])|[0-9]{5,12}(?![0-9])"
@@ -32,8 +34,8 @@ _NOT_DIGITS = re.compile(r"[^0-9+]")
 
 _WECHAT_WORDS = ("微信", "威信", "薇信", "徽信", "维信", "維信", "唯信", "微芯", "薇芯", "v信")
 _WECHAT_LATIN = ("vx", "wx", "weixin", "wechat")
-_WECHAT_SHORT = ("薇", "威", "微")
-_QQ_WORDS = ("扣扣", "抠抠", "寇寇", "蔻蔻", "企鹅", "🐧", "球球", "秋秋", "扣")
+_WECHAT_SHORT = ("薇", "威", "微", "喂", "维", "唯", "卫")
+_QQ_WORDS = ("扣扣", "抠抠", "寇寇", "蔻蔻", "口口", "企鹅", "🐧", "球球", "秋秋", "扣")
 _QQ_GROUP_WORDS = ("群号", "裙号", "加群", "进群", "群", "裙")
 _OFFER_ZH = (
     "加我",
@@ -87,6 +89,8 @@ _ALTERNATIVES: list[tuple[str, str]] = [
     # A lone "q" needs a longer number: "Q1 2024" reads as "q12024" once digits are joined.
     ("qq", f"{word_start('q')}(?![a-z]){_LEAD}[0-9]{{6,11}}(?![0-9])"),
     *[("qq_group", f"{word}{_SEP}{{0,4}}[0-9]{{6,11}}(?![0-9])") for word in _QQ_GROUP_WORDS],
+    # "加1716776965": a bare QQ-length number after "add" (not an amount: no unit follows).
+    ("add_number", f"加{_SEP}{{0,2}}[0-9]{{7,11}}(?![0-9.,元块圆万千%])"),
     ("phone", r"1(?<![0-9]1)[3-9][0-9]{9}(?![0-9])"),
     ("phone", r"8(?<![0-9]8)61[3-9][0-9]{9}(?![0-9])"),
     ("phone", r"\+(?<![0-9]\+)[1-9][0-9]{7,14}(?![0-9])"),
@@ -101,6 +105,15 @@ _ALTERNATIVES: list[tuple[str, str]] = [
     ],
 ]
 _CONTACTS, _KIND_OF_GROUP = literal_led_alternation(_ALTERNATIVES)
+# Homophones start with a character class, which would slow the literal-led regex above, so
+# they have a regex of their own: 薇信, 威芯, 微❤信 (WeChat), 佳喂 / 夹薇 ("add WeChat"), 寇扣 (QQ).
+_HOMOPHONE_ALTERNATIVES: list[tuple[str, str]] = [
+    ("wechat_homophone", f"[{WEI_SOUNDS}]{_SEP}{{0,2}}[{XIN_SOUNDS}]{_LEAD}{_ID}"),
+    ("wechat_homophone", f"[{JIA_SOUNDS}][{WEI_SOUNDS}]{_SEP}{{0,4}}{_ID}"),
+    ("qq_homophone", f"[{KOU_SOUNDS}]{{2}}{_LEAD}{_QQ_NUMBER}"),
+]
+_HOMOPHONES, _KIND_OF_HOMOPHONE = literal_led_alternation(_HOMOPHONE_ALTERNATIVES)
+_HAS_CJK_SOUND = re.compile(f"[{WEI_SOUNDS}{KOU_SOUNDS}]")
 
 
 def make_contacts_check(cfg: ContactsConfig) -> Check:
@@ -115,8 +128,17 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
 
     def check_contacts(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
+        # In a pasted notice the phone number is the courier's or the bank's.
+        skip = "contact.phone" if notice_cue(norm.text) is not None else ""
         for match in _CONTACTS.finditer(norm.text):
             found = _describe(_KIND_OF_GROUP[match.lastgroup or ""], match, norm)
+            if found is not None and found[0] not in hits and found[0] != skip:
+                rule, reason, evidence = found
+                hits[rule] = Hit(rule, reason, evidence, scores[rule])
+        if norm.text.isascii() or _HAS_CJK_SOUND.search(norm.text) is None:
+            return list(hits.values())
+        for match in _HOMOPHONES.finditer(norm.text):
+            found = _describe(_KIND_OF_HOMOPHONE[match.lastgroup or ""], match, norm)
             if found is not None and found[0] not in hits:
                 rule, reason, evidence = found
                 hits[rule] = Hit(rule, reason, evidence, scores[rule])
@@ -128,6 +150,13 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
 def _describe(kind: str, match: re.Match[str], norm: Normalized) -> tuple[str, str, str] | None:
     """The rule, reason and evidence of one match, or None when it is not a real offer."""
     evidence = quote(norm.original_span(*match.span()))
+    if kind == "wechat_homophone":
+        found = _describe("wechat", match, norm)
+        if found is None:
+            return None
+        return found[0], f"{found[1]}, WeChat written with homophones", found[2]
+    if kind == "qq_homophone":
+        return "contact.qq", f'QQ number offered: "{evidence}", QQ written with homophones', evidence
     if kind == "wechat":
         found = _ID_AT_END.search(match.group())
         contact_id = _ID_SEPARATORS.sub("", found.group()) if found else ""
@@ -138,6 +167,8 @@ def _describe(kind: str, match: re.Match[str], norm: Normalized) -> tuple[str, s
         return "contact.wechat", f'WeChat id offered: "{evidence}"', evidence
     if kind == _SAME_NUMBER:
         return "contact.wechat", f'WeChat offered on the phone number: "{evidence}"', evidence
+    if kind == "add_number":
+        return "contact.qq", f'a QQ-length number to add: "{evidence}"', evidence
     if kind in {"qq", "qq_group"}:
         what = "QQ group" if kind == "qq_group" else "QQ number"
         return "contact.qq", f'{what} offered: "{evidence}"', evidence

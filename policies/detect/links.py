@@ -7,7 +7,7 @@ never reported; every other link is weighed by kind. Links are reported once per
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -96,13 +96,18 @@ class _Mention:
     evidence: str
 
 
-def make_links_check(cfg: LinksConfig) -> Check:
-    """Build the link check for one policy."""
+def make_links_check(cfg: LinksConfig, *, weighed_elsewhere: Iterable[str] = ()) -> Check:
+    """Build the link check for one policy.
+
+    `weighed_elsewhere`: domains another check scores (the marketplaces), so a link to them is
+    not also an unknown link.
+    """
     return _LinkPolicy(
         allow=NameList.parse(cfg.allow),
         block=NameList.parse(cfg.block),
         shorteners=NameList.parse(cfg.shorteners),
         weights=cfg.weights,
+        elsewhere=NameList.parse(weighed_elsewhere),
     ).check
 
 
@@ -116,6 +121,7 @@ class _LinkPolicy:
     block: NameList
     shorteners: NameList
     weights: LinkWeights
+    elsewhere: NameList = NameList()
 
     def check(self, facts: MessageFacts, norm: Normalized) -> list[Hit]:
         if not (facts.link_urls or facts.button_urls or facts.mentions or _may_link(norm.text)):
@@ -143,6 +149,8 @@ class _LinkPolicy:
         if self.shorteners.has_host(host):
             reason = f"link through a URL shortener: {host}{written}"
             return _hit("link.shortener", host, self.weights.shortener, reason, link)
+        if self.elsewhere.has_host(host):
+            return None
         return _hit("link.unknown", host, self.weights.unknown, f"link: {host}{written}", link)
 
     def _weigh_telegram(self, link: _Link, chat_id: int) -> _Keyed | None:

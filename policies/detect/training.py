@@ -1,0 +1,166 @@
+"""Training a `LinearModel`: L2-regularised logistic regression, fitted with numpy.
+
+Why this and not a library's solver: the model is a plain weight per feature, the features are
+sparse sets of strings, and the fit must give the same file every time from the same sources.
+Full-batch gradient steps (Adam) over a sparse matrix held as index arrays are deterministic
+(no random initialisation, no shuffling, sums in a fixed order), take a few seconds for tens of
+thousands of messages, and need only numpy, which qunbot already depends on. Training reads no
+files: the shell passes the texts in.
+
+The threshold is chosen on messages the model did not see: a fixed, seeded fifth of the data is
+held out, a first model is fitted on the rest, and the threshold is the score that keeps the
+held-out negatives' flagged rate at `target_rate`; the shipped model is then fitted on all data.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policies.detect.features import features
+from policies.detect.linear import LinearModel
+from policies.detect.normalize import normalize
+
+__all__ = ["TrainingSettings", "fit", "message_features", "train_linear"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSettings:
+    l2: float = 1e-5
+    """Weight of the L2 penalty per message: larger keeps weights small and general."""
+    iterations: int = 200
+    learning_rate: float = 0.05
+    min_count: int = 2
+    """A feature must occur in this many training messages to get a weight."""
+    target_rate: float = 0.005
+    """Share of held-out negatives allowed at or above the chosen threshold."""
+    seed: int = 17
+    prune_below: float = 0.002
+    """Weights smaller than this (in absolute value) are left out of the file."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "l2": self.l2,
+            "iterations": self.iterations,
+            "learning_rate": self.learning_rate,
+            "min_count": self.min_count,
+            "target_rate": self.target_rate,
+            "seed": self.seed,
+            "prune_below": self.prune_below,
+        }
+
+
+def message_features(texts: Sequence[str]) -> list[frozenset[str]]:
+    """The feature set of every message, as the live scorer computes it."""
+    return [frozenset(features(normalize(text))) for text in texts]
+
+
+def fit(
+    documents: Sequence[frozenset[str]], labels: Sequence[bool], settings: TrainingSettings
+) -> tuple[dict[str, float], float]:
+    """Weights and bias of a logistic regression on feature sets and their labels."""
+    counts: Counter[str] = Counter()
+    for document in documents:
+        counts.update(document)
+    vocabulary = sorted(name for name, count in counts.items() if count >= settings.min_count)
+    index = {name: position for position, name in enumerate(vocabulary)}
+    rows = array("q")
+    columns = array("q")
+    for row, document in enumerate(documents):
+        found = sorted(index[name] for name in document if name in index)
+        rows.extend(repeat(row, len(found)))
+        columns.extend(found)
+    weights, bias = _adam(
+        np.frombuffer(rows, dtype=np.int64),
+        np.frombuffer(columns, dtype=np.int64),
+        np.asarray(labels, dtype=np.float64),
+        len(vocabulary),
+        settings,
+    )
+    kept = {
+        name: float(weight)
+        for name, weight in zip(vocabulary, weights.tolist(), strict=True)
+        if abs(weight) >= settings.prune_below
+    }
+    return kept, bias
+
+
+def _adam(
+    rows: IntArray, columns: IntArray, labels: FloatArray, width: int, settings: TrainingSettings
+) -> tuple[FloatArray, float]:
+    """Full-batch Adam on the mean logistic loss plus an L2 penalty (the bias is not penalised)."""
+    size = len(labels)
+    weights = np.zeros(width)
+    first, second = np.zeros(width), np.zeros(width)
+    bias = bias_first = bias_second = 0.0
+    beta1, beta2, epsilon, rate = 0.9, 0.999, 1e-8, settings.learning_rate
+    for step in range(1, settings.iterations + 1):
+        logits = np.bincount(rows, weights=weights[columns], minlength=size) + bias
+        residual = (1.0 / (1.0 + np.exp(-logits)) - labels) / size
+        gradient = np.bincount(columns, weights=residual[rows], minlength=width)
+        gradient += settings.l2 * weights
+        bias_gradient = float(residual.sum())
+        first = beta1 * first + (1 - beta1) * gradient
+        second = beta2 * second + (1 - beta2) * gradient * gradient
+        correction1, correction2 = 1 - beta1**step, 1 - beta2**step
+        weights -= rate * (first / correction1) / (np.sqrt(second / correction2) + epsilon)
+        bias_first = beta1 * bias_first + (1 - beta1) * bias_gradient
+        bias_second = beta2 * bias_second + (1 - beta2) * bias_gradient**2
+        bias -= rate * (bias_first / correction1) / (math.sqrt(bias_second / correction2) + epsilon)
+    return weights, bias
+
+
+def score_documents(
+    weights: dict[str, float], bias: float, documents: Sequence[frozenset[str]]
+) -> list[float]:
+    """The log-odds of each feature set under the given weights."""
+    get = weights.get
+    return [bias + sum(get(name, 0.0) for name in document) for document in documents]
+
+
+def threshold_for_rate(negative_logits: Sequence[float], rate: float) -> float:
+    """The probability at which about `rate` of these negatives would be flagged."""
+    ordered = sorted(negative_logits, reverse=True)
+    allowed = int(rate * len(ordered))
+    cut = ordered[min(allowed, len(ordered) - 1)] if ordered else 0.0
+    logit = cut + 1e-6
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+
+def train_linear(
+    positives: Sequence[frozenset[str]],
+    negatives: Sequence[frozenset[str]],
+    settings: TrainingSettings,
+    *,
+    kind: str,
+    metadata: dict[str, Any] | None = None,
+) -> LinearModel:
+    """Fit on everything, with the threshold chosen on a held-out fifth (module docstring)."""
+    rng = random.Random(settings.seed)
+    held_positive = {i for i in range(len(positives)) if rng.random() < 0.2}
+    held_negative = {i for i in range(len(negatives)) if rng.random() < 0.2}
+    train_docs = [doc for i, doc in enumerate(positives) if i not in held_positive]
+    train_docs += [doc for i, doc in enumerate(negatives) if i not in held_negative]
+    train_labels = [True] * (len(positives) - len(held_positive))
+    train_labels += [False] * (len(negatives) - len(held_negative))
+    weights, bias = fit(train_docs, train_labels, settings)
+    held_out = [negatives[i] for i in sorted(held_negative)]
+    threshold = threshold_for_rate(score_documents(weights, bias, held_out), settings.target_rate)
+    documents = [*positives, *negatives]
+    labels = [True] * len(positives) + [False] * len(negatives)
+    weights, bias = fit(documents, labels, settings)
+    return LinearModel(
+        weights, bias, round(threshold, 6), kind=kind, metadata=dict(metadata or {})
+    )

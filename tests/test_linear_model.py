@@ -1,0 +1,126 @@
+"""The linear model: its file format, training, and what admins teach it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies.detect.features import FEATURES_VERSION, features
+from policies.detect.linear import LinearModel
+from policies.detect.normalize import normalize
+from policies.detect.training import TrainingSettings, message_features, train_linear
+
+ADS = [
+    "兼职日结，加我微信 abc12345",
+    "日赚三百，私聊我",
+    "免费领红包，加群 12345678",
+    "代开发票 联系我",
+    "刷单返利，加V abc999",
+    "Earn 500 a day, dm me",
+    "crypto signals, join now",
+    "躺赚项目，私信详谈",
+] * 3
+CHAT = [
+    "这个多少钱",
+    "什么时候发货",
+    "收到了，谢谢",
+    "请问有黑色吗",
+    "快递到哪了",
+    "when will my order ship",
+    "thanks, got it",
+    "好的，明天见",
+] * 3
+SETTINGS = TrainingSettings(iterations=80, min_count=1, learning_rate=0.1)
+
+
+def tiny_model() -> LinearModel:
+    return train_linear(
+        message_features(ADS), message_features(CHAT), SETTINGS, kind="ads", metadata={"x": 1}
+    )
+
+
+def test_training_separates_and_is_reproducible_byte_for_byte() -> None:
+    first, second = tiny_model(), tiny_model()
+    assert first.to_json() == second.to_json()
+    assert first.probability("加我微信 kkk8888 日赚") > 0.5 > first.probability("多少钱，什么时候发货")
+
+
+def test_a_model_file_reads_back_the_same() -> None:
+    model = tiny_model()
+    again = LinearModel.from_json(model.to_json())
+    assert again.to_json() == model.to_json()
+    assert again.metadata == {"x": 1}
+    assert again.probability("日赚三百") == pytest.approx(model.probability("日赚三百"), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("not json", "bad JSON"),
+        ("[]", "not a qunbot-linear/1"),
+        (json.dumps({"format": "qunbot-linear/1", "features": "old"}), "qunbot train"),
+        (
+            json.dumps(
+                {"format": "qunbot-linear/1", "features": FEATURES_VERSION, "weights": {}}
+            ),
+            "needs weights, a bias and a threshold",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "qunbot-linear/1",
+                    "features": FEATURES_VERSION,
+                    "weights": {},
+                    "bias": 0,
+                    "threshold": 1.5,
+                }
+            ),
+            "not a probability",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "qunbot-linear/1",
+                    "features": FEATURES_VERSION,
+                    "weights": {"a": "x"},
+                    "bias": 0,
+                    "threshold": 0.5,
+                }
+            ),
+            "must be a number",
+        ),
+    ],
+)
+def test_a_bad_model_file_is_refused_with_the_reason(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        LinearModel.from_json(text)
+
+
+def test_an_admin_mark_makes_the_model_agree_and_keeps_the_trained_weights() -> None:
+    model = tiny_model()
+    model.threshold = 0.5
+    trained = dict(model.weights)
+    ad = "出售游戏金币，价格美丽，量大从优"
+    assert model.probability(ad) < model.threshold
+    model.learn(ad, True)
+    assert model.probability(ad) >= model.threshold
+    chat = "兼职日结的事我上次问过了"
+    if model.probability(chat) >= model.threshold:
+        model.learn(chat, False)
+    assert model.probability(chat) < model.threshold
+    assert model.weights == trained and model.adjustments
+
+
+def test_learning_what_the_model_already_agrees_with_changes_nothing() -> None:
+    model = tiny_model()
+    model.threshold = 0.5
+    model.learn("兼职日结，加我微信 abc12345", True)
+    assert model.adjustments == {}
+
+
+def test_features_see_through_fillers_and_count_disguises() -> None:
+    assert features(normalize("加*微*信")) == features(normalize("加微信"))
+    assert "\x01微信" in features(normalize("微-信 abc"))
+    assert "<fullwidth>" in features(normalize("ＶＸ１２３"))
+    assert "#11" in features(normalize("电话 13800138000"))
