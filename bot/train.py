@@ -105,7 +105,9 @@ RECIPES = {
     "complaints": Recipe(
         "complaints",
         COMPLAINTS,
-        TrainingSettings(l2=1e-5, iterations=200, target_rate=0.01, min_count=3, prune_below=0.01),
+        TrainingSettings(
+            l2=1e-4, iterations=200, target_rate=0.006, min_count=3, prune_below=0.01
+        ),
         "MIT (trained only on MIT sources)",
         "models/complaints.json",
     ),
@@ -131,7 +133,9 @@ def read_source(source: Source, where: Locations) -> tuple[list[str], str]:
     digest = hashlib.sha256(hashed).hexdigest()
     lines = parse_sample_lines(io.StringIO(raw.decode("utf-8")))
     if source.unmask_digits:
-        lines = [_MASKED_DIGITS.sub(lambda match: "0" * len(match.group()), line) for line in lines]
+        lines = [
+            _MASKED_DIGITS.sub(lambda match: "0" * len(match.group()), line) for line in lines
+        ]
     return lines, digest
 
 
@@ -210,14 +214,24 @@ def build_from_files(
     positives = [line for path in positive for line in _read(path)]
     negatives = [line for path in negative for line in _read(path)]
     card = [
-        {"file": str(path), "label": label, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        {
+            "file": str(path),
+            "label": label,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
         for paths, label in ((positive, "positive"), (negative, "negative"))
         for path in paths
     ]
-    metadata = {"licence": "as the operator's files", "sources": card}
-    metadata["training"] = settings.as_dict()
+    metadata: dict[str, Any] = {
+        "licence": "as the operator's files",
+        "sources": card,
+        "training": settings.as_dict(),
+    }
     return train_linear(
-        message_features(positives), message_features(negatives), settings, kind=kind,
+        message_features(positives),
+        message_features(negatives),
+        settings,
+        kind=kind,
         metadata=metadata,
     )
 

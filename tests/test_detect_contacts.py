@@ -128,7 +128,13 @@ def test_aliases_and_homophones_of_wechat_and_qq(text: str, rule: str, explained
 
 @pytest.mark.parametrize(
     "text",
-    ["为什么还没发货", "我想加100元换大号", "再加1000000元也买不到", "威海的朋友在吗", "口口声声说包邮"],
+    [
+        "为什么还没发货",
+        "我想加100元换大号",
+        "再加1000000元也买不到",
+        "威海的朋友在吗",
+        "口口声声说包邮",
+    ],
 )
 def test_homophones_need_an_id_after_them(text: str) -> None:
     assert not {"contact.wechat", "contact.qq"} & rules(text)

@@ -43,7 +43,11 @@ def tiny_model() -> LinearModel:
 def test_training_separates_and_is_reproducible_byte_for_byte() -> None:
     first, second = tiny_model(), tiny_model()
     assert first.to_json() == second.to_json()
-    assert first.probability("加我微信 kkk8888 日赚") > 0.5 > first.probability("多少钱，什么时候发货")
+    assert (
+        first.probability("加我微信 kkk8888 日赚")
+        > 0.5
+        > first.probability("多少钱，什么时候发货")
+    )
 
 
 def test_a_model_file_reads_back_the_same() -> None:
@@ -61,9 +65,7 @@ def test_a_model_file_reads_back_the_same() -> None:
         ("[]", "not a qunbot-linear/1"),
         (json.dumps({"format": "qunbot-linear/1", "features": "old"}), "qunbot train"),
         (
-            json.dumps(
-                {"format": "qunbot-linear/1", "features": FEATURES_VERSION, "weights": {}}
-            ),
+            json.dumps({"format": "qunbot-linear/1", "features": FEATURES_VERSION, "weights": {}}),
             "needs weights, a bias and a threshold",
         ),
         (

@@ -37,7 +37,9 @@ def model_name(policies: list[Policy]) -> str:
         if policy.moderation.detectors.classifier.enabled
     ]
     if len(set(names)) > 1:
-        logger.warning("policies name different ad models {}; using {}", sorted(set(names)), names[0])
+        logger.warning(
+            "policies name different ad models {}; using {}", sorted(set(names)), names[0]
+        )
     return names[0] if names else SHIPPED_MODEL
 
 
@@ -81,9 +83,7 @@ def load_linear_model(name: str, base_dir: Path) -> LinearModel:
 def train_model(policies: list[Policy], base_dir: Path) -> Scorer:
     """One scorer for the given policies: their model, then the sample files they name."""
     name = model_name(policies)
-    model: Scorer = (
-        NaiveBayes() if name == NAIVE_BAYES else load_linear_model(name, base_dir)
-    )
+    model: Scorer = NaiveBayes() if name == NAIVE_BAYES else load_linear_model(name, base_dir)
     for sample in sample_names(policies):
         if name != NAIVE_BAYES and sample in _SHIPPED_SAMPLE_NAMES:
             continue

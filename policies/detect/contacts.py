@@ -106,7 +106,8 @@ _ALTERNATIVES: list[tuple[str, str]] = [
 ]
 _CONTACTS, _KIND_OF_GROUP = literal_led_alternation(_ALTERNATIVES)
 # Homophones start with a character class, which would slow the literal-led regex above, so
-# they have a regex of their own: 薇信, 威芯, 微❤信 (WeChat), 佳喂 / 夹薇 ("add WeChat"), 寇扣 (QQ).
+# they have a regex of their own: 薇信, 威芯, 微❤信 (WeChat), 佳喂 / 夹薇 ("add WeChat"),
+# 寇蔻 (QQ).
 _HOMOPHONE_ALTERNATIVES: list[tuple[str, str]] = [
     ("wechat_homophone", f"[{WEI_SOUNDS}]{_SEP}{{0,2}}[{XIN_SOUNDS}]{_LEAD}{_ID}"),
     ("wechat_homophone", f"[{JIA_SOUNDS}][{WEI_SOUNDS}]{_SEP}{{0,4}}{_ID}"),
@@ -156,10 +157,14 @@ def _describe(kind: str, match: re.Match[str], norm: Normalized) -> tuple[str, s
             return None
         return found[0], f"{found[1]}, WeChat written with homophones", found[2]
     if kind == "qq_homophone":
-        return "contact.qq", f'QQ number offered: "{evidence}", QQ written with homophones', evidence
+        return (
+            "contact.qq",
+            f'QQ number offered: "{evidence}", QQ written with homophones',
+            evidence,
+        )
     if kind == "wechat":
-        found = _ID_AT_END.search(match.group())
-        contact_id = _ID_SEPARATORS.sub("", found.group()) if found else ""
+        at_end = _ID_AT_END.search(match.group())
+        contact_id = _ID_SEPARATORS.sub("", at_end.group()) if at_end else ""
         if len(contact_id) < _MIN_ID_LENGTH or (
             contact_id[:1].isalpha() and _HAS_DIGIT_OR_MARK.search(contact_id) is None
         ):

@@ -56,7 +56,9 @@ def sound_class(*syllables: str, extra: str = "") -> str:
     """
     wanted = frozenset(syllables)
     chars = sorted(
-        char for char, sounds in _READINGS.items() if "\u4e00" <= char <= "\u9fff" and sounds & wanted
+        char
+        for char, sounds in _READINGS.items()
+        if "\u4e00" <= char <= "\u9fff" and sounds & wanted
     )
     return "".join(dict.fromkeys(extra + "".join(chars)))
 

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeGuard
 
 from policies.detect.features import FEATURES_VERSION, features
 from policies.detect.normalize import Normalized, normalize
@@ -132,5 +132,5 @@ class LinearModel:
         )
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -121,7 +121,7 @@ class _LinkPolicy:
     block: NameList
     shorteners: NameList
     weights: LinkWeights
-    elsewhere: NameList = NameList()
+    elsewhere: NameList
 
     def check(self, facts: MessageFacts, norm: Normalized) -> list[Hit]:
         if not (facts.link_urls or facts.button_urls or facts.mentions or _may_link(norm.text)):

@@ -23,7 +23,9 @@ _SHARE_VERBS = ("复制", "復制", "拷贝", "長按", "长按")
 _CURRENCIES = "¥€$£₤₳¢₴₰฿₭₮₲₵₱₩¤"
 # The apps' own notices start with the same header ("【京东】您的订单已出库"); customers paste
 # them into the group, so a header followed by order, delivery or account words is no share.
-_NOT_A_NOTICE = f"(?![^\\n]{{0,30}}?(?:{NOTICE_WORDS}|物流|快递|您的|您已|您购买|您申请|您在|尊敬的))"
+_NOT_A_NOTICE = (
+    f"(?![^\\n]{{0,30}}?(?:{NOTICE_WORDS}|物流|快递|您的|您已|您购买|您申请|您在|尊敬的))"
+)
 _SHARE_TEXTS: list[tuple[str, str]] = [
     # 淘口令: a code between two identical currency signs, such as ¥AbCd12EfGh¥.
     *[

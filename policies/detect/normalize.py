@@ -33,10 +33,6 @@ from dataclasses import dataclass
 
 from policies.detect.homophones import (
     CJK,
-    JIA_SOUNDS,
-    KOU_SOUNDS,
-    WEI_SOUNDS,
-    XIN_SOUNDS,
     traditional_to_simplified,
 )
 

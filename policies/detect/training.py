@@ -109,8 +109,9 @@ def _adam(
     for step in range(1, settings.iterations + 1):
         logits = np.bincount(rows, weights=weights[columns], minlength=size) + bias
         residual = (1.0 / (1.0 + np.exp(-logits)) - labels) / size
-        gradient = np.bincount(columns, weights=residual[rows], minlength=width)
-        gradient += settings.l2 * weights
+        gradient = np.bincount(columns, weights=residual[rows], minlength=width).astype(
+            np.float64
+        ) + (settings.l2 * weights)
         bias_gradient = float(residual.sum())
         first = beta1 * first + (1 - beta1) * gradient
         second = beta2 * second + (1 - beta2) * gradient * gradient
@@ -118,7 +119,9 @@ def _adam(
         weights -= rate * (first / correction1) / (np.sqrt(second / correction2) + epsilon)
         bias_first = beta1 * bias_first + (1 - beta1) * bias_gradient
         bias_second = beta2 * bias_second + (1 - beta2) * bias_gradient**2
-        bias -= rate * (bias_first / correction1) / (math.sqrt(bias_second / correction2) + epsilon)
+        bias -= (
+            rate * (bias_first / correction1) / (math.sqrt(bias_second / correction2) + epsilon)
+        )
     return weights, bias
 
 
