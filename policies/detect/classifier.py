@@ -288,7 +288,8 @@ def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
         probability = model.probability_of(norm)
         if probability < threshold:
             return []
-        reason = f"reads like the ads the model learned (p = {probability:.3f} ≥ {threshold:.3f})"
+        reason = "reads like the spam the model was trained on"
+        reason += f" (p = {probability:.3f} ≥ {threshold:.3f})"
         folds = folds_applied(norm)
         if folds:
             reason += "; read after: " + ", ".join(folds)

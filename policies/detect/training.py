@@ -68,9 +68,16 @@ def message_features(texts: Sequence[str]) -> list[frozenset[str]]:
 
 
 def fit(
-    documents: Sequence[frozenset[str]], labels: Sequence[bool], settings: TrainingSettings
+    documents: Sequence[frozenset[str]],
+    labels: Sequence[bool],
+    settings: TrainingSettings,
+    importance: Sequence[float] | None = None,
 ) -> tuple[dict[str, float], float]:
-    """Weights and bias of a logistic regression on feature sets and their labels."""
+    """Weights and bias of a logistic regression on feature sets and their labels.
+
+    `importance` weighs each message's loss (1.0 each by default): a few hundred short messages
+    the project wrote can then count against tens of thousands of long reviews.
+    """
     counts: Counter[str] = Counter()
     for document in documents:
         counts.update(document)
@@ -88,6 +95,7 @@ def fit(
         np.asarray(labels, dtype=np.float64),
         len(vocabulary),
         settings,
+        np.ones(len(labels)) if importance is None else np.asarray(importance, dtype=np.float64),
     )
     kept = {
         name: float(weight)
@@ -98,17 +106,23 @@ def fit(
 
 
 def _adam(
-    rows: IntArray, columns: IntArray, labels: FloatArray, width: int, settings: TrainingSettings
+    rows: IntArray,
+    columns: IntArray,
+    labels: FloatArray,
+    width: int,
+    settings: TrainingSettings,
+    importance: FloatArray,
 ) -> tuple[FloatArray, float]:
     """Full-batch Adam on the mean logistic loss plus an L2 penalty (the bias is not penalised)."""
     size = len(labels)
+    total = float(importance.sum())
     weights = np.zeros(width)
     first, second = np.zeros(width), np.zeros(width)
     bias = bias_first = bias_second = 0.0
     beta1, beta2, epsilon, rate = 0.9, 0.999, 1e-8, settings.learning_rate
     for step in range(1, settings.iterations + 1):
         logits = np.bincount(rows, weights=weights[columns], minlength=size) + bias
-        residual = (1.0 / (1.0 + np.exp(-logits)) - labels) / size
+        residual = (1.0 / (1.0 + np.exp(-logits)) - labels) * importance / total
         gradient = np.bincount(columns, weights=residual[rows], minlength=width).astype(
             np.float64
         ) + (settings.l2 * weights)
@@ -149,8 +163,12 @@ def train_linear(
     *,
     kind: str,
     metadata: dict[str, Any] | None = None,
+    positive_importance: Sequence[float] | None = None,
+    negative_importance: Sequence[float] | None = None,
 ) -> LinearModel:
     """Fit on everything, with the threshold chosen on a held-out fifth (module docstring)."""
+    weigh_positive = positive_importance or [1.0] * len(positives)
+    weigh_negative = negative_importance or [1.0] * len(negatives)
     rng = random.Random(settings.seed)
     held_positive = {i for i in range(len(positives)) if rng.random() < 0.2}
     held_negative = {i for i in range(len(negatives)) if rng.random() < 0.2}
@@ -158,12 +176,14 @@ def train_linear(
     train_docs += [doc for i, doc in enumerate(negatives) if i not in held_negative]
     train_labels = [True] * (len(positives) - len(held_positive))
     train_labels += [False] * (len(negatives) - len(held_negative))
-    weights, bias = fit(train_docs, train_labels, settings)
+    train_importance = [w for i, w in enumerate(weigh_positive) if i not in held_positive]
+    train_importance += [w for i, w in enumerate(weigh_negative) if i not in held_negative]
+    weights, bias = fit(train_docs, train_labels, settings, train_importance)
     held_out = [negatives[i] for i in sorted(held_negative)]
     threshold = threshold_for_rate(score_documents(weights, bias, held_out), settings.target_rate)
     documents = [*positives, *negatives]
     labels = [True] * len(positives) + [False] * len(negatives)
-    weights, bias = fit(documents, labels, settings)
+    weights, bias = fit(documents, labels, settings, [*weigh_positive, *weigh_negative])
     return LinearModel(
         weights, bias, round(threshold, 6), kind=kind, metadata=dict(metadata or {})
     )

