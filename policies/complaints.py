@@ -11,11 +11,13 @@ is an after-sales question, routed only if the policy says so.
 Beside the cues, a linear model trained on labelled complaints (`LinearModel`, kind
 "complaints") reads the whole message: when it is sure enough, its hit counts like a cue, so a
 complaint the cue list does not foresee ("收到的东西是坏的") is still recognised, and the cues
-that also fired still explain it.
+that also fired still explain it. A message the model only leans toward (within `LEAN` log-odds
+of its threshold) gets half the weight: enough next to a complaint cue, not alone.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from policies.base import StrictModel, check_placeholders
 from policies.detect.base import quote, word_start
-from policies.detect.linear import LinearModel
+from policies.detect.linear import LinearModel, logit_of
 from policies.detect.normalize import Normalized, normalize
 from policies.detect.safe_regex import SafePattern, compile_safe, safe_pattern_problem
 from policies.durations import FOREVER, Duration, parse_duration
@@ -44,6 +46,8 @@ __all__ = [
 
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 _QUESTION_MARK = "?"
+LEAN = 1.5
+"""How far below the model's threshold, in log-odds, a message still counts half."""
 
 
 class ComplaintCue(StrictModel):
@@ -294,6 +298,12 @@ class ComplaintMatcher:
             cue_hits.append(model_hit)
         if not cue_hits:
             return NOT_A_COMPLAINT
+        if (
+            model_hit is not None
+            and len(cue_hits) == 1
+            and model_hit.score < self.config.threshold
+        ):
+            return NOT_A_COMPLAINT
         hits = (*cue_hits, *intensity_hits)
         score = sum(hit.score for hit in hits)
         if score >= self.config.threshold:
@@ -331,11 +341,15 @@ class ComplaintMatcher:
             return None
         scorer = self.config.scorer
         threshold = scorer.threshold if scorer.threshold is not None else self.model.threshold
-        probability = self.model.probability_of(norm)
-        if probability < threshold:
+        logit = self.model.logit_of(norm)
+        probability = 1.0 / (1.0 + math.exp(-logit))
+        if probability >= threshold:
+            reason = f"reads like a complaint (model p = {probability:.3f} ≥ {threshold:.3f})"
+            return Hit("complaint.model", reason, quote(norm.original), scorer.weight)
+        if logit < logit_of(threshold) - LEAN:
             return None
-        reason = f"reads like a complaint (model p = {probability:.3f} ≥ {threshold:.3f})"
-        return Hit("complaint.model", reason, quote(norm.original), scorer.weight)
+        reason = f"leans toward a complaint (model p = {probability:.3f}, counts half)"
+        return Hit("complaint.model", reason, quote(norm.original), scorer.weight / 2)
 
     def _reads_as_question(self, folded: str) -> bool:
         if _QUESTION_MARK in folded:

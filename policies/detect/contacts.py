@@ -115,6 +115,7 @@ _HOMOPHONE_ALTERNATIVES: list[tuple[str, str]] = [
 ]
 _HOMOPHONES, _KIND_OF_HOMOPHONE = literal_led_alternation(_HOMOPHONE_ALTERNATIVES)
 _HAS_CJK_SOUND = re.compile(f"[{WEI_SOUNDS}{KOU_SOUNDS}]")
+_HAS_ID_CHAR = re.compile("[0-9a-z]")
 
 
 def make_contacts_check(cfg: ContactsConfig) -> Check:
@@ -136,7 +137,8 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
             if found is not None and found[0] not in hits and found[0] != skip:
                 rule, reason, evidence = found
                 hits[rule] = Hit(rule, reason, evidence, scores[rule])
-        if norm.text.isascii() or _HAS_CJK_SOUND.search(norm.text) is None:
+        text = norm.text
+        if text.isascii() or _HAS_ID_CHAR.search(text) is None or not _HAS_CJK_SOUND.search(text):
             return list(hits.values())
         for match in _HOMOPHONES.finditer(norm.text):
             found = _describe(_KIND_OF_HOMOPHONE[match.lastgroup or ""], match, norm)

@@ -164,7 +164,8 @@ _SPACED_CJK = re.compile(rf"[{CJK}](?:{_CJK_FILLER}{{1,3}}[{CJK}]){{2,}}")
 _CJK_FILLER_RUN = re.compile(f"{_CJK_FILLER}+")
 # A number split in two by a QQ or WeChat letter: "29526 q 77544" is "q 2952677544".
 _ALIAS_SPLIT_NUMBER = re.compile(
-    rf"([0-9]{{3,}}){_NUMBER_SEPARATORS}{{0,2}}(qq|q|vx|v){_NUMBER_SEPARATORS}{{0,2}}([0-9]{{3,}})"
+    rf"(?<![0-9])([0-9]{{3,12}}){_NUMBER_SEPARATORS}{{0,2}}(qq|q|vx|v)"
+    rf"{_NUMBER_SEPARATORS}{{0,2}}([0-9]{{3,12}})(?![0-9])"
 )
 # Cheap test for "a rewrite may apply". Every alternative starts with a literal character,
 # which lets `re` skip straight to the candidate positions.
