@@ -121,9 +121,7 @@ RECIPES = {
     "complaints": Recipe(
         "complaints",
         COMPLAINTS,
-        TrainingSettings(
-            l2=1e-4, iterations=200, target_rate=0.01, min_count=3, prune_below=0.01
-        ),
+        TrainingSettings(l2=1e-4, iterations=200, target_rate=0.01, min_count=3, prune_below=0.01),
         "MIT (trained only on MIT sources)",
         "models/complaints.json",
     ),

@@ -13,10 +13,12 @@ classes and a `str.translate` table: nothing here runs per message.
 
 from __future__ import annotations
 
-import unicodedata
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from opencc import OpenCC
-from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = [
     "CJK",
@@ -32,16 +34,34 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 """The common blocks of Chinese characters, as the inside of a regex character class."""
 
 
-def _toneless(reading: str) -> str:
-    decomposed = unicodedata.normalize("NFD", reading)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
+
+
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's table of character readings (`pypinyin.pinyin_dict`), loaded on its own.
+
+    Importing it the usual way first runs `pypinyin/__init__`, which also loads the phrase
+    dictionary and the segmenter (about a second) that qunbot never uses.
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("pypinyin is not installed")
+    location = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.py"
+    table_spec = importlib.util.spec_from_file_location("pypinyin.pinyin_dict", location)
+    if table_spec is None or table_spec.loader is None:
+        raise ImportError(f"cannot load {location}")
+    module: ModuleType = importlib.util.module_from_spec(table_spec)
+    table_spec.loader.exec_module(module)
+    table: Any = module.pinyin_dict
+    return dict(table)
 
 
 def _readings() -> dict[str, frozenset[str]]:
-    """Every character pypinyin knows, with its readings without tones."""
+    """Every common character pypinyin knows, with its readings without tones."""
     readings: dict[str, frozenset[str]] = {}
-    for code, written in pinyin_dict.items():
-        readings[chr(code)] = frozenset(_toneless(part) for part in written.split(","))
+    for code, written in _pinyin_dict().items():
+        if 0x4E00 <= code <= 0x9FFF:
+            readings[chr(code)] = frozenset(written.translate(_TONELESS).split(","))
     return readings
 
 
