@@ -7,8 +7,8 @@ a character's readings, tones dropped), so a new disguise with the same sound is
 Traditional characters fold to simplified ones with OpenCC's character table, which is what
 both Chinese-speaking communities maintain for that conversion.
 
-Both tables are built once at import (a few tens of milliseconds) and become plain character
-classes and a `str.translate` table: nothing here runs per message.
+Both tables are built once at import and become plain character classes and a `str.translate`
+table: nothing here runs per message.
 """
 
 from __future__ import annotations
