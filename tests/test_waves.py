@@ -12,6 +12,9 @@ from tests.harness import GROUP, Harness, make_config
 CHAT = -100
 NOW = 1_800_000_000.0
 AD = "Cheap designer bags today only, write to our store manager for the catalogue"
+# An ad the content checks let through (the ad model reads AD itself as an ad), so only the wave
+# can remove its copies.
+QUIET_AD = "Designer bags at half price this week in our little corner store"
 
 
 @pytest.mark.parametrize(
@@ -66,7 +69,7 @@ async def test_newcomers_who_all_say_hello_everyone_keep_their_messages(tmp_path
         assert not any(harness.fake.is_deleted(GROUP, message) for message in sent)
         copies = []
         for name in ("eve", "fay", "gus"):
-            copies.append(await harness.say(harness.member(name), AD))
+            copies.append(await harness.say(harness.member(name), QUIET_AD))
         assert [harness.fake.is_deleted(GROUP, message) for message in copies] == [
             False,
             False,
