@@ -36,6 +36,7 @@ class _MemberContent(filters.MessageFilter):
             or message.poll
             or message.location
             or message.story
+            or message.checklist
         )
 
 

@@ -7,8 +7,8 @@ from bot.features.admin_actions import Member
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
 from bot.features.commands import usage
-from bot.features.moderation import Target
-from bot.telegram.extract import display_name, replied_to
+from bot.features.moderation import target_of
+from bot.telegram.extract import replied_to
 from policies.durations import DurationError, format_duration, parse_mute_duration
 from policies.texts import mention, render
 
@@ -106,15 +106,12 @@ async def pardon(call: CommandCall, app: BotData) -> None:
 
 async def mark_spam(call: CommandCall, app: BotData) -> None:
     """Remove the replied message as an ad, apply the ladder and learn from it."""
-    member = _member(call)
+    _member(call)
     replied = replied_to(call.message)
-    if replied is None:
+    target = target_of(replied) if replied is not None else None
+    if target is None:
         await call.answer(f"Reply to the message. Usage: {usage('spam')}")
         return
-    user = replied.from_user
-    name = display_name(user.first_name, user.last_name) if user else member.name
-    text = replied.text or replied.caption or ""
-    target = Target(call.group, call.chat_title, member.user_id, name, replied.message_id, text)
     await app.actions.mark_spam(target, call.actor_id)
 
 
@@ -129,7 +126,7 @@ async def mark_not_spam(call: CommandCall, app: BotData) -> None:
 async def report(call: CommandCall, app: BotData) -> None:
     """A member flags the replied-to message for the staff."""
     replied = replied_to(call.message)
-    if replied is None or replied.from_user is None:
+    if replied is None or (replied.from_user is None and replied.sender_chat is None):
         policy = (await call.services.policies.policy_for(call.group)).policy
         await call.answer(policy.templates.report_needs_reply)
         return

@@ -10,6 +10,23 @@ from enum import StrEnum
 
 SERVICE_USER_ID = 777000
 """Telegram's own account: it posts the automatic forwards from a group's linked channel."""
+CHANNEL_BOT_ID = 136817688
+"""The pseudo-user in `from` of every message sent on behalf of a channel."""
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+"""The pseudo-user in `from` of every message an anonymous admin sends as the group."""
+PSEUDO_USER_IDS = frozenset({SERVICE_USER_ID, CHANNEL_BOT_ID, GROUP_ANONYMOUS_BOT_ID})
+"""Accounts that stand for a chat, never for a person: never members, never sanctioned."""
+
+
+def is_chat_id(offender_id: int) -> bool:
+    """Whether an offender id names a chat (a channel posting in the group), not a person:
+    Telegram's chat ids of channels and groups are negative, user ids positive."""
+    return offender_id < 0
+
+
+def is_person(user_id: int) -> bool:
+    """A real account: neither a chat nor one of Telegram's pseudo-users."""
+    return user_id > 0 and user_id not in PSEUDO_USER_IDS
 
 
 class ForwardKind(StrEnum):
@@ -52,11 +69,38 @@ class MessageFacts:
     reply_to_message_id: int | None = None
     linked_chat_id: int | None = None
     """The channel linked to this group: its posts are the shop's own."""
+    sender_chat_name: str = ""
+    """The title of the chat the message was sent on behalf of, if any."""
+    thread_id: int | None = None
+    """The forum topic the message is in (its root message id), None outside topics."""
+    media_group_id: str | None = None
+    """The album the message belongs to, if it is one item of an album."""
 
     @property
     def is_anonymous_admin(self) -> bool:
         """An admin posting as the group itself."""
         return self.sender_chat_id == self.chat_id
+
+    @property
+    def is_foreign_sender_chat(self) -> bool:
+        """Sent on behalf of a chat that is neither this group nor its linked channel."""
+        return (
+            self.sender_chat_id is not None
+            and not self.is_anonymous_admin
+            and self.sender_chat_id != self.linked_chat_id
+        )
+
+    @property
+    def offender_id(self) -> int:
+        """Who answers for the message: the channel it was sent as, else the sender. Every
+        channel gets its own ladder, never the shared pseudo-user in `from`."""
+        if self.sender_chat_id is not None and not self.is_anonymous_admin:
+            return self.sender_chat_id
+        return self.user_id
+
+    @property
+    def offender_name(self) -> str:
+        return self.sender_chat_name if is_chat_id(self.offender_id) else self.user_name
 
     @property
     def all_text(self) -> str:

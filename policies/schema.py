@@ -35,6 +35,13 @@ from policies.stats import StatsConfig
 from policies.welcome import WelcomeConfig
 
 
+class ForeignBots(StrEnum):
+    """What to do with a bot a member who is not an admin adds to the group."""
+
+    REMOVE = "remove"
+    ALLOW = "allow"
+
+
 class Mode(StrEnum):
     """The tone of the first response to an ad poster: a playful call-out, a removal with a
     later re-invite, or a ban."""
@@ -152,7 +159,13 @@ class ModerationConfig(StrictModel):
         parse_duration("1d"), description="How long a re-invite link stays valid"
     )
     revoke_messages_on_ban: bool = Field(
-        False, description="Hard mode: also delete every message of the banned member"
+        False,
+        description="Hard mode: ask Telegram to revoke the banned member's messages as well "
+        "(Telegram deletes what it chooses to; it does not promise every message)",
+    )
+    foreign_bots: ForeignBots = Field(
+        ForeignBots.REMOVE,
+        description="A bot added by a member who is not an admin: remove it, or allow it",
     )
     paid_group: bool = Field(False, description="Remind admins to refund a banned member")
     reports_to_remove: int = Field(

@@ -23,8 +23,11 @@ def escape(value: object) -> Html:
 
 
 def mention(user_id: int, name: str) -> Html:
-    """A link to a member that works without a username; the name is shortened and escaped."""
+    """A link to a member that works without a username; the name is shortened and escaped.
+    A chat (a channel posting in the group) has no such link: its title is shown in bold."""
     shown = " ".join(name.split())[:MAX_NAME_LENGTH] or str(user_id)
+    if user_id < 0:
+        return Html(f"<b>{html.escape(shown)}</b>")
     return Html(f'<a href="tg://user?id={int(user_id)}">{html.escape(shown)}</a>')
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -94,6 +95,43 @@ class Config(StrictModel):
     def policy_for(self, chat_id: int) -> str:
         """The policy of a group, by an index: ten thousand groups cost no scan per message."""
         return self._policy_by_chat.get(chat_id, self.default_policy)
+
+
+def follow_moves(config: Config, moves: Mapping[int, int]) -> Config:
+    """The config with every chat id of a group that became a supergroup replaced by the new
+    id (followed through repeated moves): groups, networks and the staff chat."""
+
+    def new_id(chat_id: int) -> int:
+        seen = {chat_id}
+        while chat_id in moves and moves[chat_id] not in seen:
+            chat_id = moves[chat_id]
+            seen.add(chat_id)
+        return chat_id
+
+    data = config.model_dump()
+    for group in data["groups"]:
+        group["chat_id"] = new_id(group["chat_id"])
+    for network in data["networks"]:
+        network["groups"] = [new_id(chat_id) for chat_id in network["groups"]]
+    if data["staff_chat"] is not None:
+        data["staff_chat"] = new_id(data["staff_chat"])
+    return Config.model_validate(data)
+
+
+def stale_ids(config: Config, moves: Mapping[int, int]) -> list[str]:
+    """Where config.yaml still names a group by the id it had before it became a supergroup."""
+    notes = []
+    for index, group in enumerate(config.groups):
+        if group.chat_id in moves:
+            notes.append(f"groups[{index}].chat_id: {group.chat_id} → {moves[group.chat_id]}")
+    for index, network in enumerate(config.networks):
+        for position, chat_id in enumerate(network.groups):
+            if chat_id in moves:
+                notes.append(f"networks[{index}].groups[{position}]: {chat_id} → {moves[chat_id]}")
+    if config.staff_chat in moves:
+        assert config.staff_chat is not None
+        notes.append(f"staff_chat: {config.staff_chat} → {moves[config.staff_chat]}")
+    return notes
 
 
 @dataclass

@@ -17,7 +17,7 @@ from telegram.ext import Application, JobQueue
 
 from bot.core.bounded import BoundedDict
 from bot.core.clock import Clock
-from bot.core.config import LoadedConfig, signing_secret_from_environment
+from bot.core.config import LoadedConfig, follow_moves, signing_secret_from_environment
 from bot.core.counters import StatsCounter
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
@@ -28,6 +28,11 @@ from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import Scorer
 from policies.texts import render
 
+MOVED_NOTICE = (
+    "🔀 Chat {old} became the supergroup {new}. qunbot follows it already (its state, policy,"
+    " network and staff role moved with it); replace {old} with {new} in config.yaml when"
+    " convenient (`qunbot check` lists every place)."
+)
 USERNAMES_KEPT = 25_000
 """@usernames remembered so admins can name members by them; the least recent are dropped."""
 
@@ -57,6 +62,7 @@ class Services:
         self.staff = StaffChannel(
             clock, jobs, live, loaded.config.staff_chat, self.chat_info.title_of
         )
+        self.staff.on_moved = self.follow_move
         self.doors = Doors(live, SimulatedDoor(self._report_simulated), self.policies.dry_run)
         self.stats = StatsCounter(clock)
         self.idle_chats: set[int] = set()
@@ -102,6 +108,28 @@ class Services:
         self._signer = Signer(secret)
         for text, spam in await self._store.learned.all():
             self.classifier.learn(text, spam)
+        moves = await self._store.chat_moves.all()
+        if moves:
+            self._apply_moves(moves)
+
+    def _apply_moves(self, moves: dict[int, int]) -> None:
+        """Point every id the config names at the supergroup its group became."""
+        self.loaded.config = follow_moves(self.loaded.config, moves)
+        self.staff.staff_chat = self.loaded.config.staff_chat
+
+    async def follow_move(self, old_id: int, new_id: int) -> None:
+        """A group (or the staff chat) became a supergroup: remember it, follow it now and at
+        every start, and tell the staff which ids in config.yaml to update."""
+        original = self.loaded.config
+        await self.store.chat_moves.add(old_id, new_id)
+        moves = await self.store.chat_moves.all()
+        self._apply_moves(moves)
+        named = old_id in {g.chat_id for g in original.groups} or old_id == original.staff_chat
+        named = named or any(old_id in n.groups for n in original.networks)
+        logger.warning("chat {} became supergroup {}", old_id, new_id)
+        if named:
+            values = {"old": old_id, "new": new_id}
+            self.staff.add(StaffNote(render(MOVED_NOTICE, values)))
 
     async def close(self) -> None:
         await self.doors.live.drain()

@@ -15,9 +15,11 @@ from bot.features.moderation import Enforcer, Target, history_of
 from bot.features.network import ban_in_network, unban_in_network
 from bot.features.reinvite import Reinvites
 from bot.store import AuditEntry
+from bot.telegram.door import Door
 from bot.telegram.staff import StaffNote
 from policies.decide import escalate
 from policies.durations import format_duration
+from policies.facts import is_chat_id
 from policies.texts import mention, render
 from policies.verdict import Hit
 
@@ -72,21 +74,31 @@ class AdminActions:
         await self.record(member, "unmute", actor_id)
 
     async def kick(self, member: Member, actor_id: int | None) -> None:
+        """Remove the member; a channel, which cannot be kicked, is banned as a sender chat."""
         door = await self.services.doors.for_chat(member.chat_id)
-        await door.kick(member.chat_id, member.user_id, self.services.now())
+        if is_chat_id(member.user_id):
+            await door.ban_sender_chat(member.chat_id, member.user_id)
+        else:
+            await door.kick(member.chat_id, member.user_id, self.services.now())
         await self.record(member, "kick", actor_id)
 
     async def ban(self, member: Member, actor_id: int | None) -> list[int]:
         """Ban here and in every group of the network; returns the other groups reached."""
         door = await self.services.doors.for_chat(member.chat_id)
-        await door.ban(member.chat_id, member.user_id)
+        if is_chat_id(member.user_id):
+            await door.ban_sender_chat(member.chat_id, member.user_id)
+        else:
+            await door.ban(member.chat_id, member.user_id)
         await self.services.store.reinvites.cancel(member.chat_id, member.user_id)
         await self.record(member, "ban", actor_id)
         return await ban_in_network(self.services, member.chat_id, member.user_id)
 
     async def unban(self, member: Member, actor_id: int | None) -> None:
         door = await self.services.doors.for_chat(member.chat_id)
-        await door.unban(member.chat_id, member.user_id)
+        if is_chat_id(member.user_id):
+            await door.unban_sender_chat(member.chat_id, member.user_id)
+        else:
+            await door.unban(member.chat_id, member.user_id)
         await self.record(member, "unban", actor_id)
 
     async def set_trusted(self, member: Member, trusted: bool, actor_id: int | None) -> None:
@@ -155,6 +167,8 @@ class AdminActions:
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
             return f"#{entry.id} was undone already."
         door = await rt.doors.for_chat(entry.chat_id)
+        if is_chat_id(entry.target_id):
+            return await self._undo_sender_chat_ban(door, entry, actor_id)
         muted = "mute" in entry.action
         try:
             if muted:
@@ -183,6 +197,29 @@ class AdminActions:
             text=f"undo #{entry.id}",
         )
         return f"Undone #{entry.id}: {outcome}, offence forgiven."
+
+    async def _undo_sender_chat_ban(
+        self, door: Door, entry: AuditEntry, actor_id: int | None
+    ) -> str:
+        """A channel's ban lifted here and across the network; a channel gets no invite."""
+        rt, channel = self.services, entry.target_id
+        assert channel is not None
+        try:
+            await door.unban_sender_chat(entry.chat_id, channel)
+        except TelegramError as error:
+            return f"could not undo #{entry.id}: {error.message}"
+        await rt.store.offences.forgive(entry.chat_id, channel, entry.id)
+        await rt.store.members.refresh_offences(entry.chat_id, channel)
+        await unban_in_network(rt, entry.chat_id, channel)
+        await rt.store.audit.add(
+            entry.chat_id,
+            rt.now(),
+            "undo",
+            actor_id=actor_id,
+            target_id=channel,
+            text=f"undo #{entry.id}",
+        )
+        return f"Undone #{entry.id}: the channel may post again, offence forgiven."
 
     async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> str:
         """An audit note's button: undo, spread the ban, or confirm."""

@@ -164,6 +164,9 @@ def resolve_target(call: CommandCall) -> Member | None:
     """
     replied = replied_to(call.message)
     group = call.group
+    sender_chat = replied.sender_chat if replied is not None else None
+    if sender_chat is not None and sender_chat.id != group:
+        return Member(group, sender_chat.id, sender_chat.title or str(sender_chat.id))
     if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
         return Member(group, replied.from_user.id, replied.from_user.full_name)
     if not call.args:

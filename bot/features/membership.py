@@ -9,8 +9,14 @@ from telegram.error import TelegramError
 
 from bot.core.services import Services
 from bot.features.stats import watch_size
-from bot.telegram.permissions import is_present, joined, left
+from bot.telegram.permissions import is_admin_now, is_present, joined, left
 from bot.telegram.rights import rights_report
+from bot.telegram.staff import StaffNote
+from policies.schema import ForeignBots
+from policies.texts import mention, render
+
+BOT_REMOVED = "🤖 {adder} added the bot {bot} to {group}; removed (moderation.foreign_bots)."
+BOT_ALLOWED = "🤖 {adder} added the bot {bot} to {group} (allowed by moderation.foreign_bots)."
 
 
 class Membership:
@@ -24,6 +30,8 @@ class Membership:
         rt, chat = self.services, change.chat
         user = change.new_chat_member.user
         rt.chat_info.member_changed(chat.id, user.id, change.new_chat_member.status)
+        if joined(change) and user.is_bot and user.id != bot.id:
+            await self._foreign_bot_joined(bot, change)
         if joined(change):
             await rt.policies.note_group(chat.id, chat.title or "")
             await rt.store.members.state(chat.id, user.id, rt.now())
@@ -33,6 +41,33 @@ class Membership:
         elif left(change):
             await rt.store.members.mark_left(chat.id, user.id, rt.now())
             rt.stats.count(chat.id, "leaves")
+
+    async def _foreign_bot_joined(self, bot: Bot, change: ChatMemberUpdated) -> None:
+        """Another bot was added: removed if a member who is not an admin added it and the
+        group's policy says so; the staff hear of it either way."""
+        rt, chat, added = self.services, change.chat, change.new_chat_member.user
+        adder = change.from_user
+        policy = (await rt.policies.policy_for(chat.id)).policy
+        if adder.id == added.id or await is_admin_now(bot, chat.id, adder.id):
+            return
+        values = {
+            "bot": mention(added.id, added.full_name),
+            "adder": mention(adder.id, adder.full_name),
+            "group": chat.title or chat.id,
+        }
+        if policy.moderation.foreign_bots is not ForeignBots.REMOVE:
+            rt.staff.add(StaffNote(render(BOT_ALLOWED, values)))
+            return
+        door = await rt.doors.for_chat(chat.id)
+        try:
+            await door.kick(chat.id, added.id, rt.now())
+        except TelegramError as error:
+            await rt.staff.failed(chat.id, error, "kick", chat.title or "")
+            return
+        await rt.store.audit.add(
+            chat.id, rt.now(), "remove bot", actor_id=adder.id, target_id=added.id
+        )
+        rt.staff.add(StaffNote(render(BOT_REMOVED, values)))
 
     async def bot_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
         """qunbot was added, promoted, demoted or removed: drop what it cached about the group,
@@ -62,4 +97,5 @@ class Membership:
         await rt.store.move_chat(old_id, new_id)
         rt.chat_info.forget(old_id)
         rt.policies.invalidate(old_id)
+        await rt.follow_move(old_id, new_id)
         logger.info("group {} became supergroup {}; its state moved with it", old_id, new_id)

@@ -21,11 +21,11 @@ from bot.features.network import ban_in_network
 from bot.store import MemberState, Offence
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import Door
-from bot.telegram.extract import display_name, facts_from_message
+from bot.telegram.extract import facts_from_message
 from bot.telegram.staff import StaffNote
 from policies.decide import decide
 from policies.durations import format_duration
-from policies.facts import MemberHistory, MessageFacts
+from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
 from policies.texts import Html, join_mentions, mention, render
 from policies.verdict import Action, ActionKind, Verdict
@@ -33,6 +33,11 @@ from policies.waves import WaveTracker
 
 DELETABLE_FOR = 48 * 3600.0
 """Telegram refuses to delete older messages, so older owed deletes are not retried."""
+TOO_OLD_TO_DELETE = (
+    "🕰 {user} in {group} turned message {id} into an ad, but it was posted more than 48 hours"
+    " ago and Telegram never lets bots delete such messages (no right changes that): please"
+    " delete it by hand."
+)
 REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
 NOTICE_MENTIONS_BUDGET = 900
@@ -52,10 +57,25 @@ class Target:
     text: str = ""
     sent_at: float | None = None
     """When the message was posted; None for actions that must act whatever the timing."""
+    thread_id: int | None = None
+    """The forum topic of the message: notices about it go there, and its root is never
+    deleted."""
+    posted_at: float | None = None
+    """When the message was first posted (an edit does not change it): Telegram lets bots
+    delete only messages younger than 48 hours."""
 
     @property
     def mention(self) -> Html:
         return mention(self.user_id, self.user_name)
+
+    @property
+    def is_sender_chat(self) -> bool:
+        """The offender is a channel posting in the group, not a person."""
+        return is_chat_id(self.user_id)
+
+    @property
+    def is_topic_root(self) -> bool:
+        return self.thread_id is not None and self.message_id == self.thread_id
 
 
 def main_reason(verdict: Verdict) -> str:
@@ -100,13 +120,15 @@ class PublicNotices(Collapser):
     def __init__(self, services: Services) -> None:
         super().__init__(services.clock, services.staff.jobs)
         self.services = services
-        self.pending: dict[int, dict[str, PendingNotice]] = defaultdict(dict)
+        self.pending: dict[int, dict[int | None, dict[str, PendingNotice]]] = defaultdict(dict)
+        """Per group, per forum topic (None: no topic), the notices waiting to go out."""
         self.policies: dict[int, tuple[Policy, str]] = {}
 
     def add(self, target: Target, action: Action, verdict: Verdict, policy: Policy) -> None:
         chat = target.chat_id
         template = action.template or "callout"
-        notice = self.pending[chat].setdefault(template, PendingNotice(template))
+        in_topic = self.pending[chat].setdefault(target.thread_id, {})
+        notice = in_topic.setdefault(template, PendingNotice(template))
         if target.user_id not in notice.user_ids:
             notice.user_ids.append(target.user_id)
             notice.mentions.append(target.mention)
@@ -118,15 +140,27 @@ class PublicNotices(Collapser):
         self.request_flush(chat, policy.moderation.callout_interval)
 
     async def flush(self, chat_id: int) -> None:
-        notices = self.pending.pop(chat_id, {})
-        if not notices:
+        topics = self.pending.pop(chat_id, {})
+        if not topics:
             return
         policy, title = self.policies.pop(chat_id)
+        for thread_id, notices in topics.items():
+            await self._post(chat_id, thread_id, notices, policy, title)
+
+    async def _post(
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        notices: dict[str, PendingNotice],
+        policy: Policy,
+        title: str,
+    ) -> None:
+        """One message with every notice of a topic (or of the group outside topics)."""
         text = "\n\n".join(self._render(notice, policy, title) for notice in notices.values())
         markup = self._ack_button(chat_id, notices, policy)
         door = await self.services.doors.for_chat(chat_id)
         try:
-            sent = await door.post(chat_id, text, markup=markup)
+            sent = await door.post(chat_id, text, markup=markup, thread_id=thread_id)
         except TelegramError as error:
             logger.warning("call-out in {} failed: {}", chat_id, error.message)
             return
@@ -163,7 +197,7 @@ class PublicNotices(Collapser):
         self, chat_id: int, notices: dict[str, PendingNotice], policy: Policy
     ) -> InlineKeyboardMarkup | None:
         callout = notices.get("callout")
-        if callout is None or len(callout.user_ids) != 1:
+        if callout is None or len(callout.user_ids) != 1 or is_chat_id(callout.user_ids[0]):
             return None
         data = self.services.signer.sign("ack", chat_id, callout.user_ids[0])
         button = InlineKeyboardButton(policy.templates.callout_button, callback_data=data)
@@ -254,9 +288,11 @@ class Enforcer:
         kind, chat, user = action.kind, target.chat_id, target.user_id
         try:
             if kind is ActionKind.DELETE:
-                door.delete(chat, target.message_id)
+                self._delete(door, target)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
                 self.notices.add(target, action, verdict, policy)
+            elif target.is_sender_chat:
+                await self._act_on_sender_chat(door, target, kind)
             elif kind is ActionKind.KICK:
                 await door.kick(chat, user, self.services.now())
                 self._note_removal(target, kind)
@@ -303,6 +339,26 @@ class Enforcer:
             kind.value,
             user,
         )
+
+    def _delete(self, door: Door, target: Target) -> None:
+        """Delete the message, unless it is a topic's root: that would delete the topic."""
+        if target.is_topic_root:
+            logger.warning("not deleting topic root {} in {}", target.message_id, target.chat_id)
+            return
+        age = self.services.now() - (target.posted_at or self.services.now())
+        if age >= DELETABLE_FOR:
+            values = {"user": target.mention, "group": target.chat_title, "id": target.message_id}
+            self.services.staff.add(StaffNote(render(TOO_OLD_TO_DELETE, values)))
+            return
+        door.delete(target.chat_id, target.message_id)
+
+    async def _act_on_sender_chat(self, door: Door, target: Target, kind: ActionKind) -> None:
+        """A channel is not a member: it cannot be muted, kicked or re-invited. The one
+        sanction Telegram has for it is banChatSenderChat, which stops the group receiving
+        anything sent as that channel until lifted (Undo lifts it)."""
+        if kind in {ActionKind.MUTE, ActionKind.KICK, ActionKind.BAN}:
+            await door.ban_sender_chat(target.chat_id, target.user_id)
+            self._note_removal(target, ActionKind.BAN)
 
     def _already_removed(self, target: Target, kind: ActionKind) -> bool:
         """Whether a ban (or, for a kick, a kick) made after this message was posted covers
@@ -377,6 +433,43 @@ class Enforcer:
         await self.services.staff.drain()
 
 
+ALBUM_WINDOW = 120.0
+"""Seconds an album's message ids are remembered: Telegram delivers its items together."""
+ALBUMS_KEPT = 2_000
+"""Albums remembered at once, across every group."""
+ALBUM_ITEMS = 10
+"""Telegram's largest album."""
+
+
+@dataclass
+class Album:
+    """The items of one album seen so far, and whether it was removed as an ad."""
+
+    first_seen: float
+    message_ids: list[int] = field(default_factory=list)
+    removed: bool = False
+
+
+class Albums:
+    """Recent albums by group and media group id, so an ad in any item removes them all."""
+
+    def __init__(self) -> None:
+        self.recent: BoundedDict[tuple[int, str], Album] = BoundedDict(ALBUMS_KEPT)
+
+    def note(self, facts: MessageFacts, now: float) -> Album | None:
+        """The message's album with this item added; None outside albums."""
+        if facts.media_group_id is None:
+            return None
+        key = (facts.chat_id, facts.media_group_id)
+        album = self.recent.touch(key)
+        if album is None or now - album.first_seen > ALBUM_WINDOW:
+            album = Album(now)
+            self.recent[key] = album
+        if facts.message_id not in album.message_ids and len(album.message_ids) < ALBUM_ITEMS:
+            album.message_ids.append(facts.message_id)
+        return album
+
+
 class Moderation:
     """Judges each group message (new or edited) and hands ads to the enforcer."""
 
@@ -385,6 +478,7 @@ class Moderation:
         self.enforcer = Enforcer(services)
         self.waves: dict[float, WaveTracker] = {}
         """One tracker per wave window in use (a handful, one per distinct policy setting)."""
+        self.albums = Albums()
 
     async def judge(self, bot: Bot, message: Message, *, is_edit: bool) -> bool:
         """Judge a message and carry out the verdict; True when it was acted on."""
@@ -392,11 +486,15 @@ class Moderation:
         if message.chat_id == rt.loaded.config.staff_chat or message.chat_id in rt.idle_chats:
             return False
         facts = facts_from_message(message, is_edit=is_edit)
-        await rt.policies.note_group(message.chat_id, message.chat.title or "")
-        if facts.username:
-            rt.usernames[facts.username.lower()] = facts.user_id
         now = rt.now()
-        state = await rt.store.members.state(facts.chat_id, facts.user_id, now)
+        album = self.albums.note(facts, now)
+        if album is not None and album.removed:
+            await self._remove_album(facts.chat_id, album)
+            return True
+        await rt.policies.note_group(message.chat_id, message.chat.title or "")
+        if facts.username and is_person(facts.user_id):
+            rt.usernames[facts.username.lower()] = facts.user_id
+        state = await rt.store.members.state(facts.chat_id, facts.offender_id, now)
         if not is_edit:
             rt.store.members.record_message(state, now)
         compiled = await rt.policies.policy_for(facts.chat_id)
@@ -408,27 +506,34 @@ class Moderation:
             # per group and ADMIN_LIST_TTL; they can only clear a message, so ads alone fetch them.
             info = await rt.chat_info.get(bot, message.chat_id)
             facts = replace(facts, linked_chat_id=info.linked_chat_id)
-            history = replace(history, is_admin=facts.user_id in info.admins)
+            history = replace(history, is_admin=facts.offender_id in info.admins)
             verdict = decide(facts, compiled, history, now, wave_accounts=wave)
         if not verdict.spam:
             if not is_edit:
                 rt.stats.message(facts.chat_id, _speaker(facts))
             return False
         audit_id = await self.enforcer.execute(_target(message, facts), verdict, compiled.policy)
-        if (
-            not await rt.policies.dry_run(facts.chat_id)
-            and ActionKind.DELETE in verdict.action_kinds
-        ):
+        removed = ActionKind.DELETE in verdict.action_kinds
+        if removed and album is not None:
+            album.removed = True
+            await self._remove_album(facts.chat_id, album)
+        if not await rt.policies.dry_run(facts.chat_id) and removed:
             rt.stats.count(facts.chat_id, "ads_removed")
         logger.info(
-            "chat {} user {} message {}: {} (action #{})",
+            "chat {} sender {} message {}: {} (action #{})",
             facts.chat_id,
-            facts.user_id,
+            facts.offender_id,
             facts.message_id,
             verdict.explanation,
             audit_id,
         )
         return True
+
+    async def _remove_album(self, chat_id: int, album: Album) -> None:
+        """Every item of an album seen so far; later items are removed as they arrive."""
+        door = await self.services.doors.for_chat(chat_id)
+        for message_id in album.message_ids:
+            door.delete(chat_id, message_id)
 
     async def acknowledge(self, chat_id: int, user_id: int) -> None:
         """The member acknowledged a call-out: their first call-out in the window is forgiven."""
@@ -447,7 +552,7 @@ class Moderation:
         if tracker is None:
             tracker = WaveTracker(window=wave.window, min_length=wave.min_length)
             self.waves[wave.window] = tracker
-        return tracker.observe(facts.chat_id, facts.user_id, facts.text, now)
+        return tracker.observe(facts.chat_id, facts.offender_id, facts.text, now)
 
 
 def history_of(state: MemberState) -> MemberHistory:
@@ -469,18 +574,29 @@ def _history(state: MemberState, *, is_admin: bool, counted: bool) -> MemberHist
 
 def _speaker(facts: MessageFacts) -> int | None:
     """Who counts as an active member: people, not bots or chats posting in the group."""
-    return None if facts.is_bot or facts.sender_chat_id is not None else facts.user_id
+    if facts.is_bot or facts.sender_chat_id is not None or not is_person(facts.user_id):
+        return None
+    return facts.user_id
 
 
 def _target(message: Message, facts: MessageFacts) -> Target:
-    user = message.from_user
-    name = display_name(user.first_name, user.last_name) if user else facts.user_name
     return Target(
         chat_id=facts.chat_id,
         chat_title=message.chat.title or "",
-        user_id=facts.user_id,
-        user_name=name,
+        user_id=facts.offender_id,
+        user_name=facts.offender_name,
         message_id=facts.message_id,
         text=facts.text,
         sent_at=facts.date,
+        thread_id=facts.thread_id,
+        posted_at=message.date.timestamp(),
     )
+
+
+def target_of(message: Message) -> Target | None:
+    """Who answers for a message someone replied to (for /spam and /report): the channel it
+    was sent as, else its sender; None for a message with neither."""
+    if message.from_user is None and message.sender_chat is None:
+        return None
+    facts = facts_from_message(message)
+    return _target(message, facts)

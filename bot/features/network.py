@@ -7,6 +7,8 @@ from loguru import logger
 from telegram.error import TelegramError
 
 from bot.core.services import Services
+from bot.telegram.door import Door
+from policies.facts import is_chat_id
 
 
 def network_of(services: Services, chat_id: int) -> tuple[int, ...]:
@@ -35,10 +37,23 @@ async def _each_peer(services: Services, chat_id: int, user_id: int, *, ban: boo
     for peer in network_of(services, chat_id):
         door = await services.doors.for_chat(peer)
         try:
-            await (door.ban(peer, user_id) if ban else door.unban(peer, user_id))
+            await _ban_or_unban(door, peer, user_id, ban=ban)
         except TelegramError as error:
             verb = "ban" if ban else "unban"
             logger.warning("network {} of {} in {} failed: {}", verb, user_id, peer, error.message)
             continue
         done.append(peer)
     return done
+
+
+async def _ban_or_unban(door: Door, chat_id: int, offender_id: int, *, ban: bool) -> None:
+    """A channel is banned as a sender chat; a person as a member."""
+    if is_chat_id(offender_id):
+        if ban:
+            await door.ban_sender_chat(chat_id, offender_id)
+        else:
+            await door.unban_sender_chat(chat_id, offender_id)
+    elif ban:
+        await door.ban(chat_id, offender_id)
+    else:
+        await door.unban(chat_id, offender_id)

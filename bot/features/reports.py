@@ -6,8 +6,7 @@ from telegram import Message
 
 from bot.core.bounded import BoundedDict
 from bot.core.services import Services
-from bot.features.moderation import Enforcer, Target, history_of
-from bot.telegram.extract import display_name
+from bot.features.moderation import Enforcer, Target, history_of, target_of
 from bot.telegram.staff import StaffNote
 from policies.decide import escalate
 from policies.durations import format_duration
@@ -35,8 +34,8 @@ class ReportDesk:
         """Record a report and answer the reporter (text from the group's templates)."""
         rt = self.services
         policy = (await rt.policies.policy_for(message.chat_id)).policy
-        reporter = message.from_user
-        if reporter is None or reported.from_user is None:
+        reporter, author = message.from_user, target_of(reported)
+        if reporter is None or author is None or author.is_topic_root:
             return policy.templates.report_needs_reply
         wait = self._cooldown_left(policy, message.chat_id, reporter.id)
         if wait > 0:
@@ -45,19 +44,19 @@ class ReportDesk:
         reporters = self.reporters.get(key) or set()
         reporters.add(reporter.id)
         self.reporters[key] = reporters
-        self._tell_staff(message, reported, len(reporters), policy)
+        self._tell_staff(message, author, len(reporters), policy)
         await rt.store.audit.add(
             message.chat_id,
             rt.now(),
             "report",
             actor_id=reporter.id,
-            target_id=reported.from_user.id,
+            target_id=author.user_id,
             message_id=reported.message_id,
         )
         threshold = policy.moderation.reports_to_remove
         if threshold and len(reporters) >= threshold:
             del self.reporters[key]
-            await self._remove(reported, len(reporters), policy)
+            await self._remove(author, len(reporters), policy)
         return policy.templates.report_thanks
 
     def _cooldown_left(self, policy: Policy, chat_id: int, reporter_id: int) -> float:
@@ -68,32 +67,23 @@ class ReportDesk:
             self.last_report[(chat_id, reporter_id)] = now
         return left
 
-    def _tell_staff(self, message: Message, reported: Message, count: int, policy: Policy) -> None:
-        author, reporter = reported.from_user, message.from_user
-        assert author is not None and reporter is not None
+    def _tell_staff(self, message: Message, author: Target, count: int, policy: Policy) -> None:
+        reporter = message.from_user
+        assert reporter is not None
         values = {
             "reporter": mention(reporter.id, reporter.full_name),
-            "author": mention(author.id, author.full_name),
+            "author": author.mention,
             "group": message.chat.title or message.chat_id,
-            "quote": (reported.text or reported.caption or "")[:200],
+            "quote": author.text[:200],
             "count": count,
             "needed": policy.moderation.reports_to_remove or "off",
         }
         template = "🚩 {reporter} reported {author} in {group} ({count}/{needed}): {quote}"
         self.services.staff.add(StaffNote(render(template, values)))
 
-    async def _remove(self, reported: Message, count: int, policy: Policy) -> None:
-        rt, author = self.services, reported.from_user
-        assert author is not None
-        state = await rt.store.members.state(reported.chat_id, author.id, rt.now())
-        hit = Hit("members.report", f"reported by {count} members", reported.text or "", 1.0)
+    async def _remove(self, author: Target, count: int, policy: Policy) -> None:
+        rt = self.services
+        state = await rt.store.members.state(author.chat_id, author.user_id, rt.now())
+        hit = Hit("members.report", f"reported by {count} members", author.text, 1.0)
         verdict = escalate(policy, history_of(state), rt.now(), (hit,), judged="member reports")
-        target = Target(
-            reported.chat_id,
-            reported.chat.title or "",
-            author.id,
-            display_name(author.first_name, author.last_name),
-            reported.message_id,
-            reported.text or "",
-        )
-        await self.enforcer.execute(target, verdict, policy)
+        await self.enforcer.execute(author, verdict, policy)

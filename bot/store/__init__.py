@@ -10,6 +10,7 @@ from bot.store.database import StorageError, connect, move_chat
 from bot.store.repos import (
     Audit,
     AuditEntry,
+    ChatMoves,
     DailyStats,
     Enforcements,
     GiftClaim,
@@ -73,6 +74,7 @@ class Store:
         self.reinvites = Reinvites(db)
         self.learned = LearnedSamples(db)
         self.meta = Meta(db)
+        self.chat_moves = ChatMoves(self.meta)
         self.tickets = Tickets(db, transactions=self.transactions)
         self.gifts = Gifts(db, transactions=self.transactions)
         self.welcome_posts = WelcomePosts(db)

@@ -12,6 +12,8 @@ from typing import Any
 
 import aiosqlite
 
+from policies.facts import is_person
+
 RECENT_MESSAGES_KEPT = 32
 """Message times kept per member for flood detection; floods are counted in seconds."""
 MEMBERS_CACHED = 25_000
@@ -88,6 +90,9 @@ class MemberState:
     """A tuple rather than a bounded deque: a deque reserves about 600 bytes up front, which
     is most of what a cached member costs."""
     dirty: bool = False
+    stored: bool = True
+    """False for chats and Telegram's pseudo-users: their ladder is kept (offences are stored
+    on their own) but they are never written as members, counted or offered to /inactive."""
 
 
 class Transactions:
@@ -144,6 +149,8 @@ class Members:
         ) as cursor:
             row = await cursor.fetchone()
         offences = await self._offence_times(chat_id, user_id)
+        if not is_person(user_id):
+            return MemberState(first_seen=now, last_seen=now, offence_times=offences, stored=False)
         if row is None:
             return MemberState(first_seen=now, last_seen=now, offence_times=offences, dirty=True)
         return MemberState(row[0], row[1], row[2], bool(row[3]), offences)
@@ -162,7 +169,7 @@ class Members:
 
     async def flush(self) -> int:
         """Write every changed member in one transaction; returns how many were written."""
-        dirty = [(key, state) for key, state in self.cache.items() if state.dirty]
+        dirty = [(key, s) for key, s in self.cache.items() if s.dirty and s.stored]
         if not dirty:
             return 0
         async with self.transactions.begin():
@@ -499,6 +506,28 @@ class Meta:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+class ChatMoves:
+    """Groups that became supergroups, old id -> new id, so the ids written in config.yaml
+    (groups, networks, the staff chat) follow them at every start until the operator updates
+    the file. Kept in `meta`: a handful of rows at most."""
+
+    KEY = "chat_migrations"
+
+    def __init__(self, meta: Meta) -> None:
+        self.meta = meta
+
+    async def all(self) -> dict[int, int]:
+        stored = await self.meta.get(self.KEY)
+        if not stored:
+            return {}
+        return {int(old): int(new) for old, new in json.loads(stored).items()}
+
+    async def add(self, old_id: int, new_id: int) -> None:
+        moves = await self.all()
+        moves[old_id] = new_id
+        await self.meta.set(self.KEY, json.dumps({str(k): v for k, v in moves.items()}))
 
 
 class TicketStatus(StrEnum):

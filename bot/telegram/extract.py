@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import (
+    Chat,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -21,6 +22,12 @@ _FORWARD_KINDS: tuple[tuple[type, ForwardKind], ...] = (
     (MessageOriginUser, ForwardKind.USER),
 )
 
+_STORY_KINDS = {
+    Chat.CHANNEL: ForwardKind.CHANNEL,
+    Chat.GROUP: ForwardKind.CHAT,
+    Chat.SUPERGROUP: ForwardKind.CHAT,
+}
+
 
 def display_name(first_name: str | None, last_name: str | None = None) -> str:
     return " ".join(part for part in (first_name, last_name) if part) or "?"
@@ -34,6 +41,9 @@ def facts_from_message(
     text = message.text or message.caption or ""
     entities = message.entities or message.caption_entities or ()
     forward_kind, forward_chat_id, forward_username = _forward(message)
+    extra = _hidden_texts(message)
+    if extra:
+        text = "\n".join((text, *extra)) if text else "\n".join(extra)
     return MessageFacts(
         chat_id=message.chat_id,
         message_id=message.message_id,
@@ -59,7 +69,31 @@ def facts_from_message(
         if message.reply_to_message
         else None,
         linked_chat_id=linked_chat_id,
+        sender_chat_name=_chat_name(message.sender_chat),
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        media_group_id=message.media_group_id,
     )
+
+
+def _chat_name(chat: Chat | None) -> str:
+    if chat is None:
+        return ""
+    return chat.title or (f"@{chat.username}" if chat.username else str(chat.id))
+
+
+def _hidden_texts(message: Message) -> tuple[str, ...]:
+    """Texts an ad can hide in besides the message text: a poll's question and options, a
+    checklist's title and tasks, the title of the chat whose story was shared."""
+    parts: list[str] = []
+    if message.poll is not None:
+        parts.append(message.poll.question)
+        parts.extend(option.text for option in message.poll.options)
+    if message.checklist is not None:
+        parts.append(message.checklist.title)
+        parts.extend(task.text for task in message.checklist.tasks)
+    if message.story is not None and message.story.chat.title:
+        parts.append(message.story.chat.title)
+    return tuple(part for part in parts if part)
 
 
 def _entity_text(text: str, entity: MessageEntity) -> str:
@@ -98,7 +132,15 @@ def _button_urls(markup: InlineKeyboardMarkup | None) -> tuple[str, ...]:
 
 
 def _forward(message: Message) -> tuple[ForwardKind | None, int | None, str | None]:
+    """Where the message's content came from: a forward, or else a shared story or a reply to
+    a message in another chat, which bring another chat's content in the same way."""
     origin = message.forward_origin
+    if origin is None and message.external_reply is not None:
+        origin = message.external_reply.origin
+    if origin is None and message.story is not None:
+        story_chat = message.story.chat
+        kind = _STORY_KINDS.get(story_chat.type, ForwardKind.USER)
+        return kind, story_chat.id, story_chat.username
     if origin is None:
         return None, None, None
     kind = next((k for cls, k in _FORWARD_KINDS if isinstance(origin, cls)), ForwardKind.USER)

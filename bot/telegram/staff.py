@@ -7,13 +7,13 @@ replies are relayed) go out at once through `send_card`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import Forbidden, TelegramError
+from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import JobQueue
 
 from bot.core.clock import Clock
@@ -21,6 +21,7 @@ from bot.telegram.collapse import Collapser
 from bot.telegram.door import LiveDoor
 from policies.texts import render
 
+ChatMoved = Callable[[int, int], Awaitable[None]]
 DIGEST_INTERVAL = 10.0
 MAX_TEXT = 4096
 MAX_NOTES_PER_DIGEST = 20
@@ -49,6 +50,11 @@ def explain_failure(error: TelegramError, action: str) -> str:
     if isinstance(error, Forbidden):
         return f"Telegram refused to {action} ({error.message}): is qunbot still in the group?"
     message = error.message.lower()
+    if action == "delete" and "can't be deleted" in message:
+        return (
+            "Telegram refused to delete a message: qunbot needs the Delete messages right,"
+            " unless the message is older than 48 hours (bots can never delete those)"
+        )
     if any(sign in message for sign in MISSING_RIGHT_SIGNS):
         needed = RIGHT_NAMES.get(action, "admin")
         return f"qunbot needs the {needed} right to {action}: make it an admin with that right"
@@ -95,6 +101,8 @@ class StaffChannel(Collapser):
         self.door, self.staff_chat, self.title_of = door, staff_chat, title_of
         self.pending: list[StaffNote] = []
         self.last_alarm: dict[tuple[int, str], float] = {}
+        self.on_moved: ChatMoved | None = None
+        """Told when the staff chat turns out to have become a supergroup."""
 
     def add(self, note: StaffNote) -> None:
         """A note for the next digest."""
@@ -141,8 +149,23 @@ class StaffChannel(Collapser):
             return await self.door.post(
                 self.staff_chat, clip(html), markup=markup, reply_to=reply_to
             )
+        except ChatMigrated as moved:
+            return await self._follow(moved, html, markup)
         except TelegramError as error:
             logger.error("cannot reach the staff chat {}: {}", self.staff_chat, error.message)
+            return None
+
+    async def _follow(
+        self, moved: ChatMigrated, html: str, markup: InlineKeyboardMarkup | None
+    ) -> Message | None:
+        """The staff chat became a supergroup: follow it and send there instead."""
+        old, self.staff_chat = self.staff_chat, moved.new_chat_id
+        if self.on_moved is not None and old is not None:
+            await self.on_moved(old, moved.new_chat_id)
+        try:
+            return await self.door.post(moved.new_chat_id, clip(html), markup=markup)
+        except TelegramError as error:
+            logger.error("cannot reach the staff chat {}: {}", moved.new_chat_id, error.message)
             return None
 
     async def flush(self, chat_id: int) -> None:
