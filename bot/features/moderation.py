@@ -291,6 +291,8 @@ class Enforcer:
                 self._delete(door, target)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
                 self.notices.add(target, action, verdict, policy)
+            elif kind is ActionKind.NOTIFY_ADMINS:
+                self._notify_staff(target, action, verdict, policy, audit_id)
             elif target.is_sender_chat:
                 await self._act_on_sender_chat(door, target, kind)
             elif kind is ActionKind.KICK:
@@ -306,8 +308,6 @@ class Enforcer:
                 await self.services.store.reinvites.add(
                     chat, user, action.until or 0.0, self.services.now()
                 )
-            elif kind is ActionKind.NOTIFY_ADMINS:
-                self._notify_staff(target, action, verdict, policy, audit_id)
         except ChatMigrated as moved:
             await self._remove_after_migration(door, moved.new_chat_id, target, action)
         except TelegramError as error:
