@@ -7,6 +7,7 @@ else, above all names and texts members control, is escaped so it can never brea
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 
 MAX_NAME_LENGTH = 64
@@ -38,3 +39,103 @@ def join_mentions(mentions: Iterable[Html], *, separator: str = ", ") -> Html:
 def render(template: str, values: Mapping[str, object]) -> str:
     """Fill a template's `{placeholders}`; unknown ones were rejected when the policy loaded."""
     return template.format_map({key: escape(value) for key, value in values.items()})
+
+
+MAX_MESSAGE = 4096
+"""Telegram's limit for a message's text, in UTF-16 code units."""
+MENTIONS_BUDGET = 900
+"""UTF-16 units of names per list of mentions; the rest are counted ("+170")."""
+_PARTS = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
+ELLIPSIS = "…"
+
+
+def telegram_length(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip_plain(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Plain text cut to `limit` units, with an ellipsis when cut."""
+    if telegram_length(text) <= limit:
+        return text
+    return _fit_chars(text, limit - 1) + ELLIPSIS
+
+
+def _fit_chars(text: str, room: int) -> str:
+    used, kept = 0, []
+    for char in text:
+        used += telegram_length(char)
+        if used > room:
+            break
+        kept.append(char)
+    return "".join(kept)
+
+
+def clip_html(text: str, limit: int = MAX_MESSAGE) -> str:
+    """HTML cut to `limit` units without breaking the markup: no tag or entity is cut in half
+    and every tag left open is closed, so Telegram still parses what is kept."""
+    if telegram_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    open_tags: list[str] = []
+    used = 0
+    for part in _PARTS.findall(text):
+        closers = sum(len(name) + 3 for name in open_tags)
+        room = limit - len(ELLIPSIS) - closers - used
+        if part.startswith("<") and part.endswith(">"):
+            name_match = _TAG_NAME.match(part)
+            name = name_match.group(1).lower() if name_match else ""
+            opening = not part.startswith("</")
+            if telegram_length(part) + (len(name) + 3 if opening else 0) > room:
+                break
+            if opening:
+                open_tags.append(name)
+            elif name in open_tags:
+                open_tags.reverse()
+                open_tags.remove(name)
+                open_tags.reverse()
+        elif part.startswith("&") and len(part) > 1:
+            if telegram_length(part) > room:
+                break
+        else:
+            fitted = _fit_chars(part, room)
+            if fitted != part:
+                kept.append(fitted)
+                used += telegram_length(fitted)
+                break
+        kept.append(part)
+        used += telegram_length(part)
+    closing = "".join(f"</{name}>" for name in reversed(open_tags))
+    return "".join(kept) + ELLIPSIS + closing
+
+
+def capped_mentions(
+    mentions: Iterable[Html], budget: int = MENTIONS_BUDGET, *, total: int | None = None
+) -> Html:
+    """The first people by name, then how many more: a raid's message names 200 accounts.
+    `total` is how many people the list stands for, when only the first were passed."""
+    shown: list[Html] = []
+    used = seen = 0
+    for item in mentions:
+        seen += 1
+        used += telegram_length(item) + 2
+        if used > budget and shown:
+            continue
+        shown.append(item)
+    hidden = max(total if total is not None else seen, seen) - len(shown)
+    joined = join_mentions(shown)
+    return Html(f"{joined} +{hidden}") if hidden else joined
+
+
+def pack(parts: Iterable[str], limit: int = MAX_MESSAGE, separator: str = "\n\n") -> list[str]:
+    """HTML parts joined into as few messages as fit `limit`; a part too long on its own is
+    clipped. Nothing is dropped but what a clip cuts."""
+    messages: list[str] = []
+    for part in parts:
+        piece = clip_html(part, limit)
+        if messages and telegram_length(messages[-1] + separator + piece) <= limit:
+            messages[-1] += separator + piece
+        else:
+            messages.append(piece)
+    return messages

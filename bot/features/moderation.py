@@ -27,7 +27,7 @@ from policies.decide import decide
 from policies.durations import format_duration
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
-from policies.texts import Html, join_mentions, mention, render
+from policies.texts import Html, capped_mentions, mention, pack, render
 from policies.verdict import Action, ActionKind, Verdict
 from policies.waves import WaveTracker
 
@@ -40,9 +40,6 @@ TOO_OLD_TO_DELETE = (
 )
 REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
-NOTICE_MENTIONS_BUDGET = 900
-"""HTML characters of names per collapsed notice; the rest are counted ("+170"). Three notice
-kinds can share one message, which must stay inside Telegram's 4096 characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +96,22 @@ class PendingNotice:
     duration: str = ""
 
 
-def capped_mentions(mentions: list[Html], budget: int = NOTICE_MENTIONS_BUDGET) -> Html:
-    """The first offenders by name, then how many more: a raid's notice names 200 accounts."""
-    shown: list[Html] = []
-    used = 0
-    for item in mentions:
-        used += len(item) + 2
-        if used > budget and shown:
-            break
-        shown.append(item)
-    hidden = len(mentions) - len(shown)
-    joined = join_mentions(shown)
-    return Html(f"{joined} +{hidden}") if hidden else joined
+def compose_notices(notices: list[PendingNotice], policy: Policy, title: str) -> list[str]:
+    """The public messages for a group's (or a topic's) pending notices: the call-out first,
+    long lists of names cut short, and no message over Telegram's limit."""
+    ordered = sorted(notices, key=lambda notice: notice.template != "callout")
+    return pack(_render_notice(notice, policy, title) for notice in ordered)
+
+
+def _render_notice(notice: PendingNotice, policy: Policy, title: str) -> str:
+    template = getattr(policy.templates, notice.template)
+    values = {
+        "users": capped_mentions(notice.mentions),
+        "group": title,
+        "reason": "; ".join(dict.fromkeys(notice.reasons))[:200],
+        "duration": notice.duration,
+    }
+    return render(template, values)
 
 
 class PublicNotices(Collapser):
@@ -155,17 +156,21 @@ class PublicNotices(Collapser):
         policy: Policy,
         title: str,
     ) -> None:
-        """One message with every notice of a topic (or of the group outside topics)."""
-        text = "\n\n".join(self._render(notice, policy, title) for notice in notices.values())
+        """Every notice of a topic (or of the group outside topics) in one message, or in as
+        few as Telegram's length limit allows; the call-out, with its button, comes first."""
         markup = self._ack_button(chat_id, notices, policy)
+        texts = compose_notices(list(notices.values()), policy, title)
         door = await self.services.doors.for_chat(chat_id)
-        try:
-            sent = await door.post(chat_id, text, markup=markup, thread_id=thread_id)
-        except TelegramError as error:
-            logger.warning("call-out in {} failed: {}", chat_id, error.message)
-            return
-        if sent is not None:
-            await self._remember(chat_id, sent.message_id, notices)
+        for index, text in enumerate(texts):
+            try:
+                sent = await door.post(
+                    chat_id, text, markup=markup if index == 0 else None, thread_id=thread_id
+                )
+            except TelegramError as error:
+                logger.warning("call-out in {} failed: {}", chat_id, error.message)
+                return
+            if sent is not None:
+                await self._remember(chat_id, sent.message_id, notices)
 
     async def _remember(
         self, chat_id: int, message_id: int, notices: dict[str, PendingNotice]
@@ -182,16 +187,6 @@ class PublicNotices(Collapser):
                     message_id=message_id,
                     verdict=verdict,
                 )
-
-    def _render(self, notice: PendingNotice, policy: Policy, title: str) -> str:
-        template = getattr(policy.templates, notice.template)
-        values = {
-            "users": capped_mentions(notice.mentions),
-            "group": title,
-            "reason": "; ".join(dict.fromkeys(notice.reasons))[:200],
-            "duration": notice.duration,
-        }
-        return render(template, values)
 
     def _ack_button(
         self, chat_id: int, notices: dict[str, PendingNotice], policy: Policy

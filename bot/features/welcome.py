@@ -18,7 +18,7 @@ from bot.store import WaitingNewcomer
 from bot.telegram.extract import display_name
 from policies.durations import format_duration
 from policies.schema import Policy
-from policies.texts import Html, join_mentions, mention, render
+from policies.texts import Html, capped_mentions, clip_html, mention, render
 from policies.welcome import JoinWaves, Newcomer
 
 CHECK_KIND = "nc"
@@ -27,6 +27,9 @@ MAX_MENTIONS = 30
 """A raid's welcome names this many newcomers and counts the rest."""
 NEXT_WAVE_AT_LEAST = 1.0
 """Seconds before the next welcome when one is still going out (with a zero wave window)."""
+WELCOME_MENTIONS_BUDGET = 1800
+"""UTF-16 units of names per list: thirty ordinary names fit; thirty 64-character names full of
+escaped characters would not, and two lists plus the templates must stay inside 4096."""
 
 
 def welcome_job_name(chat_id: int) -> str:
@@ -34,9 +37,26 @@ def welcome_job_name(chat_id: int) -> str:
 
 
 def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer]) -> Html:
-    shown = join_mentions(mention(n.user_id, n.name) for n in newcomers[:MAX_MENTIONS])
-    hidden = len(newcomers) - MAX_MENTIONS
-    return Html(f"{shown} +{hidden}") if hidden > 0 else shown
+    """At most MAX_MENTIONS names, and no more than fit the mentions budget; the rest counted."""
+    named = (mention(n.user_id, n.name) for n in newcomers[:MAX_MENTIONS])
+    return capped_mentions(named, WELCOME_MENTIONS_BUDGET, total=len(newcomers))
+
+
+def welcome_text(policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:
+    """The welcome (and newcomer check prompt) for newcomers, within Telegram's limit."""
+    parts = []
+    templates = policy.welcome.templates
+    if policy.welcome.enabled:
+        values = {"users": mentions(newcomers), "group": title}
+        parts.append(render(templates.text, values))
+        if _offers_gift(policy) and templates.gift_text:
+            parts.append(render(templates.gift_text, {}))
+    checked = [n for n in newcomers if n.checked]
+    if checked:
+        check = policy.welcome.newcomer_check
+        values = {"users": mentions(checked), "timeout": format_duration(check.timeout)}
+        parts.append(render(check.templates.prompt, values))
+    return clip_html("\n\n".join(parts))
 
 
 def _offers_gift(policy: Policy) -> bool:
@@ -150,6 +170,9 @@ class Welcomer:
         policy = (await rt.policies.policy_for(chat_id)).policy
         title = waiting[-1].title
         text = self._text(policy, title, newcomers)
+        policy = (await self.runtime.policies.policy_for(chat_id)).policy
+        title = self.titles.get(chat_id, "")
+        text = welcome_text(policy, title, newcomers)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
             sent = await rt.door.post(chat_id, text, markup=markup)
@@ -162,21 +185,6 @@ class Welcomer:
         await rt.store.welcome_queue.welcomed(chat_id, wave, posted, rt.now())
         if policy.welcome.delete_previous and previous is not None and posted is not None:
             await self._delete(chat_id, previous, title)
-
-    def _text(self, policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:
-        parts = []
-        templates = policy.welcome.templates
-        if policy.welcome.enabled:
-            values = {"users": mentions(newcomers), "group": title}
-            parts.append(render(templates.text, values))
-            if _offers_gift(policy) and templates.gift_text:
-                parts.append(render(templates.gift_text, {}))
-        checked = [n for n in newcomers if n.checked]
-        if checked:
-            check = policy.welcome.newcomer_check
-            values = {"users": mentions(checked), "timeout": format_duration(check.timeout)}
-            parts.append(render(check.templates.prompt, values))
-        return "\n\n".join(parts)
 
     async def _buttons(
         self, chat_id: int, policy: Policy, newcomers: tuple[Newcomer, ...]

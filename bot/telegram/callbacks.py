@@ -6,6 +6,8 @@ from loguru import logger
 from telegram import CallbackQuery
 from telegram.error import TelegramError
 
+from policies.texts import clip_plain
+
 MAX_ANSWER = 200
 """Telegram's limit for the text of a callback answer."""
 
@@ -19,8 +21,8 @@ async def answer_button(
 ) -> None:
     """Answer a button press. A query Telegram no longer knows (too old, or the bot restarted
     meanwhile) cannot be answered; the press is still handled, so that is only logged."""
-    if text is not None and len(text) > MAX_ANSWER:
-        text = text[: MAX_ANSWER - 1] + "…"
+    if text is not None:
+        text = clip_plain(text, MAX_ANSWER)
     try:
         await query.answer(text, show_alert=show_alert, url=url)
     except TelegramError as error:

@@ -26,11 +26,15 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from policies.texts import clip_html, clip_plain
+
 KICK_BAN_SECONDS = 60
 """A kick is a short ban lifted at once; the ban itself must outlive the unban call."""
 DELETE_BATCH_DELAY = 0.05
 """Deletes arriving within this many seconds go out as one deleteMessages call."""
 DELETE_BATCH_SIZE = 100
+MAX_CAPTION = 1024
+"""Telegram's limit for a photo's caption, in UTF-16 code units."""
 """Telegram's limit of message ids per deleteMessages call."""
 
 DeletesDone = Callable[[int, Sequence[int]], Awaitable[None]]
@@ -234,7 +238,7 @@ class LiveDoor:
     ) -> Message | None:
         return await self.bot.send_message(
             chat_id,
-            text,
+            clip_html(text) if html else clip_plain(text),
             parse_mode=ParseMode.HTML if html else None,
             reply_markup=markup,
             reply_parameters=_reply(reply_to),
@@ -245,7 +249,10 @@ class LiveDoor:
         self, chat_id: int, photo: bytes, *, caption: str | None = None
     ) -> Message | None:
         return await self.bot.send_photo(
-            chat_id, photo, caption=caption, parse_mode=ParseMode.HTML if caption else None
+            chat_id,
+            photo,
+            caption=clip_html(caption, MAX_CAPTION) if caption else None,
+            parse_mode=ParseMode.HTML if caption else None,
         )
 
     async def edit(
@@ -257,7 +264,7 @@ class LiveDoor:
         markup: InlineKeyboardMarkup | None = None,
     ) -> None:
         await self.bot.edit_message_text(
-            text, chat_id, message_id, parse_mode=ParseMode.HTML, reply_markup=markup
+            clip_html(text), chat_id, message_id, parse_mode=ParseMode.HTML, reply_markup=markup
         )
 
     async def edit_markup(

@@ -19,11 +19,11 @@ from telegram.ext import JobQueue
 from bot.core.clock import Clock
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import LiveDoor
-from policies.texts import render
+from policies.texts import MAX_MESSAGE, clip_html, render, telegram_length
 
 ChatMoved = Callable[[int, int], Awaitable[None]]
 DIGEST_INTERVAL = 10.0
-MAX_TEXT = 4096
+MAX_TEXT = MAX_MESSAGE
 MAX_NOTES_PER_DIGEST = 20
 MAX_BUTTON_ROWS = 10
 ALARM_INTERVAL = 3600.0
@@ -62,16 +62,18 @@ def explain_failure(error: TelegramError, action: str) -> str:
 
 
 def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
-    """The notes as messages that each fit Telegram's limit; past the first few, only how
-    many more there were (the audit log has them all)."""
+    """The notes as messages that each fit Telegram's limit and carry every shown note's
+    buttons; past the first few notes, only how many more there were (the audit log has them
+    all)."""
     kept, hidden = notes[:MAX_NOTES_PER_DIGEST], len(notes) - MAX_NOTES_PER_DIGEST
     room = MAX_TEXT - 100
     messages: list[tuple[str, list[StaffNote]]] = []
     text, shown = "", list[StaffNote]()
     for note in kept:
-        html = clip(note.html, room)
+        html = clip_html(note.html, room)
         candidate = f"{text}\n\n{html}" if text else html
-        if len(candidate) > room and shown:
+        rows = sum(1 for n in (*shown, note) if n.buttons)
+        if shown and (telegram_length(candidate) > room or rows > MAX_BUTTON_ROWS):
             messages.append((text, shown))
             text, shown = html, [note]
         else:
@@ -80,10 +82,6 @@ def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
         text += f"\n\n… and {hidden} more (see the audit log)"
     messages.append((text, shown))
     return messages
-
-
-def clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class StaffChannel(Collapser):
@@ -147,7 +145,7 @@ class StaffChannel(Collapser):
             return None
         try:
             return await self.door.post(
-                self.staff_chat, clip(html), markup=markup, reply_to=reply_to
+                self.staff_chat, clip_html(html), markup=markup, reply_to=reply_to
             )
         except ChatMigrated as moved:
             return await self._follow(moved, html, markup)
@@ -163,7 +161,7 @@ class StaffChannel(Collapser):
         if self.on_moved is not None and old is not None:
             await self.on_moved(old, moved.new_chat_id)
         try:
-            return await self.door.post(moved.new_chat_id, clip(html), markup=markup)
+            return await self.door.post(moved.new_chat_id, clip_html(html), markup=markup)
         except TelegramError as error:
             logger.error("cannot reach the staff chat {}: {}", moved.new_chat_id, error.message)
             return None
