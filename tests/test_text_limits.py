@@ -36,8 +36,10 @@ NAMES = st.text(
 """Telegram allows 64 characters per name; escaping makes `&` six, emoji count two units."""
 TEXTS = st.text(min_size=0, max_size=5000)
 TELEGRAM_TAGS = frozenset(
-    "a b strong i em u ins s strike del span tg-spoiler code pre blockquote tg-emoji".split()
+    {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span"}
+    | {"tg-spoiler", "code", "pre", "blockquote", "tg-emoji"}
 )
+NOTICE_TEMPLATES = ["callout", "announce_removed", "announce_muted"]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
