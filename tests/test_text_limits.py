@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton
 
@@ -35,6 +35,8 @@ NAMES = st.text(
 ) | st.text(min_size=0, max_size=64)
 """Telegram allows 64 characters per name; escaping makes `&` six, emoji count two units."""
 TEXTS = st.text(min_size=0, max_size=5000)
+WORST_NAME = "&" * 64
+"""The longest name once escaped: 64 characters of `&amp;`."""
 TELEGRAM_TAGS = frozenset(
     {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span"}
     | {"tg-spoiler", "code", "pre", "blockquote", "tg-emoji"}
@@ -67,11 +69,26 @@ def assert_sendable(text: str, limit: int = MAX_MESSAGE) -> None:
     assert parser.open == [], f"left open: {parser.open}"
 
 
-def policy(name: str = "default") -> Policy:
-    return with_overrides(PolicyLibrary(None).resolve(name), None)
+def policy(name: str = "default", overrides: dict[str, Any] | None = None) -> Policy:
+    return with_overrides(PolicyLibrary(None).resolve(name), overrides)
 
 
-POLICIES = {name: policy(name) for name in ("default", "shop-zh")}
+LONG_RULES = "Please keep this group about our shop. " * 20
+"""An operator's wordy template: 780 characters before any name is filled in."""
+POLICIES = {
+    "default": policy("default"),
+    "shop-zh": policy("shop-zh"),
+    "wordy": policy(
+        "default",
+        {
+            "templates": {
+                "callout": f"{LONG_RULES} {{users}} in {{group}}",
+                "announce_removed": f"{LONG_RULES} {{users}}: {{reason}}",
+                "announce_muted": f"{LONG_RULES} {{users}} for {{duration}}",
+            }
+        },
+    ),
+}
 
 
 @given(names=st.lists(NAMES, max_size=30), words=TEXTS, limit=st.integers(20, MAX_MESSAGE))
@@ -94,6 +111,7 @@ def test_plain_texts_and_button_answers_fit(text: str, limit: int) -> None:
     assert telegram_length(clip_plain(text, 200)) <= 200
 
 
+@example([(WORST_NAME, "&" * 5000, True)] * (MAX_NOTES_PER_DIGEST + 5))
 @given(
     notes=st.lists(
         st.tuples(NAMES, TEXTS, st.booleans()), min_size=1, max_size=MAX_NOTES_PER_DIGEST + 10
@@ -121,11 +139,10 @@ def test_staff_digests_fit_and_keep_every_shown_notes_buttons(
 @given(
     offenders=st.lists(st.tuples(NAMES, st.text(max_size=300)), min_size=1, max_size=300),
     title=st.text(max_size=128),
-    templates=st.sets(
-        st.sampled_from(["callout", "announce_removed", "announce_muted"]), min_size=1
-    ),
+    templates=st.sets(st.sampled_from(NOTICE_TEMPLATES), min_size=1),
     language=st.sampled_from(sorted(POLICIES)),
 )
+@example([(WORST_NAME, "&" * 300)] * 300, "&" * 128, set(NOTICE_TEMPLATES), "wordy")
 @SETTINGS
 def test_call_outs_fit_however_many_offenders_and_names(
     offenders: list[tuple[str, str]], title: str, templates: set[str], language: str
@@ -149,6 +166,7 @@ def test_call_outs_fit_however_many_offenders_and_names(
     title=st.text(max_size=128),
     language=st.sampled_from(sorted(POLICIES)),
 )
+@example([(WORST_NAME, True)] * 200, "&" * 128, "default")
 @SETTINGS
 def test_welcomes_fit_however_many_newcomers_and_names(
     newcomers: list[tuple[str, bool]], title: str, language: str
@@ -167,6 +185,7 @@ class RecordingDoor:
 
 @pytest.mark.parametrize("language", sorted(POLICIES))
 @given(name=NAMES, title=st.text(max_size=128), complaint=TEXTS, reasons=st.lists(TEXTS))
+@example(WORST_NAME, "&" * 128, "&" * 5000, ["&" * 1000] * 5)
 @SETTINGS
 async def test_ticket_cards_fit(
     language: str, name: str, title: str, complaint: str, reasons: list[str]
