@@ -40,6 +40,7 @@ from bot.store.repos import (
     WaitingNewcomer,
     WelcomePosts,
     WelcomeQueue,
+    read_chat_moves,
 )
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "WaitingNewcomer",
+    "read_chat_moves",
 ]
 
 

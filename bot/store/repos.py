@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -528,6 +530,21 @@ class ChatMoves:
         moves = await self.all()
         moves[old_id] = new_id
         await self.meta.set(self.KEY, json.dumps({str(k): v for k, v in moves.items()}))
+
+
+def read_chat_moves(path: Path) -> dict[int, int]:
+    """The chat moves recorded in a database, read without opening it for writing (for
+    `qunbot check`, which may run next to the bot); empty if there is no usable database."""
+    if not path.is_file():
+        return {}
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (ChatMoves.KEY,)).fetchone()
+    except sqlite3.Error:
+        return {}
+    if row is None:
+        return {}
+    return {int(old): int(new) for old, new in json.loads(row[0]).items()}
 
 
 class TicketStatus(StrEnum):
