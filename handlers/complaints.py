@@ -77,6 +77,7 @@ async def answer_complaint(update: Update, context: Context) -> None:
         user_name=display_name(user.first_name, user.last_name),
         message_id=message.message_id,
         text=message.text or message.caption or "",
+        thread_id=message.message_thread_id if message.is_topic_message else None,
     )
     ticket = await context.bot_data.tickets.receive(target, assessment)
     logger.info(

@@ -10,6 +10,7 @@ from bot.features.commands import usage
 from bot.features.moderation import target_of
 from bot.telegram.extract import replied_to
 from policies.durations import DurationError, format_duration, parse_mute_duration
+from policies.facts import is_chat_id
 from policies.texts import mention, render
 
 
@@ -56,6 +57,9 @@ async def unwarn(call: CommandCall, app: BotData) -> None:
 async def mute(call: CommandCall, app: BotData) -> None:
     """Mute for a duration (or forever)."""
     member = _member(call)
+    if is_chat_id(member.user_id):
+        await call.answer(f"{member.name} is a channel and cannot be muted: /ban stops it.")
+        return
     try:
         seconds = parse_mute_duration(call.args[0]) if call.args else None
     except DurationError as error:

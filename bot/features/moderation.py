@@ -386,7 +386,7 @@ class Enforcer:
             target.user_id,
             audit_id,
             reinvite_label=policy.templates.reinvite_now_button
-            if action.template == "admin_removed"
+            if action.template == "admin_removed" and not target.is_sender_chat
             else None,
         )
         self.services.staff.add(StaffNote(text, buttons))

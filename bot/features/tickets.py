@@ -144,6 +144,7 @@ class TicketDesk:
             render(config.templates.public_reply, values),
             markup=self.open_button(ticket, config),
             reply_to=target.message_id if keep else None,
+            thread_id=target.thread_id,
         )
         if sent is None:
             return None
@@ -538,10 +539,13 @@ class TicketDesk:
         *,
         markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> Message | None:
-        """Send an HTML text; a refusal is logged and gives None."""
+        """Send an HTML text (in a forum, into the topic); a refusal is logged and gives None."""
         try:
-            return await self.rt.door.post(chat_id, text, markup=markup, reply_to=reply_to)
+            return await self.rt.door.post(
+                chat_id, text, markup=markup, reply_to=reply_to, thread_id=thread_id
+            )
         except TelegramError as error:
             logger.warning("ticket message to chat {} failed: {}", chat_id, error.message)
             return None
