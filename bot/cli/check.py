@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.core.config import LoadedConfig
+from bot.core.config import LoadedConfig, stale_ids
 from bot.features.gifts import codes_file_warnings
+from bot.store import read_chat_moves
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse, skipped_line
 
 CHECK_AHEAD = 30 * DAY
@@ -29,9 +30,20 @@ def warnings_for(loaded: LoadedConfig) -> list[str]:
     directory = config.policies_dir
     if directory and not loaded.library.directory_exists():
         notes.append(f"policies_dir {directory!r} does not exist; only the presets are available")
+    notes += moved_chat_warnings(loaded)
     notes += codes_file_warnings(loaded)
     notes += rhythm_warnings(loaded, time.time())
     return notes
+
+
+def moved_chat_warnings(loaded: LoadedConfig) -> list[str]:
+    """Ids in config.yaml of groups that became supergroups: the bot follows them, but the
+    file should say the new id."""
+    moves = read_chat_moves(loaded.database_path)
+    return [
+        f"{place} became a supergroup: update it in {loaded.file}"
+        for place in stale_ids(loaded.config, moves)
+    ]
 
 
 def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:
