@@ -349,3 +349,29 @@ async def test_an_old_message_edited_into_an_ad_is_explained_not_blamed_on_right
         assert tg.calls_to("deleteMessage") == tg.calls_to("deleteMessages") == []
     finally:
         await harness.stop()
+
+
+async def test_the_shops_own_channel_posting_in_the_group_is_exempt(tmp_path: Path) -> None:
+    harness, s = await started(tmp_path, "hard")
+    try:
+        tg = harness.fake
+        post = tg.user_message(s.group, s.admin, AD, sender_chat=s.channel)
+        await harness.feed(post)
+        assert not tg.is_deleted(s.group, post["message"]["message_id"])
+        assert tg.calls_to("banChatSenderChat") == tg.calls_to("banChatMember") == []
+    finally:
+        await harness.stop()
+
+
+async def test_a_complaint_in_a_topic_is_answered_in_that_topic(tmp_path: Path) -> None:
+    harness, s = await started(tmp_path, "soft")
+    try:
+        tg = harness.fake
+        complaint = "My cookie box arrived broken and nobody answers my messages!!!"
+        await harness.feed(tg.user_message(s.forum, s.member, complaint, thread=s.topic))
+        (answer,) = [
+            c.params for c in tg.calls_to("sendMessage") if c.params["chat_id"] == s.forum
+        ]
+        assert answer["message_thread_id"] == s.topic
+    finally:
+        await harness.stop()
