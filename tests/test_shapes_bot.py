@@ -14,7 +14,14 @@ import pytest
 
 from bot.core.config import Config, GroupConfig, LoadedConfig, loaded_from
 from bot.fake import FakeTelegram, RecordedCall
-from bot.fake.shapes import SHAPES, Scene, build_scene, shape
+from bot.fake.shapes import (
+    SHAPES,
+    Scene,
+    anonymous_admin_message,
+    automatic_forward,
+    build_scene,
+    shape,
+)
 from policies.facts import CHANNEL_BOT_ID, PSEUDO_USER_IDS
 from policies.yamlsource import Located
 from tests.harness import STAFF, Harness, TestClock
@@ -373,5 +380,32 @@ async def test_a_complaint_in_a_topic_is_answered_in_that_topic(tmp_path: Path) 
             c.params for c in tg.calls_to("sendMessage") if c.params["chat_id"] == s.forum
         ]
         assert answer["message_thread_id"] == s.topic
+    finally:
+        await harness.stop()
+
+
+async def test_reports_never_reach_a_pseudo_user_or_the_shops_own_channel(tmp_path: Path) -> None:
+    harness, s = await started(tmp_path, "hard")
+    try:
+        tg = harness.fake
+        own = tg.user_message(s.group, s.admin, "New cookies in stock", sender_chat=s.channel)
+        anonymous = anonymous_admin_message(tg, s.group, s.admin, "Rules updated")[0]
+        forwarded = [
+            u for u in automatic_forward(tg, s.channel, s.admin, "Sale") if "message" in u
+        ]
+        await harness.feed(own, anonymous, *forwarded)
+        for post in (own, anonymous, forwarded[0]):
+            for reporter in (s.member, s.spammer, s.owner):
+                message_id = post["message"]["message_id"]
+                await harness.feed(
+                    tg.user_message(s.group, reporter, "/report", reply_to=message_id)
+                )
+                harness.clock.advance(120)
+        answers = [c.params["text"] for c in tg.calls_to("sendMessage")]
+        assert sum("reported" in text for text in answers) == 6  # the staff hear of each
+        for method in ("banChatMember", "banChatSenderChat", "deleteMessage", "deleteMessages"):
+            assert tg.calls_to(method) == []
+        await harness.feed(tg.user_message(s.group, s.owner, f"/ban {CHANNEL_BOT_ID}"))
+        assert tg.calls_to("banChatMember") == []
     finally:
         await harness.stop()

@@ -18,6 +18,7 @@ from bot.features.admin_actions import Member
 from bot.features.commands import Command, Where, Who
 from bot.telegram.extract import replied_to
 from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
+from policies.facts import PSEUDO_USER_IDS
 
 REFUSAL = "Only admins of this group can use this command."
 NOT_STAFF = "Only the shop's staff can do this."
@@ -177,7 +178,7 @@ def resolve_target(call: CommandCall) -> Member | None:
     )
     if user_id is None and word.isascii() and word.isdigit():
         user_id = int(word)
-    if user_id is None:
+    if user_id is None or user_id in PSEUDO_USER_IDS:
         return None
     call.args.pop(0)
     return Member(group, user_id, word)

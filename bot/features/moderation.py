@@ -290,6 +290,9 @@ class Enforcer:
                 self._notify_staff(target, action, verdict, policy, audit_id)
             elif target.is_sender_chat:
                 await self._act_on_sender_chat(door, target, kind)
+            elif not is_person(user):
+                # Telegram's pseudo-users stand for whole chats: sanctioning one hits no one.
+                logger.warning("not acting on pseudo-user {} in {}", user, chat)
             elif kind is ActionKind.KICK:
                 await door.kick(chat, user, self.services.now())
                 self._note_removal(target, kind)
@@ -590,8 +593,13 @@ def _target(message: Message, facts: MessageFacts) -> Target:
 
 def target_of(message: Message) -> Target | None:
     """Who answers for a message someone replied to (for /spam and /report): the channel it
-    was sent as, else its sender; None for a message with neither."""
+    was sent as, else its sender; None for a message nobody can answer for (no sender, an
+    anonymous admin, an automatic forward from the linked channel, Telegram itself)."""
     if message.from_user is None and message.sender_chat is None:
         return None
     facts = facts_from_message(message)
+    if message.is_automatic_forward or facts.is_anonymous_admin:
+        return None
+    if not is_person(facts.offender_id) and not is_chat_id(facts.offender_id):
+        return None
     return _target(message, facts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import Bot, Message
 
 from bot.core.bounded import BoundedDict
 from bot.core.services import Services
@@ -54,10 +54,21 @@ class ReportDesk:
             message_id=reported.message_id,
         )
         threshold = policy.moderation.reports_to_remove
-        if threshold and len(reporters) >= threshold:
+        if (
+            threshold
+            and len(reporters) >= threshold
+            and not await self._shops_own(message.get_bot(), author)
+        ):
             del self.reporters[key]
             await self._remove(author, len(reporters), policy)
         return policy.templates.report_thanks
+
+    async def _shops_own(self, bot: Bot, author: Target) -> bool:
+        """A post of the group's linked channel: the staff hear of reports, nobody is removed."""
+        if not author.is_sender_chat:
+            return False
+        info = await self.services.chat_info.get(bot, author.chat_id)
+        return author.user_id == info.linked_chat_id
 
     def _cooldown_left(self, policy: Policy, chat_id: int, reporter_id: int) -> float:
         now = self.services.now()
