@@ -169,9 +169,6 @@ class Welcomer:
         wave = [n.user_id for n in newcomers]
         policy = (await rt.policies.policy_for(chat_id)).policy
         title = waiting[-1].title
-        text = self._text(policy, title, newcomers)
-        policy = (await self.runtime.policies.policy_for(chat_id)).policy
-        title = self.titles.get(chat_id, "")
         text = welcome_text(policy, title, newcomers)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
