@@ -329,6 +329,13 @@ async def test_pseudo_senders_are_never_members(tmp_path: Path) -> None:
         async with store.db.execute("SELECT DISTINCT user_id FROM members") as cursor:
             stored = {row[0] for row in await cursor.fetchall()}
         assert stored == {s.member}
+        # A database from an older version may hold them as members: never offered either.
+        for old_row in (*PSEUDO_USER_IDS, s.foreign_channel):
+            await store.db.execute(
+                "INSERT INTO members (chat_id, user_id, first_seen, last_seen, message_count,"
+                " trusted) VALUES (?, ?, 0, 0, 1, 0)",
+                (s.group, old_row),
+            )
         silent = await store.members.silent_since(s.group, harness.clock.now() + 10, 100)
         assert {m.user_id for m in silent} == {s.member}
     finally:

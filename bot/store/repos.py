@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from policies.facts import is_person
+from policies.facts import PSEUDO_USER_IDS, is_person
 
 RECENT_MESSAGES_KEPT = 32
 """Message times kept per member for flood detection; floods are counted in seconds."""
@@ -228,12 +228,15 @@ class Members:
 
     async def silent_since(self, chat_id: int, cutoff: float, limit: int) -> list[SilentMember]:
         """Members still in the group, not trusted, who have not spoken since `cutoff`
-        (joining counts as being seen), longest silent first."""
+        (joining counts as being seen), longest silent first. Never a pseudo-user or a chat,
+        which databases from older versions may still hold as members."""
         await self.flush()
+        pseudo = ", ".join("?" * len(PSEUDO_USER_IDS))
         async with self.db.execute(
             "SELECT user_id, last_seen, message_count FROM members WHERE chat_id = ?"
-            " AND left_at IS NULL AND trusted = 0 AND last_seen < ? ORDER BY last_seen LIMIT ?",
-            (chat_id, cutoff, limit),
+            f" AND left_at IS NULL AND trusted = 0 AND last_seen < ? AND user_id > 0"
+            f" AND user_id NOT IN ({pseudo}) ORDER BY last_seen LIMIT ?",
+            (chat_id, cutoff, *sorted(PSEUDO_USER_IDS), limit),
         ) as cursor:
             return [SilentMember(*row) for row in await cursor.fetchall()]
 
