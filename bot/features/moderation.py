@@ -34,9 +34,9 @@ from policies.waves import WaveTracker
 DELETABLE_FOR = 48 * 3600.0
 """Telegram refuses to delete older messages, so older owed deletes are not retried."""
 TOO_OLD_TO_DELETE = (
-    "🕰 {user} in {group} turned message {id} into an ad, but it was posted more than 48 hours"
-    " ago and Telegram never lets bots delete such messages (no right changes that): please"
-    " delete it by hand."
+    "🕰 Message {id} of {user} in {group} is an ad (edited into one, or seen late), but it was"
+    " posted more than 48 hours ago and Telegram never lets bots delete such messages (no right"
+    " changes that): please delete it by hand."
 )
 REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
