@@ -159,6 +159,8 @@ def delivered(tg: FakeTelegram, built: list[dict[str, Any]]) -> list[dict[str, A
 
 
 async def play(tmp_path: Path, name: str, mode: str) -> tuple[set[str], Harness, Scene]:
+    """Build the shape in a fresh scene, feed what Telegram delivers, and let every collapsed
+    notice go out (one due later waits in a job: it is run at once)."""
     clock = TestClock()
     tg, scene = scene_world(clock)
     harness = await Harness.start(scene_config(tmp_path, mode, scene), fake=tg, clock=clock)
