@@ -420,3 +420,19 @@ async def test_reports_never_reach_a_pseudo_user_or_the_shops_own_channel(tmp_pa
         assert tg.calls_to("banChatMember") == []
     finally:
         await harness.stop()
+
+
+async def test_a_channel_named_by_id_is_banned_and_unbanned_as_a_sender_chat(
+    tmp_path: Path,
+) -> None:
+    harness, s = await started(tmp_path, "soft")
+    try:
+        tg = harness.fake
+        await harness.feed(tg.user_message(s.group, s.owner, f"/ban {s.foreign_channel}"))
+        await harness.feed(tg.user_message(s.group, s.owner, f"/unban {s.foreign_channel}"))
+        (ban,) = tg.calls_to("banChatSenderChat")
+        (unban,) = tg.calls_to("unbanChatSenderChat")
+        assert ban.params["sender_chat_id"] == unban.params["sender_chat_id"] == s.foreign_channel
+        assert tg.calls_to("banChatMember") == tg.calls_to("unbanChatMember") == []
+    finally:
+        await harness.stop()

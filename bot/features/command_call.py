@@ -176,8 +176,8 @@ def resolve_target(call: CommandCall) -> Member | None:
     user_id = (
         call.services.usernames.get(word.lstrip("@").lower()) if word.startswith("@") else None
     )
-    if user_id is None and word.isascii() and word.isdigit():
-        user_id = int(word)
+    if user_id is None and _is_chat_id(word):
+        user_id = int(word)  # a negative id names a channel: /ban -100... bans it as a sender
     if user_id is None or user_id in PSEUDO_USER_IDS:
         return None
     call.args.pop(0)
