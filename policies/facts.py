@@ -82,15 +82,6 @@ class MessageFacts:
         return self.sender_chat_id == self.chat_id
 
     @property
-    def is_foreign_sender_chat(self) -> bool:
-        """Sent on behalf of a chat that is neither this group nor its linked channel."""
-        return (
-            self.sender_chat_id is not None
-            and not self.is_anonymous_admin
-            and self.sender_chat_id != self.linked_chat_id
-        )
-
-    @property
     def offender_id(self) -> int:
         """Who answers for the message: the channel it was sent as, else the sender. Every
         channel gets its own ladder, never the shared pseudo-user in `from`."""
