@@ -436,3 +436,18 @@ async def test_a_channel_named_by_id_is_banned_and_unbanned_as_a_sender_chat(
         assert tg.calls_to("banChatMember") == tg.calls_to("unbanChatMember") == []
     finally:
         await harness.stop()
+
+
+async def test_in_dry_run_a_channel_is_only_reported_as_would_be_banned(tmp_path: Path) -> None:
+    harness, s = await started(tmp_path, "hard")
+    try:
+        tg = harness.fake
+        await harness.feed(tg.user_message(s.group, s.owner, "/dryrun on"))
+        ad = tg.user_message(s.group, s.spammer, AD, sender_chat=s.foreign_channel)
+        await harness.feed(ad)
+        assert not tg.is_deleted(s.group, ad["message"]["message_id"])
+        assert tg.calls_to("banChatSenderChat") == tg.calls_to("banChatMember") == []
+        effects = harness.services.doors.simulated.effects
+        assert (s.group, f"ban channel {s.foreign_channel}") in effects
+    finally:
+        await harness.stop()
