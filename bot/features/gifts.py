@@ -122,12 +122,19 @@ class GiftDesk:
             result = await self.claim(chat_id, user_id, pool_name, pool)
         except OSError as error:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
-            problem = f"cannot read the codes file of gift pool {pool_name!r}: {error}"
+            problem = self.runtime.staff.messages.tp(
+                "cannot read the codes file of gift pool {pool}: {error}",
+                pool=repr(pool_name),
+                error=error,
+            )
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         if result.status is GiftOutcome.EMPTY:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
-            problem = f"gift pool {pool_name!r} is empty: add codes so members can claim again"
+            problem = self.runtime.staff.messages.tp(
+                "gift pool {pool} is empty: add codes so members can claim again",
+                pool=repr(pool_name),
+            )
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         values = {"group": title, "code": result.code or "…"}

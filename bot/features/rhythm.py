@@ -145,9 +145,13 @@ class Rhythm:
             return
         logger.warning("chat {}: {} not posted: {}", chat_id, post.label, decision.reason)
         if decision.outcome is Outcome.CAPPED:
-            note = "🛑 {group}: {post} was not posted, to spare the members: {reason}"
-            values = {"group": title or chat_id, "post": post.label, "reason": decision.reason}
-            self.rt.staff.add(StaffNote(render(note, values)))
+            note = self.rt.staff.messages.t(
+                "🛑 {group}: {post} was not posted, to spare the members: {reason}",
+                group=title or chat_id,
+                post=post.label,
+                reason=decision.reason,
+            )
+            self.rt.staff.add(StaffNote(note))
 
     async def _send(self, chat_id: int, title: str, post: PlannedPost) -> None:
         store = self.rt.store
@@ -175,6 +179,9 @@ class Rhythm:
         if not post.template:
             return None
         values = {**post.values, "group": await self._title(chat_id, title)}
+        if post.starts_in is not None:
+            say = await self.rt.messages_for(chat_id)
+            values["remaining"] = say.duration(post.starts_in)
         sent = await self.rt.door.post(chat_id, render(post.template, values))
         return sent.message_id if sent is not None else None
 
@@ -190,7 +197,10 @@ class Rhythm:
             logger.warning("chat {}: {} will be retried: {}", chat_id, post.label, error.message)
             return
         await store.rhythm.finish(chat_id, post.key, post.due, "failed")
-        await self._alarm(chat_id, title, f"could not post {post.label}: {error.message}")
+        problem = self.rt.staff.messages.tp(
+            "could not post {post}: {error}", post=post.label, error=error.message
+        )
+        await self._alarm(chat_id, title, problem)
 
     async def _alarm(self, chat_id: int, title: str, problem: str) -> None:
         await self.rt.staff.alarm(chat_id, problem, title=title)
@@ -199,7 +209,9 @@ class Rhythm:
         try:
             await self.rt.door.pin(chat_id, message_id)
         except TelegramError as error:
-            problem = f"could not pin {post.label} (is the Pin messages right granted?)"
+            problem = self.rt.staff.messages.tp(
+                "could not pin {post} (is the Pin messages right granted?)", post=post.label
+            )
             logger.warning("chat {}: {}: {}", chat_id, problem, error.message)
             await self._alarm(chat_id, title, problem)
             return
@@ -236,12 +248,17 @@ class Rhythm:
         ]
         if not skipped:
             return
+        say = self.rt.staff.messages
         lines = [f"• {skipped_line(policy.rhythm, decision)}" for decision in skipped]
         if len(lines) > MAX_WARNINGS:
-            lines = [*lines[:MAX_WARNINGS], f"… and {len(lines) - MAX_WARNINGS} more"]
-        note = "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}"
-        values = {"group": title or chat_id, "lines": "\n".join(lines)}
-        self.rt.staff.add(StaffNote(render(note, values)))
+            more = say.tp("… and {count} more", count=len(lines) - MAX_WARNINGS)
+            lines = [*lines[:MAX_WARNINGS], more]
+        note = say.t(
+            "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}",
+            group=title or chat_id,
+            lines="\n".join(lines),
+        )
+        self.rt.staff.add(StaffNote(note))
 
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()

@@ -10,13 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.features.gifts import gift_button
 from bot.features.newcomers import NewcomerGate
 from bot.store import WaitingNewcomer
 from bot.telegram.extract import display_name
-from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import Html, join_mentions, mention, render
 from policies.welcome import JoinWaves, Newcomer
@@ -149,12 +149,13 @@ class Welcomer:
         wave = [n.user_id for n in newcomers]
         policy = (await rt.policies.policy_for(chat_id)).policy
         title = waiting[-1].title
-        text = self._text(policy, title, newcomers)
+        say = await rt.messages_for(chat_id)
+        text = self._text(policy, title, newcomers, say)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
             sent = await rt.door.post(chat_id, text, markup=markup)
         except TelegramError as error:
-            await rt.staff.failed(chat_id, error, "post the welcome", title)
+            await rt.staff.failed(chat_id, error, N_("post the welcome"), title)
             await rt.store.welcome_queue.welcomed(chat_id, wave, None, rt.now())
             return
         previous = await rt.store.welcome_posts.latest(chat_id)
@@ -163,7 +164,9 @@ class Welcomer:
         if policy.welcome.delete_previous and previous is not None and posted is not None:
             await self._delete(chat_id, previous, title)
 
-    def _text(self, policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:
+    def _text(
+        self, policy: Policy, title: str, newcomers: tuple[Newcomer, ...], say: Messages
+    ) -> str:
         parts = []
         templates = policy.welcome.templates
         if policy.welcome.enabled:
@@ -174,7 +177,7 @@ class Welcomer:
         checked = [n for n in newcomers if n.checked]
         if checked:
             check = policy.welcome.newcomer_check
-            values = {"users": mentions(checked), "timeout": format_duration(check.timeout)}
+            values = {"users": mentions(checked), "timeout": say.duration(check.timeout)}
             parts.append(render(check.templates.prompt, values))
         return "\n\n".join(parts)
 
