@@ -95,18 +95,21 @@ class Messages:
         return text.format_map({"count": count, **values})
 
     def duration(self, seconds: float) -> str:
-        """An exact duration in words: `1 day 6 hours`, `1 天 6 小时`; `forever` for FOREVER."""
+        """A duration the way `policies.durations` spells it (the largest unit that divides it
+        exactly, else unit by unit), with the language's unit names: `6h`/`6 小时`,
+        `30d`/`30 天`, `2m 5s`/`2 分钟 5 秒`; `forever` for FOREVER."""
         if seconds >= FOREVER:
             return self.tp("forever")
-        left = round(seconds)
-        if left <= 0:
-            return self.tnp("{count} second", "{count} seconds", 0)
+        left = max(0, round(seconds))
+        for unit, size in _UNITS[:-1]:
+            if left >= size and left % size == 0:
+                return self._unit(unit, left // size)
         parts = []
         for unit, size in _UNITS:
             count, left = divmod(left, size)
             if count:
                 parts.append(self._unit(unit, count))
-        return " ".join(parts)
+        return " ".join(parts) or self._unit("s", 0)
 
     def _unit(self, unit: str, count: int) -> str:
         if unit == "w":

@@ -156,10 +156,13 @@ class AdminActions:
         await rt.store.learned.add(chat_id, text, spam=spam, at=rt.now(), actor_id=actor_id)
         rt.classifier.learn(text, spam)
 
-    async def undo(self, entry: AuditEntry, actor_id: int | None, say: Messages) -> str:
+    async def undo(
+        self, entry: AuditEntry, actor_id: int | None, say: Messages | None = None
+    ) -> str:
         """Reverse an action: lift the ban or mute, forgive the offence, offer the way back.
-        Returns what happened, in the language of `say`."""
+        Returns what happened, in the language of `say` (the staff's by default)."""
         rt = self.services
+        say = say or rt.staff.messages
         if entry.target_id is None:
             return say.tp("nothing to undo for that action")
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):

@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.helpers import create_deep_linked_url
 
-from bot.core.config import LoadedConfig, resolve_path
+from bot.core.config import resolve_path
 from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.store import GiftOutcome
@@ -53,19 +53,6 @@ def gift_button(
     """A red-envelope button for a pool; `for_user` 0 lets any member press it."""
     data = signer.sign(BUTTON_KIND, chat_id, pool_number(pool), for_user)
     return InlineKeyboardButton(label, callback_data=data)
-
-
-def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
-    """Gift code files that the named policies list but that cannot be read."""
-    notes = []
-    for name, policy in sorted(loaded.policies.items()):
-        for pool_name, pool in policy.gifts.pools.items():
-            if pool.codes_file is None:
-                continue
-            path = resolve_path(loaded.base_dir, pool.codes_file)
-            if not path.is_file():
-                notes.append(f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}")
-    return notes
 
 
 class GiftDesk:
