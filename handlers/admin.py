@@ -26,7 +26,8 @@ async def set_mode(call: CommandCall, app: BotData) -> None:
         return
     path = ("moderation", "mode")
     problem = await app.settings.override(call.group, call.chat_title, path, choice, call.actor_id)
-    await call.answer(problem or call.messages.tp("Mode is now {mode}.", mode=choice))
+    done = call.messages.tp("Mode is now {mode}.", mode=call.messages.step(choice))
+    await call.answer(problem or done)
 
 
 async def set_ladder(call: CommandCall, app: BotData) -> None:
@@ -35,7 +36,7 @@ async def set_ladder(call: CommandCall, app: BotData) -> None:
     say = call.messages
     if not call.args:
         steps = say.ladder(policy.moderation.ladder)
-        mode = policy.moderation.mode.value
+        mode = say.step(policy.moderation.mode.value)
         await call.answer(
             say.tp("Ladder: {steps} (mode {mode} starts it)", steps=steps, mode=mode)
         )
@@ -62,7 +63,7 @@ async def show_policy(call: CommandCall, app: BotData) -> None:
         say.tp("Language: {language}", language=say.language),
         say.tp(
             "Mode: {mode}; ladder: {steps}",
-            mode=moderation.mode.value,
+            mode=say.step(moderation.mode.value),
             steps=say.ladder(moderation.ladder),
         ),
         say.tp(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,6 +60,28 @@ def _register_fonts() -> None:
     font_manager.fontManager.addfont(str(cjk_font_path()))
 
 
+@cache
+def _font_files() -> tuple[Any, ...]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    _register_fonts()
+    paths = [font_manager.findfont(family, fallback_to_default=False) for family in FONT_FAMILIES]
+    return tuple(FT2Font(path) for path in paths)
+
+
+def has_glyph(char: str) -> bool:
+    """Whether one of the chart's fonts draws this character (not a box)."""
+    return char.isspace() or any(font.get_char_index(ord(char)) for font in _font_files())
+
+
+def drawable(text: str) -> str:
+    """The text without what no font of the chart can draw (colour emoji in a group's title):
+    a gap reads better than a box."""
+    kept = "".join(char for char in text if has_glyph(char))
+    return " ".join(kept.split())
+
+
 def trend_png(trend: Trend, labels: ChartLabels) -> bytes:
     """Messages and active members per day (lines) over ads removed (bars), as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -71,18 +93,20 @@ def trend_png(trend: Trend, labels: ChartLabels) -> bytes:
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     positions = list(range(len(trend.days)))
-    top.plot(positions, _gaps(trend.messages), marker="o", color="#1f77b4", label=labels.messages)
-    top.plot(positions, _gaps(trend.active), marker="o", color="#2ca02c", label=labels.active)
+    messages, active = drawable(labels.messages), drawable(labels.active)
+    top.plot(positions, _gaps(trend.messages), marker="o", color="#1f77b4", label=messages)
+    top.plot(positions, _gaps(trend.active), marker="o", color="#2ca02c", label=active)
     top.set_ylim(bottom=0)
-    top.set_title(labels.title, fontsize=11, fontfamily=FONT_FAMILIES)
+    top.set_title(drawable(labels.title), fontsize=11, fontfamily=FONT_FAMILIES)
     top.grid(alpha=0.3)
     ads = [0 if value is None else value for value in trend.ads_removed]
-    bottom.bar(positions, ads, color="#d62728", label=labels.ads_removed)
+    bottom.bar(positions, ads, color="#d62728", label=drawable(labels.ads_removed))
     bottom.set_ylim(bottom=0, top=max([*ads, 1]) * 1.2)
     bottom.grid(alpha=0.3, axis="y")
     _shade_absence(trend, labels, (top, bottom))
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
     for axes in (top, bottom):
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(loc="upper left", fontsize=9, prop={"family": FONT_FAMILIES, "size": 9})
     step = max(1, len(positions) // 10)
     bottom.set_xticks(positions[::step], [f"{day:%m-%d}" for day in trend.days][::step])
@@ -108,7 +132,7 @@ def _shade_absence(trend: Trend, labels: ChartLabels, axes: Sequence[Axes]) -> N
     top.text(
         (absent - 1) / 2,
         0.5,
-        labels.not_there_yet,
+        drawable(labels.not_there_yet),
         transform=top.get_xaxis_transform(),
         ha="center",
         va="center",

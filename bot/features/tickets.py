@@ -177,7 +177,7 @@ class TicketDesk:
             "user": target.mention,
             "group": target.chat_title,
             "complaint": clip(target.text),
-            "reason": "; ".join(
+            "reason": self.rt.staff.messages.tp("; ").join(
                 hit_reason(hit.as_dict(), self.rt.staff.messages) for hit in assessment.hits
             ),
         }
