@@ -63,6 +63,7 @@ COLUMNS = (
     ("gifts_claimed", "gifts"),
 )
 """Table columns: counter and heading."""
+NO_DATA = "–"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAILY_ROWS_UP_TO = 10
 """Longer periods are shown a week per row, so the table stays short."""
@@ -166,7 +167,8 @@ def stats_table(
     headings: Mapping[str, str] | None = None,
     first_heading: str = "day",
 ) -> str:
-    """A fixed-width table (for <pre> and terminals): a row per period and the total.
+    """A fixed-width table (for <pre> and terminals): a row per period and the total; a row
+    without values (no data) shows dashes.
     `headings` names the columns (by counter) in the reader's language; wide characters
     (Chinese) count as two columns so the table still lines up."""
     titles = [(name, (headings or {}).get(name, title)) for name, title in COLUMNS]
@@ -176,9 +178,14 @@ def stats_table(
         pad(first_heading, width) + "".join(pad(title, column, left=True) for _, title in titles)
     ]
     for row in (*rows, total):
-        cells = "".join(pad(str(row.get(name)), column, left=True) for name, _ in titles)
+        cells = "".join(pad(_cell(row, name), column, left=True) for name, _ in titles)
         lines.append(pad(row.label, width) + cells)
     return "\n".join(lines)
+
+
+def _cell(row: DayCounts, counter: str) -> str:
+    """A count, or a dash for a period with no data at all (before qunbot was there)."""
+    return str(row.get(counter)) if row.values else NO_DATA
 
 
 def display_width(text: str) -> int:

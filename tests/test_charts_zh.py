@@ -67,7 +67,9 @@ async def test_days_before_the_bot_was_in_the_group_are_gaps_not_zeros(tmp_path:
         assert list(summary.trend.messages[:3]) == [None, None, None]
         assert summary.trend.messages[3] == 3
         rows = summary.table.splitlines()
-        assert rows[0].split()[0] == "日期" and rows[1].split()[:2] == ["周一", "05-11"]
+        assert rows[0].split()[0] == "日期"
+        assert rows[1].split() == ["周五", "05-08", *["–"] * 7]
+        assert rows[4].split()[:3] == ["周一", "05-11", "3"]
         assert rows[-1].split()[0] == "合计"
     finally:
         await harness.stop()

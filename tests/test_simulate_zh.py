@@ -71,7 +71,9 @@ def test_the_charts_are_saved_for_both_chats(transcript: str, charts: Path) -> N
         assert png_size(path.read_bytes()) == (800, 450)
 
 
-def test_the_table_leaves_out_the_days_before_the_bot(transcript: str) -> None:
+def test_the_table_shows_no_zeros_for_the_days_before_the_bot(transcript: str) -> None:
     stats = transcript[transcript.index("📊 阳光零食") :].splitlines()
     assert stats[1].split()[0] == "日期"
-    assert stats[2].split()[:2] == ["周一", "05-11"], "the simulated day starts on Monday"
+    assert stats[2].split() == ["周三", "05-06", *["–"] * 7], "before the simulated Monday"
+    monday = next(line for line in stats if "05-11" in line)
+    assert "–" not in monday

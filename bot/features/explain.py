@@ -8,6 +8,7 @@ the catalog and the evidence (the member's own words), so no English sentence re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any
 
 from bot.core.i18n import N_, Messages
@@ -101,11 +102,16 @@ def explain_entry(entry: AuditEntry, messages: Messages) -> str:
 
 
 def action_name(action: str, messages: Messages) -> str:
-    """An audit entry's action in words; ladder steps by their name in the language."""
-    try:
+    """An audit entry's action in words (`ticket #1` → `工单 #1`); ladder steps by their name
+    in the language."""
+    with suppress(ValueError):
         return messages.step(action)
-    except ValueError:
-        return messages.tp(ACTION_NAMES.get(action.split(" ")[0], action))
+    head, _, rest = action.partition(" ")
+    if head not in ACTION_NAMES:
+        return action
+    with suppress(ValueError):
+        rest = messages.step(rest) if rest else ""
+    return f"{messages.tp(ACTION_NAMES[head])} {rest}".strip()
 
 
 ACTION_NAMES = {

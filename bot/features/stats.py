@@ -108,7 +108,7 @@ async def summarize(
 ) -> Summary:
     """The table (a row per day, or per week for long spans) and the per-day trend, with the
     headings in the reader's language. Days before `since` (qunbot not in the group yet) are
-    gaps in the trend and left out of the table, never shown as zeros."""
+    gaps in the trend and dashes in the table, never zeros."""
     by_day = await store.stats.by_day(chat_id, first.isoformat(), last.isoformat())
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     weekdays = [say.tp(name) for name in WEEKDAY_NAMES]
@@ -125,13 +125,14 @@ async def summarize(
         )
         return DayCounts(label, dict(values))
 
-    shown_from = max(first, min(since, last))
     rows = [
         await counts(start, end, period_label(start, end, weekdays))
-        for start, end in periods(shown_from, last)
+        if end >= since
+        else DayCounts(period_label(start, end, weekdays), {})
+        for start, end in periods(first, last)
     ]
     headings = {name: say.tp(title) for name, title in COLUMN_NAMES.items()}
-    total = await counts(shown_from, last, say.tp("total"))
+    total = await counts(max(first, since), last, say.tp("total"))
     table = stats_table(rows, total, headings, say.tp("day"))
 
     def series(name: str) -> list[int | None]:
