@@ -50,9 +50,13 @@ def test_a_chinese_chart_draws_without_a_missing_glyph() -> None:
     errors: a box in the chart fails here. What no font draws (🍪) is left out."""
     days = [MONDAY + dt.timedelta(days=n) for n in range(7)]
     trend = Trend(days, [None, None, 3, 5, 2, 0, 4], [None, None, 2, 3, 1, 0, 2], [None] * 7)
-    png = trend_png(trend, chinese_labels("阳光零食 🍪 顾客群"))
+    labels = chinese_labels("阳光零食 🍪 顾客群")
+    png = trend_png(trend, labels)
     assert png_size(png) == (800, 450)
     assert drawable("阳光零食 🍪 顾客群") == "阳光零食 顾客群"
+    plain = chinese_labels("阳光零食顾客群")
+    for text in (plain.title, plain.messages, plain.active, plain.not_there_yet):
+        assert drawable(text) == text, "every Chinese character is drawn"
 
 
 async def test_days_before_the_bot_was_in_the_group_are_gaps_not_zeros(tmp_path: Path) -> None:
