@@ -39,6 +39,7 @@ RULE_NAMES = {
     "classifier.spam": N_("reads like an ad"),
     "admin.spam": N_("marked as an ad by an admin"),
     "admin.warn": N_("warning"),
+    "members.report": N_("reported by members"),
 }
 FAMILY_NAMES = {
     "market": N_("shopping app share code"),
