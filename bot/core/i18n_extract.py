@@ -66,6 +66,13 @@ def update(language: str, pot: Catalog) -> Catalog:
     catalog = read_catalog(language)
     catalog.update(pot, no_fuzzy_matching=True, update_creation_date=False)
     catalog.obsolete.clear()
+    catalog.header_comment = (
+        f"# qunbot's messages in {language}: translate each msgstr, keep the {{placeholders}}.\n"
+        "# Update with: python -m bot.core.i18n_extract"
+    )
+    catalog.last_translator = catalog.language_team = "qunbot contributors"
+    catalog.msgid_bugs_address = ""
+    catalog.version = ""
     if language == SOURCE_LANGUAGE:
         for message in catalog:
             if message.id and not _translated(message.string):
