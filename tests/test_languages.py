@@ -158,3 +158,23 @@ async def test_a_chinese_group_flow_says_nothing_in_english(tmp_path: Path) -> N
         assert len(answers) >= 25, "every command was answered"
     finally:
         await harness.stop()
+
+
+async def test_the_staff_hear_about_skipped_posts_in_their_language(tmp_path: Path) -> None:
+    """Planned posts over the promotion cap, named and explained in Chinese in the staff chat."""
+    policy = """\
+extends: shop-zh
+rhythm:
+  campaigns:
+    - {id: weekend, name: 周末秒杀, starts_at: "2026-05-16 20:00", duration: 2h}
+  schedules:
+    - {id: deal, at: "12:00", days: fri, promotional: true, text: "周五特惠"}
+"""
+    harness = await started(tmp_path, policy, language="zh")
+    try:
+        await harness.settle()
+        (warning,) = [t for t in harness.texts_in(STAFF) if "以下计划发布的消息不会发出" in t]
+        assert "05-16 20:00 活动「weekend」（开始）：超过促销上限" in warning
+        assert english_phrases(warning) == []
+    finally:
+        await harness.stop()
