@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.features.bot_data import Context
-from bot.features.command_call import append_to_pressed
+from bot.features.command_call import append_to_pressed, pressed_in
 from bot.telegram.callbacks import answer_button
 from bot.telegram.permissions import is_admin_now
 from policies.texts import mention, render
@@ -39,7 +39,8 @@ async def acknowledge_callout(update: Update, context: Context) -> None:
     rt = context.bot_data.services
     parts = rt.signer.verify(query.data, "ack")
     if parts is None or len(parts) != 2 or query.from_user.id != parts[1]:
-        await answer_button(query, "This button is not for you.", show_alert=True)
+        say = await pressed_in(rt, query)
+        await answer_button(query, say.tp("This button is not for you."), show_alert=True)
         return
     chat_id, user_id = parts
     await context.bot_data.moderation.acknowledge(chat_id, user_id)
@@ -56,18 +57,23 @@ async def reinvite_now(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    parts = context.bot_data.services.signer.verify(query.data, "rin")
+    rt = context.bot_data.services
+    say = await pressed_in(rt, query)
+    parts = rt.signer.verify(query.data, "rin")
     if parts is None or len(parts) != 2:
-        await answer_button(query, "This button is not valid.", show_alert=True)
+        await answer_button(query, say.tp("This button is not valid."), show_alert=True)
         return
     chat_id, user_id = parts
     if not await is_admin_now(context.bot, chat_id, query.from_user.id):
-        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
+        only = say.tp("Only an admin of that group can do this.")
+        await answer_button(query, only, show_alert=True)
         return
     sent = await context.bot_data.reinvites.now(chat_id, user_id, query.from_user.id)
     await answer_button(
         query,
-        "Invite sent." if sent else "They will get an invite as soon as they write to the bot.",
+        say.tp("Invite sent.")
+        if sent
+        else say.tp("They will get an invite as soon as they write to the bot."),
     )
 
 
@@ -77,14 +83,17 @@ async def audit_button(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     kind = query.data.split("_", 1)[0]
+    rt = context.bot_data.services
+    say = await pressed_in(rt, query)
     entry = await context.bot_data.settings.signed_entry(query.data, kind)
     if entry is None:
-        await answer_button(query, "This button is not valid.", show_alert=True)
+        await answer_button(query, say.tp("This button is not valid."), show_alert=True)
         return
     if not await is_admin_now(context.bot, entry.chat_id, query.from_user.id):
-        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
+        only = say.tp("Only an admin of that group can do this.")
+        await answer_button(query, only, show_alert=True)
         return
     outcome = await context.bot_data.actions.apply_button(kind, entry, query.from_user.id)
     await answer_button(query, outcome[:190])
-    note = render("{outcome} ({by})", {"outcome": outcome, "by": query.from_user.full_name})
-    await append_to_pressed(context.bot_data.services, query, note)
+    note = say.t("{outcome} ({by})", outcome=outcome, by=query.from_user.full_name)
+    await append_to_pressed(rt, query, note)

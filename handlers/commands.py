@@ -16,6 +16,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
+from bot.core.i18n import Messages
 from bot.features.bot_data import BotData, Context
 from bot.features.command_call import CommandCall, authorise
 from bot.features.commands import BY_NAME, COMMANDS, Command, Where, Who, menu_description
@@ -32,10 +33,11 @@ async def show_help(call: CommandCall, app: BotData) -> None:
     """List the commands the caller may use here."""
     is_admin = call.message.chat.type != "private" and await sent_by_admin(call.bot, call.message)
     shown = [c for c in COMMANDS if c.in_menu and (c.for_members or is_admin)]
-    lines = [command.usage for command in shown]
+    say = call.messages
+    lines = [say.tp(command.usage) for command in shown]
     if is_admin:
-        lines.append("In private with the bot, put the group id first: /mode -100123 soft")
-    await call.answer("Commands you can use:\n" + "\n".join(lines))
+        lines.append(say.tp("In private with the bot, put the group id first: /mode -100123 soft"))
+    await call.answer(say.tp("Commands you can use:\n{commands}", commands="\n".join(lines)))
 
 
 FUNCTIONS: dict[str, CommandFunction] = {
@@ -51,6 +53,7 @@ FUNCTIONS: dict[str, CommandFunction] = {
     "allow": admin.allow_link,
     "block": admin.block_word,
     "dryrun": admin.set_dry_run,
+    "lang": admin.set_language,
     "why": admin.explain_action,
     "status": admin.show_status,
     "trust": sanctions.trust,
@@ -116,25 +119,45 @@ def _as_handler(
         if call is None:
             return
         if command.takes_member and call.target is None:
-            await call.answer(f"Whom? Usage: {command.usage}")
+            await call.answer(call.messages.tp("Whom? Usage: {usage}", usage=call.usage()))
             return
         try:
             await function(call, app)
         except TelegramError as error:
-            await call.answer(f"Telegram refused: {error.message}. Check qunbot's admin rights.")
+            await call.answer(
+                call.messages.tp(
+                    "Telegram refused: {error}. Check qunbot's admin rights.", error=error.message
+                )
+            )
 
     handle.__doc__ = function.__doc__
     return handle
 
 
 async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]
-    """Members see their few commands; admins see everything, via command scopes."""
+    """Members see their few commands; admins see everything, via command scopes. One menu per
+    language of the catalog (Telegram shows the one of the user's app language), and the
+    config's language for everyone else."""
+    catalogs = application.bot_data.services.catalogs
+    for messages in catalogs.all():
+        await _publish_menus(application, messages, messages.language)
+    await _publish_menus(application, catalogs.default, None)
+
+
+async def _publish_menus(
+    application: Application,  # type: ignore[type-arg]
+    messages: Messages,
+    language_code: str | None,
+) -> None:
     shown = [command for command in COMMANDS if command.in_menu]
-    members = [BotCommand(c.name, menu_description(c)) for c in shown if c.for_members]
+    members = [BotCommand(c.name, menu_description(c, messages)) for c in shown if c.for_members]
     admins = [
-        BotCommand(c.name, menu_description(c))
+        BotCommand(c.name, menu_description(c, messages))
         for c in shown
         if Who.ADMIN in c.who or c.for_members
     ]
-    await application.bot.set_my_commands(members, scope=BotCommandScopeDefault())
-    await application.bot.set_my_commands(admins, scope=BotCommandScopeAllChatAdministrators())
+    bot = application.bot
+    await bot.set_my_commands(members, scope=BotCommandScopeDefault(), language_code=language_code)
+    await bot.set_my_commands(
+        admins, scope=BotCommandScopeAllChatAdministrators(), language_code=language_code
+    )

@@ -12,8 +12,9 @@ from loguru import logger
 from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot.core.i18n import N_
 from bot.features.bot_data import BotData, Context
-from bot.features.command_call import CommandCall, append_to_pressed
+from bot.features.command_call import CommandCall, append_to_pressed, pressed_in
 from bot.features.moderation import Target
 from bot.features.tickets import CLOSE_KIND, DEEP_LINK_KIND, RATE_KIND, TAKE_KIND
 from bot.telegram.callbacks import answer_button
@@ -24,8 +25,8 @@ from policies.facts import SERVICE_USER_ID
 COMPLAINTS_GROUP = 5
 """After moderation (-10) and the admin commands (0): only messages moderation let through."""
 
-NOT_STAFF = "Only the shop's staff can do this."
-WHICH_TICKET = "Which ticket? Use /close ID, or reply /close to a message about the ticket."
+NOT_STAFF = N_("Only the shop's staff can do this.")
+WHICH_TICKET = N_("Which ticket? Use /close ID, or reply /close to a message about the ticket.")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -113,7 +114,7 @@ async def relay_staff_reply(update: Update, context: Context) -> None:
 
 async def list_tickets(call: CommandCall, app: BotData) -> None:
     """List the open tickets: a group's for its admins, every group's for the staff."""
-    await call.answer(await app.tickets.describe_active(call.chat_id))
+    await call.answer(await app.tickets.describe_active(call.chat_id, call.messages))
 
 
 async def close_ticket(call: CommandCall, app: BotData) -> None:
@@ -122,14 +123,14 @@ async def close_ticket(call: CommandCall, app: BotData) -> None:
     desk = app.tickets
     ticket = await desk.ticket_named(message.chat_id, call.args, replied_to(message))
     if ticket is None or (call.chat_id is not None and ticket.chat_id != call.chat_id):
-        await call.answer(WHICH_TICKET)
+        await call.answer(call.messages.tp(WHICH_TICKET))
         return
     actor_id = actor.id if actor else call.actor_id or 0
     actor_name = actor.full_name if actor else "?"
     if not await desk.close(ticket.id, actor_id, actor_name):
-        await call.answer(f"Ticket #{ticket.id} is already closed.")
+        await call.answer(call.messages.tp("Ticket #{id} is already closed.", id=ticket.id))
     elif call.chat_id is not None:
-        await call.answer(f"Ticket #{ticket.id} is closed.")
+        await call.answer(call.messages.tp("Ticket #{id} is closed.", id=ticket.id))
 
 
 async def _staff_button(
@@ -140,12 +141,13 @@ async def _staff_button(
     if query is None or query.data is None:
         return None
     rt = context.bot_data.services
+    say = rt.staff.messages
     parts = rt.signer.verify(query.data, kind)
     if parts is None or len(parts) != 1:
-        await answer_button(query, "This button is not valid.", show_alert=True)
+        await answer_button(query, say.tp("This button is not valid."), show_alert=True)
         return None
     if not await is_staff_now(context.bot, rt.staff.staff_chat, query.from_user.id):
-        await answer_button(query, NOT_STAFF, show_alert=True)
+        await answer_button(query, say.tp(NOT_STAFF), show_alert=True)
         return None
     return query, parts[0]
 
@@ -167,8 +169,12 @@ async def close_ticket_button(update: Update, context: Context) -> None:
         query, ticket_id = pressed
         user = query.from_user
         closed = await context.bot_data.tickets.close(ticket_id, user.id, user.full_name)
+        say = context.bot_data.services.staff.messages
         await answer_button(
-            query, f"Ticket #{ticket_id} " + ("closed." if closed else "was closed.")
+            query,
+            say.tp("Ticket #{id} closed.", id=ticket_id)
+            if closed
+            else say.tp("Ticket #{id} was closed.", id=ticket_id),
         )
 
 
@@ -177,13 +183,16 @@ async def rate_help(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    parts = context.bot_data.services.signer.verify(query.data, RATE_KIND)
+    rt = context.bot_data.services
+    parts = rt.signer.verify(query.data, RATE_KIND)
     desk = context.bot_data.tickets
     ticket = await desk.ticket(parts[0]) if parts and len(parts) == 2 else None
     if parts is None or ticket is None or ticket.user_id != query.from_user.id:
-        await answer_button(query, "This button is not for you.", show_alert=True)
+        say = await pressed_in(rt, query)
+        await answer_button(query, say.tp("This button is not for you."), show_alert=True)
         return
     thanks = await desk.rate(ticket, good=parts[1] == 1)
-    await answer_button(query, None if thanks else "Already noted, thank you.")
+    say = await rt.messages_for(ticket.chat_id)
+    await answer_button(query, None if thanks else say.tp("Already noted, thank you."))
     if thanks:
         await append_to_pressed(context.bot_data.services, query, thanks)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from bot.features.admin_actions import Member
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
-from bot.features.commands import usage
 from bot.features.moderation import target_of
 from bot.telegram.extract import replied_to
-from policies.durations import DurationError, format_duration, parse_mute_duration
+from policies.durations import DurationError, parse_mute_duration
 from policies.facts import is_chat_id
 from policies.texts import mention, render
 
@@ -25,25 +24,33 @@ async def trust(call: CommandCall, app: BotData) -> None:
     """Exempt a member from every automatic check."""
     member = _member(call)
     await app.actions.set_trusted(member, True, call.actor_id)
-    await call.answer(f"{member.name} is trusted: qunbot will never act on their messages.")
+    await call.answer(
+        call.messages.tp(
+            "{name} is trusted: qunbot will never act on their messages.", name=member.name
+        )
+    )
 
 
 async def untrust(call: CommandCall, app: BotData) -> None:
     """Put a member back under the automatic checks."""
     member = _member(call)
     await app.actions.set_trusted(member, False, call.actor_id)
-    await call.answer(f"{member.name} is no longer trusted.")
+    await call.answer(call.messages.tp("{name} is no longer trusted.", name=member.name))
 
 
 async def warn(call: CommandCall, app: BotData) -> None:
     """Record an offence by hand and tell the member what comes next."""
     member = _member(call)
-    reason = " ".join(call.args) or "please follow the group rules"
+    reason = " ".join(call.args) or call.messages.tp("please follow the group rules")
     next_step = await app.actions.warn(member, reason, call.actor_id)
     policy = (await call.services.policies.policy_for(call.group)).policy
     text = render(
         policy.templates.warned,
-        {"user": mention(member.user_id, member.name), "reason": reason, "next": next_step},
+        {
+            "user": mention(member.user_id, member.name),
+            "reason": reason,
+            "next": call.messages.step(next_step) if next_step else "",
+        },
     )
     await call.answer_html(text)
 
@@ -51,7 +58,10 @@ async def warn(call: CommandCall, app: BotData) -> None:
 async def unwarn(call: CommandCall, app: BotData) -> None:
     """Take back the member's latest offence."""
     forgiven = await app.actions.unwarn(_member(call), call.actor_id)
-    await call.answer("Latest offence taken back." if forgiven else "They have no offence.")
+    say = call.messages
+    await call.answer(
+        say.tp("Latest offence taken back.") if forgiven else say.tp("They have no offence.")
+    )
 
 
 async def mute(call: CommandCall, app: BotData) -> None:
@@ -63,49 +73,70 @@ async def mute(call: CommandCall, app: BotData) -> None:
     try:
         seconds = parse_mute_duration(call.args[0]) if call.args else None
     except DurationError as error:
-        await call.answer(f"{error}. Usage: {usage('mute')}")
+        await call.answer(
+            call.messages.tp("{error}. Usage: {usage}", error=error, usage=call.usage())
+        )
         return
     if seconds is None:
-        await call.answer(f"Usage: {usage('mute')}")
+        await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
     await app.actions.mute(member, seconds, call.actor_id)
-    await call.answer(f"{member.name} is muted for {format_duration(seconds)}.")
+    duration = call.messages.duration(seconds)
+    await call.answer(
+        call.messages.tp("{name} is muted for {duration}.", name=member.name, duration=duration)
+    )
 
 
 async def unmute(call: CommandCall, app: BotData) -> None:
     """Give the member back the group's normal permissions."""
     member = _member(call)
     await app.actions.unmute(member, call.actor_id)
-    await call.answer(f"{member.name} may speak again.")
+    await call.answer(call.messages.tp("{name} may speak again.", name=member.name))
 
 
 async def kick(call: CommandCall, app: BotData) -> None:
     """Remove the member; they may come back through an invite."""
     member = _member(call)
     await app.actions.kick(member, call.actor_id)
-    await call.answer(f"{member.name} was removed.")
+    await call.answer(call.messages.tp("{name} was removed.", name=member.name))
 
 
 async def ban(call: CommandCall, app: BotData) -> None:
     """Ban the member here and in every group of the network."""
     member = _member(call)
     peers = await app.actions.ban(member, call.actor_id)
-    extra = f" and in {len(peers)} other group(s) of the network" if peers else ""
-    await call.answer(f"{member.name} was banned{extra}.")
+    if not peers:
+        await call.answer(call.messages.tp("{name} was banned.", name=member.name))
+        return
+    await call.answer(
+        call.messages.tnp(
+            "{name} was banned, and in {count} other group of the network.",
+            "{name} was banned, and in {count} other groups of the network.",
+            len(peers),
+            name=member.name,
+        )
+    )
 
 
 async def unban(call: CommandCall, app: BotData) -> None:
     """Lift a ban so the member may join again."""
     member = _member(call)
     await app.actions.unban(member, call.actor_id)
-    await call.answer(f"{member.name} may join again.")
+    await call.answer(call.messages.tp("{name} may join again.", name=member.name))
 
 
 async def pardon(call: CommandCall, app: BotData) -> None:
     """Forget every offence of the member in this group."""
     member = _member(call)
     removed = await app.actions.pardon(member, call.actor_id)
-    await call.answer(f"Forgot {removed} offence(s) of {member.name}.")
+    await call.answer(
+        call.messages.tnp(
+            "Forgot {count} offence of {name}.",
+            "Forgot {count} offences of {name}.",
+            removed,
+            name=member.name,
+        )
+    )
 
 
 async def mark_spam(call: CommandCall, app: BotData) -> None:
@@ -114,7 +145,9 @@ async def mark_spam(call: CommandCall, app: BotData) -> None:
     replied = replied_to(call.message)
     target = target_of(replied) if replied is not None else None
     if target is None:
-        await call.answer(f"Reply to the message. Usage: {usage('spam')}")
+        await call.answer(
+            call.messages.tp("Reply to the message. Usage: {usage}", usage=call.usage())
+        )
         return
     await app.actions.mark_spam(target, call.actor_id)
 
@@ -123,8 +156,8 @@ async def mark_not_spam(call: CommandCall, app: BotData) -> None:
     """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
     replied = replied_to(call.message)
     text = (replied.text or replied.caption or "") if replied else ""
-    outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id)
-    await call.answer(f"Learned as not spam. {outcome}".strip())
+    outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
+    await call.answer(call.messages.tp("Learned as not spam. {outcome}", outcome=outcome).strip())
 
 
 async def report(call: CommandCall, app: BotData) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.core.i18n import Messages
 from bot.features.bot_data import BotData, Context
-from bot.features.command_call import CommandCall, edit_pressed
-from bot.features.commands import usage
+from bot.features.command_call import CommandCall, edit_pressed, pressed_in
 from bot.features.inactive import (
     CANCEL_KIND,
     CONFIRM_VALID,
@@ -20,9 +20,9 @@ from bot.features.stats import send_recent_stats
 from bot.telegram.callbacks import answer_button
 from bot.telegram.permissions import is_admin_now
 from bot.telegram.staff import StaffNote
-from policies.durations import FOREVER, DurationError, format_duration, parse_duration
+from policies.durations import FOREVER, DurationError, parse_duration
 from policies.stats import MAX_DAYS, parse_days
-from policies.texts import mention, render
+from policies.texts import Html, mention
 
 STATS_GROUP = 1
 """The removal buttons, after moderation."""
@@ -48,7 +48,9 @@ async def show_stats(call: CommandCall, app: BotData) -> None:
     """Answer with the group's recent numbers: a short table and a trend chart."""
     days = stats_days(call.args)
     if days is None:
-        await call.answer(f"Usage: {usage('stats')} (up to {MAX_DAYS}d)")
+        await call.answer(
+            call.messages.tp("Usage: {usage} (up to {days}d)", usage=call.usage(), days=MAX_DAYS)
+        )
         return
     await send_recent_stats(call.services, call.group, call.chat_title, days)
 
@@ -67,23 +69,25 @@ async def show_inactive(call: CommandCall, app: BotData) -> None:
     silence = silence_of(args)
     remove = args[1:] == ["remove"]
     if silence is None or not (len(args) == 1 or remove):
-        await call.answer(f"Usage: {usage('inactive')} (at least 1d)")
+        await call.answer(call.messages.tp("Usage: {usage} (at least 1d)", usage=call.usage()))
         return
-    rt, period = call.services, format_duration(silence)
+    rt, say = call.services, call.messages
+    period = say.duration(silence)
     found = await list_silent(rt, call.bot, call.group, rt.now() - silence)
-    text = "\n".join([summary_line(found.count, period), *found.lines])
+    text = "\n".join([summary_line(found.count, period, say), *found.lines])
     markup = None
     if remove and found.count:
         issued = int(rt.now())
         confirm = rt.signer.sign(REMOVE_KIND, call.group, int(silence), issued)
         cancel = rt.signer.sign(CANCEL_KIND, call.group)
+        remove_button = say.tp("🧹 Remove {count}", count=found.count)
         markup = InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(f"🧹 Remove {found.count}", callback_data=confirm)],
-                [InlineKeyboardButton("Cancel", callback_data=cancel)],
+                [InlineKeyboardButton(remove_button, callback_data=confirm)],
+                [InlineKeyboardButton(say.tp("Cancel"), callback_data=cancel)],
             ]
         )
-        text += "\n\nRemove them? They can come back through an invite link."
+        text += "\n\n" + say.t("Remove them? They can come back through an invite link.")
     await call.answer_html(text, markup=markup)
 
 
@@ -93,34 +97,47 @@ async def remove_inactive(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     rt = context.bot_data.services
+    say = await pressed_in(rt, query)
     parts = rt.signer.verify(query.data, REMOVE_KIND)
     if parts is None or len(parts) != 3:
-        await answer_button(query, "This button is not valid.", show_alert=True)
+        await answer_button(query, say.tp("This button is not valid."), show_alert=True)
         return
     chat_id, silence, issued = parts
     if not await is_admin_now(context.bot, chat_id, query.from_user.id):
-        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
+        only = say.tp("Only an admin of that group can do this.")
+        await answer_button(query, only, show_alert=True)
         return
     if rt.now() - issued > CONFIRM_VALID:
-        await answer_button(
-            query, "This confirmation expired: run /inactive again.", show_alert=True
-        )
+        expired = say.tp("This confirmation expired: run /inactive again.")
+        await answer_button(query, expired, show_alert=True)
         return
-    await answer_button(query, "Removing…")
+    await answer_button(query, say.tp("Removing…"))
     removed, failed = await remove_silent(
         rt, context.bot, chat_id, issued - silence, query.from_user.id
     )
     admin = mention(query.from_user.id, query.from_user.full_name)
-    period = format_duration(silence)
-    note = render(
-        "🧹 {admin} removed {removed} member(s) silent for {period}",
-        {"admin": admin, "removed": removed, "period": period},
+    title = query.message.chat.title if query.message else None
+    await edit_pressed(rt, query, _removal_note(say, admin, removed, failed, silence))
+    staff = rt.staff.messages
+    note = _removal_note(staff, admin, removed, failed, silence)
+    rt.staff.add(StaffNote(staff.t("{group}: ", group=title or chat_id) + note))
+
+
+def _removal_note(say: Messages, admin: str, removed: int, failed: int, silence: float) -> str:
+    note = say.tn(
+        "🧹 {admin} removed {count} member(s) silent for {period}",
+        "🧹 {admin} removed {count} member(s) silent for {period}",
+        removed,
+        admin=Html(admin),
+        period=say.duration(silence),
     )
     if failed:
-        note += f" ({failed} could not be removed: does qunbot have the Ban users right?)"
-    await edit_pressed(rt, query, note + ".")
-    title = query.message.chat.title if query.message else None
-    rt.staff.add(StaffNote(render("{group}: ", {"group": title or chat_id}) + note + "."))
+        note += say.tn(
+            " ({count} could not be removed: does qunbot have the Ban users right?)",
+            " ({count} could not be removed: does qunbot have the Ban users right?)",
+            failed,
+        )
+    return note + say.t(".")
 
 
 async def cancel_removal(update: Update, context: Context) -> None:
@@ -129,12 +146,14 @@ async def cancel_removal(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     rt = context.bot_data.services
+    say = await pressed_in(rt, query)
     parts = rt.signer.verify(query.data, CANCEL_KIND)
     if parts is None or len(parts) != 1:
-        await answer_button(query, "This button is not valid.", show_alert=True)
+        await answer_button(query, say.tp("This button is not valid."), show_alert=True)
         return
     if not await is_admin_now(context.bot, parts[0], query.from_user.id):
-        await answer_button(query, "Only an admin of that group can do this.", show_alert=True)
+        only = say.tp("Only an admin of that group can do this.")
+        await answer_button(query, only, show_alert=True)
         return
     await answer_button(query)
-    await edit_pressed(rt, query, "Cancelled: nobody was removed.")
+    await edit_pressed(rt, query, say.t("Cancelled: nobody was removed."))

@@ -70,7 +70,9 @@ _MONDAY = dt.date(1970, 1, 5)
 """A Monday: occurrences are numbered from here, so text rotation survives restarts."""
 
 SCHEDULE_PLACEHOLDERS = frozenset({"group", "date"})
-COUNTDOWN_PLACEHOLDERS = frozenset({"group", "campaign", "date", "time", "days"})
+COUNTDOWN_PLACEHOLDERS = frozenset({"group", "campaign", "date", "time", "days", "remaining"})
+"""`remaining`: how long until the start (the `last_call` lead), spelled in the group's
+language by the shell."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
 
 
@@ -376,6 +378,8 @@ class PlannedPost:
     unpin_scope: bool = False
     """Unpin the scope's pins first (a new pinned step, or the end of the sale)."""
     kind: PostKind = PostKind.POST
+    starts_in: float | None = None
+    """Seconds from this post to its campaign's start (countdown posts before the start)."""
 
 
 class Outcome(StrEnum):
@@ -475,7 +479,7 @@ def countdown(rhythm: RhythmConfig, campaign: Campaign) -> list[PlannedPost]:
     return [
         post
         for step, due in steps
-        if (post := _countdown_post(rhythm, campaign, step, due, sale_day)) is not None
+        if (post := _countdown_post(rhythm, campaign, step, due, sale_day, start)) is not None
     ]
 
 
@@ -490,6 +494,7 @@ def _countdown_post(
     step: CountdownStep,
     due: float,
     sale_day: dt.date,
+    start: float,
 ) -> PlannedPost | None:
     text = _text(rhythm, campaign, step).strip()
     ends = step is CountdownStep.END
@@ -512,6 +517,7 @@ def _countdown_post(
         pin=pin,
         scope=f"campaign:{campaign.id}",
         unpin_scope=ends or (pin and campaign.unpin_previous),
+        starts_in=max(0.0, start - due),
     )
 
 

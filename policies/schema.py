@@ -251,7 +251,11 @@ class Policy(StrictModel):
 
     extends: PolicyName | None = Field(None, description="A preset or policy to start from")
     name: str = Field("", description="Shown by /policy")
-    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z]+)?$")
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-[A-Za-z]+)?$",
+        description="The language qunbot speaks in the group (en, zh); unset: the config's",
+    )
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     templates: Templates
     complaints: ComplaintsConfig = Field(description="Complaints and private tickets")

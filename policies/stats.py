@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -62,6 +63,8 @@ COLUMNS = (
     ("gifts_claimed", "gifts"),
 )
 """Table columns: counter and heading."""
+NO_DATA = "–"
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAILY_ROWS_UP_TO = 10
 """Longer periods are shown a week per row, so the table stays short."""
 REPORT_KEY = "report:weekly"
@@ -151,21 +154,48 @@ def parse_days(text: str) -> int | None:
     return days if 1 <= days <= MAX_DAYS else None
 
 
-def period_label(first: dt.date, last: dt.date) -> str:
+def period_label(first: dt.date, last: dt.date, weekdays: Sequence[str] = DAY_NAMES) -> str:
+    """`Mon 05-11` for a day (with the caller's names of the weekdays), `05-11–05-17` else."""
     if first == last:
-        return f"{WEEKDAYS[first.weekday()].title()} {first:%m-%d}"
+        return f"{weekdays[first.weekday()]} {first:%m-%d}"
     return f"{first:%m-%d}–{last:%m-%d}"
 
 
-def stats_table(rows: Sequence[DayCounts], total: DayCounts) -> str:
-    """A fixed-width table (for <pre> and terminals): a row per period and the total."""
-    width = max(len(row.label) for row in (*rows, total))
-    lines = ["day".ljust(width) + "".join(f"{title:>7}" for _, title in COLUMNS)]
+def stats_table(
+    rows: Sequence[DayCounts],
+    total: DayCounts,
+    headings: Mapping[str, str] | None = None,
+    first_heading: str = "day",
+) -> str:
+    """A fixed-width table (for <pre> and terminals): a row per period and the total; a row
+    without values (no data) shows dashes.
+    `headings` names the columns (by counter) in the reader's language; wide characters
+    (Chinese) count as two columns so the table still lines up."""
+    titles = [(name, (headings or {}).get(name, title)) for name, title in COLUMNS]
+    column = max(7, *(display_width(title) + 1 for _, title in titles))
+    width = max(display_width(row.label) for row in (*rows, total, DayCounts(first_heading, {})))
+    lines = [
+        pad(first_heading, width) + "".join(pad(title, column, left=True) for _, title in titles)
+    ]
     for row in (*rows, total):
-        lines.append(
-            row.label.ljust(width) + "".join(f"{row.get(name):>7}" for name, _ in COLUMNS)
-        )
+        cells = "".join(pad(_cell(row, name), column, left=True) for name, _ in titles)
+        lines.append(pad(row.label, width) + cells)
     return "\n".join(lines)
+
+
+def _cell(row: DayCounts, counter: str) -> str:
+    """A count, or a dash for a period with no data at all (before qunbot was there)."""
+    return str(row.get(counter)) if row.values else NO_DATA
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a monospaced font: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int, *, left: bool = False) -> str:
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if left else text + fill
 
 
 def report_days(zone: ZoneInfo, now: float) -> tuple[dt.date, dt.date]:

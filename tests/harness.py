@@ -46,6 +46,7 @@ def make_config(
     staff: bool = True,
     name: str = "shop",
     networks: tuple[dict[str, Any], ...] = (),
+    language: str = "en",
 ) -> LoadedConfig:
     policies = workdir / "policies"
     policies.mkdir(exist_ok=True)
@@ -57,6 +58,7 @@ def make_config(
         groups=(GroupConfig(chat_id=GROUP, policy=name),),
         staff_chat=STAFF if staff else None,
         networks=networks,
+        language=language,
     )
     return loaded_from(Located(config.model_dump(mode="json"), {}, {}, "(test)"), workdir)
 

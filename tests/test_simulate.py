@@ -209,7 +209,7 @@ def test_the_sale_starts_pinned_and_ends_unpinned(transcript: str) -> None:
     evening = through_the_jump(transcript, "Saturday evening")
     expected = [
         "🕗 Sat 05-16 19:00",
-        "One hour to go",
+        "1h to go",
         "🕗 Sat 05-16 20:00",
         "has started",
         "📌 pinned #",

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton
 
+from bot.core.i18n import Messages
 from bot.core.policy_files import PolicyLibrary
 from bot.features.moderation import PendingNotice, compose_notices
 from bot.features.tickets import clip as clip_quote
@@ -28,6 +29,7 @@ from policies.texts import (
     render,
     telegram_length,
 )
+from policies.verdict import Hit, Verdict
 from policies.welcome import Newcomer
 
 NAMES = st.text(
@@ -149,13 +151,16 @@ def test_call_outs_fit_however_many_offenders_and_names(
 ) -> None:
     notices = []
     for template in sorted(templates):
-        notice = PendingNotice(template, duration="1h")
+        notice = PendingNotice(template, remaining=3600.0)
         for index, (name, reason) in enumerate(offenders):
             notice.user_ids.append(index + 1)
             notice.mentions.append(mention(index + 1, name))
-            notice.reasons.append(reason)
+            hit = Hit("links.domain", reason, reason, 1.0)
+            notice.judged.append(Verdict(spam=True, score=1.0, hits=(hit,)))
         notices.append(notice)
-    messages = compose_notices(notices, POLICIES[language], title)
+    policy = POLICIES[language]
+    say = Messages(policy.language or "en")
+    messages = compose_notices(notices, policy, title, say)
     assert messages
     for text in messages:
         assert_sendable(text)
@@ -172,7 +177,8 @@ def test_welcomes_fit_however_many_newcomers_and_names(
     newcomers: list[tuple[str, bool]], title: str, language: str
 ) -> None:
     people = tuple(Newcomer(i + 1, name, checked) for i, (name, checked) in enumerate(newcomers))
-    assert_sendable(welcome_text(POLICIES[language], title, people))
+    policy = POLICIES[language]
+    assert_sendable(welcome_text(policy, title, people, Messages(policy.language or "en")))
 
 
 class RecordingDoor:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.core.config import LoadedConfig, stale_ids
-from bot.features.gifts import codes_file_warnings
+from bot.core.config import LoadedConfig, resolve_path, stale_ids
 from bot.store import read_chat_moves
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse, skipped_line
 
@@ -67,4 +66,17 @@ def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:
         for campaign, start in zip(rhythm.campaigns, starts, strict=True):
             if start < now:
                 notes.append(f"policy {name!r}: campaign {campaign.id!r} started in the past")
+    return notes
+
+
+def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
+    """Gift code files that the named policies list but that cannot be read."""
+    notes = []
+    for name, policy in sorted(loaded.policies.items()):
+        for pool_name, pool in policy.gifts.pools.items():
+            if pool.codes_file is None:
+                continue
+            path = resolve_path(loaded.base_dir, pool.codes_file)
+            if not path.is_file():
+                notes.append(f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}")
     return notes

@@ -39,7 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate", help="play a scripted group against a fake Telegram"
     )
-    simulate.add_argument("script", nargs="?", type=Path, default=None)
+    simulate.add_argument(
+        "script",
+        nargs="?",
+        default=None,
+        help="a script file, or a built-in script: default (English), shop-zh (Chinese)",
+    )
     simulate.add_argument(
         "--out", type=Path, default=None, help="where to save charts (default: a temp dir)"
     )

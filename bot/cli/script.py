@@ -51,6 +51,9 @@ class Script(StrictModel):
         None, description="Simulated time at the start, with its UTC offset; now by default"
     )
     bot_username: str = "qunbot_demo_bot"
+    language: Literal["en", "zh"] = Field(
+        "en", description="The config's language: the staff chat's and the default groups'"
+    )
     group: ScriptChat
     staff: ScriptChat | None = None
     channels: dict[str, ScriptChat] = Field(default_factory=dict)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
@@ -42,21 +44,57 @@ NOTICE_JOBS = ("qunbot.StaffChannel.", "qunbot.PublicNotices.")
 T = TypeVar("T")
 
 
+DEFAULT_SCRIPT = "default"
+
+
+def builtin_scripts() -> dict[str, Traversable]:
+    """The scripts shipped with qunbot, by name (`default`, `shop-zh`)."""
+    folder = resources.files("bot.cli") / "scripts"
+    return {
+        entry.name.removesuffix(".yaml"): entry
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    }
+
+
 def default_script_text() -> str:
-    return (resources.files("bot.cli") / "scripts" / "default.yaml").read_text(encoding="utf-8")
+    return builtin_scripts()[DEFAULT_SCRIPT].read_text(encoding="utf-8")
 
 
-def run_simulation(script_path: Path | None, out_dir: Path | None = None) -> int:
-    """Play a script (the built-in one by default) and print the transcript; 0 on success.
-    Photos the bot sends (the /stats chart) are saved to `out_dir`."""
-    text = script_path.read_text(encoding="utf-8") if script_path else default_script_text()
-    script = load_script(text, str(script_path or "default.yaml"))
+def script_source(name_or_path: str | None) -> tuple[str, str]:
+    """A script's text and name: a file path, or the name of a built-in script."""
+    shipped = builtin_scripts()
+    chosen = name_or_path or DEFAULT_SCRIPT
+    path = Path(chosen)
+    if path.is_file():
+        return path.read_text(encoding="utf-8"), str(path)
+    if chosen in shipped:
+        return shipped[chosen].read_text(encoding="utf-8"), f"{chosen}.yaml"
+    names = ", ".join(sorted(shipped))
+    raise ScriptNotFound(
+        f"no script file {chosen!r} and no built-in script of that name ({names})"
+    )
+
+
+class ScriptNotFound(LookupError):
+    """Neither a file nor a built-in script."""
+
+
+def run_simulation(script: str | Path | None, out_dir: Path | None = None) -> int:
+    """Play a script (a path, or a built-in name; `default` when None) and print the
+    transcript; 0 on success. Photos the bot sends (the /stats chart) are saved to `out_dir`."""
+    try:
+        text, name = script_source(str(script) if script is not None else None)
+    except ScriptNotFound as error:
+        print(f"qunbot simulate: {error}", file=sys.stderr)
+        return 2
+    loaded = load_script(text, name)
     os.environ.setdefault("NO_PROXY", "127.0.0.1")
     setup_logging(None, level=os.environ.get("QUNBOT_LOG_LEVEL", "WARNING"))
     out = out_dir or Path(tempfile.gettempdir()) / "qunbot-simulate"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qunbot-simulate-") as workdir:
-        return Simulation(script, Path(workdir), out).run()
+        return Simulation(loaded, Path(workdir), out).run()
 
 
 @dataclass
@@ -115,6 +153,7 @@ class Simulation:
             groups=self._groups(),
             staff_chat=self.script.staff_id,
             networks=self._networks(),
+            language=self.script.language,
         )
         data = config.model_dump(mode="json")
         return loaded_from(Located(data, {}, {}, "(simulation)"), self.workdir)

@@ -10,6 +10,7 @@ import time
 
 from bot.cli.load import load_or_explain
 from bot.core.config import LoadedConfig
+from bot.core.i18n import Catalogs
 from bot.features.stats import summarize
 from bot.store import Store
 from policies.rhythm import local_date
@@ -43,7 +44,8 @@ async def _terminal_table(
         policy = loaded.library.load(name, overrides=row.overrides if row else None)
         last = until or local_date(policy.rhythm.zone, time.time())
         first = last - dt.timedelta(days=days - 1)
-        summary = await summarize(store, chat_id, first, last)
+        say = Catalogs(loaded.config.language).default
+        summary = await summarize(store, chat_id, first, last, say, since=dt.date.min)
     finally:
         await store.close()
     title = row.title if row and row.title else str(chat_id)

@@ -33,7 +33,7 @@ SUMMARY_KINDS = {
     EventKind.INVITE_LINK: "invite links",
     EventKind.JOIN: "joins",
 }
-SKIPPED = {EventKind.CALLBACK_ANSWER, EventKind.STARTED}
+SKIPPED = {EventKind.STARTED}
 
 
 @dataclass
@@ -100,6 +100,8 @@ class Transcript:
             return f"{where} ➕ {self.name(event.actor)} joined"
         if event.kind is EventKind.LEAVE:
             return f"{where} ➖ {self.name(event.actor)} left"
+        if event.kind is EventKind.CALLBACK_ANSWER:
+            return self._answer_line(where, event)
         if event.kind is EventKind.BUTTON_PRESS:
             return f"{where} {self.name(event.actor)} pressed [{event.text}]"
         if event.kind is EventKind.BOT_EDIT:
@@ -112,6 +114,13 @@ class Transcript:
         if event.kind in ACTION_ICONS:
             return self._action_line(where, event)
         return f"{where} {event.kind.value} {event.detail}".rstrip()
+
+    def _answer_line(self, where: str, event: FakeEvent) -> str | None:
+        """The bot's answer to a pressed button (a toast, or an alert), if it said anything."""
+        if not event.text:
+            return None
+        alert = " (alert)" if event.detail == "alert" else ""
+        return f"{where} 🤖 qunbot ↪ {self.name(event.target)}{alert}: {_one_line(event.text)}"
 
     def _message_line(self, where: str, event: FakeEvent) -> str:
         buttons = f"  [{'] ['.join(event.buttons)}]" if event.buttons else ""

@@ -19,6 +19,7 @@ from bot.core.bounded import BoundedDict
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig, follow_moves, signing_secret_from_environment
 from bot.core.counters import StatsCounter
+from bot.core.i18n import Catalogs, Messages
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
 from bot.store import Store
@@ -58,9 +59,15 @@ class Services:
         self._signer: Signer | None = None
         self.chat_info = ChatInfoCache(clock)
         self.policies = PolicyBook(loaded, classifier, clock, lambda: self.store)
+        self.catalogs = Catalogs(loaded.config.language)
         live = LiveDoor(bot, self._deleted, self._delete_failed)
         self.staff = StaffChannel(
-            clock, jobs, live, loaded.config.staff_chat, self.chat_info.title_of
+            clock,
+            jobs,
+            live,
+            loaded.config.staff_chat,
+            self.chat_info.title_of,
+            self.catalogs.default,
         )
         self.staff.on_moved = self.follow_move
         self.doors = Doors(live, SimulatedDoor(self._report_simulated), self.policies.dry_run)
@@ -97,6 +104,14 @@ class Services:
 
     def now(self) -> float:
         return self.clock.now()
+
+    async def messages_for(self, chat_id: int | None) -> Messages:
+        """The language of a chat: a group's policy (or its `/lang`), else the config's (the
+        staff chat, private chats with no group behind them)."""
+        if chat_id is None or chat_id == self.loaded.config.staff_chat or chat_id > 0:
+            return self.catalogs.default
+        policy = (await self.policies.policy_for(chat_id)).policy
+        return self.catalogs.get(policy.language)
 
     async def open(self) -> None:
         """Open the store, read the signing secret (the environment's, or the database's) and
@@ -144,8 +159,10 @@ class Services:
     async def _delete_failed(self, chat_id: int, error: TelegramError) -> None:
         await self.staff.failed(chat_id, error, "delete")
 
-    def _report_simulated(self, chat_id: int, effect: str) -> None:
+    def _report_simulated(self, chat_id: int, effect: str, values: dict[str, object]) -> None:
         group = self.chat_info.title_of(chat_id) or chat_id
-        logger.info("dry-run in {}: would {}", group, effect)
-        template = "🧪 dry-run in {group}: would {effect}"
-        self.staff.add(StaffNote(render(template, {"group": group, "effect": effect})))
+        logger.info("dry-run in {}: would {}", group, effect.format_map(values))
+        messages = self.staff.messages
+        done = messages.tp(effect, **values)
+        note = messages.t("🧪 dry-run in {group}: would {effect}", group=group, effect=done)
+        self.staff.add(StaffNote(note))

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from telegram.error import TelegramError
 
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
+from bot.features.explain import action_name
 from bot.features.moderation import Enforcer, Target, history_of
 from bot.features.network import ban_in_network, unban_in_network
 from bot.features.reinvite import Reinvites
@@ -20,8 +22,11 @@ from bot.telegram.staff import StaffNote
 from policies.decide import escalate
 from policies.durations import format_duration
 from policies.facts import is_chat_id
-from policies.texts import mention, render
+from policies.texts import mention
 from policies.verdict import Hit
+
+ADMIN_SPAM_REASON = N_("marked as an ad by an admin")
+"""The reason of a /spam verdict; `bot.features.explain` names the rule `admin.spam`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +56,17 @@ class AdminActions:
             text=text or None,
         )
         if action.split()[0] in {"mute", "kick", "ban"}:
-            values = {
-                "actor": actor_id if actor_id is not None else "?",
-                "action": action,
-                "user": mention(member.user_id, member.name),
-                "group": rt.chat_info.title_of(member.chat_id) or member.chat_id,
-            }
-            text = render("👮 admin {actor}: {action} {user} in {group}", values)
+            say = rt.staff.messages
+            text = say.t(
+                "👮 admin {actor}: {action} {user} in {group} (#{id})",
+                actor=actor_id if actor_id is not None else "?",
+                action=action_name(action, say),
+                user=mention(member.user_id, member.name),
+                group=rt.chat_info.title_of(member.chat_id) or member.chat_id,
+                id=audit_id,
+            )
             buttons = self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id)
-            rt.staff.add(StaffNote(f"{text} (#{audit_id})", buttons))
+            rt.staff.add(StaffNote(text, buttons))
         return audit_id
 
     async def mute(self, member: Member, seconds: float, actor_id: int | None) -> None:
@@ -139,18 +146,20 @@ class AdminActions:
         rt = self.services
         compiled = await rt.policies.policy_for(target.chat_id)
         state = await rt.store.members.state(target.chat_id, target.user_id, rt.now())
-        hit = Hit("admin.spam", "marked as an ad by an admin", target.text[:80], 1.0)
+        hit = Hit("admin.spam", ADMIN_SPAM_REASON, target.text[:80], 1.0)
         verdict = escalate(
             compiled.policy, history_of(state), rt.now(), (hit,), judged="an admin's /spam"
         )
         await self.enforcer.execute(target, verdict, compiled.policy)
         await self.learn(target.chat_id, target.text, spam=True, actor_id=actor_id)
 
-    async def mark_not_spam(self, member: Member, text: str, actor_id: int | None) -> str:
+    async def mark_not_spam(
+        self, member: Member, text: str, actor_id: int | None, say: Messages
+    ) -> str:
         """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
         await self.learn(member.chat_id, text, spam=False, actor_id=actor_id)
         entry = await self.services.store.audit.last_automatic(member.chat_id, member.user_id)
-        return await self.undo(entry, actor_id) if entry else ""
+        return await self.undo(entry, actor_id, say) if entry else ""
 
     async def learn(self, chat_id: int, text: str, *, spam: bool, actor_id: int | None) -> None:
         if not text:
@@ -159,13 +168,17 @@ class AdminActions:
         await rt.store.learned.add(chat_id, text, spam=spam, at=rt.now(), actor_id=actor_id)
         rt.classifier.learn(text, spam)
 
-    async def undo(self, entry: AuditEntry, actor_id: int | None) -> str:
-        """Reverse an action: lift the ban or mute, forgive the offence, offer the way back."""
+    async def undo(
+        self, entry: AuditEntry, actor_id: int | None, say: Messages | None = None
+    ) -> str:
+        """Reverse an action: lift the ban or mute, forgive the offence, offer the way back.
+        Returns what happened, in the language of `say` (the staff's by default)."""
         rt = self.services
+        say = say or rt.staff.messages
         if entry.target_id is None:
-            return "nothing to undo for that action"
+            return say.tp("nothing to undo for that action")
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
-            return f"#{entry.id} was undone already."
+            return say.tp("#{id} was undone already.", id=entry.id)
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
             return await self._undo_sender_chat_ban(door, entry, actor_id)
@@ -177,16 +190,18 @@ class AdminActions:
                 await door.unban(entry.chat_id, entry.target_id)
         except TelegramError as error:
             await rt.store.audit.release_undo(entry.id)
-            return f"could not undo #{entry.id}: {error.message}"
+            return say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
         await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
-        outcome = "mute lifted"
+        outcome = say.tp("mute lifted")
         if not muted:
             await unban_in_network(rt, entry.chat_id, entry.target_id)
             await rt.store.reinvites.add(entry.chat_id, entry.target_id, rt.now(), rt.now())
             invited = await self.reinvites.offer(entry.target_id)
-            outcome = "ban lifted, " + (
-                "invite sent" if invited else "an invite waits for them in the bot's private chat"
+            outcome = (
+                say.tp("ban lifted, invite sent")
+                if invited
+                else say.tp("ban lifted, an invite waits for them in the bot's private chat")
             )
         await rt.store.audit.add(
             entry.chat_id,
@@ -196,7 +211,7 @@ class AdminActions:
             target_id=entry.target_id,
             text=f"undo #{entry.id}",
         )
-        return f"Undone #{entry.id}: {outcome}, offence forgiven."
+        return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
 
     async def _undo_sender_chat_ban(
         self, door: Door, entry: AuditEntry, actor_id: int | None
@@ -222,20 +237,25 @@ class AdminActions:
         return f"Undone #{entry.id}: the channel may post again, offence forgiven."
 
     async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> str:
-        """An audit note's button: undo, spread the ban, or confirm."""
+        """An audit note's button (in the staff chat): undo, spread the ban, or confirm."""
+        say = self.services.staff.messages
         if kind == "undo":
-            return await self.undo(entry, actor_id)
+            return await self.undo(entry, actor_id, say)
         if kind == "nban":
-            return await self.ban_everywhere(entry)
-        return await self.confirm(entry, actor_id)
+            return await self.ban_everywhere(entry, say)
+        return await self.confirm(entry, actor_id, say)
 
-    async def ban_everywhere(self, entry: AuditEntry) -> str:
+    async def ban_everywhere(self, entry: AuditEntry, say: Messages) -> str:
         if entry.target_id is None:
-            return "nobody to ban for that action"
+            return say.tp("nobody to ban for that action")
         peers = await ban_in_network(self.services, entry.chat_id, entry.target_id)
-        return f"Banned in {len(peers)} other group(s) of the network."
+        return say.tnp(
+            "Banned in {count} other group of the network.",
+            "Banned in {count} other groups of the network.",
+            len(peers),
+        )
 
-    async def confirm(self, entry: AuditEntry, actor_id: int) -> str:
+    async def confirm(self, entry: AuditEntry, actor_id: int, say: Messages) -> str:
         await self.services.store.audit.add(
             entry.chat_id,
             self.services.now(),
@@ -244,4 +264,4 @@ class AdminActions:
             target_id=entry.target_id,
             text=f"confirm #{entry.id}",
         )
-        return f"Confirmed #{entry.id}."
+        return say.tp("Confirmed #{id}.", id=entry.id)

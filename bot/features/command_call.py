@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.admin_actions import Member
-from bot.features.commands import Command, Where, Who
+from bot.features.commands import Command, Where, Who, usage
 from bot.telegram.extract import replied_to
 from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
 from policies.facts import PSEUDO_USER_IDS
 
-REFUSAL = "Only admins of this group can use this command."
-NOT_STAFF = "Only the shop's staff can do this."
-NAME_THE_GROUP = "In private, name the group first: /COMMAND GROUP_ID ..."
+REFUSAL = N_("Only admins of this group can use this command.")
+NOT_STAFF = N_("Only the shop's staff can do this.")
+NAME_THE_GROUP = N_("In private, name the group first: /COMMAND GROUP_ID ...")
 
 
 @dataclass
@@ -37,6 +38,8 @@ class CommandCall:
     chat_id: int | None
     chat_title: str
     actor_id: int | None
+    messages: Messages
+    """The language of the answer: the group's, else the config's."""
     args: list[str] = field(default_factory=list)
     target: Member | None = None
 
@@ -46,6 +49,10 @@ class CommandCall:
         if self.chat_id is None:
             raise RuntimeError(f"/{self.command.name} needs a group")
         return self.chat_id
+
+    def usage(self) -> str:
+        """This command's usage line, translated."""
+        return usage(self.command.name, self.messages)
 
     async def answer(self, text: str, *, markup: InlineKeyboardMarkup | None = None) -> None:
         """Answer the caller in the chat (and topic) of the command, as plain text."""
@@ -73,6 +80,12 @@ async def reply_to(
         thread_id=thread,
         html=html,
     )
+
+
+async def pressed_in(services: Services, query: CallbackQuery) -> Messages:
+    """The language of the chat where a button was pressed."""
+    message = query.message
+    return await services.messages_for(message.chat.id if message is not None else None)
 
 
 async def edit_pressed(services: Services, query: CallbackQuery, html: str) -> None:
@@ -109,8 +122,17 @@ async def authorise(
         return None
     elif Who.ANYONE in command.who or await sent_by_admin(bot, message):
         title = message.chat.title or ""
+        messages = await services.messages_for(message.chat_id)
         call = CommandCall(
-            services, bot, message, command, message.chat_id, title, _actor(message), args
+            services,
+            bot,
+            message,
+            command,
+            message.chat_id,
+            title,
+            _actor(message),
+            messages,
+            args,
         )
     else:
         policy = (await services.policies.policy_for(message.chat_id)).policy
@@ -128,9 +150,10 @@ async def _staff_call(
     if Who.STAFF not in command.who:
         return None
     if user is None or not await is_staff_now(bot, services.staff.staff_chat, user.id):
-        await reply_to(services, message, NOT_STAFF, html=False)
+        await reply_to(services, message, services.staff.messages.tp(NOT_STAFF), html=False)
         return None
-    return CommandCall(services, bot, message, command, None, "", user.id, args)
+    messages = services.staff.messages
+    return CommandCall(services, bot, message, command, None, "", user.id, messages, args)
 
 
 async def _private_call(
@@ -139,18 +162,22 @@ async def _private_call(
     if Where.PRIVATE not in command.where:
         return None
     user = message.from_user
+    private = services.catalogs.default
     if Who.ANYONE in command.who:
         actor = user.id if user else None
-        return CommandCall(services, bot, message, command, None, "", actor, args)
+        return CommandCall(services, bot, message, command, None, "", actor, private, args)
     if not args or not _is_chat_id(args[0]):
-        await reply_to(services, message, NAME_THE_GROUP, html=False)
+        await reply_to(services, message, private.tp(NAME_THE_GROUP), html=False)
         return None
     chat_id = int(args[0])
     if user is None or not await is_admin_now(bot, chat_id, user.id):
-        await reply_to(services, message, REFUSAL, html=False)
+        await reply_to(services, message, private.tp(REFUSAL), html=False)
         return None
     title = (await services.chat_info.get(bot, chat_id)).title
-    return CommandCall(services, bot, message, command, chat_id, title, user.id, args[1:])
+    messages = await services.messages_for(chat_id)
+    return CommandCall(
+        services, bot, message, command, chat_id, title, user.id, messages, args[1:]
+    )
 
 
 def _is_chat_id(word: str) -> bool:

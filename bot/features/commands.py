@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.i18n import N_, Messages
+
 
 class Who(StrEnum):
     ANYONE = "anyone"
@@ -29,6 +31,7 @@ class Where(StrEnum):
 class Command:
     name: str
     usage: str
+    """A catalog message id (`N_`): shown translated."""
     summary: str
     who: frozenset[Who]
     where: frozenset[Where]
@@ -46,7 +49,6 @@ ANYONE = frozenset({Who.ANYONE})
 ADMIN_OR_STAFF = frozenset({Who.ADMIN, Who.STAFF})
 GROUP_OR_PRIVATE = frozenset({Where.GROUP, Where.PRIVATE})
 GROUP_ONLY = frozenset({Where.GROUP})
-MEMBER = "(reply, @username or id)"
 
 
 def _admin(name: str, usage: str, summary: str, *, member: bool = False) -> Command:
@@ -54,61 +56,116 @@ def _admin(name: str, usage: str, summary: str, *, member: bool = False) -> Comm
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("help", "/help", "the commands you can use", ANYONE, GROUP_OR_PRIVATE),
-    Command("rules", "/rules", "the group rules", ANYONE, GROUP_ONLY),
-    Command("report", "/report (as a reply)", "report a message to the staff", ANYONE, GROUP_ONLY),
+    Command("help", N_("/help"), N_("the commands you can use"), ANYONE, GROUP_OR_PRIVATE),
+    Command("rules", N_("/rules"), N_("the group rules"), ANYONE, GROUP_ONLY),
     Command(
-        "start", "/start", "talk to the bot", ANYONE, frozenset({Where.PRIVATE}), in_menu=False
+        "report",
+        N_("/report (as a reply)"),
+        N_("report a message to the staff"),
+        ANYONE,
+        GROUP_ONLY,
     ),
-    _admin("mode", "/mode soft|neutral|hard", "how ad posters are handled first"),
+    Command(
+        "start",
+        N_("/start"),
+        N_("talk to the bot"),
+        ANYONE,
+        frozenset({Where.PRIVATE}),
+        in_menu=False,
+    ),
+    _admin("mode", N_("/mode soft|neutral|hard"), N_("how ad posters are handled first")),
     _admin(
         "ladder",
-        "/ladder [STEP, STEP, ...]  e.g. /ladder mute 1d, mute 7d, hard",
-        "how repeat offences escalate",
+        N_("/ladder [STEP, STEP, ...]  e.g. /ladder mute 1d, mute 7d, hard"),
+        N_("how repeat offences escalate"),
     ),
-    _admin("policy", "/policy", "the group's policy in short"),
-    _admin("set", "/set KEY VALUE  e.g. /set moderation.reinvite_after 12h", "override a key"),
-    _admin("reload", "/reload", "re-read the policy files"),
-    _admin("allow", "/allow DOMAIN_OR_@CHANNEL", "never treat this as an ad"),
-    _admin("block", "/block WORD", "count a word as an ad"),
-    _admin("dryrun", "/dryrun on|off", "decide and report, but touch nobody"),
-    _admin("why", "/why ACTION_ID, or as a reply to a bot notice", "why something happened"),
-    _admin("status", "/status", "the bot's rights here"),
-    _admin("trust", f"/trust {MEMBER}", "never check this member", member=True),
-    _admin("untrust", f"/untrust {MEMBER}", "check this member again", member=True),
-    _admin("warn", f"/warn [reason] {MEMBER}", "record an offence by hand", member=True),
-    _admin("unwarn", f"/unwarn {MEMBER}", "take back the latest offence", member=True),
-    _admin("mute", f"/mute DURATION e.g. /mute 1d {MEMBER}", "mute a member", member=True),
-    _admin("unmute", f"/unmute {MEMBER}", "let a member speak again", member=True),
-    _admin("kick", f"/kick {MEMBER}", "remove a member", member=True),
-    _admin("ban", f"/ban {MEMBER}", "ban a member here and in the network", member=True),
-    _admin("unban", "/unban (@username or id)", "lift a ban", member=True),
-    _admin("pardon", f"/pardon {MEMBER}", "forget the member's offences", member=True),
+    _admin("policy", N_("/policy"), N_("the group's policy in short")),
+    _admin(
+        "set", N_("/set KEY VALUE  e.g. /set moderation.reinvite_after 12h"), N_("override a key")
+    ),
+    _admin("reload", N_("/reload"), N_("re-read the policy files")),
+    _admin("allow", N_("/allow DOMAIN_OR_@CHANNEL"), N_("never treat this as an ad")),
+    _admin("block", N_("/block WORD"), N_("count a word as an ad")),
+    _admin("dryrun", N_("/dryrun on|off"), N_("decide and report, but touch nobody")),
+    _admin("lang", N_("/lang zh|en"), N_("the language qunbot speaks here")),
+    _admin(
+        "why", N_("/why ACTION_ID, or as a reply to a bot notice"), N_("why something happened")
+    ),
+    _admin("status", N_("/status"), N_("the bot's rights here")),
+    _admin(
+        "trust", N_("/trust (reply, @username or id)"), N_("never check this member"), member=True
+    ),
+    _admin(
+        "untrust",
+        N_("/untrust (reply, @username or id)"),
+        N_("check this member again"),
+        member=True,
+    ),
+    _admin(
+        "warn",
+        N_("/warn [reason] (reply, @username or id)"),
+        N_("record an offence by hand"),
+        member=True,
+    ),
+    _admin(
+        "unwarn",
+        N_("/unwarn (reply, @username or id)"),
+        N_("take back the latest offence"),
+        member=True,
+    ),
+    _admin(
+        "mute",
+        N_("/mute DURATION e.g. /mute 1d (reply, @username or id)"),
+        N_("mute a member"),
+        member=True,
+    ),
+    _admin(
+        "unmute",
+        N_("/unmute (reply, @username or id)"),
+        N_("let a member speak again"),
+        member=True,
+    ),
+    _admin("kick", N_("/kick (reply, @username or id)"), N_("remove a member"), member=True),
+    _admin(
+        "ban",
+        N_("/ban (reply, @username or id)"),
+        N_("ban a member here and in the network"),
+        member=True,
+    ),
+    _admin("unban", N_("/unban (@username or id)"), N_("lift a ban"), member=True),
+    _admin(
+        "pardon",
+        N_("/pardon (reply, @username or id)"),
+        N_("forget the member's offences"),
+        member=True,
+    ),
     _admin(
         "spam",
-        "/spam (reply): remove as an ad, apply the ladder, teach the scorer",
-        "remove as an ad",
+        N_("/spam (reply): remove as an ad, apply the ladder, teach the scorer"),
+        N_("remove as an ad"),
         member=True,
     ),
     _admin(
         "notspam",
-        "/notspam (reply): teach the scorer and undo the last automatic action",
-        "not an ad: undo",
+        N_("/notspam (reply): teach the scorer and undo the last automatic action"),
+        N_("not an ad: undo"),
         member=True,
     ),
-    Command("stats", "/stats [7d|30d]", "the group's numbers", ADMIN, GROUP_ONLY),
-    Command("inactive", "/inactive 30d [remove]", "long-silent members", ADMIN, GROUP_ONLY),
+    Command("stats", N_("/stats [7d|30d]"), N_("the group's numbers"), ADMIN, GROUP_ONLY),
+    Command(
+        "inactive", N_("/inactive 30d [remove]"), N_("long-silent members"), ADMIN, GROUP_ONLY
+    ),
     Command(
         "tickets",
-        "/tickets",
-        "open complaint tickets",
+        N_("/tickets"),
+        N_("open complaint tickets"),
         ADMIN_OR_STAFF,
         frozenset({Where.GROUP, Where.STAFF_CHAT}),
     ),
     Command(
         "close",
-        "/close ID (or as a reply)",
-        "close a ticket",
+        N_("/close ID (or as a reply)"),
+        N_("close a ticket"),
         ADMIN_OR_STAFF,
         frozenset({Where.GROUP, Where.STAFF_CHAT}),
     ),
@@ -116,10 +173,11 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {command.name: command for command in COMMANDS}
 
 
-def usage(name: str) -> str:
-    return BY_NAME[name].usage
+def usage(name: str, messages: Messages) -> str:
+    """The usage line of a command, in the language of the chat (plain text)."""
+    return messages.tp(BY_NAME[name].usage)
 
 
-def menu_description(command: Command) -> str:
+def menu_description(command: Command, messages: Messages) -> str:
     """What the command menu shows next to the command (at most 256 characters)."""
-    return command.summary[:256]
+    return messages.tp(command.summary)[:256]

@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.helpers import create_deep_linked_url
 
-from bot.core.config import LoadedConfig, resolve_path
+from bot.core.config import resolve_path
 from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.store import GiftOutcome
@@ -53,19 +53,6 @@ def gift_button(
     """A red-envelope button for a pool; `for_user` 0 lets any member press it."""
     data = signer.sign(BUTTON_KIND, chat_id, pool_number(pool), for_user)
     return InlineKeyboardButton(label, callback_data=data)
-
-
-def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
-    """Gift code files that the named policies list but that cannot be read."""
-    notes = []
-    for name, policy in sorted(loaded.policies.items()):
-        for pool_name, pool in policy.gifts.pools.items():
-            if pool.codes_file is None:
-                continue
-            path = resolve_path(loaded.base_dir, pool.codes_file)
-            if not path.is_file():
-                notes.append(f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}")
-    return notes
 
 
 class GiftDesk:
@@ -122,12 +109,19 @@ class GiftDesk:
             result = await self.claim(chat_id, user_id, pool_name, pool)
         except OSError as error:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
-            problem = f"cannot read the codes file of gift pool {pool_name!r}: {error}"
+            problem = self.runtime.staff.messages.tp(
+                "cannot read the codes file of gift pool {pool}: {error}",
+                pool=repr(pool_name),
+                error=error,
+            )
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         if result.status is GiftOutcome.EMPTY:
             await self._send(user_id, render(templates.pool_empty, {"group": title}))
-            problem = f"gift pool {pool_name!r} is empty: add codes so members can claim again"
+            problem = self.runtime.staff.messages.tp(
+                "gift pool {pool} is empty: add codes so members can claim again",
+                pool=repr(pool_name),
+            )
             await self.runtime.staff.alarm(chat_id, problem, title=title)
             return
         values = {"group": title, "code": result.code or "…"}

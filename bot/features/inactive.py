@@ -13,11 +13,12 @@ from loguru import logger
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.core.i18n import Messages
 from bot.core.services import Services
 from bot.features.stats import zone_of
 from bot.store import SilentMember
 from bot.telegram.permissions import is_present
-from policies.texts import Html, escape, mention
+from policies.texts import Html, mention
 
 REMOVE_KIND = "inr"
 CANCEL_KIND = "inc"
@@ -91,10 +92,15 @@ async def remove_silent(
     return removed, failed
 
 
-def summary_line(count: int, period: str) -> str:
+def summary_line(count: int, period: str, say: Messages) -> str:
+    """The head of the /inactive answer (HTML)."""
     if count == 0:
-        return f"No member has been silent for {escape(period)}."
+        return say.t("No member has been silent for {period}.", period=period)
     more = "+" if count >= REMOVE_LIMIT else ""
-    return (
-        f"{count}{more} member(s) silent for {escape(period)} (admins and trusted members aside):"
+    return say.tn(
+        "{count}{more} member(s) silent for {period} (admins and trusted members aside):",
+        "{count}{more} member(s) silent for {period} (admins and trusted members aside):",
+        count,
+        more=more,
+        period=period,
     )

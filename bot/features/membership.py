@@ -87,7 +87,9 @@ class Membership:
 
     async def _report_rights(self, bot: Bot, chat_id: int) -> None:
         try:
-            await self.services.door.post(chat_id, await rights_report(bot, chat_id), html=False)
+            messages = await self.services.messages_for(chat_id)
+            report = await rights_report(bot, chat_id, messages)
+            await self.services.door.post(chat_id, report, html=False)
         except TelegramError as error:
             logger.warning("cannot report my rights in {}: {}", chat_id, error.message)
 

@@ -16,15 +16,17 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import ChatMigrated, TelegramError
 
 from bot.core.bounded import BoundedDict
+from bot.core.i18n import Messages
 from bot.core.services import Services
+from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
 from bot.store import MemberState, Offence
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import Door
 from bot.telegram.extract import facts_from_message
-from bot.telegram.staff import StaffNote
+from bot.telegram.staff import ACTION_NAMES, StaffNote
 from policies.decide import decide
-from policies.durations import format_duration
+from policies.durations import FOREVER
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
 from policies.texts import Html, capped_mentions, mention, pack, render
@@ -75,13 +77,6 @@ class Target:
         return self.thread_id is not None and self.message_id == self.thread_id
 
 
-def main_reason(verdict: Verdict) -> str:
-    """The reason of the strongest hit: what a member or admin most needs to read."""
-    if not verdict.hits:
-        return verdict.explanation
-    return max(verdict.hits, key=lambda hit: hit.score).reason
-
-
 def main_rule(verdict: Verdict) -> str:
     return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"
 
@@ -91,25 +86,31 @@ class PendingNotice:
     template: str
     mentions: list[Html] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    judged: list[Verdict] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
-    duration: str = ""
+    remaining: float | None = None
+    """Seconds the last offender's mute lasts; None for forever."""
 
 
-def compose_notices(notices: list[PendingNotice], policy: Policy, title: str) -> list[str]:
-    """The public messages for a group's (or a topic's) pending notices: the call-out first,
-    long lists of names cut short, and no message over Telegram's limit."""
+def compose_notices(
+    notices: list[PendingNotice], policy: Policy, title: str, say: Messages
+) -> list[str]:
+    """The public messages for a group's (or a topic's) pending notices, in the group's
+    language: the call-out first, long lists of names cut short, and no message over
+    Telegram's limit."""
     ordered = sorted(notices, key=lambda notice: notice.template != "callout")
-    return pack(_render_notice(notice, policy, title) for notice in ordered)
+    return pack(_render_notice(notice, policy, title, say) for notice in ordered)
 
 
-def _render_notice(notice: PendingNotice, policy: Policy, title: str) -> str:
+def _render_notice(notice: PendingNotice, policy: Policy, title: str, say: Messages) -> str:
     template = getattr(policy.templates, notice.template)
+    reasons = (main_reason(verdict, say) for verdict in notice.judged)
+    remaining = FOREVER if notice.remaining is None else notice.remaining
     values = {
         "users": capped_mentions(notice.mentions),
         "group": title,
-        "reason": "; ".join(dict.fromkeys(notice.reasons))[:200],
-        "duration": notice.duration,
+        "reason": say.tp("; ").join(dict.fromkeys(reasons))[:200],
+        "duration": say.duration(remaining),
     }
     return render(template, values)
 
@@ -133,10 +134,10 @@ class PublicNotices(Collapser):
         if target.user_id not in notice.user_ids:
             notice.user_ids.append(target.user_id)
             notice.mentions.append(target.mention)
-            notice.reasons.append(main_reason(verdict))
+            notice.judged.append(verdict)
             notice.verdicts.append(verdict.as_dict())
         remaining = None if action.until is None else action.until - self.clock.now()
-        notice.duration = "forever" if remaining is None else format_duration(max(0, remaining))
+        notice.remaining = None if remaining is None else max(0.0, remaining)
         self.policies[chat] = (policy, target.chat_title)
         self.request_flush(chat, policy.moderation.callout_interval)
 
@@ -158,8 +159,9 @@ class PublicNotices(Collapser):
     ) -> None:
         """Every notice of a topic (or of the group outside topics) in one message, or in as
         few as Telegram's length limit allows; the call-out, with its button, comes first."""
+        say = await self.services.messages_for(chat_id)
         markup = self._ack_button(chat_id, notices, policy)
-        texts = compose_notices(list(notices.values()), policy, title)
+        texts = compose_notices(list(notices.values()), policy, title, say)
         door = await self.services.doors.for_chat(chat_id)
         for index, text in enumerate(texts):
             try:
@@ -260,15 +262,18 @@ class Enforcer:
         for action in verdict.actions:
             if action.kind not in {ActionKind.NOTIFY_ADMINS, ActionKind.SCHEDULE_REINVITE}:
                 await self._act(door, target, action, verdict, policy, audit_id)
-        values = {
-            "group": target.chat_title,
-            "would": ", ".join(kind.value for kind in verdict.action_kinds),
-            "user": target.mention,
-            "id": audit_id,
-            "why": verdict.explanation,
-        }
-        template = "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}"
-        self.services.staff.add(StaffNote(render(template, values)))
+        say = self.services.staff.messages
+        note = say.t(
+            "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}",
+            group=target.chat_title,
+            would=say.listing(
+                say.tp(ACTION_NAMES.get(k.value, k.value)) for k in verdict.action_kinds
+            ),
+            user=target.mention,
+            id=audit_id,
+            why=explanation(verdict.as_dict(), say),
+        )
+        self.services.staff.add(StaffNote(note))
         return audit_id
 
     async def _act(
@@ -373,17 +378,19 @@ class Enforcer:
     def _notify_staff(
         self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
     ) -> None:
+        say = self.services.staff.messages
         values = {
             "user": target.mention,
             "group": target.chat_title,
-            "reason": main_reason(verdict),
-            "reinvite_after": format_duration(policy.moderation.reinvite_after),
+            "reason": main_reason(verdict, say),
+            "reinvite_after": say.duration(policy.moderation.reinvite_after),
         }
         if action.template is not None:
             text = render(getattr(policy.templates, action.template), values)
         else:
-            text = render("🗑 {user} in {group}: {reason}", values)
-        text += f" (#{audit_id}, {verdict.step})"
+            text = say.t("🗑 {user} in {group}: {reason}", **values)
+        step = say.step(verdict.step) if verdict.step else ""
+        text += say.t(" (#{id}, {step})", id=audit_id, step=step)
         buttons = self.audit_buttons(
             target.chat_id,
             target.user_id,
@@ -398,15 +405,17 @@ class Enforcer:
         self, chat_id: int, user_id: int, audit_id: int, *, reinvite_label: str | None = None
     ) -> tuple[InlineKeyboardButton, ...]:
         """Undo, Confirm and (in a network) Ban everywhere: signed, checked when pressed."""
-        signer = self.services.signer
+        signer, say = self.services.signer, self.services.staff.messages
         buttons = [
-            InlineKeyboardButton("↩️ Undo", callback_data=signer.sign("undo", audit_id)),
-            InlineKeyboardButton("✅ Confirm", callback_data=signer.sign("conf", audit_id)),
+            InlineKeyboardButton(say.tp("↩️ Undo"), callback_data=signer.sign("undo", audit_id)),
+            InlineKeyboardButton(
+                say.tp("✅ Confirm"), callback_data=signer.sign("conf", audit_id)
+            ),
         ]
         if self.services.loaded.config.network_peers(chat_id):
             buttons.append(
                 InlineKeyboardButton(
-                    "🌐 Ban everywhere", callback_data=signer.sign("nban", audit_id)
+                    say.tp("🌐 Ban everywhere"), callback_data=signer.sign("nban", audit_id)
                 )
             )
         if reinvite_label is not None:

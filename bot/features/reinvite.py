@@ -7,10 +7,12 @@ from loguru import logger
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
+from bot.core.i18n import N_
 from bot.core.services import Services
 from policies.texts import render
 
-INVITE_NAME = "qunbot re-invite"
+INVITE_NAME = N_("qunbot re-invite")
+"""The invite link's name, which admins see in the group's list of links."""
 
 
 class Reinvites:
@@ -55,9 +57,10 @@ class Reinvites:
         policy = (await rt.policies.policy_for(chat_id)).policy
         now = rt.now()
         door = await rt.doors.for_chat(chat_id)
+        name = (await rt.messages_for(chat_id)).tp(INVITE_NAME)
         try:
             link = await door.create_invite(
-                chat_id, expires=now + policy.moderation.invite_ttl, name=INVITE_NAME
+                chat_id, expires=now + policy.moderation.invite_ttl, name=name
             )
             if link is None:
                 return False

@@ -9,7 +9,6 @@ from bot.core.services import Services
 from bot.features.moderation import Enforcer, Target, history_of, target_of
 from bot.telegram.staff import StaffNote
 from policies.decide import escalate
-from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import mention, render
 from policies.verdict import Hit
@@ -39,7 +38,8 @@ class ReportDesk:
             return policy.templates.report_needs_reply
         wait = self._cooldown_left(policy, message.chat_id, reporter.id)
         if wait > 0:
-            return render(policy.templates.report_too_soon, {"wait": format_duration(round(wait))})
+            say = await rt.messages_for(message.chat_id)
+            return render(policy.templates.report_too_soon, {"wait": say.duration(round(wait))})
         key = (message.chat_id, reported.message_id)
         reporters = self.reporters.get(key) or set()
         reporters.add(reporter.id)
@@ -87,10 +87,14 @@ class ReportDesk:
             "group": message.chat.title or message.chat_id,
             "quote": author.text[:200],
             "count": count,
-            "needed": policy.moderation.reports_to_remove or "off",
         }
-        template = "🚩 {reporter} reported {author} in {group} ({count}/{needed}): {quote}"
-        self.services.staff.add(StaffNote(render(template, values)))
+        say = self.services.staff.messages
+        note = say.t(
+            "🚩 {reporter} reported {author} in {group} ({count}/{needed}): {quote}",
+            **values,
+            needed=policy.moderation.reports_to_remove or say.tp("off"),
+        )
+        self.services.staff.add(StaffNote(note))
 
     async def _remove(self, author: Target, count: int, policy: Policy) -> None:
         rt = self.services

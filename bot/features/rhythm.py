@@ -9,6 +9,7 @@ restart nor two ticks at once can post it twice. A post missed by less than the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -17,16 +18,19 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.stats import forget_old_speakers, send_weekly_report
 from bot.telegram.staff import StaffNote
 from policies.rhythm import (
     DAY,
     LOOKBACK,
+    CountdownStep,
     Decision,
     Outcome,
     PlannedPost,
     PostKind,
+    RhythmConfig,
     planned_posts,
     rehearse,
     skipped_line,
@@ -145,9 +149,13 @@ class Rhythm:
             return
         logger.warning("chat {}: {} not posted: {}", chat_id, post.label, decision.reason)
         if decision.outcome is Outcome.CAPPED:
-            note = "🛑 {group}: {post} was not posted, to spare the members: {reason}"
-            values = {"group": title or chat_id, "post": post.label, "reason": decision.reason}
-            self.rt.staff.add(StaffNote(render(note, values)))
+            note = self.rt.staff.messages.t(
+                "🛑 {group}: {post} was not posted, to spare the members: {reason}",
+                group=title or chat_id,
+                post=post_name(post, self.rt.staff.messages),
+                reason=skip_reason(decision, None, self.rt.staff.messages),
+            )
+            self.rt.staff.add(StaffNote(note))
 
     async def _send(self, chat_id: int, title: str, post: PlannedPost) -> None:
         store = self.rt.store
@@ -175,6 +183,9 @@ class Rhythm:
         if not post.template:
             return None
         values = {**post.values, "group": await self._title(chat_id, title)}
+        if post.starts_in is not None:
+            say = await self.rt.messages_for(chat_id)
+            values["remaining"] = say.duration(post.starts_in)
         sent = await self.rt.door.post(chat_id, render(post.template, values))
         return sent.message_id if sent is not None else None
 
@@ -190,7 +201,12 @@ class Rhythm:
             logger.warning("chat {}: {} will be retried: {}", chat_id, post.label, error.message)
             return
         await store.rhythm.finish(chat_id, post.key, post.due, "failed")
-        await self._alarm(chat_id, title, f"could not post {post.label}: {error.message}")
+        problem = self.rt.staff.messages.tp(
+            "could not post {post}: {error}",
+            post=post_name(post, self.rt.staff.messages),
+            error=error.message,
+        )
+        await self._alarm(chat_id, title, problem)
 
     async def _alarm(self, chat_id: int, title: str, problem: str) -> None:
         await self.rt.staff.alarm(chat_id, problem, title=title)
@@ -199,7 +215,10 @@ class Rhythm:
         try:
             await self.rt.door.pin(chat_id, message_id)
         except TelegramError as error:
-            problem = f"could not pin {post.label} (is the Pin messages right granted?)"
+            problem = self.rt.staff.messages.tp(
+                "could not pin {post} (is the Pin messages right granted?)",
+                post=post_name(post, self.rt.staff.messages),
+            )
             logger.warning("chat {}: {}: {}", chat_id, problem, error.message)
             await self._alarm(chat_id, title, problem)
             return
@@ -236,12 +255,17 @@ class Rhythm:
         ]
         if not skipped:
             return
-        lines = [f"• {skipped_line(policy.rhythm, decision)}" for decision in skipped]
+        say = self.rt.staff.messages
+        lines = [f"• {skipped_in(policy.rhythm, decision, say)}" for decision in skipped]
         if len(lines) > MAX_WARNINGS:
-            lines = [*lines[:MAX_WARNINGS], f"… and {len(lines) - MAX_WARNINGS} more"]
-        note = "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}"
-        values = {"group": title or chat_id, "lines": "\n".join(lines)}
-        self.rt.staff.add(StaffNote(render(note, values)))
+            more = say.tp("… and {count} more", count=len(lines) - MAX_WARNINGS)
+            lines = [*lines[:MAX_WARNINGS], more]
+        note = say.t(
+            "⚠️ {group}: planned posts that will not go out (change the policy to fix):\n{lines}",
+            group=title or chat_id,
+            lines="\n".join(lines),
+        )
+        self.rt.staff.add(StaffNote(note))
 
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()
@@ -252,3 +276,57 @@ def _transient(error: TelegramError) -> bool:
     if isinstance(error, RetryAfter):
         return True
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+COUNTDOWN_STEPS = {
+    CountdownStep.ANNOUNCE: N_("announcement"),
+    CountdownStep.PREVIEW: N_("preview"),
+    CountdownStep.MORNING: N_("morning notice"),
+    CountdownStep.LAST_CALL: N_("last call"),
+    CountdownStep.START: N_("start"),
+    CountdownStep.END: N_("end"),
+}
+SOURCE_LANGUAGE = "en"
+"""The language the planner (`policies.rhythm`) names posts and reasons in."""
+
+
+def post_name(post: PlannedPost, say: Messages) -> str:
+    """A planned post in words: `campaign 'summer' (start)`, `活动「summer」（开始）`."""
+    if say.language == SOURCE_LANGUAGE:
+        return post.label
+    kind, _, rest = post.key.partition(":")
+    if kind == "campaign":
+        name, _, step = rest.rpartition(":")
+        step_name = say.tp(COUNTDOWN_STEPS.get(CountdownStep(step), step))
+        return say.tp("campaign {name} ({step})", name=name, step=step_name)
+    if kind == "schedule":
+        return say.tp("scheduled post {name}", name=rest)
+    if post.kind is PostKind.REPORT:
+        return say.tp("weekly report")
+    return post.label
+
+
+def skip_reason(decision: Decision, rhythm: RhythmConfig | None, say: Messages) -> str:
+    """Why a planned post is not sent, in the staff's language."""
+    if say.language == SOURCE_LANGUAGE:
+        return decision.reason
+    if decision.outcome is Outcome.MISSED:
+        return say.tp("missed: qunbot was not running when it was due")
+    if decision.outcome is Outcome.QUIET and rhythm is not None and rhythm.quiet_hours:
+        return say.tp("due in the quiet hours {hours}", hours=rhythm.quiet_hours.label())
+    if decision.outcome is Outcome.CAPPED:
+        return say.tp("over the promotion cap (too many promotions in a row tire the members)")
+    return decision.reason
+
+
+def skipped_in(rhythm: RhythmConfig, decision: Decision, say: Messages) -> str:
+    """`05-16 20:00 campaign 'summer' (start): why`, in the group's time zone."""
+    if say.language == SOURCE_LANGUAGE:
+        return skipped_line(rhythm, decision)
+    moment = dt.datetime.fromtimestamp(decision.post.due, rhythm.zone)
+    return say.tp(
+        "{moment} {post}: {reason}",
+        moment=f"{moment:%m-%d %H:%M}",
+        post=post_name(decision.post, say),
+        reason=skip_reason(decision, rhythm, say),
+    )

@@ -15,8 +15,9 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.counters import QUARTER_HOUR, PendingCounts, PendingSpeakers
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
-from bot.features.charts import Trend, trend_png
+from bot.features.charts import ChartLabels, Trend, trend_png
 from bot.store import Store
 from bot.telegram.staff import StaffNote
 from policies.rhythm import local_date
@@ -30,7 +31,6 @@ from policies.stats import (
     size_crossing,
     stats_table,
 )
-from policies.texts import render
 
 SIZE_CHECK_INTERVAL = 60.0
 """At most one getChatMemberCount per group per minute, however fast people join."""
@@ -90,10 +90,28 @@ class Summary:
     trend: Trend
 
 
-async def summarize(store: Store, chat_id: int, first: dt.date, last: dt.date) -> Summary:
-    """The table (a row per day, or per week for long spans) and the per-day trend."""
+COLUMN_NAMES = {
+    "messages": N_("msgs"),
+    ACTIVE: N_("active"),
+    "joins": N_("joins"),
+    "leaves": N_("left"),
+    "ads_removed": N_("ads"),
+    "complaints_opened": N_("compl"),
+    "gifts_claimed": N_("gifts"),
+}
+"""The table's column headings, short so seven fit a phone's width."""
+WEEKDAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+async def summarize(
+    store: Store, chat_id: int, first: dt.date, last: dt.date, say: Messages, since: dt.date
+) -> Summary:
+    """The table (a row per day, or per week for long spans) and the per-day trend, with the
+    headings in the reader's language. Days before `since` (qunbot not in the group yet) are
+    gaps in the trend and dashes in the table, never zeros."""
     by_day = await store.stats.by_day(chat_id, first.isoformat(), last.isoformat())
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    weekdays = [say.tp(name) for name in WEEKDAY_NAMES]
 
     async def counts(start: dt.date, end: dt.date, label: str) -> DayCounts:
         values: Counter[str] = Counter()
@@ -108,27 +126,56 @@ async def summarize(store: Store, chat_id: int, first: dt.date, last: dt.date) -
         return DayCounts(label, dict(values))
 
     rows = [
-        await counts(start, end, period_label(start, end)) for start, end in periods(first, last)
+        await counts(start, end, period_label(start, end, weekdays))
+        if end >= since
+        else DayCounts(period_label(start, end, weekdays), {})
+        for start, end in periods(first, last)
     ]
-    table = stats_table(rows, await counts(first, last, "total"))
+    headings = {name: say.tp(title) for name, title in COLUMN_NAMES.items()}
+    total = await counts(max(first, since), last, say.tp("total"))
+    table = stats_table(rows, total, headings, say.tp("day"))
 
-    def series(name: str) -> list[int]:
-        return [by_day.get(day.isoformat(), {}).get(name, 0) for day in days]
+    def series(name: str) -> list[int | None]:
+        return [
+            None if day < since else by_day.get(day.isoformat(), {}).get(name, 0) for day in days
+        ]
 
     trend = Trend(days, series("messages"), series(ACTIVE), series("ads_removed"))
     return Summary(first, last, table, trend)
 
 
 async def send_summary(
-    rt: Services, chat_id: int, heading: str, first: dt.date, last: dt.date, *, to: int
+    rt: Services,
+    chat_id: int,
+    heading: str,
+    first: dt.date,
+    last: dt.date,
+    *,
+    to: int,
+    say: Messages,
+    group: str,
 ) -> None:
     """The table and its chart, as one photo with the table as caption when it fits."""
     await flush_stats(rt)
-    summary = await summarize(rt.store, chat_id, first, last)
+    since = await _first_day(rt, chat_id)
+    summary = await summarize(rt.store, chat_id, first, last, say, since)
     text = f"📊 {html.escape(heading)}\n<pre>{html.escape(summary.table)}</pre>"
     span = (last - first).days + 1
-    title = f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({span} days)"
-    png = await asyncio.to_thread(trend_png, summary.trend, title)
+    labels = ChartLabels(
+        title=say.tnp(
+            "{group}: {first} to {last} ({count} day)",
+            "{group}: {first} to {last} ({count} days)",
+            span,
+            group=group,
+            first=first.isoformat(),
+            last=last.isoformat(),
+        ),
+        messages=say.tp("messages"),
+        active=say.tp("active members"),
+        ads_removed=say.tp("ads removed"),
+        not_there_yet=say.tp("qunbot not in the group yet"),
+    )
+    png = await asyncio.to_thread(trend_png, summary.trend, labels)
     if len(text) <= MAX_CAPTION:
         await rt.door.post_photo(to, png, caption=text)
         return
@@ -136,22 +183,41 @@ async def send_summary(
     await rt.door.post_photo(to, png)
 
 
+async def _first_day(rt: Services, chat_id: int) -> dt.date:
+    """The local day qunbot first saw the group: the chart has no data before it."""
+    seen = (await rt.store.groups.titles_and_first_seen()).get(chat_id)
+    if seen is None:
+        return dt.date.min
+    return local_date(await zone_of(rt, chat_id), seen[1])
+
+
 async def send_recent_stats(rt: Services, chat_id: int, title: str, days: int) -> None:
-    """/stats: the last `days` days, today included, answered in the group."""
+    """/stats: the last `days` days, today included, answered in the group in its language."""
     today = local_date(await zone_of(rt, chat_id), rt.now())
     first = today - dt.timedelta(days=days - 1)
-    heading = f"{title}: the last {days} days" if title else f"The last {days} days"
-    await send_summary(rt, chat_id, heading, first, today, to=chat_id)
+    say = await rt.messages_for(chat_id)
+    heading = (
+        say.tnp(
+            "{group}: the last {count} day", "{group}: the last {count} days", days, group=title
+        )
+        if title
+        else say.tnp("The last {count} day", "The last {count} days", days)
+    )
+    group = title or str(chat_id)
+    await send_summary(rt, chat_id, heading, first, today, to=chat_id, say=say, group=group)
 
 
 async def send_weekly_report(rt: Services, chat_id: int, title: str) -> bool:
-    """The weekly review of one group, to the staff chat; false if there is none."""
+    """The weekly review of one group, to the staff chat (in its language); false if there is
+    none."""
     staff = rt.staff.staff_chat
     if staff is None:
         return False
     first, last = report_days(await zone_of(rt, chat_id), rt.now())
-    heading = f"Weekly report for {title or chat_id}"
-    await send_summary(rt, chat_id, heading, first, last, to=staff)
+    say = rt.staff.messages
+    group = title or str(chat_id)
+    heading = say.tp("Weekly report for {group}", group=group)
+    await send_summary(rt, chat_id, heading, first, last, to=staff, say=say, group=group)
     return True
 
 
@@ -174,7 +240,11 @@ async def watch_size(rt: Services, bot: Bot, chat_id: int, title: str) -> None:
     level, crossed = size_crossing(thresholds, members, reached)
     await rt.store.sizes.record(chat_id, members, level, rt.now())
     if crossed is not None:
-        note = "👥 {group} now has {members} members: past {size}. 200-300 is a healthy size."
-        values = {"group": title or chat_id, "members": members, "size": crossed}
-        rt.staff.add(StaffNote(render(note, values)))
+        note = rt.staff.messages.t(
+            "👥 {group} now has {members} members: past {size}. 200-300 is a healthy size.",
+            group=title or chat_id,
+            members=members,
+            size=crossed,
+        )
+        rt.staff.add(StaffNote(note))
         logger.info("group {} has {} members, past {}", chat_id, members, crossed)

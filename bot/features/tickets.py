@@ -18,7 +18,9 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
+from bot.core.i18n import Messages
 from bot.core.services import Services
+from bot.features.explain import hit_reason
 from bot.features.moderation import Target
 from bot.store import Ticket, TicketStatus
 from bot.telegram.permissions import is_staff_now
@@ -176,7 +178,9 @@ class TicketDesk:
             "user": target.mention,
             "group": target.chat_title,
             "complaint": clip(target.text),
-            "reason": "; ".join(hit.reason for hit in assessment.hits),
+            "reason": self.rt.staff.messages.tp("; ").join(
+                hit_reason(hit.as_dict(), self.rt.staff.messages) for hit in assessment.hits
+            ),
         }
         text = render(config.templates.staff_ticket, values)
         sent = await self.rt.staff.send_card(text, markup=self.staff_buttons(ticket, config))
@@ -329,7 +333,9 @@ class TicketDesk:
         if ticket is None or not await is_staff_now(self.bot, staff, user.id):
             return False
         if not ticket.active:
-            note = f"#{ticket.id} is closed; nothing was sent to {ticket.user_name}."
+            note = self.rt.staff.messages.tp(
+                "#{id} is closed; nothing was sent to {name}.", id=ticket.id, name=ticket.user_name
+            )
             await self._note_to_staff(note, reply_to=message.message_id)
             return True
         config = await self.config_for(ticket.chat_id)
@@ -362,7 +368,7 @@ class TicketDesk:
         try:
             await send()
         except TelegramError as error:
-            await self._note_to_staff(unreachable_note(ticket, error))
+            await self._note_to_staff(unreachable_note(ticket, error, self.rt.staff.messages))
             return False
         return True
 
@@ -370,16 +376,17 @@ class TicketDesk:
 
     async def take(self, ticket_id: int, staff_id: int, staff_name: str) -> str:
         """A staff member takes an open ticket; returns a short answer for them."""
+        say = self.rt.staff.messages
         ticket = await self.rt.store.tickets.get(ticket_id)
         if ticket is None or not ticket.active:
-            return f"Ticket #{ticket_id} is closed."
+            return say.tp("Ticket #{id} is closed.", id=ticket_id)
         if not await self.rt.store.tickets.take(ticket_id, staff_id, self.rt.now()):
-            return f"Ticket #{ticket_id} is already being handled."
+            return say.tp("Ticket #{id} is already being handled.", id=ticket_id)
         config = await self.config_for(ticket.chat_id)
         values = {"ticket": ticket.id, "staff": mention(staff_id, staff_name)}
         await self._to_staff(ticket, render(config.templates.staff_taken, values))
         await self._refresh_card(ticket.id)
-        return f"You took ticket #{ticket_id}."
+        return say.tp("You took ticket #{id}.", id=ticket_id)
 
     async def close(self, ticket_id: int, actor_id: int, actor_name: str) -> bool:
         """Close a ticket: the member gets the closing text (and 👍/👎), staff a note."""
@@ -504,19 +511,32 @@ class TicketDesk:
         ticket_id = await self.rt.store.tickets.for_post(chat_id, replied.message_id)
         return await self.ticket(ticket_id) if ticket_id else None
 
-    async def describe_active(self, chat_id: int | None) -> str:
-        """The active tickets of one group, or of every group, one line each."""
+    async def describe_active(self, chat_id: int | None, say: Messages) -> str:
+        """The active tickets of one group, or of every group, one line each (plain text)."""
         tickets = await self.rt.store.tickets.active(chat_id)
         if not tickets:
-            return "No open tickets."
-        lines = [f"Open tickets ({len(tickets)}):"]
+            return say.tp("No open tickets.")
+        lines = [say.tp("Open tickets ({count}):", count=len(tickets))]
         now = self.rt.now()
         for ticket in tickets:
-            where = "" if chat_id is not None else f" in {await self.group_title(ticket.chat_id)}"
-            status = "open" if ticket.status is TicketStatus.OPEN else "in progress"
-            age = rough_age(now - ticket.created_at)
-            quote = clip(ticket.text, LIST_QUOTE_LIMIT)
-            lines.append(f"#{ticket.id} {status}: {ticket.user_name}{where}, {age} ago: {quote}")
+            status = (
+                say.tp("open") if ticket.status is TicketStatus.OPEN else say.tp("in progress")
+            )
+            values = {
+                "id": ticket.id,
+                "status": status,
+                "name": ticket.user_name,
+                "age": rough_age(now - ticket.created_at, say),
+                "quote": clip(ticket.text, LIST_QUOTE_LIMIT),
+            }
+            if chat_id is not None:
+                lines.append(say.tp("#{id} {status}: {name}, {age} ago: {quote}", **values))
+            else:
+                group = await self.group_title(ticket.chat_id)
+                line = say.tp(
+                    "#{id} {status}: {name} in {group}, {age} ago: {quote}", **values, group=group
+                )
+                lines.append(line)
         return "\n".join(lines)
 
     # ---------------------------------------------------------------------- helpers
@@ -551,15 +571,21 @@ class TicketDesk:
             return None
 
 
-def unreachable_note(ticket: Ticket, error: TelegramError) -> str:
-    """Why a message to the member did not arrive, in the staff's words."""
+def unreachable_note(ticket: Ticket, error: TelegramError, say: Messages) -> str:
+    """Why a message to the member did not arrive, in the staff's words (plain text)."""
     if isinstance(error, Forbidden):
-        return (
-            f"⚠️ #{ticket.id}: {ticket.user_name} has not opened the private chat with the bot "
-            "(or blocked it), so nothing reached them. They can still open it from the button "
-            "in the group."
+        return say.tp(
+            "⚠️ #{id}: {name} has not opened the private chat with the bot (or blocked it), so "
+            "nothing reached them. They can still open it from the button in the group.",
+            id=ticket.id,
+            name=ticket.user_name,
         )
-    return f"⚠️ #{ticket.id}: could not message {ticket.user_name}: {error.message}"
+    return say.tp(
+        "⚠️ #{id}: could not message {name}: {error}",
+        id=ticket.id,
+        name=ticket.user_name,
+        error=error.message,
+    )
 
 
 def attachment_kind(message: Message) -> str:
@@ -571,9 +597,10 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def rough_age(seconds: float) -> str:
-    """`45s`, `12m`, `3h` or `2d`: how long a ticket has waited, to the largest unit."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+def rough_age(seconds: float, say: Messages) -> str:
+    """`45s`, `12m`, `3h` or `2d` (`3 小时`): how long a ticket has waited, to the largest
+    unit."""
+    for size in (86400, 3600, 60):
         if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{max(0, int(seconds))}s"
+            return say.duration(seconds // size * size)
+    return say.duration(max(0, int(seconds)))

@@ -10,13 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.core.signing import Signer
 from bot.features.gifts import gift_button
 from bot.features.newcomers import NewcomerGate
 from bot.store import WaitingNewcomer
 from bot.telegram.extract import display_name
-from policies.durations import format_duration
 from policies.schema import Policy
 from policies.texts import Html, capped_mentions, clip_html, mention, render
 from policies.welcome import JoinWaves, Newcomer
@@ -42,8 +42,11 @@ def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer]) -> Html:
     return capped_mentions(named, WELCOME_MENTIONS_BUDGET, total=len(newcomers))
 
 
-def welcome_text(policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) -> str:
-    """The welcome (and newcomer check prompt) for newcomers, within Telegram's limit."""
+def welcome_text(
+    policy: Policy, title: str, newcomers: tuple[Newcomer, ...], say: Messages
+) -> str:
+    """The welcome (and newcomer check prompt) for newcomers, in the group's language and
+    within Telegram's limit."""
     parts = []
     templates = policy.welcome.templates
     if policy.welcome.enabled:
@@ -54,7 +57,7 @@ def welcome_text(policy: Policy, title: str, newcomers: tuple[Newcomer, ...]) ->
     checked = [n for n in newcomers if n.checked]
     if checked:
         check = policy.welcome.newcomer_check
-        values = {"users": mentions(checked), "timeout": format_duration(check.timeout)}
+        values = {"users": mentions(checked), "timeout": say.duration(check.timeout)}
         parts.append(render(check.templates.prompt, values))
     return clip_html("\n\n".join(parts))
 
@@ -169,12 +172,13 @@ class Welcomer:
         wave = [n.user_id for n in newcomers]
         policy = (await rt.policies.policy_for(chat_id)).policy
         title = waiting[-1].title
-        text = welcome_text(policy, title, newcomers)
+        say = await rt.messages_for(chat_id)
+        text = welcome_text(policy, title, newcomers, say)
         markup = await self._buttons(chat_id, policy, newcomers)
         try:
             sent = await rt.door.post(chat_id, text, markup=markup)
         except TelegramError as error:
-            await rt.staff.failed(chat_id, error, "post the welcome", title)
+            await rt.staff.failed(chat_id, error, N_("post the welcome"), title)
             await rt.store.welcome_queue.welcomed(chat_id, wave, None, rt.now())
             return
         previous = await rt.store.welcome_posts.latest(chat_id)

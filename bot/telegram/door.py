@@ -26,6 +26,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.core.i18n import N_
 from policies.texts import clip_html, clip_plain
 
 KICK_BAN_SECONDS = 60
@@ -39,7 +40,8 @@ MAX_CAPTION = 1024
 
 DeletesDone = Callable[[int, Sequence[int]], Awaitable[None]]
 DeleteFailed = Callable[[int, TelegramError], Awaitable[None]]
-Report = Callable[[int, str], None]
+Report = Callable[[int, str, dict[str, object]], None]
+"""A simulated effect: the chat, a catalog message id (`N_`) and its values."""
 
 PERMISSION_FIELDS = tuple(
     name for name in ChatPermissions.all_permissions().to_dict() if name.startswith("can_")
@@ -312,37 +314,37 @@ class SimulatedDoor:
         self.effects: list[tuple[int, str]] = []
         """What it would have done, newest last (bounded): for tests and /status."""
 
-    def _would(self, chat_id: int, effect: str) -> None:
-        self.effects.append((chat_id, effect))
+    def _would(self, chat_id: int, effect: str, **values: object) -> None:
+        self.effects.append((chat_id, effect.format_map(values)))
         del self.effects[:-1000]
-        self.report(chat_id, effect)
+        self.report(chat_id, effect, values)
 
     def delete(self, chat_id: int, message_id: int) -> None:
-        self._would(chat_id, f"delete message {message_id}")
+        self._would(chat_id, N_("delete message {message}"), message=message_id)
 
     async def kick(self, chat_id: int, user_id: int, now: float) -> None:
-        self._would(chat_id, f"remove user {user_id}")
+        self._would(chat_id, N_("remove user {user}"), user=user_id)
 
     async def ban(self, chat_id: int, user_id: int, *, revoke_messages: bool = False) -> None:
-        self._would(chat_id, f"ban user {user_id}")
+        self._would(chat_id, N_("ban user {user}"), user=user_id)
 
     async def unban(self, chat_id: int, user_id: int) -> None:
-        self._would(chat_id, f"unban user {user_id}")
+        self._would(chat_id, N_("unban user {user}"), user=user_id)
 
     async def ban_sender_chat(self, chat_id: int, sender_chat_id: int) -> None:
-        self._would(chat_id, f"ban channel {sender_chat_id}")
+        self._would(chat_id, N_("ban channel {channel}"), channel=sender_chat_id)
 
     async def unban_sender_chat(self, chat_id: int, sender_chat_id: int) -> None:
-        self._would(chat_id, f"unban channel {sender_chat_id}")
+        self._would(chat_id, N_("unban channel {channel}"), channel=sender_chat_id)
 
     async def mute(self, chat_id: int, user_id: int, until: float | None) -> None:
-        self._would(chat_id, f"mute user {user_id}")
+        self._would(chat_id, N_("mute user {user}"), user=user_id)
 
     async def unmute(self, chat_id: int, user_id: int) -> None:
-        self._would(chat_id, f"unmute user {user_id}")
+        self._would(chat_id, N_("unmute user {user}"), user=user_id)
 
     async def release(self, chat_id: int, user_id: int) -> None:
-        self._would(chat_id, f"lift the restrictions of user {user_id}")
+        self._would(chat_id, N_("lift the restrictions of user {user}"), user=user_id)
 
     async def post(
         self,
@@ -354,13 +356,13 @@ class SimulatedDoor:
         thread_id: int | None = None,
         html: bool = True,
     ) -> Message | None:
-        self._would(chat_id, "post a notice")
+        self._would(chat_id, N_("post a notice"))
         return None
 
     async def post_photo(
         self, chat_id: int, photo: bytes, *, caption: str | None = None
     ) -> Message | None:
-        self._would(chat_id, "post a photo")
+        self._would(chat_id, N_("post a photo"))
         return None
 
     async def edit(
@@ -371,27 +373,27 @@ class SimulatedDoor:
         *,
         markup: InlineKeyboardMarkup | None = None,
     ) -> None:
-        self._would(chat_id, f"edit message {message_id}")
+        self._would(chat_id, N_("edit message {message}"), message=message_id)
 
     async def edit_markup(
         self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None
     ) -> None:
-        self._would(chat_id, f"edit the buttons of message {message_id}")
+        self._would(chat_id, N_("edit the buttons of message {message}"), message=message_id)
 
     async def copy(
         self, to_chat: int, from_chat: int, message_id: int, *, reply_to: int | None = None
     ) -> MessageId | None:
-        self._would(to_chat, f"copy message {message_id}")
+        self._would(to_chat, N_("copy message {message}"), message=message_id)
         return None
 
     async def pin(self, chat_id: int, message_id: int) -> None:
-        self._would(chat_id, f"pin message {message_id}")
+        self._would(chat_id, N_("pin message {message}"), message=message_id)
 
     async def unpin(self, chat_id: int, message_id: int) -> None:
-        self._would(chat_id, f"unpin message {message_id}")
+        self._would(chat_id, N_("unpin message {message}"), message=message_id)
 
     async def create_invite(self, chat_id: int, *, expires: float, name: str) -> str | None:
-        self._would(chat_id, "create an invite link")
+        self._would(chat_id, N_("create an invite link"))
         return None
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from telegram import Bot, ChatMemberAdministrator
 from telegram.error import TelegramError
 
+from bot.core.i18n import N_, Messages
+
 NEEDED_RIGHTS = {
-    "can_delete_messages": "Delete messages",
-    "can_restrict_members": "Ban users",
-    "can_invite_users": "Invite users via link",
+    "can_delete_messages": N_("Delete messages"),
+    "can_restrict_members": N_("Ban users"),
+    "can_invite_users": N_("Invite users via link"),
 }
 
 
@@ -21,20 +23,30 @@ async def missing_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
     return missing, True
 
 
-async def rights_report(bot: Bot, chat_id: int) -> str:
-    """One message: what is missing and what to do about it, or that all is well."""
+async def rights_report(bot: Bot, chat_id: int, messages: Messages) -> str:
+    """One message (plain text): what is missing and what to do about it, or that all is well."""
     try:
         missing, sees_all = await missing_rights(bot, chat_id)
     except TelegramError as error:
-        return f"Cannot read my rights here ({error.message}). Is qunbot still in this group?"
+        return messages.tp(
+            "Cannot read my rights here ({error}). Is qunbot still in this group?",
+            error=error.message,
+        )
     lines = []
     if missing:
-        lines.append(f"I need {' and '.join(missing)}: make me an admin with these rights.")
+        rights = messages.tp(" and ").join(messages.tp(right) for right in missing)
+        lines.append(
+            messages.tp("I need {rights}: make me an admin with these rights.", rights=rights)
+        )
     else:
-        lines.append("I have every right I need: Delete messages, Ban users, Invite users.")
+        lines.append(
+            messages.tp("I have every right I need: Delete messages, Ban users, Invite users.")
+        )
     if not sees_all:
         lines.append(
-            "I cannot see ordinary messages (privacy mode): make me an admin, or disable "
-            "privacy in @BotFather and add me again."
+            messages.tp(
+                "I cannot see ordinary messages (privacy mode): make me an admin, or disable "
+                "privacy in @BotFather and add me again."
+            )
         )
     return "\n".join(lines)

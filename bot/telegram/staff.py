@@ -17,9 +17,10 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import JobQueue
 
 from bot.core.clock import Clock
+from bot.core.i18n import N_, Messages
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import LiveDoor
-from policies.texts import MAX_MESSAGE, clip_html, render, telegram_length
+from policies.texts import MAX_MESSAGE, clip_html, telegram_length
 
 ChatMoved = Callable[[int, int], Awaitable[None]]
 DIGEST_INTERVAL = 10.0
@@ -30,12 +31,23 @@ ALARM_INTERVAL = 3600.0
 """The same problem in the same group reaches the staff once an hour at most."""
 MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
 RIGHT_NAMES = {
-    "ban": "Ban users",
-    "kick": "Ban users",
-    "mute": "Ban users",
-    "delete": "Delete messages",
-    "schedule_reinvite": "Invite users via link",
+    "ban": N_("Ban users"),
+    "kick": N_("Ban users"),
+    "mute": N_("Ban users"),
+    "delete": N_("Delete messages"),
+    "schedule_reinvite": N_("Invite users via link"),
 }
+ACTION_NAMES = {
+    "ban": N_("ban"),
+    "kick": N_("kick"),
+    "mute": N_("mute"),
+    "delete": N_("delete"),
+    "schedule_reinvite": N_("schedule a re-invite"),
+    "callout": N_("post a call-out"),
+    "announce": N_("post an announcement"),
+    "notify_admins": N_("tell the staff"),
+}
+"""Verdict actions in words; other callers pass a phrase marked with `N_`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +57,15 @@ class StaffNote:
     """One row of buttons under this note (Undo, Confirm, ...)."""
 
 
-def explain_failure(error: TelegramError, action: str) -> str:
-    """What to do about a failed call, in an operator's words."""
+def explain_failure(error: TelegramError, action: str, messages: Messages) -> str:
+    """What to do about a failed call, in an operator's words (plain text)."""
+    doing = messages.tp(ACTION_NAMES.get(action, action))
     if isinstance(error, Forbidden):
-        return f"Telegram refused to {action} ({error.message}): is qunbot still in the group?"
+        return messages.tp(
+            "Telegram refused to {action} ({error}): is qunbot still in the group?",
+            action=doing,
+            error=error.message,
+        )
     message = error.message.lower()
     if action == "delete" and "can't be deleted" in message:
         return (
@@ -56,15 +73,19 @@ def explain_failure(error: TelegramError, action: str) -> str:
             " unless the message is older than 48 hours (bots can never delete those)"
         )
     if any(sign in message for sign in MISSING_RIGHT_SIGNS):
-        needed = RIGHT_NAMES.get(action, "admin")
-        return f"qunbot needs the {needed} right to {action}: make it an admin with that right"
-    return f"could not {action}: {error.message}"
+        needed = messages.tp(RIGHT_NAMES.get(action, N_("admin")))
+        return messages.tp(
+            "qunbot needs the {right} right to {action}: make it an admin with that right",
+            right=needed,
+            action=doing,
+        )
+    return messages.tp("could not {action}: {error}", action=doing, error=error.message)
 
 
-def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
+def digests(notes: list[StaffNote], language: Messages) -> list[tuple[str, list[StaffNote]]]:
     """The notes as messages that each fit Telegram's limit and carry every shown note's
     buttons; past the first few notes, only how many more there were (the audit log has them
-    all)."""
+    all), in the staff's language."""
     kept, hidden = notes[:MAX_NOTES_PER_DIGEST], len(notes) - MAX_NOTES_PER_DIGEST
     room = MAX_TEXT - 100
     messages: list[tuple[str, list[StaffNote]]] = []
@@ -79,7 +100,7 @@ def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
         else:
             text, shown = candidate, [*shown, note]
     if hidden > 0:
-        text += f"\n\n… and {hidden} more (see the audit log)"
+        text += "\n\n" + language.t("… and {count} more (see the audit log)", count=hidden)
     messages.append((text, shown))
     return messages
 
@@ -94,9 +115,12 @@ class StaffChannel(Collapser):
         door: LiveDoor,
         staff_chat: int | None,
         title_of: Callable[[int], str],
+        messages: Messages,
     ) -> None:
         super().__init__(clock, jobs)
         self.door, self.staff_chat, self.title_of = door, staff_chat, title_of
+        self.messages = messages
+        """The staff chat speaks the config's language."""
         self.pending: list[StaffNote] = []
         self.last_alarm: dict[tuple[int, str], float] = {}
         self.on_moved: ChatMoved | None = None
@@ -111,7 +135,8 @@ class StaffChannel(Collapser):
         self.request_flush(self.staff_chat, DIGEST_INTERVAL)
 
     async def alarm(self, chat_id: int, problem: str, *, title: str = "") -> None:
-        """Tell the staff once an hour per group and problem (a missing right, an empty pool)."""
+        """Tell the staff once an hour per group and problem (a missing right, an empty pool);
+        `problem` is plain text in the staff's language."""
         now = self.clock.now()
         key = (chat_id, problem)
         if now - self.last_alarm.get(key, float("-inf")) < ALARM_INTERVAL:
@@ -123,15 +148,16 @@ class StaffChannel(Collapser):
         logger.warning("qunbot in {}: {}", group, problem)
         self.add(
             StaffNote(
-                render("⚠️ qunbot in {group}: {problem}", {"group": group, "problem": problem})
+                self.messages.t("⚠️ qunbot in {group}: {problem}", group=group, problem=problem)
             )
         )
 
     async def failed(
         self, chat_id: int, error: TelegramError, action: str, title: str = ""
     ) -> None:
-        """A call on a group failed: tell the staff what to do about it."""
-        await self.alarm(chat_id, explain_failure(error, action), title=title)
+        """A call on a group failed: tell the staff what to do about it. `action` is a verdict
+        action or a phrase marked with `N_`."""
+        await self.alarm(chat_id, explain_failure(error, action, self.messages), title=title)
 
     async def send_card(
         self,
@@ -170,7 +196,7 @@ class StaffChannel(Collapser):
         notes, self.pending = self.pending, []
         if not notes:
             return
-        for text, shown in digests(notes):
+        for text, shown in digests(notes, self.messages):
             rows = [list(note.buttons) for note in shown if note.buttons]
             markup = InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
             await self.send_card(text, markup=markup)

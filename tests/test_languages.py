@@ -1,0 +1,180 @@
+"""The group's language decides what qunbot says: the policy's `language`, `/lang`, or else the
+config's; the staff chat speaks the config's; menus are published per language. A Chinese group's
+whole flow reads without an English phrase."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.fake import FakeTelegram
+from bot.fake.models import EventKind
+from bot.features.commands import COMMANDS, Who
+from tests.english import english_phrases
+from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config
+
+MONDAY_10AM = dt.datetime(2026, 5, 11, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+AD = "加我微信 vx：abc12345 领取内部优惠券，私聊我"
+SAID_BY_THE_BOT = {EventKind.BOT_MESSAGE, EventKind.BOT_EDIT, EventKind.CALLBACK_ANSWER}
+
+
+async def started(tmp_path: Path, policy: str, language: str = "en") -> Harness:
+    loaded = make_config(tmp_path, policy=policy, language=language)
+    return await Harness.start(loaded, clock=TestClock(MONDAY_10AM))
+
+
+def said_by_the_bot(fake: FakeTelegram, chat_id: int | None = None) -> list[str]:
+    """Every text the bot sent, edited or answered, with its buttons."""
+    return [
+        text
+        for event in fake.events
+        if event.kind in SAID_BY_THE_BOT and (chat_id is None or event.chat_id == chat_id)
+        for text in (event.text, *event.buttons)
+        if text
+    ]
+
+
+async def test_lang_switches_the_group_and_only_admins_may(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: default\n")
+    try:
+        await harness.say(harness.member("bob"), "/lang zh")
+        assert harness.texts_in(GROUP)[-1] == "Only admins of this group can use this command."
+        await harness.say(ADMIN, "/lang zh")
+        assert harness.texts_in(GROUP)[-1] == "好的，我在本群改说中文了。"
+        await harness.say(ADMIN, "/mode soft")
+        assert harness.texts_in(GROUP)[-1] == "模式已切换为「提醒」。"
+        await harness.say(ADMIN, "/lang fr")
+        assert harness.texts_in(GROUP)[-1] == "用法：/lang zh|en"
+        await harness.say(ADMIN, "/lang en")
+        assert harness.texts_in(GROUP)[-1] == "I speak English in this group now."
+        await harness.say(ADMIN, "/mode hard")
+        assert harness.texts_in(GROUP)[-1] == "Mode is now hard."
+    finally:
+        await harness.stop()
+
+
+async def test_the_policy_language_wins_and_the_staff_chat_speaks_the_configs(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\nmoderation: {mode: neutral}\n")
+    try:
+        await harness.say(harness.member("dave"), AD)
+        group, staff = harness.texts_in(GROUP), harness.texts_in(STAFF)
+        assert "微信联系方式" in group[-1]
+        assert "6h" in staff[-1] and "WeChat id offered" in staff[-1], "the config's language"
+        assert "↩️ Undo" in said_by_the_bot(harness.fake, STAFF)
+        assert all(english_phrases(text) == [] for text in said_by_the_bot(harness.fake, GROUP))
+    finally:
+        await harness.stop()
+
+
+async def test_without_a_policy_language_the_config_decides(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: default\n", language="zh")
+    try:
+        await harness.say(ADMIN, "/mode soft")
+        assert harness.texts_in(GROUP)[-1] == "模式已切换为「提醒」。"
+    finally:
+        await harness.stop()
+
+
+async def test_a_member_hears_the_language_of_the_group_they_came_from(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\nmoderation: {mode: neutral}\n")
+    try:
+        dave = harness.member("dave")
+        await harness.say(dave, AD)
+        harness.clock.advance(7 * 3600)
+        harness.fake.start_private(dave, payload=None)
+        await harness.feed(harness.fake.private_message(dave, "/start"))
+        (apology,) = [text for text in harness.texts_in(dave) if "https://" in text]
+        assert "入群链接" in apology and english_phrases(apology) == []
+    finally:
+        await harness.stop()
+
+
+async def test_command_menus_are_published_in_each_language(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: default\n", language="zh")
+    try:
+        menus = {
+            (call.params.get("language_code"), call.params["scope"]["type"]): {
+                entry["command"]: entry["description"] for entry in call.params["commands"]
+            }
+            for call in harness.fake.calls_to("setMyCommands")
+        }
+        admins = {c.name for c in COMMANDS if c.in_menu and (Who.ADMIN in c.who or c.for_members)}
+        assert set(menus[("zh", "all_chat_administrators")]) == admins
+        assert "lang" in admins
+        assert menus[("zh", "default")]["help"] == "您可以使用的命令"
+        assert menus[("en", "default")]["help"] == "the commands you can use"
+        assert menus[(None, "default")] == menus[("zh", "default")], "the config's language"
+    finally:
+        await harness.stop()
+
+
+async def test_a_chinese_group_flow_says_nothing_in_english(tmp_path: Path) -> None:
+    """Admin commands, refusals, usage lines, /help, the ladder, a ticket and the staff chat,
+    in a Chinese group with a Chinese config: no English phrase anywhere the bot writes."""
+    policy = "extends: shop-zh\nlanguage: zh\nmoderation: {mode: neutral}\n"
+    harness = await started(tmp_path, policy, language="zh")
+    try:
+        bob, dave = harness.member("bob"), harness.member("dave")
+        notice_about_dave = 0
+        await harness.say(dave, AD)
+        notice_about_dave = harness.fake.bot_messages(GROUP)[-1].message_id
+        for text in (
+            "/help",
+            "/mode",
+            "/mode soft",
+            "/ladder",
+            "/ladder mute 1d, mute 7d, hard",
+            "/policy",
+            "/status",
+            "/set moderation.reinvite_after 12h",
+            "/dryrun",
+            "/why 999",
+            "/stats 7d",
+            "/stats week",
+            "/inactive 30d",
+            "/tickets",
+            "/warn",
+            f"/warn 请勿刷屏 {bob}",
+            f"/mute 1d {bob}",
+            f"/unmute {bob}",
+            f"/pardon {bob}",
+            f"/trust {bob}",
+            f"/untrust {bob}",
+            "/report",
+        ):
+            harness.clock.advance(6)  # within the per-user command budget
+            await harness.say(ADMIN, text)
+        await harness.say(ADMIN, "/why", reply_to=notice_about_dave)
+        await harness.say(bob, "/mode hard")
+        await harness.say(bob, "收到的饼干全碎了，客服也不回消息！！！")
+        await harness.say(OWNER, "/help")
+        for chat_id in (GROUP, STAFF, bob, dave):
+            for text in said_by_the_bot(harness.fake, chat_id):
+                assert english_phrases(text) == [], text
+        answers = [m for m in harness.fake.bot_messages(GROUP) if m.message_id > notice_about_dave]
+        assert len(answers) >= 25, "every command was answered"
+    finally:
+        await harness.stop()
+
+
+async def test_the_staff_hear_about_skipped_posts_in_their_language(tmp_path: Path) -> None:
+    """Planned posts over the promotion cap, named and explained in Chinese in the staff chat."""
+    policy = """\
+extends: shop-zh
+rhythm:
+  campaigns:
+    - {id: weekend, name: 周末秒杀, starts_at: "2026-05-16 20:00", duration: 2h}
+  schedules:
+    - {id: deal, at: "12:00", days: fri, promotional: true, text: "周五特惠"}
+"""
+    harness = await started(tmp_path, policy, language="zh")
+    try:
+        await harness.settle()
+        (warning,) = [t for t in harness.texts_in(STAFF) if "以下计划发布的消息不会发出" in t]
+        assert "05-16 20:00 活动「weekend」（开始）：超过促销上限" in warning
+        assert english_phrases(warning) == []
+    finally:
+        await harness.stop()
