@@ -68,7 +68,11 @@ async def mute(call: CommandCall, app: BotData) -> None:
     """Mute for a duration (or forever)."""
     member = _member(call)
     if is_chat_id(member.user_id):
-        await call.answer(f"{member.name} is a channel and cannot be muted: /ban stops it.")
+        await call.answer(
+            call.messages.tp(
+                "{name} is a channel and cannot be muted: /ban stops it.", name=member.name
+            )
+        )
         return
     try:
         seconds = parse_mute_duration(call.args[0]) if call.args else None

@@ -130,7 +130,7 @@ def test_staff_digests_fit_and_keep_every_shown_notes_buttons(
         )
         for i, (name, why, buttons) in enumerate(notes)
     ]
-    messages = staff_digests(staff_notes)
+    messages = staff_digests(staff_notes, Messages("en"))
     shown = [note for _, part in messages for note in part]
     assert shown == staff_notes[:MAX_NOTES_PER_DIGEST]
     for text, part in messages:
@@ -197,7 +197,7 @@ async def test_ticket_cards_fit(
     language: str, name: str, title: str, complaint: str, reasons: list[str]
 ) -> None:
     door = RecordingDoor()
-    staff = StaffChannel(None, None, door, -100, lambda chat_id: "")  # type: ignore[arg-type]
+    staff = StaffChannel(None, None, door, -100, lambda chat_id: "", Messages("en"))  # type: ignore[arg-type]
     template = POLICIES[language].complaints.templates.staff_ticket
     values = {
         "ticket": 12,

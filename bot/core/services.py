@@ -19,7 +19,7 @@ from bot.core.bounded import BoundedDict
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig, follow_moves, signing_secret_from_environment
 from bot.core.counters import StatsCounter
-from bot.core.i18n import Catalogs, Messages
+from bot.core.i18n import N_, Catalogs, Messages
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
 from bot.store import Store
@@ -27,9 +27,8 @@ from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import Scorer
-from policies.texts import render
 
-MOVED_NOTICE = (
+MOVED_NOTICE = N_(
     "🔀 Chat {old} became the supergroup {new}. qunbot follows it already (its state, policy,"
     " network and staff role moved with it); replace {old} with {new} in config.yaml when"
     " convenient (`qunbot check` lists every place)."
@@ -144,7 +143,7 @@ class Services:
         logger.warning("chat {} became supergroup {}", old_id, new_id)
         if named:
             values = {"old": old_id, "new": new_id}
-            self.staff.add(StaffNote(render(MOVED_NOTICE, values)))
+            self.staff.add(StaffNote(self.staff.messages.t(MOVED_NOTICE, **values)))
 
     async def close(self) -> None:
         await self.doors.live.drain()

@@ -181,7 +181,7 @@ class AdminActions:
             return say.tp("#{id} was undone already.", id=entry.id)
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
-            return await self._undo_sender_chat_ban(door, entry, actor_id)
+            return await self._undo_sender_chat_ban(door, entry, actor_id, say)
         muted = "mute" in entry.action
         try:
             if muted:
@@ -214,7 +214,7 @@ class AdminActions:
         return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
 
     async def _undo_sender_chat_ban(
-        self, door: Door, entry: AuditEntry, actor_id: int | None
+        self, door: Door, entry: AuditEntry, actor_id: int | None, say: Messages
     ) -> str:
         """A channel's ban lifted here and across the network; a channel gets no invite."""
         rt, channel = self.services, entry.target_id
@@ -222,7 +222,7 @@ class AdminActions:
         try:
             await door.unban_sender_chat(entry.chat_id, channel)
         except TelegramError as error:
-            return f"could not undo #{entry.id}: {error.message}"
+            return say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
         await rt.store.offences.forgive(entry.chat_id, channel, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, channel)
         await unban_in_network(rt, entry.chat_id, channel)
@@ -234,7 +234,7 @@ class AdminActions:
             target_id=channel,
             text=f"undo #{entry.id}",
         )
-        return f"Undone #{entry.id}: the channel may post again, offence forgiven."
+        return say.tp("Undone #{id}: the channel may post again, offence forgiven.", id=entry.id)
 
     async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> str:
         """An audit note's button (in the staff chat): undo, spread the ban, or confirm."""

@@ -7,16 +7,17 @@ from loguru import logger
 from telegram import Bot, ChatMember, ChatMemberUpdated
 from telegram.error import TelegramError
 
+from bot.core.i18n import N_
 from bot.core.services import Services
 from bot.features.stats import watch_size
 from bot.telegram.permissions import is_admin_now, is_present, joined, left
 from bot.telegram.rights import rights_report
 from bot.telegram.staff import StaffNote
 from policies.schema import ForeignBots
-from policies.texts import mention, render
+from policies.texts import mention
 
-BOT_REMOVED = "🤖 {adder} added the bot {bot} to {group}; removed (moderation.foreign_bots)."
-BOT_ALLOWED = "🤖 {adder} added the bot {bot} to {group} (allowed by moderation.foreign_bots)."
+BOT_REMOVED = N_("🤖 {adder} added the bot {bot} to {group}; removed (moderation.foreign_bots).")
+BOT_ALLOWED = N_("🤖 {adder} added the bot {bot} to {group} (allowed by moderation.foreign_bots).")
 
 
 class Membership:
@@ -56,7 +57,7 @@ class Membership:
             "group": chat.title or chat.id,
         }
         if policy.moderation.foreign_bots is not ForeignBots.REMOVE:
-            rt.staff.add(StaffNote(render(BOT_ALLOWED, values)))
+            rt.staff.add(StaffNote(rt.staff.messages.t(BOT_ALLOWED, **values)))
             return
         door = await rt.doors.for_chat(chat.id)
         try:
@@ -67,7 +68,7 @@ class Membership:
         await rt.store.audit.add(
             chat.id, rt.now(), "remove bot", actor_id=adder.id, target_id=added.id
         )
-        rt.staff.add(StaffNote(render(BOT_REMOVED, values)))
+        rt.staff.add(StaffNote(rt.staff.messages.t(BOT_REMOVED, **values)))
 
     async def bot_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
         """qunbot was added, promoted, demoted or removed: drop what it cached about the group,

@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import ChatMigrated, TelegramError
 
 from bot.core.bounded import BoundedDict
-from bot.core.i18n import Messages
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
@@ -35,7 +35,7 @@ from policies.waves import WaveTracker
 
 DELETABLE_FOR = 48 * 3600.0
 """Telegram refuses to delete older messages, so older owed deletes are not retried."""
-TOO_OLD_TO_DELETE = (
+TOO_OLD_TO_DELETE = N_(
     "🕰 Message {id} of {user} in {group} is an ad (edited into one, or seen late), but it was"
     " posted more than 48 hours ago and Telegram never lets bots delete such messages (no right"
     " changes that): please delete it by hand."
@@ -351,7 +351,8 @@ class Enforcer:
         age = self.services.now() - (target.posted_at or self.services.now())
         if age >= DELETABLE_FOR:
             values = {"user": target.mention, "group": target.chat_title, "id": target.message_id}
-            self.services.staff.add(StaffNote(render(TOO_OLD_TO_DELETE, values)))
+            staff = self.services.staff
+            staff.add(StaffNote(staff.messages.t(TOO_OLD_TO_DELETE, **values)))
             return
         door.delete(target.chat_id, target.message_id)
 

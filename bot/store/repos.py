@@ -231,11 +231,11 @@ class Members:
         (joining counts as being seen), longest silent first. Never a pseudo-user or a chat,
         which databases from older versions may still hold as members."""
         await self.flush()
-        pseudo = ", ".join("?" * len(PSEUDO_USER_IDS))
+        placeholders = ", ".join("?" * len(PSEUDO_USER_IDS))
         async with self.db.execute(
             "SELECT user_id, last_seen, message_count FROM members WHERE chat_id = ?"
             f" AND left_at IS NULL AND trusted = 0 AND last_seen < ? AND user_id > 0"
-            f" AND user_id NOT IN ({pseudo}) ORDER BY last_seen LIMIT ?",
+            f" AND user_id NOT IN ({placeholders}) ORDER BY last_seen LIMIT ?",
             (chat_id, cutoff, *sorted(PSEUDO_USER_IDS), limit),
         ) as cursor:
             return [SilentMember(*row) for row in await cursor.fetchall()]

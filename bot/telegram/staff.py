@@ -68,7 +68,7 @@ def explain_failure(error: TelegramError, action: str, messages: Messages) -> st
         )
     message = error.message.lower()
     if action == "delete" and "can't be deleted" in message:
-        return (
+        return messages.tp(
             "Telegram refused to delete a message: qunbot needs the Delete messages right,"
             " unless the message is older than 48 hours (bots can never delete those)"
         )
