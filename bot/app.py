@@ -7,21 +7,25 @@ This is the composition root: it builds the services and every feature, puts the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from loguru import logger
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.core.application import ForgetfulApplication
 from bot.core.classifier import train_classifier
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import LoadedConfig
+from bot.core.health import Heartbeat, heartbeat_path
 from bot.core.logging import started
-from bot.core.polling import HandledUpdateQueue
 from bot.core.ratelimit import SendOnlyRateLimiter
+from bot.core.sendqueue import SendQueue, Sleep
 from bot.core.services import ReadyHook, Services
+from bot.core.updates import ChatLanes, LedgerBot, UpdateFlow, note_storage_error
 from bot.features.admin_actions import AdminActions
 from bot.features.bot_data import App, BotData, Context
 from bot.features.gifts import GiftDesk
@@ -48,6 +52,7 @@ from handlers import (
     welcome,
 )
 
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 FLUSH_INTERVAL = 2.0
 """Member activity is written in batches this often, never once per message."""
 PURGE_INTERVAL = 3600.0
@@ -75,26 +80,29 @@ def build_application(
     request: BaseRequest | None = None,
     base_url: str | None = None,
     clock: Clock | None = None,
+    sleep: Sleep | None = None,
 ) -> App:
-    """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`."""
-    limiter = SendOnlyRateLimiter(clock=clock.now if clock is not None else None)
-    queue = HandledUpdateQueue()
+    """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`; the
+    simulator also passes a `sleep` that moves its clock instead of waiting."""
+    flow = UpdateFlow(heartbeat=_heartbeat(loaded))
+    sends = SendQueue(clock=clock.now if clock is not None else None, sleep=sleep or asyncio.sleep)
+    bot = _bot(loaded, token, request, base_url, SendOnlyRateLimiter(sends))
+    bot.follow(flow)
+    processor = ChatLanes(flow)
     context_types = ContextTypes(bot_data=BotData)
     builder = (
         ApplicationBuilder()
         .application_class(ForgetfulApplication)
-        .token(token)
-        .rate_limiter(limiter)
-        .update_queue(queue)
+        .bot(bot)
+        .concurrent_updates(processor)
         .context_types(context_types)
         .post_init(_open_services)
+        .post_stop(_confirm_handled)
         .post_shutdown(_close_services)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    if base_url is not None:
-        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
-    application: App = builder.build()
+    # The bot is a LedgerBot, an ExtBot: the typed alias names the base class.
+    application = cast(App, builder.build())
+    processor.application = application
     services = Services(
         loaded,
         clock or SystemClock(),
@@ -102,12 +110,43 @@ def build_application(
         application.bot,
         application.job_queue,
     )
-    queue.services = services
     _install_features(application.bot_data, services, application)
     for module in HANDLER_MODULES:
         module.register(application)
     application.add_error_handler(log_error)
     return application
+
+
+def _bot(
+    loaded: LoadedConfig,
+    token: str,
+    request: BaseRequest | None,
+    base_url: str | None,
+    limiter: SendOnlyRateLimiter,
+) -> LedgerBot:
+    """The bot with its HTTP clients: through the configured proxy, if any."""
+    proxy = loaded.config.proxy
+    base_url = base_url or TELEGRAM_BASE_URL
+    return LedgerBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_url.replace("/bot", "/file/bot"),
+        request=request or HTTPXRequest(connection_pool_size=256, proxy=proxy),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1, proxy=proxy),
+        rate_limiter=limiter,
+    )
+
+
+def _heartbeat(loaded: LoadedConfig) -> Heartbeat | None:
+    if loaded.config.database == ":memory:":
+        return None
+    return Heartbeat(heartbeat_path(loaded.database_path))
+
+
+async def _confirm_handled(application: App) -> None:
+    """At a graceful stop, tell Telegram which updates were handled since the last poll."""
+    if isinstance(application.bot, LedgerBot):
+        await application.bot.confirm_handled()
 
 
 def _install_features(data: BotData, services: Services, application: App) -> None:
@@ -178,6 +217,7 @@ async def purge_old_texts(context: Context) -> None:
 
 async def _close_services(application: App) -> None:
     data = application.bot_data
+    data.services.doors.live.deletes.cancel_retries()
     await data.moderation.enforcer.notices.drain()
     if data.services.is_open:
         await flush_stats(data.services)
@@ -185,11 +225,16 @@ async def _close_services(application: App) -> None:
 
 
 async def log_error(update: object, context: Context) -> None:
-    """Log any handler error with its chat and user; the bot keeps running."""
+    """Log any handler error with its chat and user; the bot keeps running. A database error
+    is not logged as handled: the update is handled again (`bot.core.updates.ChatLanes`)."""
     chat = user = None
     if isinstance(update, Update):
         chat = update.effective_chat.id if update.effective_chat else None
         user = update.effective_user.id if update.effective_user else None
+    error = context.error
+    if isinstance(error, BaseException) and note_storage_error(error):
+        logger.warning("database error (chat {}, user {}): {}", chat, user, error)
+        return
     logger.opt(exception=context.error).error(
         "error handling update (chat {}, user {})", chat, user
     )

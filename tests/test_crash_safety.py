@@ -1,4 +1,5 @@
-"""Crash safety: `qunbot run` as a real process against the HTTP fake, killed mid-raid."""
+"""Crash safety: `qunbot run` as a real process against the HTTP fake, killed while several
+groups are raided at once (their updates handled side by side)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from bot.fake.models import StoredMessage
 from tests.harness import GROUP, STAFF, TestClock, make_world
 
 ROOT = Path(__file__).resolve().parents[1]
-SPAMMERS = 60
+SPAMMERS = 30
+"""Per group."""
+OTHER_GROUPS = (-1001000000002, -1001000000003, -1001000000004)
+GROUPS = (GROUP, *OTHER_GROUPS)
 AD = "加我微信 vx：abc{n:05d} 领取内部优惠券"
-KILL_AFTER = (12, 30)
+KILL_AFTER = (20, 50)
 """The bot is SIGKILLed once this many ads of the raid are deleted, then started again."""
 DEADLINE = 30.0
 
@@ -43,6 +47,7 @@ def write_config(workdir: Path) -> Path:
     config.write_text(
         f"database: ./qunbot.db\npolicies_dir: ./policies\ndefault_policy: shop\n"
         f"groups: [{{chat_id: {GROUP}, policy: shop}}]\nstaff_chat: {STAFF}\n",
+        # Every group falls back to the same policy: the default_policy.
         encoding="utf-8",
     )
     return config
@@ -76,27 +81,28 @@ def tail(log: Path) -> str:
     return log.read_text(encoding="utf-8", errors="replace")[-4000:]
 
 
-def deleted(fake: FakeTelegram, ads: list[int]) -> int:
-    return sum(fake.is_deleted(GROUP, message_id) for message_id in ads)
+Ad = tuple[int, int]
+"""(chat id, message id)"""
 
 
-def check_database(path: Path, spammers: list[int], ads: list[int]) -> None:
+def deleted(fake: FakeTelegram, ads: list[Ad]) -> int:
+    return sum(fake.is_deleted(chat_id, message_id) for chat_id, message_id in ads)
+
+
+def check_database(path: Path, spammers: dict[int, list[int]], ads: list[Ad]) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        offenders = Counter(
-            user
-            for (user,) in db.execute("SELECT user_id FROM offences WHERE chat_id = ?", (GROUP,))
-        )
-        enforced = [m for (m,) in db.execute("SELECT message_id FROM enforced_messages")]
+        offenders = Counter(db.execute("SELECT chat_id, user_id FROM offences"))
+        enforced = list(db.execute("SELECT chat_id, message_id FROM enforced_messages"))
         audited = Counter(
-            m
-            for (m,) in db.execute(
-                "SELECT message_id FROM audit WHERE action NOT IN ('notice', 'reinvite')"
+            db.execute(
+                "SELECT chat_id, message_id FROM audit WHERE action NOT IN ('notice', 'reinvite')"
             )
         )
         owed = db.execute("SELECT COUNT(*) FROM enforced_messages WHERE delete_pending = 1")
         assert owed.fetchone() == (0,)
-    assert offenders == Counter(dict.fromkeys(spammers, 1)), "one offence per ad, none lost"
+    everyone = [(chat, user) for chat, users in spammers.items() for user in users]
+    assert offenders == Counter(dict.fromkeys(everyone, 1)), "one offence per ad, none lost"
     assert sorted(enforced) == sorted(ads)
     assert audited == Counter(dict.fromkeys(ads, 1)), "each ad audited exactly once"
 
@@ -111,10 +117,11 @@ def mentioned(message: StoredMessage) -> list[int]:
     return ids
 
 
-def check_no_double_posts(fake: FakeTelegram, spammers: list[int]) -> None:
-    announced = Counter(user for m in fake.bot_messages(GROUP) for user in mentioned(m))
-    assert announced, "the raid was announced"
-    assert max(announced.values()) == 1, f"someone announced twice: {announced}"
+def check_no_double_posts(fake: FakeTelegram) -> None:
+    for chat_id in GROUPS:
+        announced = Counter(user for m in fake.bot_messages(chat_id) for user in mentioned(m))
+        assert announced, f"the raid in {chat_id} was announced"
+        assert max(announced.values()) == 1, f"someone announced twice: {announced}"
     digests = "\n".join(m.text for m in fake.bot_messages(STAFF))
     for number in set(_action_numbers(digests)):
         assert digests.count(f"(#{number},") == 1
@@ -124,21 +131,41 @@ def _action_numbers(text: str) -> list[str]:
     return [part.split(",", 1)[0] for part in text.split("(#")[1:]]
 
 
+def raided_world() -> tuple[FakeTelegram, dict[int, list[int]]]:
+    """The harness's world with three more groups, and a band of spammers in each."""
+    fake = make_world(WallClock())
+    for number, chat_id in enumerate(OTHER_GROUPS, start=2):
+        fake.add_chat(chat_id, "supergroup", f"Branch {number}")
+        fake.bot_is_admin(chat_id)
+    spammers: dict[int, list[int]] = {}
+    for index, chat_id in enumerate(GROUPS):
+        first = 900_001 + index * 1000
+        spammers[chat_id] = list(range(first, first + SPAMMERS))
+        for user in spammers[chat_id]:
+            fake.add_user(user, f"Spammer{user}")
+            fake.add_member(chat_id, user)
+    return fake, spammers
+
+
+def post_raids(fake: FakeTelegram, spammers: dict[int, list[int]]) -> list[Ad]:
+    """Every group's ads, interleaved, so the groups' updates arrive mixed."""
+    ads = []
+    for n in range(min(len(users) for users in spammers.values())):
+        for chat_id in GROUPS:
+            user = spammers[chat_id][n]
+            update = fake.user_message(chat_id, user, AD.format(n=user))
+            ads.append((chat_id, int(update["message"]["message_id"])))
+    return ads
+
+
 async def test_a_bot_killed_mid_raid_loses_and_repeats_nothing(tmp_path: Path) -> None:
     config, log = write_config(tmp_path), tmp_path / "bot.log"
-    fake = make_world(WallClock())
-    spammers = list(range(900_001, 900_001 + SPAMMERS))
-    for n, user in enumerate(spammers):
-        fake.add_user(user, f"Spammer{n}")
-        fake.add_member(GROUP, user)
+    fake, spammers = raided_world()
     async with FakeTelegramServer(fake) as server:
         bot = start_bot(config, server, log)
         try:
             await until(lambda: fake.pollers_waiting > 0, "the first poll", log)
-            ads = [
-                int(fake.user_message(GROUP, user, AD.format(n=n))["message"]["message_id"])
-                for n, user in enumerate(spammers)
-            ]
+            ads = post_raids(fake, spammers)
             for threshold in KILL_AFTER:
                 await until(
                     lambda t=threshold: deleted(fake, ads) >= t, f"{threshold} deletes", log
@@ -149,14 +176,59 @@ async def test_a_bot_killed_mid_raid_loses_and_repeats_nothing(tmp_path: Path) -
                 bot = start_bot(config, server, log)
             await until(lambda: deleted(fake, ads) == len(ads), "every ad deleted", log)
             await asyncio.sleep(1.2)  # reinvite_after
-            fake.start_private(spammers[0])
-            fake.private_message(spammers[0], "/start")
-            await until(lambda: bool(fake.bot_messages(spammers[0])), "the re-invite", log)
-            assert "https://t.me/+" in fake.bot_messages(spammers[0])[0].text
+            first = spammers[GROUP][0]
+            fake.start_private(first)
+            fake.private_message(first, "/start")
+            await until(lambda: bool(fake.bot_messages(first)), "the re-invite", log)
+            assert "https://t.me/+" in fake.bot_messages(first)[0].text
             await until(lambda: fake.pollers_waiting > 0 and not fake.pending, "a quiet bot", log)
             await asyncio.sleep(0.3)  # let the last confirmations and deletes land
         finally:
             bot.send_signal(signal.SIGKILL)  # a third crash, once the raid is over
             bot.wait(10)
     check_database(tmp_path / "qunbot.db", spammers, ads)
-    check_no_double_posts(fake, spammers)
+    check_no_double_posts(fake)
+
+
+LOCKED_FOR = 8.0
+
+
+async def test_a_database_locked_by_another_process_loses_no_ad(tmp_path: Path) -> None:
+    config, log = write_config(tmp_path), tmp_path / "bot.log"
+    fake, spammers = raided_world()
+    async with FakeTelegramServer(fake) as server:
+        bot = start_bot(config, server, log)
+        try:
+            await until(lambda: fake.pollers_waiting > 0, "the first poll", log)
+            await until(lambda: heartbeat(tmp_path).exists(), "the first heartbeat", log)
+            locker = sqlite3.connect(tmp_path / "qunbot.db", timeout=10, isolation_level=None)
+            locker.execute("BEGIN EXCLUSIVE")
+            locked_at = time.monotonic()
+            ads = post_raids(fake, {chat: users[:3] for chat, users in spammers.items()})
+            await asyncio.sleep(LOCKED_FOR)
+            locker.execute("ROLLBACK")
+            locker.close()
+            assert bot.poll() is None, f"the bot gave up on a lock of {LOCKED_FOR}s:\n{tail(log)}"
+            await until(lambda: deleted(fake, ads) == len(ads), "every ad deleted", log)
+            handled_after = time.monotonic() - locked_at
+            status = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "bot", "status", str(config)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(10)
+    assert handled_after >= LOCKED_FOR
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "last update handled" in status.stdout
+    with sqlite3.connect(tmp_path / "qunbot.db") as db:
+        audited = Counter(db.execute("SELECT chat_id, message_id FROM enforced_messages"))
+    assert audited == Counter(dict.fromkeys(ads, 1))
+
+
+def heartbeat(workdir: Path) -> Path:
+    return workdir / "qunbot.db.heartbeat"

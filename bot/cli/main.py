@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli.load import load_or_explain
-from bot.core.config import LoadedConfig
+from bot.core.config import LoadedConfig, WebhookConfig
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -30,7 +30,25 @@ def _parser() -> argparse.ArgumentParser:
         help="run the bot (token from QUNBOT_TOKEN; QUNBOT_BASE_URL for another Bot API server)",
     )
     run.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        default=None,
+        help="receive updates at this public https URL instead of polling (overrides the config)",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default=None,
+        help="where the webhook server listens, behind your TLS proxy (default 127.0.0.1:8443)",
+    )
     run.set_defaults(handler=_run)
+
+    status = commands.add_parser(
+        "status", help="when the running bot last handled an update (exit 1 if it seems stuck)"
+    )
+    status.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
+    status.set_defaults(handler=_status)
 
     check = commands.add_parser("check", help="validate a config and every policy it names")
     check.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
@@ -123,13 +141,42 @@ def _run(arguments: argparse.Namespace) -> int:
     secret = signing_secret_from_environment()
     if secret is not None:
         register_secret(secret)
+    webhook = _webhook_settings(loaded, arguments)
     setup_logging(loaded.config.logging, file=loaded.log_file, hold_while_starting=True)
-    return _poll_until_stopped(loaded, token, base_url_from_environment())
+    return _run_until_stopped(loaded, token, base_url_from_environment(), webhook)
 
 
-def _poll_until_stopped(loaded: LoadedConfig, token: str, base_url: str | None) -> int:
-    """Run the bot; a refused token, an unreachable Telegram or an unusable database end it
-    with one line saying what to check, never a traceback."""
+def _webhook_settings(loaded: LoadedConfig, arguments: argparse.Namespace) -> WebhookConfig | None:
+    """The webhook from the command line, else from the config; None to poll."""
+    configured = loaded.config.webhook
+    url = arguments.webhook or (configured.url if configured else None)
+    if url is None:
+        return None
+    base = configured or WebhookConfig(url=url)
+    try:
+        return WebhookConfig.model_validate(
+            base.model_dump() | {"url": url, "listen": arguments.listen or base.listen}
+        )
+    except ValueError as error:
+        raise SystemExit(f"qunbot: invalid webhook setting: {error}") from None
+
+
+def _status(arguments: argparse.Namespace) -> int:
+    from bot.core.health import describe, heartbeat_path
+
+    loaded = load_or_explain(arguments.config)
+    if loaded is None:
+        return 1
+    healthy, line = describe(heartbeat_path(loaded.database_path))
+    print(line)
+    return 0 if healthy else 1
+
+
+def _run_until_stopped(
+    loaded: LoadedConfig, token: str, base_url: str | None, webhook: WebhookConfig | None
+) -> int:
+    """Poll (or serve the webhook) until stopped; a refused token, an unreachable Telegram or
+    an unusable database end it with one line saying what to check, never a traceback."""
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
@@ -139,7 +186,12 @@ def _poll_until_stopped(loaded: LoadedConfig, token: str, base_url: str | None) 
 
     application = build_application(loaded, token=token, base_url=base_url)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook is None:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        else:
+            from bot.telegram.webhook import run_webhook
+
+            return run_webhook(application, webhook)
     except (InvalidToken, NetworkError, StorageError) as error:
         discard_start_up_lines()
         return _fail(_start_failure(error, base_url))
@@ -163,7 +215,7 @@ def _start_failure(error: Exception, base_url: str | None) -> str:
         where = base_url or "https://api.telegram.org"
         return (
             f"cannot reach Telegram at {where} ({redact(str(error))}): check the network, "
-            "a proxy (HTTPS_PROXY) or QUNBOT_BASE_URL"
+            "the `proxy:` setting (or HTTPS_PROXY) or QUNBOT_BASE_URL"
         )
     return redact(str(error))
 

@@ -48,6 +48,38 @@ class NetworkConfig(StrictModel):
     )
 
 
+class WebhookConfig(StrictModel):
+    """Receive updates by webhook instead of polling."""
+
+    url: str = Field(
+        description="The public https URL Telegram posts to, e.g. https://bot.example.com/qunbot",
+        pattern=r"^https://\S+$",
+    )
+    listen: str = Field(
+        "127.0.0.1:8443",
+        description="HOST:PORT the webhook server binds, behind a TLS-terminating proxy",
+        pattern=r"^[^\s:]+:\d{1,5}$",
+    )
+    secret_token_env: str = Field(
+        "QUNBOT_WEBHOOK_SECRET",
+        description="Environment variable holding the secret Telegram sends with every "
+        "request; a random one is made at each start when it is unset",
+    )
+    max_connections: int = Field(40, ge=1, le=100)
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+    @property
+    def path(self) -> str:
+        return "/" + self.url.split("://", 1)[1].partition("/")[2]
+
+
 class Config(StrictModel):
     """Everything but the token, which comes from the QUNBOT_TOKEN environment variable."""
 
@@ -61,6 +93,15 @@ class Config(StrictModel):
     networks: tuple[NetworkConfig, ...] = ()
     language: Literal["en", "zh"] = Field("en", description="The language of bot-side texts")
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    proxy: str | None = Field(
+        None,
+        description="Reach Telegram through this proxy: http://HOST:PORT, https://..., or "
+        "socks5://USER:PASSWORD@HOST:PORT",
+        pattern=r"^(https?|socks5h?)://\S+$",
+    )
+    webhook: WebhookConfig | None = Field(
+        None, description="Receive updates by webhook (`url`, `listen`); polling when absent"
+    )
     retention: Duration = Field(
         30 * 86400.0,
         description="How long members' message texts are kept in the audit log and closed "

@@ -7,7 +7,9 @@ dry-run no offence is recorded: the ladder climbs only for what really happened.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +19,7 @@ from telegram.error import ChatMigrated, TelegramError
 
 from bot.core.bounded import BoundedDict
 from bot.core.i18n import N_, Messages
+from bot.core.sendqueue import Priority, send_priority
 from bot.core.services import Services
 from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
@@ -42,6 +45,8 @@ TOO_OLD_TO_DELETE = N_(
 )
 REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
+REMOVALS_AT_ONCE = 32
+"""Bans, kicks and mutes on the wire at once: a raid's removals go out side by side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +170,10 @@ class PublicNotices(Collapser):
         door = await self.services.doors.for_chat(chat_id)
         for index, text in enumerate(texts):
             try:
-                sent = await door.post(
-                    chat_id, text, markup=markup if index == 0 else None, thread_id=thread_id
-                )
+                with send_priority(Priority.ENFORCEMENT):
+                    sent = await door.post(
+                        chat_id, text, markup=markup if index == 0 else None, thread_id=thread_id
+                    )
             except TelegramError as error:
                 logger.warning("call-out in {} failed: {}", chat_id, error.message)
                 return
@@ -201,12 +207,50 @@ class PublicNotices(Collapser):
         return InlineKeyboardMarkup([[button]])
 
 
+class Removals:
+    """Bans, kicks and mutes, carried out beside the handler so that a raid's removals go out
+    side by side (`limit` at once) instead of one round trip after another. Removals of one
+    member run in order: a kick's unban must never lift a later ban."""
+
+    def __init__(self, limit: int = REMOVALS_AT_ONCE) -> None:
+        self.slots = asyncio.Semaphore(limit)
+        self.last: dict[Hashable, asyncio.Task[None]] = {}
+        self.running: set[asyncio.Task[None]] = set()
+
+    def start(self, key: Hashable, work: Coroutine[Any, Any, object]) -> None:
+        previous = self.last.get(key)
+        task = asyncio.get_running_loop().create_task(self._run(previous, work))
+        self.last[key] = task
+        self.running.add(task)
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: Hashable, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        if self.last.get(key) is task:
+            del self.last[key]
+
+    async def _run(
+        self, previous: asyncio.Task[None] | None, work: Coroutine[Any, Any, object]
+    ) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        async with self.slots:
+            await work
+
+    async def drain(self) -> None:
+        while self.running:
+            await asyncio.gather(*list(self.running), return_exceptions=True)
+
+
 class Enforcer:
-    """Carries out verdicts through the group's door, recording first."""
+    """Carries out verdicts through the group's door, recording first. Removals go out beside
+    the handler (`Removals`): the offence is recorded before, so a crash costs at most a
+    removal on its way, and the next ad of the account climbs the ladder."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.notices = PublicNotices(services)
+        self.removals = Removals()
         self.removed: BoundedDict[tuple[int, int], tuple[float, ActionKind]] = BoundedDict(
             REMOVALS_KEPT
         )
@@ -230,8 +274,12 @@ class Enforcer:
             await self._act(door, target, action, verdict, policy, audit_id)
         if ActionKind.NOTIFY_ADMINS not in verdict.action_kinds:
             self._notify_staff(target, Action(ActionKind.NOTIFY_ADMINS), verdict, policy, audit_id)
-        if any(action.kind is ActionKind.BAN for action in actions):
-            await ban_in_network(self.services, target.chat_id, target.user_id)
+        banned = any(action.kind is ActionKind.BAN for action in actions)
+        if banned and self.services.loaded.config.network_peers(target.chat_id):
+            self.removals.start(
+                (target.chat_id, target.user_id),
+                ban_in_network(self.services, target.chat_id, target.user_id),
+            )
         return audit_id
 
     @staticmethod
@@ -298,15 +346,11 @@ class Enforcer:
             elif not is_person(user):
                 # Telegram's pseudo-users stand for whole chats: sanctioning one hits no one.
                 logger.warning("not acting on pseudo-user {} in {}", user, chat)
-            elif kind is ActionKind.KICK:
-                await door.kick(chat, user, self.services.now())
+            elif kind in {ActionKind.KICK, ActionKind.BAN, ActionKind.MUTE}:
                 self._note_removal(target, kind)
-            elif kind is ActionKind.BAN:
-                await door.ban(chat, user, revoke_messages=action.revoke_messages)
-                self._note_removal(target, kind)
-                await self.services.store.reinvites.cancel(chat, user)
-            elif kind is ActionKind.MUTE:
-                await door.mute(chat, user, action.until)
+                self.removals.start((chat, user), self._remove(door, target, action))
+                if kind is ActionKind.BAN:
+                    await self.services.store.reinvites.cancel(chat, user)
             elif kind is ActionKind.SCHEDULE_REINVITE:
                 await self.services.store.reinvites.add(
                     chat, user, action.until or 0.0, self.services.now()
@@ -315,6 +359,20 @@ class Enforcer:
             await self._remove_after_migration(door, moved.new_chat_id, target, action)
         except TelegramError as error:
             await self.services.staff.failed(chat, error, kind.value, target.chat_title)
+
+    async def _remove(self, door: Door, target: Target, action: Action) -> None:
+        chat, user = target.chat_id, target.user_id
+        try:
+            if action.kind is ActionKind.KICK:
+                await door.kick(chat, user, self.services.now())
+            elif action.kind is ActionKind.BAN:
+                await door.ban(chat, user, revoke_messages=action.revoke_messages)
+            else:
+                await door.mute(chat, user, action.until)
+        except ChatMigrated as moved:
+            await self._remove_after_migration(door, moved.new_chat_id, target, action)
+        except TelegramError as error:
+            await self.services.staff.failed(chat, error, action.kind.value, target.chat_title)
 
     async def _remove_after_migration(
         self, door: Door, new_chat_id: int, target: Target, action: Action
@@ -374,6 +432,8 @@ class Enforcer:
         return at > target.sent_at and (done is ActionKind.BAN or kind is ActionKind.KICK)
 
     def _note_removal(self, target: Target, kind: ActionKind) -> None:
+        if kind is ActionKind.MUTE:
+            return
         self.removed[(target.chat_id, target.user_id)] = (self.services.now(), kind)
 
     def _notify_staff(
@@ -435,7 +495,8 @@ class Enforcer:
         return len(owed)
 
     async def drain(self) -> None:
-        """Let every delete and notice under way go out (shutdown and tests)."""
+        """Let every removal, delete and notice under way go out (shutdown and tests)."""
+        await self.removals.drain()
         await self.services.doors.live.drain()
         await self.notices.drain()
         await self.services.staff.drain()
@@ -513,9 +574,13 @@ class Moderation:
             # Only exemptions need the admins and the linked channel, which cost two API calls
             # per group and ADMIN_LIST_TTL; they can only clear a message, so ads alone fetch them.
             info = await rt.chat_info.get(bot, message.chat_id)
-            facts = replace(facts, linked_chat_id=info.linked_chat_id)
-            history = replace(history, is_admin=facts.offender_id in info.admins)
-            verdict = decide(facts, compiled, history, now, wave_accounts=wave)
+            is_admin = facts.offender_id in info.admins
+            if is_admin or info.linked_chat_id != facts.linked_chat_id:
+                # Judged again only when an exemption may apply: the same facts give the same
+                # verdict, and a raid's backlog is judged one message after another.
+                facts = replace(facts, linked_chat_id=info.linked_chat_id)
+                history = replace(history, is_admin=is_admin)
+                verdict = decide(facts, compiled, history, now, wave_accounts=wave)
         if not verdict.spam:
             if not is_edit:
                 rt.stats.message(facts.chat_id, _speaker(facts))

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.core.i18n import N_, Messages
+from bot.core.sendqueue import Priority, send_priority
 from bot.core.services import Services
 from bot.features.stats import forget_old_speakers, send_weekly_report
 from bot.telegram.staff import StaffNote
@@ -176,7 +177,8 @@ class Rhythm:
     async def _deliver(self, chat_id: int, title: str, post: PlannedPost) -> int | None:
         """Send the post (or the report); the message id, if a message was sent."""
         if post.kind is PostKind.REPORT:
-            await send_weekly_report(self.rt, chat_id, await self._title(chat_id, title))
+            with send_priority(Priority.SCHEDULED):
+                await send_weekly_report(self.rt, chat_id, await self._title(chat_id, title))
             return None
         if post.scope and post.unpin_scope and not post.pin:
             await self._unpin(chat_id, post.scope)
@@ -186,7 +188,8 @@ class Rhythm:
         if post.starts_in is not None:
             say = await self.rt.messages_for(chat_id)
             values["remaining"] = say.duration(post.starts_in)
-        sent = await self.rt.door.post(chat_id, render(post.template, values))
+        with send_priority(Priority.SCHEDULED):
+            sent = await self.rt.door.post(chat_id, render(post.template, values))
         return sent.message_id if sent is not None else None
 
     async def _title(self, chat_id: int, title: str) -> str:

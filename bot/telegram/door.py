@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from loguru import logger
 from telegram import (
     Bot,
     ChatPermissions,
@@ -37,6 +38,9 @@ DELETE_BATCH_SIZE = 100
 MAX_CAPTION = 1024
 """Telegram's limit for a photo's caption, in UTF-16 code units."""
 """Telegram's limit of message ids per deleteMessages call."""
+DELETE_RETRY_DELAYS = (5.0, 30.0, 120.0, 600.0)
+"""After a 5xx or a lost connection outlasting the rate limiter's retries, a delete is tried
+again in the background after these pauses; past them it waits for the next start."""
 
 DeletesDone = Callable[[int, Sequence[int]], Awaitable[None]]
 DeleteFailed = Callable[[int, TelegramError], Awaitable[None]]
@@ -127,8 +131,18 @@ class Door(Protocol):
 class DeleteBatcher:
     """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
 
-    def __init__(self, bot: Bot, on_done: DeletesDone, on_failed: DeleteFailed) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        on_done: DeletesDone,
+        on_failed: DeleteFailed,
+        retry_delays: Sequence[float] = DELETE_RETRY_DELAYS,
+    ) -> None:
         self.bot, self.on_done, self.on_failed = bot, on_done, on_failed
+        self.retry_delays = tuple(retry_delays)
+        self.attempts: dict[tuple[int, int], int] = {}
+        """Failed attempts of the deletes being retried, by (chat, message)."""
+        self.retrying: set[asyncio.Task[None]] = set()
         self.pending: dict[int, list[int]] = defaultdict(list)
         self.collecting: set[int] = set()
         self.running: set[asyncio.Task[None]] = set()
@@ -160,10 +174,50 @@ class DeleteBatcher:
                 await self.on_failed(chat_id, error)
                 return
         except TelegramError as error:
-            # A timeout or a 5xx leaves the delete owed: it is sent again at the next start.
-            await self.on_failed(chat_id, error)
+            # A timeout or a 5xx leaves the delete owed (stored): it is tried again in the
+            # background, and at the next start if the process ends first.
+            if not self._retry_later(chat_id, ids, error):
+                await self.on_failed(chat_id, error)
             return
+        for message_id in ids:
+            self.attempts.pop((chat_id, message_id), None)
         await self.on_done(chat_id, ids)
+
+    def _retry_later(self, chat_id: int, ids: list[int], error: TelegramError) -> bool:
+        """Schedule another try; False once the pauses are used up."""
+        failed = max(self.attempts.get((chat_id, m), 0) for m in ids) + 1
+        if failed > len(self.retry_delays):
+            logger.warning(
+                "{} delete(s) in {} still failing ({}); left for the next start",
+                len(ids),
+                chat_id,
+                error.message,
+            )
+            return False
+        for message_id in ids:
+            self.attempts[(chat_id, message_id)] = failed
+        delay = self.retry_delays[failed - 1]
+        logger.warning(
+            "{} delete(s) in {} failed ({}); trying again in {}s",
+            len(ids),
+            chat_id,
+            error.message,
+            delay,
+        )
+        task = asyncio.get_running_loop().create_task(self._retry(chat_id, ids, delay))
+        self.retrying.add(task)
+        task.add_done_callback(self.retrying.discard)
+        return True
+
+    async def _retry(self, chat_id: int, ids: list[int], delay: float) -> None:
+        await asyncio.sleep(delay)
+        for message_id in ids:
+            self.delete(chat_id, message_id)
+
+    def cancel_retries(self) -> None:
+        """At shutdown: the deletes still owed are stored and resumed at the next start."""
+        for task in self.retrying:
+            task.cancel()
 
     async def drain(self) -> None:
         """Wait for every pending delete, those on the wire included (shutdown and tests)."""
