@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import Application, Job
 
 from bot.app import build_application
 from bot.cli.script import Script, load_script
 from bot.cli.transcript import Transcript
-from bot.core.clock import ManualClock
+from bot.core.clock import SimulatedClock
 from bot.core.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
 from bot.core.logging import setup_logging
 from bot.fake import FakeTelegram, FakeTelegramServer
@@ -34,8 +34,11 @@ from bot.telegram.staff import DIGEST_INTERVAL as STAFF_DIGEST_INTERVAL
 from policies.durations import parse_duration
 from policies.yamlsource import Located
 
-QUIET_SECONDS = 0.15
+QUIET_SECONDS = 0.05
 QUIET_ROUNDS = 2
+STEP_PACE = 0.5
+"""Simulated seconds each step of a script takes, members typing at a human pace: windows
+such as a welcome wave's close between steps as they would in a real group."""
 """The bot counts as done with an update once it has made no call for this many rounds."""
 SETTLE_TIMEOUT = 15.0
 GIFT_BUTTON = "gft_"
@@ -102,12 +105,12 @@ class Simulation:
     script: Script
     workdir: Path
     out_dir: Path | None = None
-    clock: ManualClock = field(default_factory=ManualClock)
+    clock: SimulatedClock = field(default_factory=SimulatedClock)
     failure: BaseException | None = None
 
     def run(self) -> int:
         if self.script.start is not None:
-            self.clock = ManualClock(self.script.start.timestamp())
+            self.clock = SimulatedClock(self.script.start.timestamp())
         fake = FakeTelegram(clock=self.clock.now, bot_username=self.script.bot_username)
         self.script.build_world(fake)
         ready = threading.Event()
@@ -119,7 +122,10 @@ class Simulation:
         if not ready.wait(10):
             raise RuntimeError("the fake Telegram did not start")
         application = build_application(
-            self._config(), base_url=server_box["base_url"], clock=self.clock
+            self._config(),
+            base_url=server_box["base_url"],
+            clock=self.clock,
+            sleep=self.clock.sleep,
         )
         server_box["application"] = application
         server_box["loop"] = loop = asyncio.new_event_loop()
@@ -191,7 +197,8 @@ class Simulation:
             ready.set()
             await asyncio.to_thread(box["bot_started"].wait)
             try:
-                await self._play(fake, BotLoop(box["loop"], box["application"]))
+                bot = BotLoop(box["loop"], box["application"], self.clock)
+                await self._play(fake, bot)
             finally:
                 # The server stays up until the bot has stopped polling it.
                 box["loop"].call_soon_threadsafe(box["application"].stop_running)
@@ -210,30 +217,76 @@ class Simulation:
 
 @dataclass
 class BotLoop:
-    """The bot's event loop (main thread), reached from the player's thread."""
+    """The bot's event loop (main thread), reached from the player's thread. One-off jobs
+    (collapsed notices, welcome waves) run when the simulated clock's waited time reaches them,
+    never by real time."""
 
     loop: asyncio.AbstractEventLoop
     application: Application  # type: ignore[type-arg]
+    clock: SimulatedClock
+    due: dict[Job[Any], float] = field(default_factory=dict)
+    """One-off jobs by the `clock.elapsed` at which they fall due."""
 
     def busy(self) -> bool:
-        """Still handling an update (such as drawing a chart), or about to send the notices
-        it collapsed, though Telegram is quiet."""
+        """Still handling an update (such as drawing a chart), or still carrying out what one
+        started beside its handler: deletes, removals, notices going out."""
         processing = self.application.update_processor.current_concurrent_updates
         if processing > 0 or not self.application.update_queue.empty():
             return True
-        queue = self.application.job_queue
-        soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=STAFF_DIGEST_INTERVAL + 1)
-        return queue is not None and any(
-            job.name is not None
-            and job.name.startswith(NOTICE_JOBS)
-            and job.next_t is not None
-            and job.next_t <= soon
-            for job in queue.jobs()
+        data = self.application.bot_data
+        enforcer = data.moderation.enforcer
+        background = (
+            enforcer.removals.running,
+            enforcer.notices.tasks,
+            data.services.staff.tasks,
+            data.services.doors.live.deletes.running,
         )
+        return any(len(tasks) > 0 for tasks in background)
 
     async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine in the bot's loop and wait for its result."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
+    async def next_notice(self) -> float | None:
+        """When the next collapsed notice falls due (waited time), if within the digest
+        interval: the bot has not finished with an update until its notices are out."""
+        return await self.call(self._next_notice())
+
+    async def _next_notice(self) -> float | None:
+        self._note_new_jobs()
+        horizon = self.clock.elapsed + STAFF_DIGEST_INTERVAL + 1
+        notices = [
+            at
+            for job, at in self.due.items()
+            if job.name is not None and job.name.startswith(NOTICE_JOBS) and at <= horizon
+        ]
+        return min(notices, default=None)
+
+    async def run_due(self) -> None:
+        """Run every one-off job due by now (waited time), earliest first."""
+        await self.call(self._run_due())
+
+    async def _run_due(self) -> None:
+        self._note_new_jobs()
+        queue = self.application.job_queue
+        for job, _ in sorted(self.due.items(), key=lambda item: item[1]):
+            if self.due[job] > self.clock.elapsed:
+                break
+            del self.due[job]
+            if queue is not None and job in queue.jobs():
+                job.schedule_removal()
+                await job.run(self.application)
+
+    def _note_new_jobs(self) -> None:
+        queue = self.application.job_queue
+        if queue is None:
+            return
+        real_now = dt.datetime.now(dt.UTC)
+        for job in queue.jobs():
+            once = type(job.job.trigger).__name__ == "DateTrigger"
+            if once and job not in self.due and job.next_t is not None:
+                delay = (job.next_t - real_now).total_seconds()
+                self.due[job] = self.clock.elapsed + max(0.0, delay)
 
 
 @dataclass
@@ -241,21 +294,31 @@ class Player:
     """Turns script steps into updates and waits until the bot has dealt with each."""
 
     fake: FakeTelegram
-    clock: ManualClock
+    clock: SimulatedClock
     transcript: Transcript
     refs: dict[str, tuple[int, int]] = field(default_factory=dict)
     bot: BotLoop | None = None
 
     async def settle(self) -> None:
-        """Wait until the bot has fetched every update and gone quiet."""
+        """Wait until the bot has fetched every update, sent the notices it collapsed (their
+        interval passing in simulated time) and gone quiet."""
+        while True:
+            await self._quiet()
+            due = await self.bot.next_notice() if self.bot is not None else None
+            if due is None or self.bot is None:
+                self.transcript.flush()
+                return
+            self.clock.pass_time(due - self.clock.elapsed)
+            await self.bot.run_due()
+
+    async def _quiet(self) -> None:
         deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT
-        seen, quiet_rounds = -1, 0
+        seen, quiet_rounds = len(self.fake.calls), 0
         while asyncio.get_running_loop().time() < deadline:
             busy = self.fake.pending or len(self.fake.calls) != seen
             busy = busy or (self.bot is not None and self.bot.busy())
             quiet_rounds = 0 if busy else quiet_rounds + 1
             if quiet_rounds >= QUIET_ROUNDS:
-                self.transcript.flush()
                 return
             seen = len(self.fake.calls)
             await asyncio.sleep(QUIET_SECONDS)
@@ -266,6 +329,9 @@ class Player:
         handler = getattr(self, f"_step_{kind}")
         await handler(value)
         await self.settle()
+        self.clock.pass_time(STEP_PACE)
+        if self.bot is not None:
+            await self.bot.run_due()
 
     async def _step_note(self, value: str) -> None:
         self.transcript.note(value)
@@ -391,5 +457,7 @@ class Player:
         self.clock.advance(max(0.0, target - self.clock.now()))
 
     async def _step_wait(self, value: str) -> None:
-        seconds = parse_duration(value)
-        await asyncio.sleep(seconds)
+        """Time passes as if the bot waited: what falls due meanwhile runs."""
+        self.clock.pass_time(parse_duration(value))
+        if self.bot is not None:
+            await self.bot.run_due()
