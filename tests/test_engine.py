@@ -87,12 +87,12 @@ async def test_an_update_id_restart_loses_nothing(polling: Harness, tmp_path: Pa
     early = [fake.user_message(GROUP, u, AD.format(n=n))["message"] for n, u in enumerate(first)]
     await eventually(lambda: all(fake.is_deleted(GROUP, m["message_id"]) for m in early), "early")
     polling.clock.advance(8 * 86400)
-    fake.restart_update_ids(start=3)
+    fake.restart_update_ids(start=1)
     later = [polling.member(f"late{n}") for n in range(4)]
     ads = [fake.user_message(GROUP, u, AD.format(n=n))["message"] for n, u in enumerate(later)]
     await eventually(
         lambda: all(fake.is_deleted(GROUP, m["message_id"]) for m in ads),
-        "ads numbered from 3 again after a quiet week are handled",
+        "ads numbered from 1 again after a quiet week are handled",
     )
 
 
@@ -109,7 +109,7 @@ async def test_an_update_id_restart_across_a_restart_loses_nothing(tmp_path: Pat
     await first.app.updater.stop()
     await first.stop()
     first.clock.advance(8 * 86400)
-    fake.restart_update_ids(start=2)
+    fake.restart_update_ids(start=1)
     second = await Harness.start(loaded, fake=fake, clock=first.clock)
     assert second.app.updater is not None
     try:
@@ -117,7 +117,7 @@ async def test_an_update_id_restart_across_a_restart_loses_nothing(tmp_path: Pat
         new = [fake.user_message(GROUP, first.member(f"b{n}"), AD.format(n=n)) for n in range(3)]
         await eventually(
             lambda: all(fake.is_deleted(GROUP, u["message"]["message_id"]) for u in new),
-            "ads numbered from 2 again after a restart are handled",
+            "ads numbered from 1 again after a restart are handled",
         )
     finally:
         await second.app.updater.stop()

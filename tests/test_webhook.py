@@ -1,5 +1,5 @@
-"""Webhook mode end to end: `qunbot run --webhook` as a real process, the fake Telegram posting
-updates to it, and a request without the right secret refused."""
+"""Webhook mode end to end: `qunbot run --webhook` as a real process, the fake Telegram
+delivering updates to it as Telegram does, and a request without the right secret refused."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.fake import FakeTelegram, FakeTelegramServer
+from bot.fake import FakeTelegramServer
+from bot.fake.webhook import WebhookDeliverer
 from tests.harness import GROUP
 from tests.test_crash_safety import (
     AD,
@@ -62,20 +63,6 @@ async def post(session: aiohttp.ClientSession, url: str, update: Any, secret: st
         return response.status
 
 
-async def deliver(fake: FakeTelegram, url: str) -> list[int]:
-    """What Telegram does: post each pending update with the registered secret, in order;
-    an update stays pending until answered with 2xx. Returns the statuses."""
-    assert fake.webhook is not None
-    statuses = []
-    async with aiohttp.ClientSession() as session:
-        for update in list(fake.pending):
-            status = await post(session, url, update, fake.webhook["secret_token"])
-            statuses.append(status)
-            if status == 200:
-                fake.pending.remove(update)
-    return statuses
-
-
 def enforced(database: Path, message_id: int) -> bool:
     with sqlite3.connect(database) as db:
         found = db.execute(
@@ -94,7 +81,8 @@ async def test_webhook_end_to_end_with_a_wrong_secret_refused(tmp_path: Path) ->
         bot = start_webhook_bot(config, server, port, log)
         try:
             await until(lambda: fake.webhook is not None, "setWebhook", log)
-            assert fake.webhook == {"url": PUBLIC_URL, "secret_token": SECRET}
+            assert fake.webhook is not None
+            assert (fake.webhook.url, fake.webhook.secret_token) == (PUBLIC_URL, SECRET)
             first, second = spammers[GROUP][:2]
             forged = fake.user_message(GROUP, first, AD.format(n=1))
             fake.pending.clear()
@@ -104,12 +92,13 @@ async def test_webhook_end_to_end_with_a_wrong_secret_refused(tmp_path: Path) ->
             await asyncio.sleep(0.3)
             assert not fake.is_deleted(GROUP, forged["message"]["message_id"])
             ad = fake.user_message(GROUP, second, AD.format(n=2))["message"]["message_id"]
-            statuses = await deliver(fake, hook)
-            assert statuses == [200], tail(log)
+            telegram = WebhookDeliverer(fake, route_to=f"http://127.0.0.1:{port}", max_attempts=1)
+            assert await telegram.deliver_pending(), tail(log)
+            assert [attempt.status for attempt in telegram.attempts] == [200]
             assert enforced(tmp_path / "qunbot.db", ad), "answered only once handled"
             await until(lambda: fake.is_deleted(GROUP, ad), "the ad deleted", log)
             await until(lambda: bool(fake.calls_to("unbanChatMember")), "the kick", log)
-            assert set(await deliver(fake, hook)) == {200}, "the kick's chat_member updates"
+            assert await telegram.deliver_pending(), "the kick's chat_member updates"
             assert not fake.pending
         finally:
             bot.terminate()
