@@ -107,3 +107,40 @@ def test_an_unknown_network_policy_is_reported_where_it_is_written(tmp_path: Pat
     with pytest.raises(SourceError) as caught:
         load_config(config)
     assert str(caught.value).startswith(f"{config}:4:13: networks.0.policy: unknown policy")
+
+
+def test_the_proxy_setting_reaches_every_telegram_call(tmp_path: Path) -> None:
+    from telegram.request import HTTPXRequest
+
+    from bot.app import build_application
+
+    config = tmp_path / "config.yaml"
+    config.write_text("proxy: http://127.0.0.1:7890\n", encoding="utf-8")
+    application = build_application(load_config(config), token="1:proxy")
+    for request in (application.bot.request, application.updater.bot._request[0]):  # type: ignore[union-attr]
+        assert isinstance(request, HTTPXRequest)
+        assert str(request._client_kwargs["proxy"]) == "http://127.0.0.1:7890"
+
+
+def test_a_socks_proxy_without_socksio_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "socksio" else real(name)
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text("proxy: socks5://127.0.0.1:1080\n", encoding="utf-8")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "socksio" in err and "proxy" in err
+
+
+def test_a_webhook_must_be_https(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("webhook: {url: http://bot.example.com/hook}\n", encoding="utf-8")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "webhook.url" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from bot.core.policy_files import PolicyLibrary
 from policies.durations import Duration
@@ -107,6 +108,16 @@ class Config(StrictModel):
         description="How long members' message texts are kept in the audit log and closed "
         "tickets; the records themselves stay",
     )
+
+    @field_validator("proxy")
+    @classmethod
+    def socks_needs_socksio(cls, proxy: str | None) -> str | None:
+        if proxy and proxy.startswith("socks") and importlib.util.find_spec("socksio") is None:
+            raise ValueError(
+                "a SOCKS proxy needs the socksio package: run `.venv/bin/pip install "
+                "'httpx[socks]'`, or use your proxy's HTTP port (http://HOST:PORT)"
+            )
+        return proxy
 
     @model_validator(mode="before")
     @classmethod
