@@ -34,7 +34,7 @@ from bot.telegram.staff import DIGEST_INTERVAL as STAFF_DIGEST_INTERVAL
 from policies.durations import parse_duration
 from policies.yamlsource import Located
 
-QUIET_SECONDS = 0.05
+QUIET_SECONDS = 0.03
 QUIET_ROUNDS = 2
 STEP_PACE = 0.5
 """Simulated seconds each step of a script takes, members typing at a human pace: windows
