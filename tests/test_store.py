@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import Store
+from bot.store import Offence, Store
 from bot.store.database import NewerDatabaseError, connect, schema_version
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -184,5 +184,25 @@ async def test_a_gift_claim_killed_at_any_statement_leaves_all_of_it_or_nothing(
             assert all(code is not None for _, code in claims), "a claim without its code"
             assert sorted(codes) == sorted((code, user) for user, code in claims if code)
         assert (await store.gifts.claim_of(-5, 7, "welcome")) is not None
+
+
+async def test_an_enforcement_is_recorded_whole_and_only_once(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.audit.add(-5, 1.0, "an earlier entry")  # audit and offence ids differ
+        first = await store.enforced.record(Offence(-5, 100, 7, 2.0, "soft", "r", {}, "ad", True))
+        second = await store.enforced.record(Offence(-5, 101, 8, 2.0, "hard", "r", {}, "ad", True))
+        linked = await store.db.execute_fetchall(
+            "SELECT o.user_id, a.target_id, a.message_id FROM offences o"
+            " JOIN audit a ON a.id = o.audit_id ORDER BY o.id"
+        )
+        assert [tuple(row) for row in linked] == [(7, 7, 100), (8, 8, 101)]
+        assert await store.enforced.audit_id_for(-5, 101) == second != first
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.enforced.record(Offence(-5, 100, 7, 3.0, "soft", "r", {}, "ad", True))
+        counts = await store.db.execute_fetchall(
+            "SELECT (SELECT COUNT(*) FROM audit), (SELECT COUNT(*) FROM offences)"
+        )
+        assert tuple(counts[0]) == (3, 2), "a refused duplicate leaves nothing behind"
     finally:
         await store.close()

@@ -241,6 +241,10 @@ class ChatLanes(BaseUpdateProcessor):
         return None
 
     async def shutdown(self) -> None:
+        """Handlers still waiting for the send budget give up: a stop must not wait a minute
+        for a group's budget (those answers are lost, as the README says)."""
+        for task in self.detached:
+            task.cancel()
         while self.detached:
             await asyncio.gather(*list(self.detached), return_exceptions=True)
 
