@@ -180,3 +180,23 @@ async def test_a_storage_failure_that_persists_gives_up_without_confirming() -> 
     assert attempts == 3, "tried once, then again after each pause"
     assert [str(error) for error in gave_up] == ["database is locked"]
     assert flow.offset() == 7, "the failed update is never confirmed"
+
+
+async def test_a_delete_failing_for_a_while_is_retried_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "TRANSIENT_BACKOFF", 0.001)
+    harness = await Harness.start(make_config(tmp_path))
+    try:
+        harness.services.doors.live.deletes.retry_delays = (0.05, 0.05)
+        # Four 502s: the first call and the rate limiter's three retries all fail.
+        harness.fake.fail_next("deleteMessage", status=502, times=4)
+        ad = await harness.say(harness.member("spammer"), AD.format(n=1))
+        assert not harness.fake.is_deleted(GROUP, ad)
+        await eventually(lambda: harness.fake.is_deleted(GROUP, ad), "deleted without a restart")
+        owed = await harness.services.store.enforced.deletes_pending(0)
+        assert owed == [], "no longer owed"
+    finally:
+        await harness.stop()
