@@ -3,7 +3,7 @@ retries only what may succeed when tried again.
 
 PTB's AIORateLimiter throttles every request with a negative chat id, so during a raid the
 deletes and bans would queue behind the 20-messages-per-minute group budget. Here they never
-wait; only send methods do, through the per-chat priority queues of `SendQueue`.
+wait; only sends, edits and pins do, through the per-chat priority queues of `SendQueue`.
 
 Errors by kind: a 429 is retried after its `retry_after`, a 5xx or a dropped connection after a
 growing pause, each a bounded number of times. A 400 or 403 is Telegram's final answer and is
@@ -41,13 +41,26 @@ SEND_METHODS = frozenset(
         "forwardMessage",
     }
 )
+BUDGETED_METHODS = SEND_METHODS | frozenset(
+    {
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+        "pinChatMessage",
+        "unpinChatMessage",
+    }
+)
+"""What counts against a chat's message budget and goes through the send queue: sends, and the
+door's edits and pins, which Telegram's flood control counts too."""
 MAX_RETRIES = 3
 TRANSIENT_BACKOFF = 0.25
 """Seconds before the first retry after a 5xx or a lost connection; doubled each time."""
 
 
 class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    """Throttles send methods per chat and overall; every other method passes straight on."""
+    """Throttles sends, edits and pins per chat and overall; every other method passes
+    straight on."""
 
     def __init__(self, queue: SendQueue, *, sleep: Sleep | None = None) -> None:
         self.queue = queue
@@ -74,7 +87,7 @@ class SendOnlyRateLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in SEND_METHODS:
+        if endpoint in BUDGETED_METHODS:
             waited = await self.queue.admit(data.get("chat_id"))
             if waited > 0:
                 self.throttled_seconds += waited
