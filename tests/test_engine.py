@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.core.ratelimit import SendOnlyRateLimiter
 from bot.core.updates import ChatLanes, UpdateFlow, note_storage_error
-from tests.harness import GROUP, OWNER, Harness, make_config
+from tests.harness import GROUP, OWNER, STAFF, Harness, make_config
 
 OTHER_GROUP = -1001000000077
 AD = "加我微信 vx：abc{n:05d} 领取内部优惠券"
@@ -198,5 +198,22 @@ async def test_a_delete_failing_for_a_while_is_retried_in_the_background(
         await eventually(lambda: harness.fake.is_deleted(GROUP, ad), "deleted without a restart")
         owed = await harness.services.store.enforced.deletes_pending(0)
         assert owed == [], "no longer owed"
+    finally:
+        await harness.stop()
+
+
+async def test_a_raids_staff_digest_shows_twenty_notes_and_counts_the_rest(tmp_path: Path) -> None:
+    harness = await Harness.start(make_config(tmp_path))
+    try:
+        for n in range(26):
+            update = harness.fake.user_message(GROUP, harness.member(f"r{n}"), AD.format(n=n))
+            await harness.app.process_update(Update.de_json(update, harness.app.bot))
+        harness.fake.pending.clear()
+        await harness.settle()
+        staff = harness.services.staff
+        await staff.flush(STAFF)
+        first, digest = harness.texts_in(STAFF)  # the first note goes out at once
+        assert first.count("(#") == 1 and digest.count("(#") == 20
+        assert digest.endswith("… and 5 more (see the audit log)")
     finally:
         await harness.stop()

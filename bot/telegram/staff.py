@@ -57,6 +57,10 @@ class StaffNote:
     """One row of buttons under this note (Undo, Confirm, ...)."""
 
 
+COUNTED_ONLY = StaffNote("")
+"""A note past the digest's shown ones: only counted, so it needs no text."""
+
+
 def explain_failure(error: TelegramError, action: str, messages: Messages) -> str:
     """What to do about a failed call, in an operator's words (plain text)."""
     doing = messages.tp(ACTION_NAMES.get(action, action))
@@ -125,6 +129,11 @@ class StaffChannel(Collapser):
         self.last_alarm: dict[tuple[int, str], float] = {}
         self.on_moved: ChatMoved | None = None
         """Told when the staff chat turns out to have become a supergroup."""
+
+    def digest_is_full(self) -> bool:
+        """Whether a note added now would only be counted ("… and N more"), not shown: during
+        a raid the caller may then skip composing it and add `COUNTED_ONLY`."""
+        return self.staff_chat is not None and len(self.pending) >= MAX_NOTES_PER_DIGEST
 
     def add(self, note: StaffNote) -> None:
         """A note for the next digest."""
