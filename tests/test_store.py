@@ -184,6 +184,8 @@ async def test_a_gift_claim_killed_at_any_statement_leaves_all_of_it_or_nothing(
             assert all(code is not None for _, code in claims), "a claim without its code"
             assert sorted(codes) == sorted((code, user) for user, code in claims if code)
         assert (await store.gifts.claim_of(-5, 7, "welcome")) is not None
+    finally:
+        await store.close()
 
 
 async def test_an_enforcement_is_recorded_whole_and_only_once(tmp_path: Path) -> None:
