@@ -107,6 +107,15 @@ def check_database(path: Path, spammers: dict[int, list[int]], ads: list[Ad]) ->
     assert audited == Counter(dict.fromkeys(ads, 1)), "each ad audited exactly once"
 
 
+def owed_deletes(path: Path) -> int:
+    """Deletes the bot still owes, as the file says (read by another connection)."""
+    with sqlite3.connect(path) as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM enforced_messages WHERE delete_pending = 1"
+        ).fetchone()
+    return int(count)
+
+
 def mentioned(message: StoredMessage) -> list[int]:
     ids = []
     for entity in message.data.get("entities", []):
@@ -182,7 +191,8 @@ async def test_a_bot_killed_mid_raid_loses_and_repeats_nothing(tmp_path: Path) -
             await until(lambda: bool(fake.bot_messages(first)), "the re-invite", log)
             assert "https://t.me/+" in fake.bot_messages(first)[0].text
             await until(lambda: fake.pollers_waiting > 0 and not fake.pending, "a quiet bot", log)
-            await asyncio.sleep(0.3)  # let the last confirmations and deletes land
+            database = tmp_path / "qunbot.db"
+            await until(lambda: owed_deletes(database) == 0, "every delete recorded as done", log)
         finally:
             bot.send_signal(signal.SIGKILL)  # a third crash, once the raid is over
             bot.wait(10)
