@@ -212,8 +212,8 @@ async def test_a_raids_staff_digest_shows_twenty_notes_and_counts_the_rest(tmp_p
         await harness.settle()
         staff = harness.services.staff
         await staff.flush(STAFF)
-        first, digest = harness.texts_in(STAFF)  # the first note goes out at once
-        assert first.count("(#") == 1 and digest.count("(#") == 20
-        assert digest.endswith("… and 5 more (see the audit log)")
+        first, *digest = harness.texts_in(STAFF)  # the first note goes out at once
+        assert first.count("(#") == 1 and sum(part.count("(#") for part in digest) == 20
+        assert digest[-1].endswith("… and 5 more (see the audit log)")
     finally:
         await harness.stop()

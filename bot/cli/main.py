@@ -189,7 +189,7 @@ def _run_until_stopped(
         if webhook is None:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
         else:
-            from bot.telegram.webhook import run_webhook
+            from bot.core.webhook import run_webhook
 
             return run_webhook(application, webhook)
     except (InvalidToken, NetworkError, StorageError) as error:
