@@ -37,7 +37,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     texts = spam + ham
     random.Random(7).shuffle(texts)
     compiled = compiled_preset("shop-zh")
-    newcomer = MemberHistory()
+    newcomer = MemberHistory(joined_at=0.0)
     all_facts = message_facts(texts)
     for facts in all_facts[:200]:
         decide(facts, compiled, newcomer, NOW)

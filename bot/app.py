@@ -160,6 +160,7 @@ def _install_features(data: BotData, services: Services, application: App) -> No
     data.settings = GroupSettings(services)
     data.reports = ReportDesk(services, enforcer)
     data.welcome = Welcomer(services, bot, jobs)
+    enforcer.removal_listeners.append(data.welcome.member_removed)
     data.gifts = GiftDesk(services, bot)
     data.tickets = TicketDesk(services, bot, jobs)
     data.rhythm = Rhythm(services, bot, jobs)

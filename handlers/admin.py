@@ -8,13 +8,15 @@ import json
 
 import yaml
 
-from bot.core.i18n import supported
+from bot.core.i18n import N_, supported
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
 from bot.features.explain import explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
+from bot.telegram.staff import StaffNote
 from policies.schema import Mode
+from policies.texts import public_reason
 from policies.yamlsource import SourceError
 
 
@@ -122,31 +124,82 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
     )
 
 
+CHAT_ID = N_("Chat id of {title}: {chat_id}")
+WHY_NOTE = N_("🔎 /why in {group}: {why}")
+WHY_IN_GROUP = N_("#{id}: rules {rules} ({kinds}). {where}")
+EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
+EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
+ALLOWED = N_("Allowed ({kind}): {value}")
+ALLOW_KINDS = {
+    "link": ("moderation", "detectors", "links", "allow"),
+    "contact": ("moderation", "detectors", "contacts", "allow"),
+    "shop": ("moderation", "detectors", "marketplace", "allow"),
+}
+"""Where `/allow [KIND] VALUE` writes: links (domains, @names, t.me), contacts (WeChat ids,
+QQ and phone numbers) and the shop's own store ids on the marketplaces."""
+
+
+def allow_kind(value: str) -> str:
+    """A domain, URL or @name is a link; anything else (an id, a number) is a contact."""
+    looks_like_link = value.startswith("@") or "." in value or "/" in value
+    return "link" if looks_like_link else "contact"
+
+
+async def show_chat_id(call: CommandCall, app: BotData) -> None:
+    """The id of this chat, for `groups:` or `staff_chat:` in config.yaml (in private: the
+    caller's own, which can be a one-person staff chat)."""
+    chat = call.message.chat
+    name = chat.title or chat.full_name or chat.id
+    await call.answer(call.messages.tp(CHAT_ID, title=name, chat_id=chat.id))
+
+
 async def allow_link(call: CommandCall, app: BotData) -> None:
-    """Never treat this domain or channel as an ad in this group."""
-    if len(call.args) != 1:
+    """Never treat this link, contact or store as an ad in this group, whatever the preset
+    lists: a blocked entry of the same link is dropped."""
+    args = call.args
+    if len(args) == 2 and args[0].lower() in ALLOW_KINDS:
+        kind, value = args[0].lower(), args[1]
+    elif len(args) == 1:
+        kind, value = allow_kind(args[0]), args[0]
+    else:
         await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
-    policy = (await call.services.policies.policy_for(call.group)).policy
-    allowed = [*policy.moderation.detectors.links.allow, call.args[0]]
-    path = ("moderation", "detectors", "links", "allow")
+    detectors = (await call.services.policies.policy_for(call.group)).policy.moderation.detectors
+    current = {
+        "link": detectors.links.allow,
+        "contact": detectors.contacts.allow,
+        "shop": detectors.marketplace.allow,
+    }
+    allowed = [entry for entry in current[kind] if entry.lower() != value.lower()]
     problem = await app.settings.override(
-        call.group, call.chat_title, path, allowed, call.actor_id
+        call.group, call.chat_title, ALLOW_KINDS[kind], [*allowed, value], call.actor_id
     )
+    if problem is None and kind == "link":
+        blocked = [entry for entry in detectors.links.block if entry.lower() != value.lower()]
+        if blocked != detectors.links.block:
+            path = ("moderation", "detectors", "links", "block")
+            problem = await app.settings.override(
+                call.group, call.chat_title, path, blocked, call.actor_id
+            )
     if problem:
         await call.answer(call.messages.tp("Not changed: {problem}", problem=problem))
         return
-    await call.answer(call.messages.tp("Allowed: {allowed}", allowed=call.args[0]))
+    await call.answer(call.messages.tp(ALLOWED, kind=kind, value=value))
 
 
 async def block_word(call: CommandCall, app: BotData) -> None:
-    """Count a word or phrase as an ad on its own in this group."""
+    """Count a word or phrase as an ad on its own in this group. An entry for the same word
+    from the preset is replaced, so the group's weight is the one that counts."""
     if not call.args:
         await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
     word = " ".join(call.args)
     policy = (await call.services.policies.policy_for(call.group)).policy
-    entries = [entry.model_dump() for entry in policy.moderation.detectors.keywords.entries]
+    entries = [
+        entry.model_dump()
+        for entry in policy.moderation.detectors.keywords.entries
+        if entry.regex or entry.pattern.lower() != word.lower()
+    ]
     entries.append({"pattern": word, "weight": 1.0})
     path = ("moderation", "detectors", "keywords", "entries")
     problem = await app.settings.override(
@@ -199,7 +252,25 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
     if entry is None:
         await call.answer(say.tp("Nothing recorded for that. Usage: {usage}", usage=call.usage()))
         return
-    await call.answer(explain_entry(entry, say))
+    hits = entry.verdict.get("hits", [])
+    in_group = call.message.chat.type != "private"
+    if not (in_group and entry.verdict.get("spam") and any(hit.get("evidence") for hit in hits)):
+        await call.answer(explain_entry(entry, say))
+        return
+    # The group must not read the ad (or a customer's number) again: the evidence goes to
+    # the staff chat, or to the admin in private.
+    policy = (await call.services.policies.policy_for(call.group)).policy
+    rules = [str(hit.get("rule", "")) for hit in hits]
+    kinds = public_reason(rules, policy.templates.rule_kinds)
+    staff = call.services.staff
+    if staff.staff_chat is not None:
+        full = explain_entry(entry, staff.messages)
+        staff.add(StaffNote(staff.messages.t(WHY_NOTE, group=call.chat_title, why=full)))
+        where = say.tp(EVIDENCE_IN_STAFF_CHAT)
+    else:
+        where = say.tp(EVIDENCE_IN_PRIVATE, group=call.group, id=entry.id)
+    answer = say.tp(WHY_IN_GROUP, id=entry.id, rules=", ".join(rules), kinds=kinds, where=where)
+    await call.answer(answer)
 
 
 async def show_status(call: CommandCall, app: BotData) -> None:

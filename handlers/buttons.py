@@ -9,13 +9,19 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.core.i18n import N_
 from bot.features.bot_data import Context
 from bot.features.command_call import append_to_pressed, pressed_in
+from bot.features.reports import REMOVE_KIND
 from bot.telegram.callbacks import answer_button
 from bot.telegram.permissions import is_admin_now
 from policies.texts import mention, render
 
 BUTTONS_GROUP = 10
+NOT_VALID = N_("This button is not valid.")
+ADMINS_ONLY = N_("Only an admin of that group can do this.")
+ALREADY_DECIDED = N_("Already decided, or too long ago: use /spam as a reply in the group.")
+REMOVED_REPORTED = N_("🗑 Removed as an ad ({by})")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -27,6 +33,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
     application.add_handler(
         CallbackQueryHandler(audit_button, pattern=r"^(undo|conf|nban)_"), group=BUTTONS_GROUP
+    )
+    application.add_handler(
+        CallbackQueryHandler(remove_reported, pattern=rf"^{REMOVE_KIND}_"), group=BUTTONS_GROUP
     )
 
 
@@ -97,3 +106,27 @@ async def audit_button(update: Update, context: Context) -> None:
     await answer_button(query, outcome[:190])
     note = say.t("{outcome} ({by})", outcome=outcome, by=query.from_user.full_name)
     await append_to_pressed(rt, query, note)
+
+
+async def remove_reported(update: Update, context: Context) -> None:
+    """The staff decide that a reported member's message is an ad: removed, ladder applied."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    app = context.bot_data
+    say = app.services.staff.messages
+    if app.services.signer.verify(query.data, REMOVE_KIND) is None:
+        await answer_button(query, say.tp(NOT_VALID), show_alert=True)
+        return
+    target = app.reports.awaiting_decision(query.data)
+    if target is None:
+        await answer_button(query, say.tp(ALREADY_DECIDED), show_alert=True)
+        return
+    if not await is_admin_now(context.bot, target.chat_id, query.from_user.id):
+        await answer_button(query, say.tp(ADMINS_ONLY), show_alert=True)
+        return
+    app.reports.decided(target)
+    await app.actions.mark_spam(target, query.from_user.id)
+    await answer_button(query)
+    note = say.t(REMOVED_REPORTED, by=query.from_user.full_name)
+    await append_to_pressed(app.services, query, note)

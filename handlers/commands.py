@@ -56,6 +56,7 @@ FUNCTIONS: dict[str, CommandFunction] = {
     "lang": admin.set_language,
     "why": admin.explain_action,
     "status": admin.show_status,
+    "id": admin.show_chat_id,
     "trust": sanctions.trust,
     "untrust": sanctions.untrust,
     "warn": sanctions.warn,

@@ -171,4 +171,4 @@ async def report(call: CommandCall, app: BotData) -> None:
         policy = (await call.services.policies.policy_for(call.group)).policy
         await call.answer(policy.templates.report_needs_reply)
         return
-    await call.answer(await app.reports.file(call.message, replied))
+    await call.answer(await app.reports.file(call.bot, call.message, replied))

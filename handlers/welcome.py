@@ -63,6 +63,7 @@ async def greet_service_message(update: Update, context: Context) -> None:
         return
     welcomer = context.bot_data.welcome
     for user in message.new_chat_members:
+        await context.bot_data.membership.saw_join(message.chat_id, user.id)
         await welcomer.member_joined(
             message.chat_id,
             message.chat.title or "",

@@ -14,7 +14,7 @@ from policies.detect.classifier import Scorer
 from policies.detect.linear import LinearModel
 from policies.durations import FOREVER, format_duration
 from policies.facts import SERVICE_USER_ID, MemberHistory, MessageFacts
-from policies.schema import LadderStep, Policy, StepKind
+from policies.schema import LadderStep, Policy, StepKind, UnknownMembers
 from policies.verdict import Action, ActionKind, Hit, Verdict
 
 FLOOD_RULE = "behaviour.flood"
@@ -56,11 +56,18 @@ def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
 
 
 def on_probation(policy: Policy, history: MemberHistory, now: float) -> bool:
-    """Newcomers' first messages or first hours are judged more strictly."""
+    """Newcomers' first messages or first hours are judged more strictly. Only members whose
+    join qunbot saw are newcomers: a customer who was in the group before qunbot (or before
+    its database) is established and judged at the normal threshold from the first message."""
     probation = policy.moderation.probation
+    joined_at = history.joined_at
+    if joined_at is None and probation.unknown_members is UnknownMembers.NEWCOMERS:
+        joined_at = history.first_seen if history.first_seen is not None else now
+    if joined_at is None:
+        return False
     if history.message_count < probation.messages:
         return True
-    return history.first_seen is None or now - history.first_seen < probation.duration
+    return now - joined_at < probation.duration
 
 
 def behaviour_hits(

@@ -105,6 +105,9 @@ class MemberHistory:
 
     message_count: int = 0
     first_seen: float | None = None
+    joined_at: float | None = None
+    """When qunbot saw the member join; None for members who were there before it, who are
+    established and never on probation."""
     trusted: bool = False
     is_admin: bool = False
     offence_times: tuple[float, ...] = ()

@@ -6,7 +6,7 @@ the operator's directory and tests all go through the same code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +54,16 @@ def with_overrides(document: Located, overrides: Mapping[str, Any] | None) -> Po
     return validate(Policy, document)
 
 
-def resolve(source: PolicySource, lookup: Lookup) -> Located:
-    """The merged document of `source` and its `extends:` chain, child keys winning."""
+def resolve(source: PolicySource, lookup: Lookup, known: Sequence[str] = ()) -> Located:
+    """The merged document of `source` and its `extends:` chain, child keys winning.
+    `known` (every policy and preset name) is listed when an `extends:` names none of them."""
     chain = [(source, parse_yaml(source.text, source.file))]
     while True:
         current, located = chain[-1]
         parent_name = located.data.get("extends") if isinstance(located.data, dict) else None
         if parent_name is None:
             break
-        parent = _find_parent(str(parent_name), current, located, lookup)
+        parent = _find_parent(str(parent_name), current, located, lookup, known)
         if any(seen.file == parent.file for seen, _ in chain) or len(chain) > MAX_EXTENDS_DEPTH:
             names = " -> ".join(item.name for item, _ in chain) + f" -> {parent.name}"
             raise SourceError(
@@ -76,19 +77,13 @@ def resolve(source: PolicySource, lookup: Lookup) -> Located:
 
 
 def _find_parent(
-    name: str, current: PolicySource, located: Located, lookup: Lookup
+    name: str, current: PolicySource, located: Located, lookup: Lookup, known: Sequence[str]
 ) -> PolicySource:
     parent = lookup(name, current)
     if parent is None:
-        raise SourceError(
-            [
-                _problem(
-                    located,
-                    f"unknown policy or preset {name!r}: check the name and the "
-                    "policies directory (`qunbot check` lists what it found)",
-                )
-            ]
-        )
+        listed = ", ".join(known) if known else "none found"
+        message = f"unknown policy or preset {name!r}; known policies and presets: {listed}"
+        raise SourceError([_problem(located, message)])
     return parent
 
 

@@ -97,12 +97,28 @@ class LadderStep(StrictModel):
         return self.kind.value
 
 
+class UnknownMembers(StrEnum):
+    """Members whose join qunbot never saw (there before it, or before its database)."""
+
+    ESTABLISHED = "established"
+    NEWCOMERS = "newcomers"
+
+
 class ProbationConfig(StrictModel):
-    """Stricter settings for newcomers, whose first messages are the usual ad vector."""
+    """Stricter settings for newcomers, whose first messages are the usual ad vector.
+
+    Only members whose join qunbot saw are newcomers. Members it never saw join are
+    established and judged at the normal threshold, unless `unknown_members: newcomers` says
+    otherwise (for a group the bot joined before its database knew, after a raid)."""
 
     messages: int = Field(5, ge=0, description="A member is on probation for this many messages")
     duration: Duration = Field(
-        parse_duration("24h"), description="...and for this long after first being seen"
+        parse_duration("24h"), description="...and for this long after joining"
+    )
+    unknown_members: UnknownMembers = Field(
+        UnknownMembers.ESTABLISHED,
+        description="established: members qunbot never saw join are judged at the normal "
+        "threshold; newcomers: they are on probation from when qunbot first saw them",
     )
     spam_threshold: float = Field(
         0.7, gt=0, description="The spam score that removes a message during probation"
@@ -202,6 +218,7 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "report_thanks": frozenset(),
     "report_too_soon": frozenset({"wait"}),
     "report_needs_reply": frozenset(),
+    "slow_down": frozenset(),
 }
 """Every template a policy must provide, with the placeholders it may use."""
 
@@ -228,10 +245,28 @@ class Templates(StrictModel):
     report_thanks: str
     report_too_soon: str
     report_needs_reply: str
+    slow_down: str
+    rule_kinds: dict[str, str] = Field(
+        description="How public notices name what a message broke, by rule (`contact.wechat`) "
+        "or family (`link`), with `default` for the rest. A public notice gives this, never "
+        "the matched text: the evidence goes to the staff chat and /why."
+    )
+
+    @field_validator("rule_kinds")
+    @classmethod
+    def plain_kinds(cls, kinds: dict[str, str]) -> dict[str, str]:
+        if "default" not in kinds:
+            raise ValueError("rule_kinds needs a `default` entry")
+        used = sorted(name for name, text in kinds.items() if placeholders_in(text))
+        if used:
+            raise ValueError(f"rule_kinds.{used[0]} may use no placeholder")
+        return kinds
 
     @field_validator("*")
     @classmethod
-    def known_placeholders(cls, template: str, info: ValidationInfo) -> str:
+    def known_placeholders(cls, template: object, info: ValidationInfo) -> object:
+        if not isinstance(template, str):
+            return template
         allowed = TEMPLATE_PLACEHOLDERS.get(info.field_name or "", frozenset())
         unknown = sorted(placeholders_in(template) - allowed)
         if unknown:

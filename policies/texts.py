@@ -139,3 +139,13 @@ def pack(parts: Iterable[str], limit: int = MAX_MESSAGE, separator: str = "\n\n"
         else:
             messages.append(piece)
     return messages
+
+
+def public_reason(rules: Iterable[str], kinds: Mapping[str, str]) -> str:
+    """What public notices say a message broke: the kind of each rule (`WeChat contact`,
+    `invite link`), never the text, number or link that matched."""
+    named = []
+    for rule in rules:
+        family = rule.partition(".")[0]
+        named.append(kinds.get(rule) or kinds.get(family) or kinds.get("default", ""))
+    return "; ".join(dict.fromkeys(name for name in named if name))

@@ -111,11 +111,44 @@ def parse_yaml(text: str, file: str) -> Located:
     return located
 
 
+PLAIN_SYNTAX_PROBLEMS = {
+    "mapping values are not allowed here": "a ':' where no new key can start: quote a text "
+    "that contains ': ', or check the indentation",
+    "did not find expected key": "a line is not indented like the keys around it",
+    "did not find expected ',' or '}'": "a '{' is not closed with '}' (or a ',' is missing)",
+    "did not find expected ',' or ']'": "a '[' is not closed with ']' (or a ',' is missing)",
+    "did not find expected '-' indicator": "a list item is not indented like the items around it",
+    "found unexpected end of stream": "the file ends inside a quoted text or a bracket",
+    "mapping values are not allowed in this context": "a ':' where no new key can start: "
+    "quote a text that contains ': ', or check the indentation",
+    "found character '\\t' that cannot start any token": "a tab character: indent with "
+    "spaces only",
+    "found character that cannot start any token": "a character that cannot start a value "
+    "(a tab? indent with spaces only; quote texts starting with @ or `)",
+}
+"""PyYAML's messages for the usual mistakes, in an operator's words."""
+PLAIN_CONTEXTS = {
+    "while parsing a flow mapping": "the { ... } that starts at",
+    "while parsing a flow sequence": "the [ ... ] that starts at",
+    "while parsing a block mapping": "the keys that start at",
+    "while parsing a block collection": "the list that starts at",
+    "while scanning a quoted scalar": "the quoted text that starts at",
+}
+
+
 def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:
+    """Where a YAML syntax error is, in plain words: the line and column, and where the
+    construct it broke started."""
     mark = getattr(error, "problem_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    problem = getattr(error, "problem", None) or str(error)
-    return Problem(Position(file, line, column), "", f"YAML syntax error: {problem}")
+    raw = getattr(error, "problem", None) or str(error)
+    message = PLAIN_SYNTAX_PROBLEMS.get(raw, raw)
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and start is not None and (start.line + 1, start.column + 1) != (line, column):
+        started = f"line {start.line + 1}, column {start.column + 1}"
+        message += f" (in {PLAIN_CONTEXTS.get(context, context)} {started})"
+    where = f"line {line}, column {column}"
+    return Problem(Position(file, line, column), "", f"YAML syntax error at {where}: {message}")
 
 
 def _mark(node: yaml.Node, file: str) -> Position:

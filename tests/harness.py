@@ -47,7 +47,10 @@ def make_config(
     name: str = "shop",
     networks: tuple[dict[str, Any], ...] = (),
     language: str = "en",
+    extra_groups: tuple[int, ...] = (),
 ) -> LoadedConfig:
+    """A config serving GROUP (and `extra_groups`) with the policy `name`; qunbot serves
+    only the groups a config lists."""
     policies = workdir / "policies"
     policies.mkdir(exist_ok=True)
     (policies / f"{name}.yaml").write_text(policy or "extends: default\n", encoding="utf-8")
@@ -55,7 +58,7 @@ def make_config(
         database=str(workdir / "qunbot.db"),
         policies_dir=str(policies),
         default_policy=name,
-        groups=(GroupConfig(chat_id=GROUP, policy=name),),
+        groups=tuple(GroupConfig(chat_id=chat, policy=name) for chat in (GROUP, *extra_groups)),
         staff_chat=STAFF if staff else None,
         networks=networks,
         language=language,

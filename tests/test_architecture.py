@@ -224,6 +224,7 @@ def test_handlers_never_touch_the_store(path: Path) -> None:
 # ------------------------------------------------------------------------------------- the door
 
 EFFECT_METHODS = {
+    "leave_chat",
     "ban_chat_member",
     "unban_chat_member",
     "restrict_chat_member",

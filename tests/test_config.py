@@ -144,3 +144,83 @@ def test_a_webhook_must_be_https(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, _, err = run_check(config, capsys)
     assert code == 1
     assert "webhook.url" in err
+
+
+def test_a_broken_policy_is_reported_once_with_every_group_using_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "snack.yaml").write_text(
+        "extends: shop-zh\nmoderation:\n  modee: x\n"
+    )
+    (tmp_path / "policies" / "typo.yaml").write_text("extends: shopzh\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "default_policy: snack\ngroups:\n"
+        "  - {chat_id: -1001, policy: snack}\n  - {chat_id: -1002, policy: snack}\n"
+        "  - {chat_id: -1003, policy: typo}\n"
+    )
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 3 and "2 problems found" in lines[2]
+    (modee,) = [line for line in lines if "modee" in line]
+    assert "used by default_policy, group -1001, group -1002" in modee
+    (typo,) = [line for line in lines if "shopzh" in line]
+    assert "known policies and presets: default, shop-zh, snack, typo" in typo
+    assert "used by group -1003" in typo
+
+
+def test_yaml_syntax_errors_are_told_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("groups:\n  - {chat_id: -1001, policy: default\nstaff_chat: -1009\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "YAML syntax error at line 3, column 11: a '{' is not closed with '}'" in err
+    assert "(in the { ... } that starts at line 2, column 5)" in err
+
+
+def test_a_missing_codes_file_of_a_pool_in_use_stops_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "shop.yaml").write_text(
+        "extends: default\ngifts:\n  welcome_pool: welcome\n"
+        "  pools:\n    welcome: {codes_file: coupons/welcome.txt}\n"
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text("default_policy: shop\ngroups: [{chat_id: -1001, policy: shop}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "gift pool 'welcome': no codes file" in err and "1 problem found" in err
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("some/file.yaml", "qunbot classify: no policy file some/file.yaml"),
+        ("nosuch", "qunbot classify: unknown policy or preset 'nosuch'; available: default"),
+    ],
+)
+def test_classify_with_a_bad_policy_says_so_in_one_line(
+    policy: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["classify", "--policy", policy, "-"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and "Traceback" not in err
+
+
+def test_classify_reads_a_policy_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "mine.yaml"
+    policy.write_text("extends: shop-zh\nmoderation:\n  mode: soft\n")
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("你好\n"))
+    with pytest.raises(SystemExit) as exited:
+        main(["classify", "--policy", str(policy), "-"])
+    assert exited.value.code == 0
+    assert '"spam": false' in capsys.readouterr().out

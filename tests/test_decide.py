@@ -160,3 +160,37 @@ def test_every_verdict_explains_itself() -> None:
 def test_ladder_step_is_capped_at_the_last_rung() -> None:
     policy = compiled(mode="hard").policy
     assert ladder_step(policy, 10).label() == "hard"
+
+
+@pytest.mark.parametrize(
+    ("history", "on_probation"),
+    [
+        (MemberHistory(), False),
+        (MemberHistory(message_count=0, first_seen=NOW), False),
+        (MemberHistory(joined_at=NOW - 60), True),
+        (MemberHistory(joined_at=NOW - 60, message_count=20), True),
+        (MemberHistory(joined_at=NOW - 2 * DAY, message_count=3), True),
+        (MemberHistory(joined_at=NOW - 2 * DAY, message_count=20), False),
+    ],
+)
+def test_only_members_whose_join_was_seen_are_on_probation(
+    history: MemberHistory, on_probation: bool
+) -> None:
+    verdict = decide(facts("vx abc12345"), compiled(), history, NOW)
+    assert verdict.spam
+    assert ("newcomer on probation" in verdict.explanation) is on_probation
+
+
+def test_an_established_member_is_judged_at_the_normal_threshold() -> None:
+    policy = compiled(probation={"spam_threshold": 0.4})
+    text = "加我"
+    assert not decide(facts(text), policy, MemberHistory(), NOW).spam
+    assert decide(facts(text), policy, MemberHistory(joined_at=NOW - 60), NOW).spam
+
+
+def test_a_group_can_choose_to_treat_unknown_members_as_newcomers() -> None:
+    policy = compiled(probation={"spam_threshold": 0.4, "unknown_members": "newcomers"})
+    unknown = MemberHistory(first_seen=NOW - 60)
+    assert decide(facts("加我"), policy, unknown, NOW).spam
+    settled = MemberHistory(first_seen=NOW - 3 * DAY, message_count=40)
+    assert not decide(facts("加我"), policy, settled, NOW).spam

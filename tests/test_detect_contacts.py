@@ -41,10 +41,11 @@ def rules(text: str) -> set[str]:
         ("q 3345678912", "contact.qq"),
         ("群号 473151831 欢迎", "contact.qq"),
         ("qq群：56892347", "contact.qq"),
-        ("13800138000", "contact.phone"),
-        ("电话 138 0013 8000", "contact.phone"),
-        ("电话一三八零零一三八零零零", "contact.phone"),
-        ("+44 7911 123456", "contact.phone"),
+        ("13800138000 加我", "contact.phone"),
+        ("电话 138 0013 8000，兼职日结", "contact.phone"),
+        ("来电一三八零零一三八零零零", "contact.phone"),
+        ("+44 7911 123456 text me", "contact.phone"),
+        ("特价 88元 订购 13800138000", "contact.phone"),
         ("热线 400-123-4567", "contact.phone"),
         ("有需要的私我", "contact.offer"),
         ("感兴趣的私聊", "contact.offer"),
@@ -94,13 +95,13 @@ def test_reason_quotes_what_was_written() -> None:
 
 
 def test_phone_reason_shows_the_disguise() -> None:
-    (hit,) = scan("打一三八零零一三八零零零")
+    (hit,) = scan("来电一三八零零一三八零零零")
     assert hit.reason == 'phone number: 13800138000 (written "一三八零零一三八零零零")'
 
 
 def test_one_hit_per_kind_and_weights_from_policy() -> None:
     check = make_contacts_check(ContactsConfig(weights=ContactWeights(wechat=2.0, phone=0.1)))
-    text = "vx abc123 vx def456 13800138000"
+    text = "vx abc123 vx def456 来电 13800138000"
     facts = MessageFacts(chat_id=1, message_id=1, user_id=1, date=0.0, text=text)
     scores = {hit.rule: hit.score for hit in check(facts, normalize(text))}
     assert scores == {"contact.wechat": 2.0, "contact.phone": 0.1}
@@ -138,3 +139,40 @@ def test_aliases_and_homophones_of_wechat_and_qq(text: str, rule: str, explained
 )
 def test_homophones_need_an_id_after_them(text: str) -> None:
     assert not {"contact.wechat", "contact.qq"} & rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我电话 13912345678，快递员打不通，麻烦客服联系我",
+        "我电话 13800138000，快递员打不通",
+        "手机号 139 1234 5678 是我的，改一下收件人",
+        "请客服联系我 13912345678",
+        "订单号 238827731928 还没发货，我电话 13912345678",
+        "my number is +44 7911 123456 for the courier, thanks",
+    ],
+)
+def test_a_customer_giving_their_own_number_offers_nothing(text: str) -> None:
+    assert rules(text) == set()
+
+
+ALLOWING = make_contacts_check(
+    ContactsConfig(allow=["sunny_cs01", "400-123-4567", "+86 139 1234 5678", "752753636"])
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("加客服微信 sunny_cs01 领取优惠券", set()),
+        ("客服 VX：ｓｕｎｎｙ＿ｃｓ０１", set()),
+        ("售后热线 400-123-4567", set()),
+        ("来电 13912345678 订购", set()),
+        ("加我企鹅752753636", set()),
+        ("加我微信 other_cs02", {"contact.offer", "contact.wechat"}),
+        ("加客服微信 sunny_cs01 或者 vx other_cs02", {"contact.wechat"}),
+    ],
+)
+def test_the_shops_own_contacts_never_count(text: str, expected: set[str]) -> None:
+    facts = MessageFacts(chat_id=-1001, message_id=1, user_id=7, date=0.0, text=text)
+    assert {hit.rule for hit in ALLOWING(facts, normalize(text))} == expected

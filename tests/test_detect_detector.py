@@ -251,3 +251,18 @@ def test_bot_commands_are_not_judged_by_the_scorer() -> None:
     detector = build_detector(DetectorsConfig(), classifier=model)
     command = MessageFacts(chat_id=-1, message_id=1, user_id=2, date=0.0, text="/mode hard now")
     assert not [hit for hit in detector.scan(command) if hit.rule == "classifier.spam"]
+
+
+def test_the_scorer_reads_a_message_without_the_shops_own_contacts() -> None:
+    from policies.detect.classifier import train
+    from policies.detect.config import ContactsConfig
+
+    spam = ["客服微信 sunny_cs01 加我", "微信 sunny_cs01 领券", "加微信 sunny_cs01"] * 20
+    model = train(spam, ["还没发货", "谢谢客服", "什么时候到"] * 20)
+    text = "我加了客服微信 sunny_cs01 还没通过"
+    message = MessageFacts(chat_id=-1, message_id=1, user_id=2, date=0.0, text=text)
+    plain = build_detector(DetectorsConfig(), classifier=model)
+    assert [hit for hit in plain.scan(message) if hit.rule == "classifier.spam"]
+    config = DetectorsConfig(contacts=ContactsConfig(allow=["SUNNY_cs01"]))
+    allowing = build_detector(config, classifier=model)
+    assert not [hit for hit in allowing.scan(message) if hit.rule == "classifier.spam"]

@@ -92,3 +92,17 @@ def test_a_literal_keyword_may_look_like_a_regex() -> None:
     check = make_keywords_check(KeywordsConfig(entries=[KeywordEntry(pattern="(a+)+")]))
     facts = MessageFacts(chat_id=1, message_id=1, user_id=1, date=0.0, text="x (a+)+ y")
     assert [hit.rule for hit in check(facts, normalize(facts.text))] == ["keyword.(a+)+"]
+
+
+def test_a_later_entry_for_the_same_word_wins() -> None:
+    check = make_keywords_check(
+        KeywordsConfig(
+            entries=[
+                KeywordEntry(pattern="刷单", weight=0.6),
+                KeywordEntry(pattern="刷单", weight=1.0),
+            ]
+        )
+    )
+    text = "谁要刷单"
+    facts = MessageFacts(chat_id=1, message_id=1, user_id=1, date=0.0, text=text)
+    assert [hit.score for hit in check(facts, normalize(text))] == [1.0]

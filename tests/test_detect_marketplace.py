@@ -99,3 +99,23 @@ def test_a_plain_marketplace_link_weighs_less_than_a_share_code() -> None:
     (link,) = scan("item.jd.com/100012.html")
     (code,) = scan("帮我砍一刀吧")
     assert link.score == MarketplaceConfig().link_weight < code.score == MarketplaceConfig().weight
+
+
+OWN_STORE = make_marketplace_check(MarketplaceConfig(allow=["shop57301942", "阳光零食铺"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "urls", "expected"),
+    [
+        ("这款在我们店有：https://shop57301942.taobao.com/item?id=1", (), set()),
+        ("【淘宝】阳光零食铺 宝贝分享 ￥AbCd12EfGh￥", (), set()),
+        ("店里链接", ("https://shop57301942.taobao.com/x",), set()),
+        ("【淘宝】别家店 宝贝分享 ￥AbCd12EfGh￥", (), {"market.taobao"}),
+        ("https://shop11112222.taobao.com/item?id=1", (), {"market.taobao"}),
+    ],
+)
+def test_the_shops_own_store_is_not_an_ad(
+    text: str, urls: tuple[str, ...], expected: set[str]
+) -> None:
+    message = MessageFacts(chat_id=1, message_id=1, user_id=1, date=0.0, text=text, link_urls=urls)
+    assert {hit.rule for hit in OWN_STORE(message, normalize(text))} == expected

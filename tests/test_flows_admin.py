@@ -143,6 +143,18 @@ async def test_why_explains_a_removal(shop: Harness) -> None:
     assert "WeChat" in answer
 
 
+async def test_why_in_the_group_keeps_the_evidence_out_of_it(shop: Harness) -> None:
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    answer = await command(shop, ADMIN, "/why 1")
+    assert "abc12345" not in answer and "The evidence is in the staff chat." in answer
+    assert all("abc12345" not in text for text in shop.texts_in(GROUP))
+    assert "abc12345" in await flush_staff(shop)
+    shop.fake.start_private(ADMIN)
+    await shop.feed(shop.fake.private_message(ADMIN, f"/why {GROUP} 1"))
+    assert "abc12345" in shop.texts_in(ADMIN)[-1]
+
+
 async def test_member_actions_by_reply_and_by_id(shop: Harness) -> None:
     bob = shop.member("bob")
     hello = await shop.say(bob, "hello")
@@ -197,8 +209,15 @@ async def test_notspam_undoes_the_automatic_action(shop: Harness) -> None:
     assert shop.fake.status_of(GROUP, dave) == "left"
 
 
+async def newcomer(harness: Harness, name: str) -> int:
+    """A member whose join qunbot saw: on probation."""
+    user = harness.member(name, joined=False)
+    await harness.feed(harness.fake.join(GROUP, user))
+    return user
+
+
 async def test_reports_reach_staff_and_enough_of_them_remove(shop: Harness) -> None:
-    spammer = shop.member("spammer")
+    spammer = await newcomer(shop, "spammer")
     post = await shop.say(spammer, "nice group, check my profile")
     reporters = [shop.member(f"r{n}") for n in range(3)]
     assert await command(shop, reporters[0], "/report", reply_to=post) == (
@@ -210,6 +229,45 @@ async def test_reports_reach_staff_and_enough_of_them_remove(shop: Harness) -> N
         await command(shop, reporter, "/report", reply_to=post)
     assert shop.fake.is_deleted(GROUP, post)
     assert "reported" in await flush_staff(shop)
+
+
+async def test_reports_never_remove_an_admin(shop: Harness) -> None:
+    sale = await shop.say(ADMIN, "今晚8点限时特价，全场五折！")
+    for n in range(3):
+        await command(shop, shop.member(f"r{n}"), "/report", reply_to=sale)
+    assert not shop.fake.is_deleted(GROUP, sale)
+    assert shop.fake.status_of(GROUP, ADMIN) == "administrator"
+    staff = await flush_staff(shop)
+    assert "reports never remove them" in staff
+    assert all("Adam" not in text for text in shop.texts_in(GROUP))
+
+
+async def test_a_reported_established_member_goes_to_the_staff(shop: Harness) -> None:
+    regular = shop.member("regular")
+    post = await shop.say(regular, "anyone selling the old cookie tins?")
+    for n in range(3):
+        await command(shop, shop.member(f"r{n}"), "/report", reply_to=post)
+    assert not shop.fake.is_deleted(GROUP, post)
+    assert shop.fake.status_of(GROUP, regular) == "member"
+    await flush_staff(shop)
+    card = next(m for m in shop.fake.bot_messages(STAFF) if "remove the message" in m.text)
+    button = card.data["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "🗑 Remove as an ad"
+    await shop.feed(
+        shop.fake.press_button(STAFF, card.message_id, regular, button["callback_data"])
+    )
+    assert not shop.fake.is_deleted(GROUP, post)
+    await shop.feed(shop.fake.press_button(STAFF, card.message_id, ADMIN, button["callback_data"]))
+    assert shop.fake.is_deleted(GROUP, post)
+
+
+async def test_newcomers_do_not_count_as_reporters(shop: Harness) -> None:
+    spammer = await newcomer(shop, "spammer")
+    post = await shop.say(spammer, "nice group, check my profile")
+    for n in range(3):
+        await command(shop, await newcomer(shop, f"sock{n}"), "/report", reply_to=post)
+    assert not shop.fake.is_deleted(GROUP, post)
+    assert "a newcomer: not counted" in await flush_staff(shop)
 
 
 async def test_a_ban_reaches_every_group_of_the_network(tmp_path: Path) -> None:
@@ -228,6 +286,71 @@ async def test_a_ban_reaches_every_group_of_the_network(tmp_path: Path) -> None:
         await harness.say(dave, AD)
         assert fake.status_of(GROUP, dave) == "kicked"
         assert fake.status_of(SISTER, dave) == "kicked"
+    finally:
+        await harness.stop()
+
+
+async def network_shop(tmp_path: Path, mode: str = "neutral") -> Harness:
+    clock = TestClock()
+    fake = make_world(clock)
+    fake.add_chat(SISTER, "supergroup", "Sunny Snacks VIP")
+    fake.bot_is_admin(SISTER)
+    network = {"name": "Sunny", "groups": [GROUP, SISTER]}
+    policy = f"extends: default\nmoderation:\n  mode: {mode}\n"
+    loaded = make_config(tmp_path, policy=policy, networks=(network,))
+    return await Harness.start(loaded, fake=fake, clock=clock)
+
+
+async def test_unban_lifts_the_ban_everywhere_it_reached(tmp_path: Path) -> None:
+    harness = await network_shop(tmp_path)
+    try:
+        dave = harness.member("dave")
+        harness.fake.add_member(SISTER, dave)
+        await command(harness, ADMIN, f"/ban {dave}")
+        assert harness.fake.status_of(SISTER, dave) == "kicked"
+        await command(harness, ADMIN, f"/unban {dave}")
+        assert harness.fake.status_of(GROUP, dave) == "left"
+        assert harness.fake.status_of(SISTER, dave) == "left"
+    finally:
+        await harness.stop()
+
+
+async def test_ban_everywhere_bans_in_the_current_group_too(tmp_path: Path) -> None:
+    harness = await network_shop(tmp_path)
+    try:
+        dave = harness.member("dave")
+        harness.fake.add_member(SISTER, dave)
+        await harness.say(dave, AD)
+        assert harness.fake.status_of(GROUP, dave) == "left"
+        await flush_staff(harness)
+        note = harness.fake.bot_messages(STAFF)[-1]
+        (everywhere,) = [
+            button
+            for button in note.data["reply_markup"]["inline_keyboard"][0]
+            if button["text"] == "🌐 Ban everywhere"
+        ]
+        press = harness.fake.press_button(
+            STAFF, note.message_id, ADMIN, everywhere["callback_data"]
+        )
+        await harness.feed(press)
+        assert harness.fake.status_of(GROUP, dave) == "kicked"
+        assert harness.fake.status_of(SISTER, dave) == "kicked"
+    finally:
+        await harness.stop()
+
+
+async def test_undoing_a_removal_touches_no_other_group(tmp_path: Path) -> None:
+    harness = await network_shop(tmp_path)
+    try:
+        eve = harness.member("eve")
+        harness.fake.add_member(SISTER, eve)
+        await harness.services.door.ban(SISTER, eve)  # by the VIP group's own admins
+        await harness.say(eve, AD)
+        assert harness.fake.status_of(GROUP, eve) == "left"
+        entry = await harness.services.store.audit.last_automatic(GROUP, eve)
+        assert entry is not None
+        await harness.app.bot_data.actions.undo(entry, ADMIN)
+        assert harness.fake.status_of(SISTER, eve) == "kicked"
     finally:
         await harness.stop()
 
@@ -272,14 +395,66 @@ async def test_command_menus_are_scoped(shop: Harness) -> None:
     assert len(scopes["all_chat_administrators"]) > len(scopes["default"])
 
 
-async def test_the_bot_reports_its_rights_when_added_to_a_group(shop: Harness) -> None:
-    shop.fake.add_chat(-1001000000077, "supergroup", "New branch")
-    await shop.feed(shop.fake.bot_added_to_chat(-1001000000077, OWNER, admin=False))
-    (report,) = shop.texts_in(-1001000000077)
-    assert report.startswith("I need Delete messages and Ban users and Invite users via link")
-    assert "privacy mode" in report
-    await shop.feed(shop.fake.bot_added_to_chat(-1001000000077, OWNER, admin=True))
-    assert shop.texts_in(-1001000000077)[-1].startswith("I have every right I need")
+async def test_the_bot_reports_its_rights_when_added_to_a_group(tmp_path: Path) -> None:
+    branch = -1001000000077
+    network = {"name": "Sunny", "groups": [GROUP, branch]}
+    harness = await Harness.start(make_config(tmp_path, networks=(network,)))
+    try:
+        harness.fake.add_chat(branch, "supergroup", "New branch")
+        await harness.feed(harness.fake.bot_added_to_chat(branch, OWNER, admin=False))
+        (report,) = harness.texts_in(branch)
+        assert report.startswith("I need Delete messages and Ban users and Invite users via link")
+        assert "privacy mode" in report
+        await harness.feed(harness.fake.bot_added_to_chat(branch, OWNER, admin=True))
+        assert harness.texts_in(branch)[-1].startswith("I have every right I need")
+    finally:
+        await harness.stop()
+
+
+STRANGER_GROUP = -1001000000666
+
+
+async def test_an_unknown_group_gets_nothing_and_the_staff_hear_of_it(shop: Harness) -> None:
+    fake = shop.fake
+    fake.add_chat(STRANGER_GROUP, "supergroup", "Free coupons 4 all", bot_status="left")
+    fake.add_user(7777, "Stranger")
+    fake.add_member(STRANGER_GROUP, 7777, status="creator")
+    await shop.feed(fake.bot_added_to_chat(STRANGER_GROUP, 7777, admin=True))
+    assert fake.status_of(STRANGER_GROUP, fake.bot.id) == "left"
+    assert shop.texts_in(STRANGER_GROUP) == []
+    note = await flush_staff(shop)
+    assert "Stranger" in note and "Free coupons 4 all" in note
+    assert f"chat_id: {STRANGER_GROUP}" in note and "policy: shop" in note
+    assert "left it" in note
+
+
+async def test_an_idle_unknown_group_answers_only_id(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path)
+    loaded.config = loaded.config.model_copy(update={"unknown_groups": "idle"})
+    harness = await Harness.start(loaded)
+    fake = harness.fake
+    try:
+        fake.add_chat(STRANGER_GROUP, "supergroup", "Free coupons 4 all", bot_status="left")
+        fake.add_user(7777, "Stranger")
+        fake.add_member(STRANGER_GROUP, 7777, status="creator")
+        await harness.feed(fake.bot_added_to_chat(STRANGER_GROUP, 7777, admin=True))
+        assert fake.status_of(STRANGER_GROUP, fake.bot.id) == "administrator"
+        assert "stays there, idle" in await flush_staff(harness)
+        fake.add_user(7778, "Friend")
+        await harness.feed(fake.join(STRANGER_GROUP, 7778))
+        await harness.feed(fake.user_message(STRANGER_GROUP, 7778, AD))
+        await harness.feed(fake.user_message(STRANGER_GROUP, 7777, "/mode soft"))
+        assert harness.texts_in(STRANGER_GROUP) == []
+        assert fake.calls_to("deleteMessage") == [] and fake.calls_to("deleteMessages") == []
+        await harness.feed(fake.user_message(STRANGER_GROUP, 7777, "/id"))
+        assert harness.texts_in(STRANGER_GROUP) == [
+            f"Chat id of Free coupons 4 all: {STRANGER_GROUP}"
+        ]
+        fake.start_private(OWNER)
+        await harness.feed(fake.private_message(OWNER, "/id"))
+        assert harness.texts_in(OWNER)[-1] == f"Chat id of Olga: {OWNER}"
+    finally:
+        await harness.stop()
 
 
 async def test_a_demoted_bot_keeps_the_state_and_stops_acting(shop: Harness) -> None:
@@ -301,7 +476,72 @@ async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> Non
     for _ in range(20):
         shop.clock.advance(2)
         await shop.say(bob, "/help")
-    assert len(shop.texts_in(GROUP)) == 12
+    answers = shop.texts_in(GROUP)
+    slow_down = "You are going too fast: I will answer you again in a minute. 🙏"
+    assert answers.count(slow_down) == 1, "told once, not once per message"
+    assert len(answers) == 13
     shop.clock.advance(61)
     await shop.say(bob, "/help")
-    assert len(shop.texts_in(GROUP)) == 13
+    assert len(shop.texts_in(GROUP)) == 14
+
+
+async def test_block_overrides_the_presets_entry_for_the_same_word(shop: Harness) -> None:
+    bob = shop.member("bob")
+    first = await shop.say(bob, "谁要刷单")
+    assert not shop.fake.is_deleted(GROUP, first)
+    assert await command(shop, ADMIN, "/block 刷单") == "Blocked: 刷单"
+    again = await shop.say(bob, "谁要刷单")
+    assert shop.fake.is_deleted(GROUP, again)
+
+
+async def test_allow_clears_the_shops_own_contact_and_a_blocked_link(tmp_path: Path) -> None:
+    policy = (
+        "extends: default\nmoderation:\n  detectors:\n    links:\n      block: [mysnacks.com]\n"
+    )
+    harness = await Harness.start(make_config(tmp_path, policy=policy))
+    try:
+        bob = harness.member("bob")
+        offer = "我加了客服微信 sunny_cs01 还没通过"
+        assert harness.fake.is_deleted(GROUP, await harness.say(bob, offer))
+        assert await command(harness, ADMIN, "/allow sunny_cs01") == (
+            "Allowed (contact): sunny_cs01"
+        )
+        assert await command(harness, ADMIN, "/allow mysnacks.com") == (
+            "Allowed (link): mysnacks.com"
+        )
+        carol = harness.member("carol")
+        assert not harness.fake.is_deleted(GROUP, await harness.say(carol, offer))
+        link = await harness.say(carol, "see https://mysnacks.com/cookies")
+        assert not harness.fake.is_deleted(GROUP, link)
+    finally:
+        await harness.stop()
+
+
+async def test_every_manual_action_reaches_the_staff_chat_with_undo(shop: Harness) -> None:
+    bob, carol, dave, erin = (shop.member(name) for name in ("bob", "carol", "dave", "erin"))
+    await command(shop, ADMIN, f"/mute {bob} 1h")
+    await command(shop, ADMIN, f"/kick {carol}")
+    await command(shop, ADMIN, f"/warn {erin} spamming stickers")
+    await command(shop, ADMIN, f"/ban {dave}")
+    await command(shop, ADMIN, "/mode soft")
+    staff = await flush_staff(shop)
+    for action in ("mute 1h", "kick", "ban", "warn", "set moderation.mode"):
+        assert f"{action} " in staff, action
+    assert "spamming stickers" in staff
+    assert staff.count("👮 Adam: ") == 4 and "⚙️ Adam in Sunny Snacks" in staff
+    ban_id = int(staff.split(f"ban {dave} in ")[1].split("(#")[1].split(")")[0])
+    undo_buttons = [
+        (note, button)
+        for note in shop.fake.bot_messages(STAFF)
+        for row in note.data.get("reply_markup", {}).get("inline_keyboard", [])
+        for button in row
+        if button["text"] == "↩️ Undo"
+    ]
+    assert len(undo_buttons) == 4, "mute, kick, warn and ban can be undone"
+    note, undo = next(
+        (note, button)
+        for note, button in undo_buttons
+        if shop.services.signer.verify(button["callback_data"], "undo") == [ban_id]
+    )
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    assert shop.fake.status_of(GROUP, dave) == "left"

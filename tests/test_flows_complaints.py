@@ -393,3 +393,16 @@ async def test_why_explains_a_ticket_from_the_public_reply(shop: Harness) -> Non
     await shop.say(ADMIN, "/why", reply_to=reply)
     explanation = shop.texts_in(GROUP)[-1]
     assert "ticket #1" in explanation and "complaint.broken" in explanation
+
+
+async def test_a_burst_of_photos_inside_a_ticket_is_relayed_whole(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    for n in range(15):
+        shop.clock.advance(1)
+        await shop.feed(shop.fake.user_message(bob, bob, "", photo=True, caption=f"crack {n}"))
+    headers = [text for text in shop.texts_in(STAFF) if text.startswith("💬 #1 Bob: crack")]
+    assert len(headers) == 15
+    said = await shop.services.store.tickets.messages((await only_ticket(shop)).id)
+    assert len([m for m in said if m.source == "member"]) == 15

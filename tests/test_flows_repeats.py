@@ -20,7 +20,8 @@ def policy(mode: str, ladder: str) -> str:
 
 
 async def started(tmp_path: Path, mode: str, ladder: str = "[soft, neutral, hard]") -> Harness:
-    return await Harness.start(make_config(tmp_path, policy=policy(mode, ladder)))
+    config = make_config(tmp_path, policy=policy(mode, ladder), extra_groups=(OLD_GROUP,))
+    return await Harness.start(config)
 
 
 async def invites_sent(harness: Harness, user: int) -> int:
@@ -94,7 +95,7 @@ async def test_a_spammer_who_posted_just_before_a_migration_is_removed_in_the_su
 async def test_newcomers_waiting_at_a_migration_are_welcomed_in_the_supergroup(
     tmp_path: Path,
 ) -> None:
-    shop = await Harness.start(make_config(tmp_path))
+    shop = await Harness.start(make_config(tmp_path, extra_groups=(OLD_GROUP,)))
     try:
         shop.fake.add_chat(OLD_GROUP, "group", "Old Snacks")
         shop.fake.bot_is_admin(OLD_GROUP)

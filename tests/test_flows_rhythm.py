@@ -195,3 +195,17 @@ async def test_the_weekly_report_reaches_the_staff_with_a_chart(tmp_path: Path) 
         assert len(harness.fake.calls_to("sendPhoto")) == 1
     finally:
         await harness.stop()
+
+
+async def test_no_scheduled_post_goes_to_a_group_the_config_does_not_list(tmp_path: Path) -> None:
+    stranger = -1001000000666
+    harness = await start(tmp_path, GREETING, TestClock(MONDAY_8AM))
+    try:
+        harness.fake.add_chat(stranger, "supergroup", "Free coupons 4 all")
+        harness.fake.bot_is_admin(stranger)
+        await harness.services.store.groups.ensure(stranger, "Free coupons 4 all", MONDAY_8AM)
+        await run_until(harness, MONDAY_8AM + 3600)
+        assert len(greetings(harness)) == 1
+        assert harness.texts_in(stranger) == []
+    finally:
+        await harness.stop()

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.cli.check import warnings_for
+from bot.cli.check import errors_for, warnings_for
 from bot.fake import EventKind
 from bot.fake.models import Member
 from bot.fake.state import FakeTelegram
@@ -516,10 +516,17 @@ async def test_a_pending_check_survives_a_restart(tmp_path: Path) -> None:
         await second.stop()
 
 
-def test_qunbot_check_warns_about_a_missing_codes_file(tmp_path: Path) -> None:
+def test_a_missing_codes_file_is_an_error_for_a_pool_in_use(tmp_path: Path) -> None:
     gifts = GIFTS.replace("codes: [SNACK-001, SNACK-002]", "codes_file: coupons/missing.txt")
-    notes = warnings_for(make_config(tmp_path, policy=policy(gifts=gifts)))
-    assert any("gift pool 'welcome': no codes file" in note for note in notes)
+    gifts = gifts.replace(
+        "    review:", "    spare:\n      codes_file: coupons/spare.txt\n    review:"
+    )
+    loaded = make_config(tmp_path, policy=policy(gifts=gifts))
+    (error,) = errors_for(loaded)
+    assert "gift pool 'welcome': no codes file" in error
+    notes = warnings_for(loaded)
+    assert any("gift pool 'spare': no codes file" in note for note in notes)
+    assert not any("'welcome'" in note for note in notes)
 
 
 async def test_a_wave_waiting_at_a_stop_is_welcomed_after_the_restart_once(
@@ -559,3 +566,20 @@ async def test_two_welcomes_due_at_once_name_each_newcomer_once(shop: Harness) -
     await asyncio.gather(welcomer.post(GROUP), welcomer.post(GROUP))
     await shop.settle()
     assert sum("Carol" in text for text in welcomes(shop)) == 1
+
+
+async def test_a_removed_spammer_leaves_the_pending_welcome(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy("welcome:\n  wave_window: 10s\n"))
+    try:
+        await join(harness, "ann")
+        harness.clock.advance(2)
+        await join(harness, "ben")
+        spammer = await join(harness, "spammer")
+        await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
+        assert harness.fake.status_of(GROUP, spammer) == "left"
+        harness.clock.advance(8)
+        await fire(harness, welcome_job_name(GROUP))
+        shared = welcomes(harness)[1]
+        assert "Ben" in shared and "Spammer" not in shared
+    finally:
+        await harness.stop()

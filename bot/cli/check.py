@@ -30,7 +30,7 @@ def warnings_for(loaded: LoadedConfig) -> list[str]:
     if directory and not loaded.library.directory_exists():
         notes.append(f"policies_dir {directory!r} does not exist; only the presets are available")
     notes += moved_chat_warnings(loaded)
-    notes += codes_file_warnings(loaded)
+    notes += missing_codes_files(loaded)[1]
     notes += rhythm_warnings(loaded, time.time())
     return notes
 
@@ -43,6 +43,11 @@ def moved_chat_warnings(loaded: LoadedConfig) -> list[str]:
         f"{place} became a supergroup: update it in {loaded.file}"
         for place in stale_ids(loaded.config, moves)
     ]
+
+
+def errors_for(loaded: LoadedConfig) -> list[str]:
+    """What keeps a valid config from working at all: `qunbot check` and `qunbot run` refuse it."""
+    return missing_codes_files(loaded)[0]
 
 
 def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:
@@ -69,14 +74,20 @@ def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:
     return notes
 
 
-def codes_file_warnings(loaded: LoadedConfig) -> list[str]:
-    """Gift code files that the named policies list but that cannot be read."""
-    notes = []
+def missing_codes_files(loaded: LoadedConfig) -> tuple[list[str], list[str]]:
+    """Gift code files the named policies list but that cannot be read: errors for a pool in
+    use (the welcome's or a reward's: members would press a button and get nothing), warnings
+    for the others."""
+    errors: list[str] = []
+    warnings: list[str] = []
     for name, policy in sorted(loaded.policies.items()):
-        for pool_name, pool in policy.gifts.pools.items():
+        gifts = policy.gifts
+        in_use = {gifts.welcome_pool, *(reward.pool for reward in gifts.rewards)}
+        for pool_name, pool in gifts.pools.items():
             if pool.codes_file is None:
                 continue
             path = resolve_path(loaded.base_dir, pool.codes_file)
             if not path.is_file():
-                notes.append(f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}")
-    return notes
+                note = f"policy {name!r}: gift pool {pool_name!r}: no codes file {path}"
+                (errors if pool_name in in_use else warnings).append(note)
+    return errors, warnings

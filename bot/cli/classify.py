@@ -19,13 +19,24 @@ from policies.decide import CompiledPolicy, decide
 from policies.detect.samples import parse_sample_lines
 from policies.facts import MemberHistory, MessageFacts
 from policies.verdict import Verdict
+from policies.yamlsource import SourceError
 
 CLASSIFY_CHAT = -1000000000001
-NEWCOMER = MemberHistory()
+NEWCOMER = MemberHistory(joined_at=0.0)
+"""A member whose join qunbot saw a moment ago: the strictest judgement there is."""
+
+
+NO_POLICY_FILE = "qunbot classify: no policy file {path}"
+UNKNOWN_POLICY = "qunbot classify: unknown policy or preset {name!r}; available: {known}"
+
+
+class PolicyChoiceError(Exception):
+    """A `--policy` that names nothing: one line for the operator, no traceback."""
 
 
 def compiled_policy(policy_name: str | None, config_path: Path | None) -> CompiledPolicy:
-    """The policy named, from the config's policies directory or the presets, compiled."""
+    """The policy named (a policy or preset name, or a path to a policy file), from the
+    config's policies directory or the presets, compiled."""
     if config_path is not None:
         loaded = load_config(config_path)
     else:
@@ -33,7 +44,17 @@ def compiled_policy(policy_name: str | None, config_path: Path | None) -> Compil
 
         loaded = LoadedConfig(Config(policies_dir=None), Path.cwd())
     name = policy_name or loaded.config.default_policy
-    policy = (loaded.library if config_path else PolicyLibrary(None)).load(name)
+    library = loaded.library if config_path else PolicyLibrary(None)
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        path = Path(name)
+        if not path.is_file():
+            raise PolicyChoiceError(NO_POLICY_FILE.format(path=path))
+        library, name = PolicyLibrary(path.resolve().parent), path.stem
+    try:
+        policy = library.load(name)
+    except LookupError:
+        known = ", ".join(library.names())
+        raise PolicyChoiceError(UNKNOWN_POLICY.format(name=name, known=known)) from None
     return CompiledPolicy.compile(policy, train_classifier(loaded, [policy]), complaint_model())
 
 
@@ -126,6 +147,13 @@ def classify_command(arguments: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"cannot classify: {error}", file=sys.stderr)
         return 1
+    except PolicyChoiceError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except SourceError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
     started = time.perf_counter()
     if arguments.labels:
         spam_file, ham_file = (Path(name) for name in arguments.labels)

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -88,10 +88,17 @@ class Config(StrictModel):
     policies_dir: str | None = Field(
         "./policies", description="Operator policies, relative to the config; presets need none"
     )
-    default_policy: PolicyName = Field("default", description="For groups not listed below")
+    default_policy: PolicyName = Field(
+        "default", description="For groups of a network that neither it nor `groups` gives one"
+    )
     groups: tuple[GroupConfig, ...] = ()
     staff_chat: int | None = Field(None, description="Where staff see alerts and the audit log")
     networks: tuple[NetworkConfig, ...] = ()
+    unknown_groups: Literal["leave", "idle"] = Field(
+        "leave",
+        description="A group in neither `groups` nor a network gets nothing from qunbot; the "
+        "staff chat is told who added it, then qunbot leaves it or stays there idle",
+    )
     language: Literal["en", "zh"] = Field("en", description="The language of bot-side texts")
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     proxy: str | None = Field(
@@ -132,9 +139,18 @@ class Config(StrictModel):
 
     def model_post_init(self, context: object, /) -> None:
         for network in self.networks:
-            if network.policy is not None:
-                self._policy_by_chat.update(dict.fromkeys(network.groups, network.policy))
+            policy = network.policy or self.default_policy
+            self._policy_by_chat.update(dict.fromkeys(network.groups, policy))
         self._policy_by_chat.update((group.chat_id, group.policy) for group in self.groups)
+
+    def serves(self, chat_id: int) -> bool:
+        """A group qunbot works in: listed under `groups` or in a network, or the staff chat."""
+        return chat_id in self._policy_by_chat or chat_id == self.staff_chat
+
+    def adopt(self, old_id: int, new_id: int) -> None:
+        """A served group became a supergroup: serve the new id with the same policy."""
+        if old_id in self._policy_by_chat:
+            self._policy_by_chat[new_id] = self._policy_by_chat[old_id]
 
     def network_peers(self, chat_id: int) -> tuple[int, ...]:
         """The other groups that share bans with this one."""
@@ -262,33 +278,53 @@ def _salvage(located: Located) -> Config:
 
 
 def _load_policies(loaded: LoadedConfig, located: Located) -> list[Problem]:
-    problems: list[Problem] = []
-    library = loaded.library
-    named: list[tuple[tuple[str | int, ...], str]] = [
-        (("default_policy",), loaded.config.default_policy)
+    """Load each named policy once; a broken one is reported once, naming every group (and
+    setting) that uses it."""
+    config = loaded.config
+    named: list[tuple[tuple[str | int, ...], str, str]] = [
+        (("default_policy",), config.default_policy, "default_policy")
     ]
     named += [
-        (("groups", index, "policy"), g.policy) for index, g in enumerate(loaded.config.groups)
+        (("groups", index, "policy"), group.policy, f"group {group.chat_id}")
+        for index, group in enumerate(config.groups)
     ]
     named += [
-        (("networks", index, "policy"), network.policy)
-        for index, network in enumerate(loaded.config.networks)
+        (("networks", index, "policy"), network.policy, f"network {network.name!r}")
+        for index, network in enumerate(config.networks)
         if network.policy is not None
     ]
-    for path, name in named:
-        if name in loaded.policies:
-            continue
-        try:
-            document = library.resolve(name)
-            loaded.policies[name] = with_overrides(document, None)
-            loaded.documents[name] = document
-        except LookupError:
-            known = ", ".join(library.names())
-            message = f"unknown policy or preset {name!r}; available: {known}"
-            problems.append(Problem(located.position_of(path), ".".join(map(str, path)), message))
-        except SourceError as error:
-            problems += error.problems
+    users: dict[str, list[tuple[tuple[str | int, ...], str]]] = {}
+    for path, name, user in named:
+        users.setdefault(name, []).append((path, user))
+    problems: list[Problem] = []
+    for name, uses in users.items():
+        problems += _load_policy(loaded, located, name, uses)
     return problems
+
+
+def _load_policy(
+    loaded: LoadedConfig,
+    located: Located,
+    name: str,
+    uses: list[tuple[tuple[str | int, ...], str]],
+) -> list[Problem]:
+    library = loaded.library
+    used_by = "used by " + ", ".join(user for _, user in uses)
+    try:
+        document = library.resolve(name)
+        loaded.policies[name] = with_overrides(document, None)
+        loaded.documents[name] = document
+    except LookupError:
+        known = ", ".join(library.names())
+        message = f"unknown policy or preset {name!r} ({used_by}); available: {known}"
+        path = uses[0][0]
+        return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
+    except SourceError as error:
+        return [
+            replace(problem, message=f"{problem.message} (policy {name!r}, {used_by})")
+            for problem in error.problems
+        ]
+    return []
 
 
 def _file_problem(file: str, message: str) -> Problem:

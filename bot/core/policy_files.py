@@ -42,7 +42,7 @@ class PolicyLibrary:
         source = self.lookup(name)
         if source is None:
             raise LookupError(f"unknown policy or preset {name!r}")
-        return resolve(source, self.lookup)
+        return resolve(source, self.lookup, self.names())
 
     def directory_exists(self) -> bool:
         return self.directory is not None and self.directory.is_dir()

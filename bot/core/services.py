@@ -27,7 +27,10 @@ from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import Scorer
+from policies.texts import Html, mention
 
+ADMIN_NAME = N_("admin {id}")
+"""How staff notes name an admin qunbot has not seen use a command yet."""
 MOVED_NOTICE = N_(
     "🔀 Chat {old} became the supergroup {new}. qunbot follows it already (its state, policy,"
     " network and staff role moved with it); replace {old} with {new} in config.yaml when"
@@ -75,6 +78,8 @@ class Services:
         """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
         self.usernames: BoundedDict[str, int] = BoundedDict(USERNAMES_KEPT)
         """Lower-case @usernames seen in groups, so admins can name members by them."""
+        self.actor_names: BoundedDict[int, str] = BoundedDict(USERNAMES_KEPT)
+        """Names of the people who used a command, so staff notes say who acted."""
         self.deep_links: dict[str, DeepLinkHandler] = {}
         """`/start <kind>_...` payloads by kind; feature handlers add theirs in `register`."""
         self.on_ready: list[ReadyHook] = []
@@ -111,6 +116,13 @@ class Services:
             return self.catalogs.default
         policy = (await self.policies.policy_for(chat_id)).policy
         return self.catalogs.get(policy.language)
+
+    def actor(self, actor_id: int | None) -> Html | str:
+        """Who did something by hand, as a link for the staff chat."""
+        if actor_id is None:
+            return "?"
+        name = self.actor_names.get(actor_id) or self.catalogs.default.tp(ADMIN_NAME, id=actor_id)
+        return mention(actor_id, name)
 
     async def open(self) -> None:
         """Open the store, read the signing secret (the environment's, or the database's) and

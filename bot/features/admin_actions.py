@@ -23,7 +23,16 @@ from policies.decide import escalate
 from policies.durations import format_duration
 from policies.facts import is_chat_id
 from policies.texts import mention
-from policies.verdict import Hit
+from policies.verdict import ActionKind, Hit
+
+MANUAL_NOTE = N_("👮 {actor}: {action} {user} in {group} (#{id})")
+MANUAL_NOTE_WITH_REASON = N_("👮 {actor}: {action} {user} in {group}: {reason} (#{id})")
+UNDOABLE = frozenset({"mute", "kick", "ban", "warn"})
+"""Manual actions whose staff note carries Undo; the others (unban, trust, pardon ...) are
+themselves the way back."""
+BAN_ACTIONS = frozenset({"ban", "hard"})
+"""Audit actions that banned (by hand, or the ladder's last step): their undo lifts the ban
+in every group of the network, the same groups the ban reached."""
 
 ADMIN_SPAM_REASON = N_("marked as an ad by an admin")
 """The reason of a /spam verdict; `bot.features.explain` names the rule `admin.spam`."""
@@ -45,7 +54,8 @@ class AdminActions:
     async def record(
         self, member: Member, action: str, actor_id: int | None, text: str = ""
     ) -> int:
-        """The audit entry of a manual action, and a note with Undo for the staff."""
+        """The audit entry of a manual action, and a note for the staff like an automatic
+        action's: with Undo when the action can be undone."""
         rt = self.services
         audit_id = await rt.store.audit.add(
             member.chat_id,
@@ -55,19 +65,32 @@ class AdminActions:
             target_id=member.user_id,
             text=text or None,
         )
-        if action.split()[0] in {"mute", "kick", "ban"}:
-            say = rt.staff.messages
-            text = say.t(
-                "👮 admin {actor}: {action} {user} in {group} (#{id})",
-                actor=actor_id if actor_id is not None else "?",
-                action=action_name(action, say),
-                user=mention(member.user_id, member.name),
-                group=rt.chat_info.title_of(member.chat_id) or member.chat_id,
-                id=audit_id,
-            )
-            buttons = self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id)
-            rt.staff.add(StaffNote(text, buttons))
+        say = rt.staff.messages
+        values = {
+            "actor": rt.actor(actor_id),
+            "action": action_name(action, say),
+            "user": mention(member.user_id, member.name),
+            "group": await self._title(member.chat_id),
+            "reason": text,
+            "id": audit_id,
+        }
+        note = say.t(MANUAL_NOTE_WITH_REASON if text else MANUAL_NOTE, **values)
+        undoable = action.split()[0] in UNDOABLE
+        buttons = (
+            self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id)
+            if undoable
+            else ()
+        )
+        rt.staff.add(StaffNote(note, buttons))
         return audit_id
+
+    async def _title(self, chat_id: int) -> str | int:
+        rt = self.services
+        cached = rt.chat_info.title_of(chat_id)
+        if cached:
+            return cached
+        row = await rt.store.groups.get(chat_id)
+        return row.title if row is not None and row.title else chat_id
 
     async def mute(self, member: Member, seconds: float, actor_id: int | None) -> None:
         until = None if seconds == float("inf") else self.services.now() + seconds
@@ -87,6 +110,7 @@ class AdminActions:
             await door.ban_sender_chat(member.chat_id, member.user_id)
         else:
             await door.kick(member.chat_id, member.user_id, self.services.now())
+        await self.enforcer.note_removal(member.chat_id, member.user_id, ActionKind.KICK)
         await self.record(member, "kick", actor_id)
 
     async def ban(self, member: Member, actor_id: int | None) -> list[int]:
@@ -97,15 +121,18 @@ class AdminActions:
         else:
             await door.ban(member.chat_id, member.user_id)
         await self.services.store.reinvites.cancel(member.chat_id, member.user_id)
+        await self.enforcer.note_removal(member.chat_id, member.user_id, ActionKind.BAN)
         await self.record(member, "ban", actor_id)
         return await ban_in_network(self.services, member.chat_id, member.user_id)
 
     async def unban(self, member: Member, actor_id: int | None) -> None:
+        """Lift the ban here and wherever the network spread it."""
         door = await self.services.doors.for_chat(member.chat_id)
         if is_chat_id(member.user_id):
             await door.unban_sender_chat(member.chat_id, member.user_id)
         else:
             await door.unban(member.chat_id, member.user_id)
+        await unban_in_network(self.services, member.chat_id, member.user_id)
         await self.record(member, "unban", actor_id)
 
     async def set_trusted(self, member: Member, trusted: bool, actor_id: int | None) -> None:
@@ -179,6 +206,11 @@ class AdminActions:
             return say.tp("nothing to undo for that action")
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
             return say.tp("#{id} was undone already.", id=entry.id)
+        if entry.action == "warn":
+            await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
+            await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
+            await self._audit_undo(entry, actor_id)
+            return say.tp("Undone #{id}: warning taken back.", id=entry.id)
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
             return await self._undo_sender_chat_ban(door, entry, actor_id, say)
@@ -195,7 +227,8 @@ class AdminActions:
         await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
         outcome = say.tp("mute lifted")
         if not muted:
-            await unban_in_network(rt, entry.chat_id, entry.target_id)
+            if entry.action in BAN_ACTIONS:
+                await unban_in_network(rt, entry.chat_id, entry.target_id)
             await rt.store.reinvites.add(entry.chat_id, entry.target_id, rt.now(), rt.now())
             invited = await self.reinvites.offer(entry.target_id)
             outcome = (
@@ -203,15 +236,18 @@ class AdminActions:
                 if invited
                 else say.tp("ban lifted, an invite waits for them in the bot's private chat")
             )
-        await rt.store.audit.add(
+        await self._audit_undo(entry, actor_id)
+        return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
+
+    async def _audit_undo(self, entry: AuditEntry, actor_id: int | None) -> None:
+        await self.services.store.audit.add(
             entry.chat_id,
-            rt.now(),
+            self.services.now(),
             "undo",
             actor_id=actor_id,
             target_id=entry.target_id,
             text=f"undo #{entry.id}",
         )
-        return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
 
     async def _undo_sender_chat_ban(
         self, door: Door, entry: AuditEntry, actor_id: int | None, say: Messages
@@ -242,16 +278,34 @@ class AdminActions:
         if kind == "undo":
             return await self.undo(entry, actor_id, say)
         if kind == "nban":
-            return await self.ban_everywhere(entry, say)
+            return await self.ban_everywhere(entry, actor_id, say)
         return await self.confirm(entry, actor_id, say)
 
-    async def ban_everywhere(self, entry: AuditEntry, say: Messages) -> str:
+    async def ban_everywhere(self, entry: AuditEntry, actor_id: int | None, say: Messages) -> str:
+        """Ban in the group of the action and in every other group of its network: the same
+        groups an undo or /unban there lifts it from."""
         if entry.target_id is None:
             return say.tp("nobody to ban for that action")
+        door = await self.services.doors.for_chat(entry.chat_id)
+        try:
+            if is_chat_id(entry.target_id):
+                await door.ban_sender_chat(entry.chat_id, entry.target_id)
+            else:
+                await door.ban(entry.chat_id, entry.target_id)
+        except TelegramError as error:
+            return say.tp("could not ban #{id}: {error}", id=entry.id, error=error.message)
         peers = await ban_in_network(self.services, entry.chat_id, entry.target_id)
+        await self.services.store.audit.add(
+            entry.chat_id,
+            self.services.now(),
+            "ban",
+            actor_id=actor_id,
+            target_id=entry.target_id,
+            text=f"ban everywhere #{entry.id}",
+        )
         return say.tnp(
-            "Banned in {count} other group of the network.",
-            "Banned in {count} other groups of the network.",
+            "Banned here and in {count} other group of the network.",
+            "Banned here and in {count} other groups of the network.",
             len(peers),
         )
 

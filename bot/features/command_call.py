@@ -138,6 +138,8 @@ async def authorise(
         policy = (await services.policies.policy_for(message.chat_id)).policy
         await reply_to(services, message, policy.templates.not_admin, html=False)
         return None
+    if call is not None and message.from_user is not None:
+        services.actor_names[message.from_user.id] = message.from_user.full_name
     if call is not None and command.takes_member:
         call.target = resolve_target(call)
     return call
@@ -163,7 +165,7 @@ async def _private_call(
         return None
     user = message.from_user
     private = services.catalogs.default
-    if Who.ANYONE in command.who:
+    if Who.ANYONE in command.who or not command.needs_group:
         actor = user.id if user else None
         return CommandCall(services, bot, message, command, None, "", actor, private, args)
     if not args or not _is_chat_id(args[0]):

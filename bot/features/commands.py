@@ -38,6 +38,9 @@ class Command:
     takes_member: bool = False
     """The command acts on one member: named by a reply, an @username or an id."""
     in_menu: bool = True
+    needs_group: bool = True
+    """An admin command acts on a group (in private, named by its id first); one that does
+    not (/id) answers about the chat it is sent in."""
 
     @property
     def for_members(self) -> bool:
@@ -84,7 +87,11 @@ COMMANDS: tuple[Command, ...] = (
         "set", N_("/set KEY VALUE  e.g. /set moderation.reinvite_after 12h"), N_("override a key")
     ),
     _admin("reload", N_("/reload"), N_("re-read the policy files")),
-    _admin("allow", N_("/allow DOMAIN_OR_@CHANNEL"), N_("never treat this as an ad")),
+    _admin(
+        "allow",
+        N_("/allow [link|contact|shop] VALUE  e.g. /allow myshop.com, /allow sunny_cs01"),
+        N_("never treat this link, contact or store as an ad"),
+    ),
     _admin("block", N_("/block WORD"), N_("count a word as an ad")),
     _admin("dryrun", N_("/dryrun on|off"), N_("decide and report, but touch nobody")),
     _admin("lang", N_("/lang zh|en"), N_("the language qunbot speaks here")),
@@ -154,6 +161,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", N_("/stats [7d|30d]"), N_("the group's numbers"), ADMIN, GROUP_ONLY),
     Command(
         "inactive", N_("/inactive 30d [remove]"), N_("long-silent members"), ADMIN, GROUP_ONLY
+    ),
+    Command(
+        "id",
+        N_("/id"),
+        N_("this chat's id, for config.yaml (works in any group, and in private)"),
+        ADMIN_OR_STAFF,
+        frozenset({Where.GROUP, Where.PRIVATE, Where.STAFF_CHAT}),
+        needs_group=False,
     ),
     Command(
         "tickets",

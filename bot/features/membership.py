@@ -4,7 +4,7 @@ own membership (added, promoted, demoted, removed), and groups that became super
 from __future__ import annotations
 
 from loguru import logger
-from telegram import Bot, ChatMember, ChatMemberUpdated
+from telegram import Bot, Chat, ChatMember, ChatMemberUpdated, User
 from telegram.error import TelegramError
 
 from bot.core.i18n import N_
@@ -18,6 +18,15 @@ from policies.texts import mention
 
 BOT_REMOVED = N_("🤖 {adder} added the bot {bot} to {group}; removed (moderation.foreign_bots).")
 BOT_ALLOWED = N_("🤖 {adder} added the bot {bot} to {group} (allowed by moderation.foreign_bots).")
+
+UNKNOWN_GROUP_NOTE = N_(
+    "🚪 {user} added qunbot to {group} (chat id <code>{chat_id}</code>), which config.yaml "
+    "does not list, so qunbot serves nobody there and {outcome}. To serve it, add this under "
+    "<code>groups:</code> and restart:\n<pre>{snippet}</pre>"
+)
+UNKNOWN_GROUP_OUTCOMES = {"leave": N_("left it"), "idle": N_("stays there, idle")}
+CONFIG_SNIPPET = '  - chat_id: {chat_id}\n    policy: {policy}\n    title: "{title}"'
+GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 
 
 class Membership:
@@ -35,8 +44,7 @@ class Membership:
             await self._foreign_bot_joined(bot, change)
         if joined(change):
             await rt.policies.note_group(chat.id, chat.title or "")
-            await rt.store.members.state(chat.id, user.id, rt.now())
-            await rt.store.members.mark_present(chat.id, user.id)
+            await self.saw_join(chat.id, user.id)
             rt.stats.count(chat.id, "joins")
             await watch_size(rt, bot, chat.id, chat.title or "")
         elif left(change):
@@ -70,11 +78,21 @@ class Membership:
         )
         rt.staff.add(StaffNote(rt.staff.messages.t(BOT_REMOVED, **values)))
 
+    async def saw_join(self, chat_id: int, user_id: int) -> None:
+        """A join qunbot saw (an update or Telegram's "X joined"): a newcomer on probation."""
+        rt = self.services
+        await rt.store.members.joined(chat_id, user_id, rt.now())
+        await rt.store.members.mark_present(chat_id, user_id)
+
     async def bot_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
         """qunbot was added, promoted, demoted or removed: drop what it cached about the group,
         and say at once what it may do there and what it still needs."""
         rt, chat = self.services, change.chat
         rt.chat_info.forget(chat.id)
+        if chat.type in GROUP_TYPES and not rt.loaded.config.serves(chat.id):
+            if is_present(change.new_chat_member):
+                await self._unknown_group(chat, change.from_user)
+            return
         status = change.new_chat_member.status
         if status == ChatMember.ADMINISTRATOR:
             rt.idle_chats.discard(chat.id)
@@ -85,6 +103,32 @@ class Membership:
             await rt.policies.note_group(chat.id, chat.title or "")
             if chat.type in {"group", "supergroup"}:
                 await self._report_rights(bot, chat.id)
+
+    async def _unknown_group(self, chat: Chat, added_by: User) -> None:
+        """A group the config does not list: tell the staff how to serve it, then leave it or
+        stay idle as `unknown_groups` says. Nobody there is welcomed or gets anything."""
+        rt = self.services
+        choice = rt.loaded.config.unknown_groups
+        title = chat.title or ""
+        snippet = CONFIG_SNIPPET.format(
+            chat_id=chat.id,
+            policy=rt.loaded.config.default_policy,
+            title=title.replace('"', "'").replace("\\", "/"),
+        )
+        values = {
+            "user": mention(added_by.id, added_by.full_name),
+            "group": title or chat.id,
+            "chat_id": chat.id,
+            "outcome": rt.staff.messages.tp(UNKNOWN_GROUP_OUTCOMES[choice]),
+            "snippet": snippet,
+        }
+        rt.staff.add(StaffNote(rt.staff.messages.t(UNKNOWN_GROUP_NOTE, **values)))
+        logger.warning("added to unconfigured group {} ({}) by {}", chat.id, title, added_by.id)
+        if choice == "leave":
+            try:
+                await rt.door.leave(chat.id)
+            except TelegramError as error:
+                logger.warning("cannot leave {}: {}", chat.id, error.message)
 
     async def _report_rights(self, bot: Bot, chat_id: int) -> None:
         try:
@@ -97,6 +141,7 @@ class Membership:
     async def migrated(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: move its state to the new chat id."""
         rt = self.services
+        rt.loaded.config.adopt(old_id, new_id)
         await rt.store.move_chat(old_id, new_id)
         rt.chat_info.forget(old_id)
         rt.policies.invalidate(old_id)

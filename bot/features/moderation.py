@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,7 +32,7 @@ from policies.decide import decide
 from policies.durations import FOREVER
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
-from policies.texts import Html, capped_mentions, mention, pack, render
+from policies.texts import Html, capped_mentions, mention, pack, public_reason, render
 from policies.verdict import Action, ActionKind, Verdict
 from policies.waves import WaveTracker
 
@@ -82,6 +82,11 @@ class Target:
         return self.thread_id is not None and self.message_id == self.thread_id
 
 
+def _rules(verdict: Verdict) -> list[str]:
+    """The rules that fired, strongest first."""
+    return [hit.rule for hit in sorted(verdict.hits, key=lambda hit: -hit.score)]
+
+
 def main_rule(verdict: Verdict) -> str:
     return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"
 
@@ -108,16 +113,31 @@ def compose_notices(
 
 
 def _render_notice(notice: PendingNotice, policy: Policy, title: str, say: Messages) -> str:
-    template = getattr(policy.templates, notice.template)
-    reasons = (main_reason(verdict, say) for verdict in notice.judged)
     remaining = FOREVER if notice.remaining is None else notice.remaining
+    rules = [_rules(verdict) for verdict in notice.judged]
+    duration = say.duration(remaining)
+    return render_notice(policy, notice.template, notice.mentions, title, rules, duration)
+
+
+def render_notice(
+    policy: Policy,
+    template: str,
+    mentions: list[Html],
+    title: str,
+    rules: list[list[str]],
+    duration: str = "",
+) -> str:
+    """A call-out or announcement in the group. `{reason}` names the kinds of rule broken
+    (`WeChat contact`), never the matched text, number or link: the bot must not re-publish
+    the ad it removes, nor a customer's phone number."""
+    kinds = policy.templates.rule_kinds
     values = {
-        "users": capped_mentions(notice.mentions),
+        "users": capped_mentions(mentions),
         "group": title,
-        "reason": say.tp("; ").join(dict.fromkeys(reasons))[:200],
-        "duration": say.duration(remaining),
+        "reason": public_reason([rule for broken in rules for rule in broken], kinds)[:200],
+        "duration": duration,
     }
-    return render(template, values)
+    return render(getattr(policy.templates, template), values)
 
 
 class PublicNotices(Collapser):
@@ -254,6 +274,8 @@ class Enforcer:
         self.removed: BoundedDict[tuple[int, int], tuple[float, ActionKind]] = BoundedDict(
             REMOVALS_KEPT
         )
+        self.removal_listeners: list[Callable[[int, int], Awaitable[None]]] = []
+        """Told of every member qunbot removes (the welcome drops them from its wave)."""
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
         """Record and carry out the verdict; returns the audit entry id."""
@@ -347,7 +369,7 @@ class Enforcer:
                 # Telegram's pseudo-users stand for whole chats: sanctioning one hits no one.
                 logger.warning("not acting on pseudo-user {} in {}", user, chat)
             elif kind in {ActionKind.KICK, ActionKind.BAN, ActionKind.MUTE}:
-                self._note_removal(target, kind)
+                await self.note_removal(chat, user, kind)
                 self.removals.start((chat, user), self._remove(door, target, action))
                 if kind is ActionKind.BAN:
                     await self.services.store.reinvites.cancel(chat, user)
@@ -420,7 +442,7 @@ class Enforcer:
         anything sent as that channel until lifted (Undo lifts it)."""
         if kind in {ActionKind.MUTE, ActionKind.KICK, ActionKind.BAN}:
             await door.ban_sender_chat(target.chat_id, target.user_id)
-            self._note_removal(target, ActionKind.BAN)
+            await self.note_removal(target.chat_id, target.user_id, ActionKind.BAN)
 
     def _already_removed(self, target: Target, kind: ActionKind) -> bool:
         """Whether a ban (or, for a kick, a kick) made after this message was posted covers
@@ -431,10 +453,14 @@ class Enforcer:
         at, done = self.removed.get((target.chat_id, target.user_id), (float("-inf"), kind))
         return at > target.sent_at and (done is ActionKind.BAN or kind is ActionKind.KICK)
 
-    def _note_removal(self, target: Target, kind: ActionKind) -> None:
+    async def note_removal(self, chat_id: int, user_id: int, kind: ActionKind) -> None:
+        """A member was kicked or banned (by qunbot or an admin's command); a mute is no
+        removal."""
         if kind is ActionKind.MUTE:
             return
-        self.removed[(target.chat_id, target.user_id)] = (self.services.now(), kind)
+        self.removed[(chat_id, user_id)] = (self.services.now(), kind)
+        for listener in self.removal_listeners:
+            await listener(chat_id, user_id)
 
     def _notify_staff(
         self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
@@ -643,6 +669,7 @@ def _history(state: MemberState, *, is_admin: bool, counted: bool) -> MemberHist
     return MemberHistory(
         message_count=state.message_count - (1 if counted else 0),
         first_seen=state.first_seen,
+        joined_at=state.joined_at,
         trusted=state.trusted,
         is_admin=is_admin,
         offence_times=tuple(state.offence_times),

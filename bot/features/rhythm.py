@@ -105,10 +105,12 @@ class Rhythm:
         return min(found, default=None)
 
     async def _groups(self, now: float) -> dict[int, tuple[str, float]]:
-        """Every group the bot has seen, and the configured ones it has not seen yet; never
-        the staff chat."""
-        known = await self.rt.store.groups.titles_and_first_seen()
-        known.pop(self.rt.loaded.config.staff_chat or 0, None)
+        """Every configured group, seen or not yet; never the staff chat, never a group the
+        config does not list (a stranger's group, or one dropped from the config)."""
+        config = self.rt.loaded.config
+        seen = await self.rt.store.groups.titles_and_first_seen()
+        known = {chat: row for chat, row in seen.items() if config.serves(chat)}
+        known.pop(config.staff_chat or 0, None)
         for group in self.rt.loaded.config.groups:
             if group.chat_id not in known:
                 await self.rt.store.groups.ensure(group.chat_id, "", now)

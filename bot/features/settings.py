@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.i18n import N_
 from bot.core.services import Services
 from bot.store import AuditEntry
+from bot.telegram.staff import StaffNote
 from policies.yamlsource import SourceError
+
+SETTING_NOTE = N_("⚙️ {actor} in {group}: {change} (#{id})")
 
 
 class GroupSettings:
@@ -35,14 +39,26 @@ class GroupSettings:
         await rt.policies.note_group(chat_id, title)
         await rt.store.groups.set_overrides(chat_id, updated, rt.now())
         rt.policies.invalidate(chat_id)
-        await rt.store.audit.add(
-            chat_id,
-            rt.now(),
-            f"set {'.'.join(path)}",
-            actor_id=actor_id,
-            text=json.dumps(value, ensure_ascii=False),
+        shown = json.dumps(value, ensure_ascii=False)
+        key = ".".join(path)
+        audit_id = await rt.store.audit.add(
+            chat_id, rt.now(), f"set {key}", actor_id=actor_id, text=shown
         )
+        self._tell_staff(chat_id, title, actor_id, f"set {key} = {shown[:300]}", audit_id)
         return None
+
+    def _tell_staff(
+        self, chat_id: int, title: str, actor_id: int | None, change: str, audit_id: int
+    ) -> None:
+        """Every manual change reaches the staff chat, like every automatic action."""
+        values = {
+            "actor": self.services.actor(actor_id),
+            "group": title or chat_id,
+            "change": change,
+            "id": audit_id,
+        }
+        staff = self.services.staff
+        staff.add(StaffNote(staff.messages.t(SETTING_NOTE, **values)))
 
     async def set_dry_run(self, chat_id: int, title: str, on: bool, actor_id: int | None) -> None:
         rt = self.services
@@ -50,7 +66,10 @@ class GroupSettings:
         await rt.store.groups.set_dry_run(chat_id, on, rt.now())
         rt.policies.invalidate(chat_id)
         state = "on" if on else "off"
-        await rt.store.audit.add(chat_id, rt.now(), f"dryrun {state}", actor_id=actor_id)
+        audit_id = await rt.store.audit.add(
+            chat_id, rt.now(), f"dryrun {state}", actor_id=actor_id
+        )
+        self._tell_staff(chat_id, title, actor_id, f"dry-run {state}", audit_id)
 
     async def audit_entry(
         self, chat_id: int, entry_id: int | None, replied_message_id: int | None

@@ -19,6 +19,8 @@ class CommandLimiter:
         self.clock = clock
         self.recent: BoundedDict[int, tuple[float, ...]] = BoundedDict(USERS_KEPT)
         """A tuple per user, not a bounded deque, which would reserve about 600 bytes each."""
+        self.warned: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
+        """When each user over the limit was last told to slow down."""
 
     def allow(self, user_id: int) -> bool:
         """Count one message of the user; False when they are over the limit."""
@@ -27,4 +29,13 @@ class CommandLimiter:
         if len(times) == PER_USER_LIMIT and now - times[0] < WINDOW_SECONDS:
             return False
         self.recent[user_id] = (*times[1 - PER_USER_LIMIT :], now)
+        return True
+
+    def first_refusal(self, user_id: int) -> bool:
+        """True once per window for a user over the limit: they are told to slow down once,
+        not once per message."""
+        now = self.clock.now()
+        if now - self.warned.get(user_id, float("-inf")) < WINDOW_SECONDS:
+            return False
+        self.warned[user_id] = now
         return True

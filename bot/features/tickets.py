@@ -282,6 +282,11 @@ class TicketDesk:
             said = [m.message_id for m in messages if m.source == "group" and m.message_id]
             await self._delete_in_group(ticket.chat_id, said)
 
+    async def has_open_ticket(self, user_id: int) -> bool:
+        """Whether the member is in a ticket's conversation, whose messages are never dropped."""
+        ticket = await self.rt.store.tickets.latest_opened_by(user_id)
+        return ticket is not None and ticket.active
+
     async def relay_from_member(self, message: Message) -> bool:
         """A member's private message goes to the staff chat, tagged with their ticket."""
         staff, user = self.staff_chat, message.from_user

@@ -120,6 +120,12 @@ class Welcomer:
         self.waves.left(chat_id, user_id)
         await self.runtime.store.welcome_queue.left(chat_id, user_id)
 
+    async def member_removed(self, chat_id: int, user_id: int) -> None:
+        """qunbot or an admin removed the member: the pending welcome (with its gift button)
+        does not name them."""
+        self.waves.left(chat_id, user_id)
+        await self.runtime.store.welcome_queue.removed(chat_id, user_id)
+
     async def moved(self, new_id: int) -> None:
         """The group became a supergroup (its rows moved already): newcomers who were waiting
         are welcomed there. A basic group has no newcomer checks: Telegram restricts members

@@ -245,6 +245,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE audit ADD COLUMN undone_at REAL",
         ),
     ),
+    Migration(
+        8,
+        "when qunbot saw each member join: only those members are newcomers on probation",
+        ("ALTER TABLE members ADD COLUMN joined_at REAL",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -91,6 +91,8 @@ class MemberState:
     recent_message_times: tuple[float, ...] = ()
     """A tuple rather than a bounded deque: a deque reserves about 600 bytes up front, which
     is most of what a cached member costs."""
+    joined_at: float | None = None
+    """When qunbot saw this member join; None for members who were there before it."""
     dirty: bool = False
     stored: bool = True
     """False for chats and Telegram's pseudo-users: their ladder is kept (offences are stored
@@ -145,7 +147,7 @@ class Members:
 
     async def _load(self, chat_id: int, user_id: int, now: float) -> MemberState:
         async with self.db.execute(
-            "SELECT first_seen, last_seen, message_count, trusted FROM members"
+            "SELECT first_seen, last_seen, message_count, trusted, joined_at FROM members"
             " WHERE chat_id = ? AND user_id = ?",
             (chat_id, user_id),
         ) as cursor:
@@ -155,12 +157,18 @@ class Members:
             return MemberState(first_seen=now, last_seen=now, offence_times=offences, stored=False)
         if row is None:
             return MemberState(first_seen=now, last_seen=now, offence_times=offences, dirty=True)
-        return MemberState(row[0], row[1], row[2], bool(row[3]), offences)
+        return MemberState(row[0], row[1], row[2], bool(row[3]), offences, joined_at=row[4])
 
     def record_message(self, state: MemberState, now: float) -> None:
         state.message_count += 1
         state.last_seen = now
         state.recent_message_times = (*state.recent_message_times[1 - RECENT_MESSAGES_KEPT :], now)
+        state.dirty = True
+
+    async def joined(self, chat_id: int, user_id: int, now: float) -> None:
+        """qunbot saw the member join: from now on they are a newcomer on probation."""
+        state = await self.state(chat_id, user_id, now)
+        state.joined_at = now
         state.dirty = True
 
     async def set_trusted(self, chat_id: int, user_id: int, trusted: bool, now: float) -> None:
@@ -177,11 +185,20 @@ class Members:
         async with self.transactions.begin():
             await self.db.executemany(
                 "INSERT INTO members (chat_id, user_id, first_seen, last_seen, message_count,"
-                " trusted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
+                " trusted, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
                 " last_seen = excluded.last_seen, message_count = excluded.message_count,"
-                " trusted = excluded.trusted",
+                " trusted = excluded.trusted, joined_at = excluded.joined_at",
                 [
-                    (key[0], key[1], s.first_seen, s.last_seen, s.message_count, int(s.trusted))
+                    (
+                        key[0],
+                        key[1],
+                        s.first_seen,
+                        s.last_seen,
+                        s.message_count,
+                        int(s.trusted),
+                        s.joined_at,
+                    )
                     for key, s in dirty
                 ],
             )
@@ -975,6 +992,13 @@ class WelcomeQueue:
             await db.execute(
                 "DELETE FROM welcome_queue WHERE welcomed_at < ?", (now - self.KEPT_FOR,)
             )
+
+    async def removed(self, chat_id: int, user_id: int) -> None:
+        """qunbot or an admin removed the member: the next welcome does not name them, and a
+        later join is a new one."""
+        await self.db.execute(
+            "DELETE FROM welcome_queue WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        )
 
     async def left(self, chat_id: int, user_id: int) -> None:
         """A welcomed member left: a later join is a new one. One still waiting stays named."""

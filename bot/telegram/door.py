@@ -127,6 +127,10 @@ class Door(Protocol):
         """A single-use invite link valid until `expires`."""
         ...
 
+    async def leave(self, chat_id: int) -> None:
+        """qunbot leaves the chat (a group it was not configured for)."""
+        ...
+
 
 class DeleteBatcher:
     """Collects deletes per chat for a moment and sends them as one deleteMessages call."""
@@ -347,6 +351,9 @@ class LiveDoor:
         )
         return link.invite_link
 
+    async def leave(self, chat_id: int) -> None:
+        await self.bot.leave_chat(chat_id)
+
     async def drain(self) -> None:
         await self.deletes.drain()
 
@@ -449,6 +456,9 @@ class SimulatedDoor:
     async def create_invite(self, chat_id: int, *, expires: float, name: str) -> str | None:
         self._would(chat_id, N_("create an invite link"))
         return None
+
+    async def leave(self, chat_id: int) -> None:
+        self._would(chat_id, N_("leave the chat"))
 
 
 DryRunLookup = Callable[[int], Awaitable[bool]]

@@ -13,6 +13,7 @@ module.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -96,5 +97,22 @@ def build_detector(cfg: DetectorsConfig, *, classifier: Scorer | None = None) ->
     if cfg.kinds.enabled:
         checks.append(("kinds", make_kinds_check(cfg.kinds, allow=allow)))
     if cfg.classifier.enabled and classifier is not None and classifier.trained:
-        checks.append(("classifier", make_classifier_check(cfg.classifier, classifier)))
+        scorer = make_classifier_check(cfg.classifier, classifier)
+        own = (*cfg.contacts.allow, *cfg.links.allow, *cfg.marketplace.allow)
+        checks.append(("classifier", without_the_shops_own(scorer, own)))
     return Detector(tuple(checks), cfg.spam_threshold)
+
+
+def without_the_shops_own(check: Check, entries: Iterable[str]) -> Check:
+    """The check reading the message without the shop's own contacts, links and store ids: a
+    customer naming the shop's customer-service WeChat must not read like an ad for it."""
+    words = sorted({entry.strip() for entry in entries if entry.strip()}, key=len, reverse=True)
+    if not words:
+        return check
+    own = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+
+    def check_without_own(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        masked = own.sub(" ", norm.original)
+        return check(facts, norm if masked == norm.original else normalize_text(masked))
+
+    return check_without_own

@@ -134,6 +134,11 @@ class ContactsConfig(BaseModel):
     model_config = _section()
 
     enabled: bool = Field(True, description="Look for contact offers at all.")
+    allow: list[str] = Field(
+        default_factory=list,
+        description="The shop's own contacts: WeChat ids, QQ numbers and phone numbers. They "
+        "never count, and neither does an invitation to reach them.",
+    )
     weights: ContactWeights = Field(
         default_factory=ContactWeights, description="Score per contact kind."
     )
@@ -145,6 +150,11 @@ class MarketplaceConfig(BaseModel):
     model_config = _section()
 
     enabled: bool = Field(True, description="Look for marketplace share codes at all.")
+    allow: list[str] = Field(
+        default_factory=list,
+        description="The shop's own store ids or names as they appear in its share texts and "
+        "links (e.g. the id in shop12345678.taobao.com): a share naming one is the shop's own.",
+    )
     weight: float = Field(
         1.0, ge=0, description="Score of a share code (淘口令, 砍一刀, 京口令 ...)."
     )

@@ -1,7 +1,9 @@
 """Contact offers: WeChat and QQ ids, phone numbers and invitations to talk privately.
 
 Spammers move buyers off the group, so an id after a WeChat or QQ keyword is strong evidence.
-A bare phone number is weak on its own: customers give theirs to fix a delivery.
+A phone number counts only next to an offer ("加我", "来电", a price, a job): customers give
+theirs to the staff to fix a delivery. The shop's own contacts (the policy's `allow` list) never
+count, and neither does an invitation to reach them.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ _OFFER_ZH = (
     "私聊我",
     "私信我",
     "私我",
-    "联(?<![没不未会让给来]联)系我",
+    # "麻烦客服联系我", "请尽快联系我": a customer asking the staff to call back.
+    "联(?<![没不未会让给来服烦快]联)系我",
     "滴滴我",
     "滴我",
     "dd我",
@@ -72,6 +75,15 @@ _OFFER_EN_VERBS = (
     "hmu",
     "reach",
 )
+
+_OFFER_CUES = re.compile(
+    r"[0-9](?:元|块|rmb|万|/天|/月)|[¥￥$][0-9]|招聘|招募|诚招|招人|兼职|日结|月入|日赚"
+    r"|来电|电联|热线|致电|订购|加盟|代理|(?:联系|咨询|加|打)[^。，,.!！?？\n]{0,4}领"
+)
+"""What turns a phone number into an offer: a price, a job, a call-us line."""
+_NOT_ID_CHARS = re.compile(r"[^0-9a-z_]")
+_CHINA_PREFIX = re.compile(r"^(?:0086|86)(?=1[3-9][0-9]{9}$)")
+_TRAILING_NUMBER = re.compile(r"[0-9]+$")
 
 _SAME_NUMBER = "same"
 _ALTERNATIVES: list[tuple[str, str]] = [
@@ -128,42 +140,75 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
         "contact.offer": weights.offer,
     }
 
+    allowed = frozenset(contact_key(entry) for entry in cfg.allow) - {""}
+
     def check_contacts(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
+        own_contact = False
         # In a pasted notice the phone number is the courier's or the bank's.
         skip = "contact.phone" if notice_cue(norm.text) is not None else ""
-        for match in _CONTACTS.finditer(norm.text):
-            found = _describe(_KIND_OF_GROUP[match.lastgroup or ""], match, norm)
-            if found is not None and found[0] not in hits and found[0] != skip:
-                rule, reason, evidence = found
+        for found in _found(norm):
+            rule, reason, evidence, key = found
+            if key and key in allowed:
+                own_contact = True
+            elif rule not in hits and rule != skip:
                 hits[rule] = Hit(rule, reason, evidence, scores[rule])
-        text = norm.text
-        if text.isascii() or _HAS_ID_CHAR.search(text) is None or not _HAS_CJK_SOUND.search(text):
-            return list(hits.values())
-        for match in _HOMOPHONES.finditer(norm.text):
-            found = _describe(_KIND_OF_HOMOPHONE[match.lastgroup or ""], match, norm)
-            if found is not None and found[0] not in hits:
-                rule, reason, evidence = found
-                hits[rule] = Hit(rule, reason, evidence, scores[rule])
-        return list(hits.values())
+        return _offers_only(hits, norm, own_contact=own_contact)
 
     return check_contacts
 
 
-def _describe(kind: str, match: re.Match[str], norm: Normalized) -> tuple[str, str, str] | None:
-    """The rule, reason and evidence of one match, or None when it is not a real offer."""
+def _found(norm: Normalized) -> list[tuple[str, str, str, str]]:
+    """Every contact offer written in the message, homophones included."""
+    text = norm.text
+    found = [
+        _describe(_KIND_OF_GROUP[m.lastgroup or ""], m, norm) for m in _CONTACTS.finditer(text)
+    ]
+    if not (
+        text.isascii() or _HAS_ID_CHAR.search(text) is None or not _HAS_CJK_SOUND.search(text)
+    ):
+        found += [
+            _describe(_KIND_OF_HOMOPHONE[m.lastgroup or ""], m, norm)
+            for m in _HOMOPHONES.finditer(text)
+        ]
+    return [item for item in found if item is not None]
+
+
+def contact_key(written: str) -> str:
+    """A contact as compared with the allow list: lower case, no separators, no +86."""
+    return _CHINA_PREFIX.sub("", _NOT_ID_CHARS.sub("", written.lower()))
+
+
+def _number_key(match: re.Match[str]) -> str:
+    number = _TRAILING_NUMBER.search(match.group())
+    return contact_key(number.group()) if number else ""
+
+
+def _offers_only(hits: dict[str, Hit], norm: Normalized, *, own_contact: bool) -> list[Hit]:
+    """Drop what is not an offer: a phone number with nothing offered around it, and an
+    invitation whose only contact is the shop's own."""
+    offered = "contact.offer" in hits or _OFFER_CUES.search(norm.text) is not None
+    if "contact.phone" in hits and not offered:
+        del hits["contact.phone"]
+    if own_contact and "contact.offer" in hits and len(hits) == 1:
+        del hits["contact.offer"]
+    return list(hits.values())
+
+
+def _describe(
+    kind: str, match: re.Match[str], norm: Normalized
+) -> tuple[str, str, str, str] | None:
+    """The rule, reason, evidence and contact (for the allow list) of one match, or None when
+    it is not a real offer."""
     evidence = quote(norm.original_span(*match.span()))
     if kind == "wechat_homophone":
         found = _describe("wechat", match, norm)
         if found is None:
             return None
-        return found[0], f"{found[1]}, WeChat written with homophones", found[2]
+        return found[0], f"{found[1]}, WeChat written with homophones", found[2], found[3]
     if kind == "qq_homophone":
-        return (
-            "contact.qq",
-            f'QQ number offered: "{evidence}", QQ written with homophones',
-            evidence,
-        )
+        reason = f'QQ number offered: "{evidence}", QQ written with homophones'
+        return "contact.qq", reason, evidence, _number_key(match)
     if kind == "wechat":
         at_end = _ID_AT_END.search(match.group())
         contact_id = _ID_SEPARATORS.sub("", at_end.group()) if at_end else ""
@@ -171,16 +216,19 @@ def _describe(kind: str, match: re.Match[str], norm: Normalized) -> tuple[str, s
             contact_id[:1].isalpha() and _HAS_DIGIT_OR_MARK.search(contact_id) is None
         ):
             return None
-        return "contact.wechat", f'WeChat id offered: "{evidence}"', evidence
+        reason = f'WeChat id offered: "{evidence}"'
+        return "contact.wechat", reason, evidence, contact_key(contact_id)
     if kind == _SAME_NUMBER:
-        return "contact.wechat", f'WeChat offered on the phone number: "{evidence}"', evidence
+        reason = f'WeChat offered on the phone number: "{evidence}"'
+        return "contact.wechat", reason, evidence, ""
     if kind == "add_number":
-        return "contact.qq", f'a QQ-length number to add: "{evidence}"', evidence
+        reason = f'a QQ-length number to add: "{evidence}"'
+        return "contact.qq", reason, evidence, _number_key(match)
     if kind in {"qq", "qq_group"}:
         what = "QQ group" if kind == "qq_group" else "QQ number"
-        return "contact.qq", f'{what} offered: "{evidence}"', evidence
+        return "contact.qq", f'{what} offered: "{evidence}"', evidence, _number_key(match)
     if kind == "phone":
         number = match.group()
         written = "" if _NOT_DIGITS.sub("", evidence) == number else f' (written "{evidence}")'
-        return "contact.phone", f"phone number: {number}{written}", evidence
-    return "contact.offer", f'invitation to a private chat: "{evidence}"', evidence
+        return "contact.phone", f"phone number: {number}{written}", evidence, contact_key(number)
+    return "contact.offer", f'invitation to a private chat: "{evidence}"', evidence, ""

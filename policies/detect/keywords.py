@@ -43,7 +43,8 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
             regex_entries.append(_Keyword(entry, ""))
             continue
         folded = " ".join(normalize(entry.pattern).text.split())
-        if folded and folded not in literals:
+        if folded:
+            # A later entry for the same word wins: a group's /block after the preset's.
             literals[folded] = _Keyword(entry, folded)
     if not literals and not regex_entries:
         return _no_keywords

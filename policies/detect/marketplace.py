@@ -79,13 +79,17 @@ _SITE_NAMES = {"taobao": "Taobao", "pinduoduo": "Pinduoduo", "jd": "JD", "meitua
 
 
 def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ()) -> Check:
-    """Build the marketplace check; `allow` is the policy's link allow list."""
+    """Build the marketplace check; `allow` is the policy's link allow list, and the shop's
+    own store ids (`cfg.allow`) clear a share text or link that names them."""
     allowed = NameList.parse(allow)
+    own_stores = tuple(entry.strip().lower() for entry in cfg.allow if entry.strip())
     weight, link_weight = cfg.weight, cfg.link_weight
 
     def check_marketplace(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         hits: dict[str, Hit] = {}
         for text, source in _sources(facts, norm):
+            if any(store in text for store in own_stores):
+                continue
             for match in _SHARE_TEXT.finditer(text):
                 found = _describe(_KIND_OF_GROUP[match.lastgroup or ""], match, source)
                 if found is None or found[0] in hits:
