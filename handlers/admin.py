@@ -11,7 +11,7 @@ import yaml
 from bot.core.i18n import N_, supported
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
-from bot.features.explain import explain_entry
+from bot.features.explain import action_name, explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from bot.telegram.staff import StaffNote
@@ -126,7 +126,7 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
 
 CHAT_ID = N_("Chat id of {title}: {chat_id}")
 WHY_NOTE = N_("🔎 /why in {group}: {why}")
-WHY_IN_GROUP = N_("#{id}: rules {rules} ({kinds}). {where}")
+WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")
 EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
 EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
 ALLOWED = N_("Allowed ({kind}): {value}")
@@ -269,7 +269,11 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
         where = say.tp(EVIDENCE_IN_STAFF_CHAT)
     else:
         where = say.tp(EVIDENCE_IN_PRIVATE, group=call.group, id=entry.id)
-    answer = say.tp(WHY_IN_GROUP, id=entry.id, rules=", ".join(rules), kinds=kinds, where=where)
+    step = entry.verdict.get("step") if entry.action == "notice" else None
+    action = say.step(str(step)) if step else action_name(entry.action, say)
+    answer = say.tp(
+        WHY_IN_GROUP, id=entry.id, action=action, rules=", ".join(rules), kinds=kinds, where=where
+    )
     await call.answer(answer)
 
 
