@@ -44,10 +44,11 @@ def write_config(workdir: Path) -> Path:
         encoding="utf-8",
     )
     config = workdir / "config.yaml"
+    groups = ", ".join(f"{{chat_id: {chat_id}, policy: shop}}" for chat_id in GROUPS)
     config.write_text(
         f"database: ./qunbot.db\npolicies_dir: ./policies\ndefault_policy: shop\n"
-        f"groups: [{{chat_id: {GROUP}, policy: shop}}]\nstaff_chat: {STAFF}\n",
-        # Every group falls back to the same policy: the default_policy.
+        f"groups: [{groups}]\nstaff_chat: {STAFF}\n",
+        # qunbot serves only the groups a config lists.
         encoding="utf-8",
     )
     return config
