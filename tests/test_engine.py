@@ -36,7 +36,7 @@ async def eventually(condition: Callable[[], bool], what: str, within: float = P
 @pytest.fixture
 async def polling(tmp_path: Path) -> AsyncIterator[Harness]:
     """The real bot polling the in-process fake, updates going through the chat lanes."""
-    harness = await Harness.start(make_config(tmp_path))
+    harness = await Harness.start(make_config(tmp_path, extra_groups=(OTHER_GROUP,)))
     harness.fake.add_chat(OTHER_GROUP, "supergroup", "Branch")
     harness.fake.bot_is_admin(OTHER_GROUP)
     assert harness.app.updater is not None
