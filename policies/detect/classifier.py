@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeGuard
 
 from policies.detect.base import Check, quote
 from policies.detect.config import ClassifierConfig
+from policies.detect.features import disguise_kinds
 from policies.detect.normalize import Normalized, folds_applied, normalize
 from policies.detect.notices import notice_cue
 from policies.facts import MessageFacts
@@ -52,18 +53,6 @@ _MIXED_ID = re.compile(
     r"[a-z0-9](?<![a-z0-9].)"
     r"(?:(?<=[a-z])[a-z]{0,11}[0-9]{2,12}|(?<=[0-9])[0-9]{1,11}[a-z]{1,12})(?![a-z])"
 )
-# Characters that only someone dodging a filter types; normalization hides them, so the
-# classifier is told about them separately.
-_DISGUISES = {
-    "fullwidth": "\uff01-\uff5e",
-    "invisible": "\u00ad\u034f\u180e\u200b-\u200f\u2060-\u2064\ufeff",
-    "math": "\U0001d400-\U0001d7ff",
-    "enclosed": "\u2460-\u24ff\u2776-\u2793\U0001f100-\U0001f1ff",
-    "combining": "\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff",
-    "odd": "\u1680-\u16ff\u2100-\u214f",
-}
-_DISGUISE = re.compile("[" + "".join(_DISGUISES.values()) + "]")
-_DISGUISE_KINDS = [(re.compile(f"[{chars}]"), f"<{name}>") for name, chars in _DISGUISES.items()]
 _MAX_LOGIT = 50.0
 
 
@@ -110,8 +99,7 @@ class NaiveBayes:
             found.update(map(_shape, _MIXED_ID.findall(folded)))
         if " " in shaped:
             found.update(_ASCII_SYMBOL.findall(folded))
-        if not norm.original.isascii() and _DISGUISE.search(norm.original):
-            found.update(name for kind, name in _DISGUISE_KINDS if kind.search(norm.original))
+        found.update(disguise_kinds(norm.original))
         return found
 
     def learn(self, text: str, spam: bool) -> None:

@@ -23,7 +23,7 @@ import re
 from policies.detect.homophones import CJK
 from policies.detect.normalize import Normalized
 
-__all__ = ["FEATURES_VERSION", "MAX_CHARACTERS", "features"]
+__all__ = ["FEATURES_VERSION", "MAX_CHARACTERS", "disguise_kinds", "features"]
 
 FEATURES_VERSION = "ngrams-1-3+cjk-pairs+tokens/2"
 MAX_CHARACTERS = 300
@@ -69,7 +69,13 @@ def features(norm: Normalized) -> set[str]:
     found.update(map(_WORD_PREFIX.__add__, _WORD.findall(text)))
     if "0" in shaped:
         found.update(map(_NUMBER_FEATURES.__getitem__, map(len, _NUMBER.findall(text))))
-    original = norm.original
-    if not original.isascii() and _DISGUISE.search(original):
-        found.update(name for kind, name in _DISGUISE_KINDS if kind.search(original))
+    found.update(disguise_kinds(norm.original))
     return found
+
+
+def disguise_kinds(original: str) -> list[str]:
+    """The kinds of characters only someone dodging a filter types, found in the original text
+    (normalization hides them, so models are told about them separately)."""
+    if original.isascii() or not _DISGUISE.search(original):
+        return []
+    return [name for kind, name in _DISGUISE_KINDS if kind.search(original)]
