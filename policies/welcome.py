@@ -136,7 +136,6 @@ class Newcomer:
 
 @dataclass(slots=True)
 class _ChatWaves:
-    pending: list[Newcomer] = field(default_factory=list)
     last_posted: float = float("-inf")
     posted: deque[float] = field(default_factory=deque)
     """Welcomes of the last minute, for the per-minute cap."""
@@ -145,7 +144,8 @@ class _ChatWaves:
 @dataclass(slots=True)
 class JoinWaves:
     """Per group: joins already seen (both the `chat_member` update and the service message
-    report one join), newcomers waiting for the next welcome, and when welcomes went out."""
+    report one join) and when welcomes went out. Who waits for the next welcome is stored in
+    SQLite, so a restart welcomes them."""
 
     _seen: dict[tuple[int, int], float] = field(default_factory=dict)
     _chats: dict[int, _ChatWaves] = field(default_factory=dict)
@@ -165,11 +165,6 @@ class JoinWaves:
         """The member left or was removed: a later join is a new one."""
         self._seen.pop((chat_id, user_id), None)
 
-    def add(self, chat_id: int, newcomer: Newcomer) -> None:
-        waves = self._chats.setdefault(chat_id, _ChatWaves())
-        if all(waiting.user_id != newcomer.user_id for waiting in waves.pending):
-            waves.pending.append(newcomer)
-
     def due_at(self, chat_id: int, now: float, *, window: float, per_minute: int) -> float:
         """When the next welcome may go out: one per window, `per_minute` per minute."""
         waves = self._chats.setdefault(chat_id, _ChatWaves())
@@ -181,22 +176,8 @@ class JoinWaves:
             due = max(due, posted[-per_minute] + MINUTE)
         return due
 
-    def take(self, chat_id: int, now: float) -> tuple[Newcomer, ...]:
-        """The newcomers of the welcome going out now, which is recorded as posted."""
-        waves = self._chats.get(chat_id)
-        if waves is None or not waves.pending:
-            return ()
-        newcomers = tuple(waves.pending)
-        waves.pending.clear()
-        self.posted(chat_id, now)
-        return newcomers
-
     def posted(self, chat_id: int, now: float) -> None:
         """A welcome goes out now: it counts against the window and the per-minute cap."""
         waves = self._chats.setdefault(chat_id, _ChatWaves())
         waves.posted.append(now)
         waves.last_posted = now
-
-    def waiting(self, chat_id: int) -> bool:
-        waves = self._chats.get(chat_id)
-        return bool(waves and waves.pending)

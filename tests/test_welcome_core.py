@@ -7,7 +7,7 @@ import pytest
 from bot.core.policy_files import PolicyLibrary
 from policies.gifts import GiftReward, hashtags_in, matching_reward, parse_codes, pool_number
 from policies.loader import PolicySource, load_policy
-from policies.welcome import JoinWaves, Newcomer
+from policies.welcome import JoinWaves
 from policies.yamlsource import SourceError
 
 CHAT = -100
@@ -27,17 +27,12 @@ def test_a_join_reported_twice_is_one_join_until_the_member_leaves() -> None:
     assert waves.first_report(CHAT, 7, T0 + 2)
 
 
-def test_the_first_newcomer_is_welcomed_at_once_and_the_wave_after_the_window() -> None:
+def test_the_first_welcome_goes_at_once_and_the_next_after_the_window() -> None:
     waves = JoinWaves()
-    waves.add(CHAT, Newcomer(1, "Ann"))
     assert due(waves, T0) == T0
-    assert waves.take(CHAT, T0) == (Newcomer(1, "Ann"),)
-    waves.add(CHAT, Newcomer(2, "Ben"))
-    waves.add(CHAT, Newcomer(3, "Cat"))
-    waves.add(CHAT, Newcomer(3, "Cat"))
+    waves.posted(CHAT, T0)
     assert due(waves, T0 + 2) == T0 + 10
-    assert [n.name for n in waves.take(CHAT, T0 + 10)] == ["Ben", "Cat"]
-    assert waves.take(CHAT, T0 + 11) == ()
+    assert due(waves, T0 + 12) == T0 + 12
 
 
 @pytest.mark.parametrize(
@@ -53,8 +48,7 @@ def test_the_first_newcomer_is_welcomed_at_once_and_the_wave_after_the_window() 
 def test_welcomes_are_capped_per_minute(posted: list[float], now: float, expected: float) -> None:
     waves = JoinWaves()
     for at in posted:
-        waves.add(CHAT, Newcomer(int(at), "x"))
-        waves.take(CHAT, at)
+        waves.posted(CHAT, at)
     assert due(waves, now, per_minute=2) == expected
 
 
