@@ -198,6 +198,33 @@ def test_a_missing_codes_file_of_a_pool_in_use_stops_check(
 
 
 @pytest.mark.parametrize(
+    ("model_file", "expected"),
+    [
+        (None, "ad model 'mine.json' not found at"),
+        ('{"format": "other"}', "not a qunbot-linear/1 model file"),
+        ("complaints", "it judges complaints, not ads"),
+    ],
+)
+def test_an_unreadable_ad_model_stops_check_with_the_reason(
+    model_file: str | None, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "mine.yaml").write_text(
+        "extends: shop-zh\nmoderation:\n  detectors:\n    classifier: {model: mine.json}\n"
+    )
+    if model_file == "complaints":
+        model_file = (ROOT / "policies" / "models" / "complaints.json").read_text()
+    if model_file is not None:
+        (tmp_path / "mine.json").write_text(model_file)
+    config = tmp_path / "config.yaml"
+    config.write_text("policies_dir: policies\ngroups: [{chat_id: -1001, policy: mine}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "policy 'mine': classifier.model:" in err and expected in err
+    assert "qunbot train" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
     ("policy", "expected"),
     [
         ("some/file.yaml", "qunbot classify: no policy file some/file.yaml"),

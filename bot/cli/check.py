@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+from bot.core.classifier import NAIVE_BAYES, load_linear_model, read_sample
 from bot.core.config import LoadedConfig, resolve_path, stale_ids
 from bot.store import read_chat_moves
+from policies.detect.config import SHIPPED_MODEL
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse, skipped_line
 
 CHECK_AHEAD = 30 * DAY
@@ -47,7 +49,32 @@ def moved_chat_warnings(loaded: LoadedConfig) -> list[str]:
 
 def errors_for(loaded: LoadedConfig) -> list[str]:
     """What keeps a valid config from working at all: `qunbot check` and `qunbot run` refuse it."""
-    return missing_codes_files(loaded)[0]
+    return missing_codes_files(loaded)[0] + classifier_file_problems(loaded)
+
+
+def classifier_file_problems(loaded: LoadedConfig) -> list[str]:
+    """Ad model and sample files the policies name that cannot be read: `qunbot run` would
+    stop at start-up on them, so `qunbot check` says which file and why."""
+    problems: dict[str, None] = {}
+    for name, policy in sorted(loaded.policies.items()):
+        classifier = policy.moderation.detectors.classifier
+        if not classifier.enabled:
+            continue
+        where = f"policy {name!r}: classifier"
+        if classifier.model not in {SHIPPED_MODEL, NAIVE_BAYES}:
+            try:
+                load_linear_model(classifier.model, loaded.base_dir)
+            except (OSError, ValueError) as error:
+                problems[
+                    f"{where}.model: {error}; train one with `qunbot train` or remove "
+                    "the key to use the shipped model"
+                ] = None
+        for sample in classifier.samples:
+            try:
+                read_sample(sample, loaded.base_dir)
+            except (OSError, UnicodeDecodeError) as error:
+                problems[f"{where}.samples: {error}"] = None
+    return list(problems)
 
 
 def rhythm_warnings(loaded: LoadedConfig, now: float) -> list[str]:

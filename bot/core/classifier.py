@@ -75,6 +75,8 @@ def load_linear_model(name: str, base_dir: Path) -> LinearModel:
             shipped = LinearModel.from_json(path.read_text(encoding="utf-8"))
         except ValueError as error:
             raise ValueError(f"ad model {path}: {error}") from error
+        if shipped.kind != "ads":
+            raise ValueError(f"ad model {path}: it judges {shipped.kind}, not ads")
     return LinearModel(
         shipped.weights, shipped.bias, shipped.threshold, shipped.kind, shipped.metadata
     )
