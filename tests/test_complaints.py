@@ -115,6 +115,22 @@ def test_a_disabled_section_routes_nothing() -> None:
     assert not matcher(enabled=False).assess("My order never arrived!!!").routed
 
 
+REPORTS = ["举报", "我已经向管理员举报他了", "I will report you to the admins"]
+
+
+@pytest.mark.parametrize("text", REPORTS)
+def test_reporting_someone_alone_is_no_complaint(text: str) -> None:
+    assessment = matcher().assess(text)
+    assert assessment.kind is not ComplaintKind.COMPLAINT
+    assert [hit.rule for hit in assessment.hits] == ["complaint.report"]
+
+
+def test_reporting_the_shop_with_a_second_cue_is_a_complaint() -> None:
+    assessment = matcher().assess("东西全碎了，我要举报你们")
+    assert assessment.routed
+    assert [hit.rule for hit in assessment.hits] == ["complaint.broken", "complaint.report"]
+
+
 def test_the_chinese_preset_shares_the_cues_and_speaks_chinese() -> None:
     zh = LIBRARY.load("shop-zh").complaints
     assert zh.cues == LIBRARY.load("default").complaints.cues

@@ -77,6 +77,15 @@ COMPLAINTS = [
     "My parcel has been stuck for ten days and nobody answers",
 ]
 
+REVIEW_PRAISE = [
+    "热水器装好后出水很快，温度也稳，师傅还教了怎么省电",
+    "奶粉日期很新，宝宝喝了很适应，会一直买",
+    "平板屏幕很细腻，电池也耐用，孩子上网课够用了",
+    "手机拍照很好看，就是稍微有点重，总体很满意",
+    "这本书讲得很透彻，例子也多，适合入门",
+    "酒店离车站很近，房间干净，早餐也不错",
+]
+
 ORDINARY_CHAT = [
     "大家早上好",
     "今天天气真不错",
@@ -111,6 +120,11 @@ def test_most_complaints_the_cues_do_not_foresee_are_recognised() -> None:
         is not ComplaintKind.COMPLAINT
     ]
     assert len(missed) <= len(COMPLAINTS) // 3, missed
+
+
+@pytest.mark.parametrize("text", REVIEW_PRAISE)
+def test_praise_with_a_small_caveat_is_no_complaint(text: str) -> None:
+    assert ZH.complaints.assess(text).kind is not ComplaintKind.COMPLAINT
 
 
 @pytest.mark.parametrize("text", ORDINARY_CHAT)
