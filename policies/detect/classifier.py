@@ -280,7 +280,7 @@ def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
         reason += f" (p = {probability:.3f} ≥ {threshold:.3f})"
         strongest = getattr(model, "strongest", None)
         if strongest is not None:
-            reason += "; mostly " + ", ".join(strongest(norm))
+            reason += "; weighed most: " + ", ".join(strongest(norm))
         folds = folds_applied(norm)
         if folds:
             reason += "; read after: " + ", ".join(folds)
