@@ -85,7 +85,8 @@ def features(norm: Normalized) -> set[str]:
     """The distinct features of one normalized message (the current recipe)."""
     text = norm.text[:MAX_CHARACTERS]
     shaped = "^" + _shaped(text) + "$"
-    found = {*shaped, *map(_add, shaped, shaped[1:])}
+    characters = list(shaped)  # each Chinese character becomes a string once, not three times
+    found = {*characters, *map(_add, characters, characters[1:])}
     if "a" in shaped or not text.isascii():
         found.update(map(_WORD_PREFIX.__add__, _WORD.findall(text)))
     if "0" in shaped:
