@@ -2,7 +2,8 @@
 
 Ads, for every set:
 - k-fold: the set is cut into k folds; a model is trained on the shipped model's sources
-  without that set plus the other k-1 folds, and measured on the fold it did not see;
+  without that set plus the other k-1 folds (each message weighed as its source is in the
+  recipe), and measured on the fold it did not see;
 - leave-one-set-out: a model trained on the shipped model's sources without that set at all.
   zh_gamechat_val is never a source, so its leave-one-set-out model is the shipped recipe.
 Figures: the model's recall and false-positive rate at the shipped threshold, its recall at
