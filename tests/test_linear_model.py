@@ -126,7 +126,9 @@ def test_features_see_through_fillers_and_count_disguises() -> None:
     assert features(normalize("加*微*信")) == features(normalize("加微信"))
     assert "<fullwidth>" in features(normalize("ＶＸ１２３"))
     assert "#11" in features(normalize("电话 13800138000"))
-    assert {"加a", "\x02vx", "<fullwidth>", "#5"} <= features(normalize("加ＶＸ 12345"))
+    assert {"加a", "^加a", "00$", "\x02vx", "<fullwidth>", "#5"} <= features(
+        normalize("加ＶＸ 12345")
+    )
     assert "\x01微信" in READERS[EARLIER](normalize("微-信 abc"))
 
 

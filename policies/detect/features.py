@@ -2,10 +2,11 @@
 
 Chinese has no spaces between words, so the text is cut into single characters and overlapping
 pairs of characters instead of being segmented (most Chinese words are two characters long;
-three-character n-grams cost half as much again to read and were measured to add little).
-Before that, every digit becomes "0", every Latin letter "a" and every white space character a
-space (one `str.translate`): the n-grams then describe the shape around a number or an id ("加0",
-"a0"), while Latin, Cyrillic and Greek words are taken whole as tokens (with a control-character
+three-character n-grams cost half as much again to read and were measured to add little), plus
+how the message opens and closes: its first two characters after "^" and its last two before
+"$". Before that, every digit becomes "0", every Latin letter "a" and every white space
+character a space: the n-grams then describe the shape around a number or an id ("加0", "a0"),
+while Latin, Cyrillic and Greek words are taken whole as tokens (with a control-character
 prefix, so they never collide with an n-gram). Numbers count by their length ("#11");
 characters used to dodge filters (full-width, zero-width, mathematical letters) count by kind,
 since normalization hides them. Fillers between Chinese characters need no features of their
@@ -42,7 +43,7 @@ __all__ = [
 
 Reader = Callable[[Normalized], set[str]]
 
-FEATURES_VERSION = "shaped-ngrams-1-2+tokens/3"
+FEATURES_VERSION = "shaped-ngrams-1-2+ends+tokens/3"
 MAX_CHARACTERS = 300
 """Only the start of a long message is read: it says what the message is, and the cost of
 scoring stays bounded (a 4,000-character paste costs what a 300-character one does)."""
@@ -86,7 +87,7 @@ def features(norm: Normalized) -> set[str]:
     text = norm.text[:MAX_CHARACTERS]
     shaped = "^" + _shaped(text) + "$"
     characters = list(shaped)  # each Chinese character becomes a string once, not three times
-    found = {*characters, *map(_add, characters, characters[1:])}
+    found = {*characters, *map(_add, characters, characters[1:]), shaped[:3], shaped[-3:]}
     if "a" in shaped or not text.isascii():
         found.update(map(_WORD_PREFIX.__add__, _WORD.findall(text)))
     if "0" in shaped:
