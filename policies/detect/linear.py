@@ -138,7 +138,7 @@ class LinearModel:
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} model file")
         features = data.get("features")
-        reader(str(features))
+        reader(str(features))  # refuses, with the reason, a recipe this qunbot cannot read
         weights, bias, threshold = data.get("weights"), data.get("bias"), data.get("threshold")
         if not isinstance(weights, Mapping) or not _number(bias) or not _number(threshold):
             raise ValueError("a model file needs weights, a bias and a threshold")
@@ -158,8 +158,8 @@ class LinearModel:
 
 
 def readable(feature: str) -> str:
-    """A feature as an admin can read it: "0" in an n-gram stands for any number, "a" for any
-    Latin word, "^" and "$" for the start and end of the message."""
+    """A feature as an admin can read it: in an n-gram of the current recipe "0" stands for any
+    digit, "a" for any Latin letter, "^" and "$" for the start and end of the message."""
     if feature.startswith(("\x01", "\x02")):
         return f"“{feature[1:]}”"
     if feature.startswith("#") and feature[1:].isdigit():
