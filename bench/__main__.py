@@ -9,7 +9,7 @@ import sys
 
 from bot.core.logging import setup_logging
 
-BENCHMARKS = ("engine", "pipeline", "quality", "raid", "scale", "soak")
+BENCHMARKS = ("engine", "models", "pipeline", "quality", "raid", "scale", "soak")
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,8 @@
 
 Ads, for every set:
 - k-fold: the set is cut into k folds; a model is trained on the shipped model's sources
-  without that set plus the other k-1 folds, and measured on the fold it did not see;
+  without that set plus the other k-1 folds (each message weighed as its source is in the
+  recipe), and measured on the fold it did not see;
 - leave-one-set-out: a model trained on the shipped model's sources without that set at all.
   zh_gamechat_val is never a source, so its leave-one-set-out model is the shipped recipe.
 Figures: the model's recall and false-positive rate at the shipped threshold, its recall at
@@ -23,6 +24,7 @@ import random
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ SHARED_RUN = 15
 _NOT_TEXT = re.compile(r"[\W_]+")
 
 Docs = list[frozenset[str]]
+FEATURES = RECIPES["ads"].features
 
 
 class Corpus:
@@ -62,6 +65,7 @@ class Corpus:
         self.quick = quick
         self.texts: dict[str, tuple[list[str], list[str]]] = {}
         self.docs: dict[str, tuple[Docs, Docs]] = {}
+        self.importance: dict[str, tuple[list[float], list[float]]] = {}
         by_set: dict[str, tuple[list[str], list[str]]] = {}
         for source in ADS:
             key = _set_of(source)
@@ -69,6 +73,9 @@ class Corpus:
             positives, negatives, _ = load_recipe(RECIPES["ads"], Locations(DATA), source.__eq__)
             spam.extend(positives)
             ham.extend(negatives)
+            spam_weights, ham_weights = self.importance.setdefault(key, ([], []))
+            spam_weights.extend([source.importance] * len(positives))
+            ham_weights.extend([source.importance] * len(negatives))
         by_set["zh_gamechat_val"] = (
             read_messages(DATA / "zh_gamechat_val_spam.txt"),
             read_messages(DATA / "zh_gamechat_val_ham.txt"),
@@ -77,17 +84,41 @@ class Corpus:
             if quick and name != "project":
                 spam, ham = _sample(spam, QUICK_LIMIT), _sample(ham, QUICK_LIMIT)
             self.texts[name] = (spam, ham)
-            self.docs[name] = (message_features(spam), message_features(ham))
+            self.docs[name] = (message_features(spam, FEATURES), message_features(ham, FEATURES))
+            spam_weights, ham_weights = self.importance.get(name, ([], []))
+            if len(spam_weights) != len(spam) or len(ham_weights) != len(ham):
+                # A sampled (quick) or never-trained set: each of its sources weighs one value.
+                self.importance[name] = (
+                    _same(spam_weights, len(spam)),
+                    _same(ham_weights, len(ham)),
+                )
 
-    def pool_without(self, excluded: str) -> tuple[Docs, Docs]:
+    def pool_without(self, excluded: str) -> Pool:
         """The shipped model's sources, without one set."""
-        spam: Docs = []
-        ham: Docs = []
+        pool = Pool([], [], [], [])
         for name, (set_spam, set_ham) in self.docs.items():
             if name not in {excluded, "zh_gamechat_val"}:
-                spam += set_spam
-                ham += set_ham
-        return spam, ham
+                pool.add(set_spam, set_ham, *self.importance[name])
+        return pool
+
+
+@dataclass(slots=True)
+class Pool:
+    """Training messages with how much each counts (its source's importance)."""
+
+    spam: Docs
+    ham: Docs
+    spam_importance: list[float]
+    ham_importance: list[float]
+
+    def add(
+        self, spam: Docs, ham: Docs, spam_importance: list[float], ham_importance: list[float]
+    ) -> Pool:
+        self.spam += spam
+        self.ham += ham
+        self.spam_importance += spam_importance
+        self.ham_importance += ham_importance
+        return self
 
 
 def _set_of(source: Source) -> str:
@@ -96,6 +127,10 @@ def _set_of(source: Source) -> str:
         if source.where.startswith("data:")
         else "project"
     )
+
+
+def _same(weights: list[float], count: int) -> list[float]:
+    return [weights[0] if weights else 1.0] * count
 
 
 def _sample(texts: list[str], limit: int) -> list[str]:
@@ -115,16 +150,17 @@ def _folds(count: int, k: int, seed: int) -> list[int]:
 
 def _settings(quick: bool) -> TrainingSettings:
     settings = RECIPES["ads"].settings
-    if not quick:
-        return settings
-    return TrainingSettings(
-        l2=settings.l2, iterations=QUICK_ITERATIONS, min_count=settings.min_count
+    return replace(settings, iterations=QUICK_ITERATIONS) if quick else settings
+
+
+def _train(pool: Pool, settings: TrainingSettings, threshold: float) -> LinearModel:
+    weights, bias = fit(
+        [*pool.spam, *pool.ham],
+        [True] * len(pool.spam) + [False] * len(pool.ham),
+        settings,
+        [*pool.spam_importance, *pool.ham_importance],
     )
-
-
-def _train(spam: Docs, ham: Docs, settings: TrainingSettings, threshold: float) -> LinearModel:
-    weights, bias = fit([*spam, *ham], [True] * len(spam) + [False] * len(ham), settings)
-    return LinearModel(weights, bias, threshold)
+    return LinearModel(weights, bias, threshold, features=FEATURES)
 
 
 def _model_figures(model: LinearModel, spam: Docs, ham: Docs) -> dict[str, float]:
@@ -165,16 +201,20 @@ def kfold(corpus: Corpus, name: str, threshold: float, k: int) -> dict[str, Any]
     settings = _settings(corpus.quick)
     spam_docs, ham_docs = corpus.docs[name]
     spam_texts, ham_texts = corpus.texts[name]
-    pool_spam, pool_ham = corpus.pool_without(name)
+    spam_weights, ham_weights = corpus.importance[name]
     spam_fold, ham_fold = _folds(len(spam_docs), k, 1), _folds(len(ham_docs), k, 2)
     model_rows: list[dict[str, float]] = []
     detector_rows: list[dict[str, float]] = []
     for fold in range(k):
-        train_spam = pool_spam + [
-            d for d, f in zip(spam_docs, spam_fold, strict=True) if f != fold
-        ]
-        train_ham = pool_ham + [d for d, f in zip(ham_docs, ham_fold, strict=True) if f != fold]
-        model = _train(train_spam, train_ham, settings, threshold)
+        spam_kept = [i for i, f in enumerate(spam_fold) if f != fold]
+        ham_kept = [i for i, f in enumerate(ham_fold) if f != fold]
+        pool = corpus.pool_without(name).add(
+            [spam_docs[i] for i in spam_kept],
+            [ham_docs[i] for i in ham_kept],
+            [spam_weights[i] for i in spam_kept],
+            [ham_weights[i] for i in ham_kept],
+        )
+        model = _train(pool, settings, threshold)
         test_spam = [d for d, f in zip(spam_docs, spam_fold, strict=True) if f == fold]
         test_ham = [d for d, f in zip(ham_docs, ham_fold, strict=True) if f == fold]
         model_rows.append(_model_figures(model, test_spam, test_ham))
@@ -190,8 +230,7 @@ def kfold(corpus: Corpus, name: str, threshold: float, k: int) -> dict[str, Any]
 
 
 def leave_set_out(corpus: Corpus, name: str, threshold: float) -> dict[str, Any]:
-    pool_spam, pool_ham = corpus.pool_without(name)
-    model = _train(pool_spam, pool_ham, _settings(corpus.quick), threshold)
+    model = _train(corpus.pool_without(name), _settings(corpus.quick), threshold)
     spam_docs, ham_docs = corpus.docs[name]
     spam_texts, ham_texts = corpus.texts[name]
     return {

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from policies.detect.features import FEATURES_VERSION, features
-from policies.detect.linear import LinearModel
+from policies.detect.features import FEATURES_VERSION, READERS, features
+from policies.detect.linear import LinearModel, readable
 from policies.detect.normalize import normalize
 from policies.detect.training import TrainingSettings, message_features, train_linear
 
@@ -31,6 +31,7 @@ CHAT = [
     "thanks, got it",
     "好的，明天见",
 ] * 3
+EARLIER = "ngrams-1-3+cjk-pairs+tokens/2"
 SETTINGS = TrainingSettings(iterations=80, min_count=1, learning_rate=0.1)
 
 
@@ -123,6 +124,37 @@ def test_learning_what_the_model_already_agrees_with_changes_nothing() -> None:
 
 def test_features_see_through_fillers_and_count_disguises() -> None:
     assert features(normalize("加*微*信")) == features(normalize("加微信"))
-    assert "\x01微信" in features(normalize("微-信 abc"))
     assert "<fullwidth>" in features(normalize("ＶＸ１２３"))
     assert "#11" in features(normalize("电话 13800138000"))
+    assert {"加a", "^加a", "00$", "\x02vx", "<fullwidth>", "#5"} <= features(
+        normalize("加ＶＸ 12345")
+    )
+    assert "\x01微信" in READERS[EARLIER](normalize("微-信 abc"))
+
+
+def test_a_model_keeps_reading_the_recipe_it_was_trained_on() -> None:
+    earlier = train_linear(
+        message_features(ADS, EARLIER),
+        message_features(CHAT, EARLIER),
+        SETTINGS,
+        kind="complaints",
+        features=EARLIER,
+    )
+    assert any(name.startswith("\x01") for name in earlier.weights)
+    again = LinearModel.from_json(earlier.to_json())
+    assert again.features == EARLIER and json.loads(again.to_json())["features"] == EARLIER
+    ad = normalize("兼职日结，私聊我")
+    assert again.logit_of(ad) == pytest.approx(earlier.logit_of(ad), abs=1e-2)
+    copy = again.untaught()
+    assert copy.features == EARLIER
+    assert copy.logit_of(ad) == pytest.approx(earlier.logit_of(ad), abs=1e-2)
+    assert tiny_model().features == FEATURES_VERSION != EARLIER
+
+
+def test_the_model_names_what_it_read_in_a_message() -> None:
+    model = tiny_model()
+    norm = normalize("兼职日结，加我微信 kkk8888")
+    ranked = sorted(features(norm), key=lambda name: (-model.weights.get(name, 0.0), name))
+    assert model.strongest(norm) == [readable(name) for name in ranked[:3]]
+    assert all(model.weights[name] > 0 for name in ranked[:3])
+    assert readable("\x02vx") == "“vx”" and readable("#11") == "a 11-digit number"

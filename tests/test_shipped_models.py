@@ -140,6 +140,7 @@ def test_the_models_verdicts_explain_themselves() -> None:
     (model_hit,) = [hit for hit in ZH.detector.scan(message) if hit.rule == "classifier.spam"]
     assert "reads like the spam the model was trained on" in model_hit.reason
     assert "fillers between Chinese characters removed" in model_hit.reason
+    assert "; weighed most: “" in model_hit.reason
     assessment = ZH.complaints.assess("收到的东西是坏的，什么破店，退钱！")
     assert "complaint.model" in {hit.rule for hit in assessment.hits}
     assert "complaint.refund" in {hit.rule for hit in assessment.hits}

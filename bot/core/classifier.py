@@ -77,9 +77,7 @@ def load_linear_model(name: str, base_dir: Path) -> LinearModel:
             raise ValueError(f"ad model {path}: {error}") from error
         if shipped.kind != "ads":
             raise ValueError(f"ad model {path}: it judges {shipped.kind}, not ads")
-    return LinearModel(
-        shipped.weights, shipped.bias, shipped.threshold, shipped.kind, shipped.metadata
-    )
+    return shipped.untaught()
 
 
 def train_model(policies: list[Policy], base_dir: Path) -> Scorer:

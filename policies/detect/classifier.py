@@ -278,6 +278,9 @@ def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
             return []
         reason = "reads like the spam the model was trained on"
         reason += f" (p = {probability:.3f} ≥ {threshold:.3f})"
+        strongest = getattr(model, "strongest", None)
+        if strongest is not None:
+            reason += "; weighed most: " + ", ".join(strongest(norm))
         folds = folds_applied(norm)
         if folds:
             reason += "; read after: " + ", ".join(folds)

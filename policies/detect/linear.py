@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, TypeGuard
 
-from policies.detect.features import FEATURES_VERSION, features
+from policies.detect.features import FEATURES_VERSION, Reader, reader
 from policies.detect.normalize import Normalized, normalize
 
-__all__ = ["FORMAT", "LinearModel", "logit_of"]
+__all__ = ["FORMAT", "LinearModel", "logit_of", "readable"]
 
 FORMAT = "qunbot-linear/1"
 _MAX_LOGIT = 50.0
@@ -50,17 +50,44 @@ class LinearModel:
     """Sources, licence, training settings and figures: what the model card shows."""
     adjustments: dict[str, float] = field(default_factory=dict)
     """What admins taught since start-up, added to `weights`."""
+    features: str = FEATURES_VERSION
+    """The feature recipe the weights were trained on (see `policies.detect.features`)."""
+    _read: Reader = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._read = reader(self.features)
 
     @property
     def trained(self) -> bool:
         return bool(self.weights)
 
+    def untaught(self) -> LinearModel:
+        """A copy without the admins' adjustments, sharing the trained weights (never changed)."""
+        return LinearModel(
+            self.weights,
+            self.bias,
+            self.threshold,
+            self.kind,
+            self.metadata,
+            features=self.features,
+        )
+
     def logit_of(self, norm: Normalized) -> float:
-        found = features(norm)
+        found = self._read(norm)
         total = self.bias + sum(map(self.weights.get, found, repeat(0.0)))
         if self.adjustments:
             total += sum(map(self.adjustments.get, found, repeat(0.0)))
         return max(-_MAX_LOGIT, min(_MAX_LOGIT, total))
+
+    def strongest(self, norm: Normalized, count: int = 3) -> list[str]:
+        """What pushed this message most toward the model's class, strongest first, written
+        for an admin (see `readable`)."""
+        found = self._read(norm)
+        weighed = [
+            (name, self.weights.get(name, 0.0) + self.adjustments.get(name, 0.0)) for name in found
+        ]
+        pushing = sorted((pair for pair in weighed if pair[1] > 0), key=_by_weight)
+        return [readable(name) for name, _ in pushing[:count]]
 
     def probability_of(self, norm: Normalized) -> float:
         """The probability that an already normalized message is of the model's class."""
@@ -72,7 +99,7 @@ class LinearModel:
     def learn(self, text: str, spam: bool) -> None:
         """Agree with an admin about one message from now on (see the module docstring)."""
         norm = normalize(text)
-        found = features(norm)
+        found = self._read(norm)
         if not found:
             return
         target = logit_of(self.threshold) + (LEARN_MARGIN if spam else -LEARN_MARGIN)
@@ -92,7 +119,7 @@ class LinearModel:
         """The model file: sorted keys and rounded weights, so it is byte-for-byte reproducible."""
         data = {
             "format": FORMAT,
-            "features": FEATURES_VERSION,
+            "features": self.features,
             "kind": self.kind,
             "bias": round(self.bias, 6),
             "threshold": round(self.threshold, 6),
@@ -110,11 +137,8 @@ class LinearModel:
             raise ValueError(f"not a model file (bad JSON: {error})") from error
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} model file")
-        if data.get("features") != FEATURES_VERSION:
-            raise ValueError(
-                f"the model was trained on features {data.get('features')!r}, this qunbot "
-                f"reads {FEATURES_VERSION!r}: run `qunbot train` again"
-            )
+        features = data.get("features")
+        reader(str(features))  # refuses, with the reason, a recipe this qunbot cannot read
         weights, bias, threshold = data.get("weights"), data.get("bias"), data.get("threshold")
         if not isinstance(weights, Mapping) or not _number(bias) or not _number(threshold):
             raise ValueError("a model file needs weights, a bias and a threshold")
@@ -129,7 +153,24 @@ class LinearModel:
             threshold=float(threshold),
             kind=str(data.get("kind", "ads")),
             metadata=dict(metadata or {}),
+            features=str(features),
         )
+
+
+def readable(feature: str) -> str:
+    """A feature as an admin can read it: in an n-gram of the current recipe "0" stands for any
+    digit, "a" for any Latin letter, "^" and "$" for the start and end of the message."""
+    if feature.startswith(("\x01", "\x02")):
+        return f"“{feature[1:]}”"
+    if feature.startswith("#") and feature[1:].isdigit():
+        return f"a {feature[1:]}-digit number"
+    if feature.startswith("<") and feature.endswith(">"):
+        return f"{feature[1:-1]} characters"
+    return f"“{feature}”"
+
+
+def _by_weight(pair: tuple[str, float]) -> tuple[float, str]:
+    return (-pair[1], pair[0])
 
 
 def _number(value: object) -> TypeGuard[float]:

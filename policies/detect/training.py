@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policies.detect.features import features
+from policies.detect.features import FEATURES_VERSION, reader
 from policies.detect.linear import LinearModel
 from policies.detect.normalize import normalize
 
@@ -62,9 +62,12 @@ class TrainingSettings:
         }
 
 
-def message_features(texts: Sequence[str]) -> list[frozenset[str]]:
-    """The feature set of every message, as the live scorer computes it."""
-    return [frozenset(features(normalize(text))) for text in texts]
+def message_features(
+    texts: Sequence[str], version: str = FEATURES_VERSION
+) -> list[frozenset[str]]:
+    """The feature set of every message under the named recipe, as the live scorer computes it."""
+    read = reader(version)
+    return [frozenset(read(normalize(text))) for text in texts]
 
 
 def fit(
@@ -165,6 +168,7 @@ def train_linear(
     metadata: dict[str, Any] | None = None,
     positive_importance: Sequence[float] | None = None,
     negative_importance: Sequence[float] | None = None,
+    features: str = FEATURES_VERSION,
 ) -> LinearModel:
     """Fit on everything, with the threshold chosen on a held-out fifth (module docstring)."""
     weigh_positive = positive_importance or [1.0] * len(positives)
@@ -185,5 +189,10 @@ def train_linear(
     labels = [True] * len(positives) + [False] * len(negatives)
     weights, bias = fit(documents, labels, settings, [*weigh_positive, *weigh_negative])
     return LinearModel(
-        weights, bias, round(threshold, 6), kind=kind, metadata=dict(metadata or {})
+        weights,
+        bias,
+        round(threshold, 6),
+        kind=kind,
+        metadata=dict(metadata or {}),
+        features=features,
     )
