@@ -7,6 +7,7 @@ is a module global, and nothing here holds a feature's own state.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.core.counters import StatsCounter
 from bot.core.i18n import N_, Catalogs, Messages
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
-from bot.store import Store
+from bot.store import StorageError, Store
 from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
@@ -36,6 +37,8 @@ MOVED_NOTICE = N_(
     " network and staff role moved with it); replace {old} with {new} in config.yaml when"
     " convenient (`qunbot check` lists every place)."
 )
+RECORD_DELETED_PAUSES = (0.2, 1.0, 5.0)
+"""Pauses between tries at marking deletes done in the database."""
 USERNAMES_KEPT = 25_000
 """@usernames remembered so admins can name members by them; the least recent are dropped."""
 
@@ -165,7 +168,24 @@ class Services:
             self._store = None
 
     async def _deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
-        await self.store.enforced.deleted(chat_id, message_ids)
+        """Mark deletes done; if the database refuses for a moment, try again, and past that
+        leave them owed: the next start sends them again and Telegram skips what is gone."""
+        for pause in RECORD_DELETED_PAUSES:
+            try:
+                await self.store.enforced.deleted(chat_id, message_ids)
+                return
+            except StorageError as error:
+                logger.warning(
+                    "could not record {} delete(s) in {} as done ({}); trying again in {}s",
+                    len(message_ids),
+                    chat_id,
+                    error,
+                    pause,
+                )
+                await asyncio.sleep(pause)
+        logger.warning(
+            "{} delete(s) in {} stay owed until the next start", len(message_ids), chat_id
+        )
 
     async def _delete_failed(self, chat_id: int, error: TelegramError) -> None:
         await self.staff.failed(chat_id, error, "delete")

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.database import StorageError
 from policies.facts import PSEUDO_USER_IDS, is_person
 
 RECENT_MESSAGES_KEPT = 32
@@ -1322,10 +1323,15 @@ class Enforcements:
             return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
 
     async def deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
-        await self.db.executemany(
-            "UPDATE enforced_messages SET delete_pending = 0 WHERE chat_id = ? AND message_id = ?",
-            [(chat_id, message_id) for message_id in message_ids],
-        )
+        marks = ", ".join("?" * len(message_ids))
+        try:
+            await self.db.execute(
+                "UPDATE enforced_messages SET delete_pending = 0"
+                f" WHERE chat_id = ? AND message_id IN ({marks})",
+                (chat_id, *message_ids),
+            )
+        except sqlite3.Error as error:
+            raise StorageError(f"deletes not marked done: {error}") from error
 
     async def forget_before(self, cutoff: float) -> None:
         await self.db.execute("DELETE FROM enforced_messages WHERE at < ?", (cutoff,))
