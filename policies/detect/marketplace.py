@@ -86,6 +86,8 @@ def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ())
     weight, link_weight = cfg.weight, cfg.link_weight
 
     def check_marketplace(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        if not (facts.link_urls or facts.button_urls) and not _SHARE_TEXT.search(norm.text):
+            return []  # the text is the only source, and it names no marketplace
         hits: dict[str, Hit] = {}
         for text, source in _sources(facts, norm):
             if any(store in text for store in own_stores):
