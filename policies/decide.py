@@ -20,6 +20,8 @@ from policies.verdict import Action, ActionKind, Hit, Verdict
 
 FLOOD_RULE = "behaviour.flood"
 WAVE_RULE = "behaviour.wave"
+_NOTHING_FIRED = Verdict(spam=False, score=0, hits=(), explanation="no rule fired")
+"""The verdict on most messages, built once: verdicts are immutable."""
 
 
 ActionsAt = Callable[[float], tuple[Action, ...]]
@@ -55,6 +57,8 @@ class CompiledPolicy:
     detector: Detector = field(repr=False)
     complaints: ComplaintMatcher = field(repr=False)
     ladder: Ladder = field(repr=False)
+    thresholds: tuple[float, float] = field(repr=False)
+    """The spam threshold for established members, then for members on probation."""
 
     @classmethod
     def compile(
@@ -65,7 +69,8 @@ class CompiledPolicy:
     ) -> CompiledPolicy:
         detector = build_detector(policy.moderation.detectors, classifier=classifier)
         complaints = ComplaintMatcher.compile(policy.complaints, complaint_model)
-        return cls(policy, detector, complaints, Ladder.of(policy))
+        thresholds = (threshold_for(policy, False), threshold_for(policy, True))
+        return cls(policy, detector, complaints, Ladder.of(policy), thresholds)
 
 
 def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
@@ -135,12 +140,18 @@ def decide(
         )
     policy = compiled.policy
     probation = on_probation(policy, history, now)
-    threshold = threshold_for(policy, probation)
-    behaviour = behaviour_hits(policy, history, now, wave_accounts)
-    enough = threshold - compiled.detector.score(behaviour)
+    threshold = compiled.thresholds[probation]
+    # Flood and wave need at least two messages or accounts (the schema's minimum).
+    if history.recent_message_times or wave_accounts > 0:
+        behaviour = behaviour_hits(policy, history, now, wave_accounts)
+        enough = threshold - compiled.detector.score(behaviour)
+    else:
+        behaviour, enough = [], threshold
     hits = (*compiled.detector.scan(facts, enough=enough), *behaviour)
-    score = compiled.detector.score(hits)
+    score = compiled.detector.score(hits) if hits else 0
     if score < threshold:
+        if not hits:
+            return _NOTHING_FIRED
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
     newcomer = " (newcomer on probation)" if probation else ""
@@ -259,5 +270,5 @@ def _fixed(actions: tuple[Action, ...]) -> ActionsAt:
 
 def _clean_explanation(hits: tuple[Hit, ...], score: float, threshold: float) -> str:
     if not hits:
-        return "no rule fired"
+        return _NOTHING_FIRED.explanation
     return f"score {score:.2f} below {threshold:.2f}: " + "; ".join(hit.reason for hit in hits)

@@ -163,7 +163,9 @@ _CN_NUMBER = re.compile(
     rf"(?:{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]){{2,}}"
 )
 _MIN_CN_NUMBER_DIGITS = 5
-_DIGIT_GAP = re.compile(rf"(?<=[0-9]){_NUMBER_SEPARATORS}{{1,3}}(?=[0-9])")
+# A separator after a digit: "(?<=[0-9])" written after the first separator, so that the
+# pattern starts with a class `re` can skip ahead with.
+_DIGIT_GAP = re.compile(rf"{_NUMBER_SEPARATORS}(?<=[0-9].){_NUMBER_SEPARATORS}{{0,2}}(?=[0-9])")
 _DECIMAL_TAIL = re.compile(r"[0-9]{1,2}(?![0-9])")
 _ID_WINDOW = 33
 _LETTER_BEFORE_DIGITS = re.compile(r"[a-z][0-9]{1,32}$")
@@ -190,6 +192,12 @@ _ALIAS_SPLIT_NUMBER = re.compile(
     rf"(?<![0-9])([0-9]{{3,12}}){_NUMBER_SEPARATORS}{{0,2}}(qq|q|vx|v)"
     rf"{_NUMBER_SEPARATORS}{{0,2}}([0-9]{{3,12}})(?![0-9])"
 )
+# `_SPACED_CJK`, led by its first filler rather than by a Chinese character (almost every
+# character of a Chinese text), to test whether it occurs.
+_SPACED_CJK_BY_FILLER = [
+    rf"{re.escape(filler)}(?<=[{CJK}].){_CJK_FILLER}{{0,2}}[{CJK}](?:{_CJK_FILLER}{{1,3}}[{CJK}])+"
+    for filler in _CJK_FILLERS
+]
 # Cheap test for "a rewrite may apply". Every alternative starts with a literal character,
 # which lets `re` skip straight to the candidate positions.
 _REWRITE_TRIGGER = re.compile(
@@ -207,12 +215,7 @@ _REWRITE_TRIGGER = re.compile(
             "。",
             "dot",
             *[rf"\{bracket}[ ]{{0,2}}\." for bracket in "[({<"],
-            # `_SPACED_CJK`, led by its first filler rather than by a Chinese character.
-            *[
-                rf"{re.escape(filler)}(?<=[{CJK}].){_CJK_FILLER}{{0,2}}[{CJK}]"
-                rf"(?:{_CJK_FILLER}{{1,3}}[{CJK}])+"
-                for filler in _CJK_FILLERS
-            ],
+            *_SPACED_CJK_BY_FILLER,
         ]
     )
 )
@@ -264,7 +267,9 @@ def _apply_rewrites(
     original: str, folded: str, starts: list[int] | None, ends: list[int] | None
 ) -> Normalized:
     applied: list[str] = []
-    for pattern, replace, sentence in _REWRITES:
+    for pattern, replace, sentence, may_apply in _REWRITES:
+        if may_apply is not None and may_apply.search(folded) is None:
+            continue
         before = folded
         folded, starts, ends = _rewrite(folded, starts, ends, pattern, replace)
         if folded != before:
@@ -456,10 +461,37 @@ def _alias_first(match: re.Match[str]) -> str:
     return f"{alias} {head}{tail}"
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], Replace, str], ...] = (
-    (_SPACED_CJK, _drop_cjk_fillers, "fillers between Chinese characters removed"),
-    (_CN_NUMBER, _chinese_number, "Chinese numerals read as digits"),
-    (_DIGIT_GAP, _join_digits, "digits joined across separators, emoji and fillers"),
-    (_ALIAS_SPLIT_NUMBER, _alias_first, "a number split by a QQ/WeChat letter joined"),
-    (_DOT_WORD, _dot, "a word or mark written for a dot read as a dot"),
+_REWRITES: tuple[tuple[re.Pattern[str], Replace, str, re.Pattern[str] | None], ...] = (
+    (
+        _SPACED_CJK,
+        _drop_cjk_fillers,
+        "fillers between Chinese characters removed",
+        re.compile("|".join(_SPACED_CJK_BY_FILLER)),
+    ),
+    (
+        _CN_NUMBER,
+        _chinese_number,
+        "Chinese numerals read as digits",
+        re.compile(f"[{_CN_DIGITS}]"),
+    ),
+    (
+        _DIGIT_GAP,
+        _join_digits,
+        "digits joined across separators, emoji and fillers",
+        None,
+    ),
+    (
+        _ALIAS_SPLIT_NUMBER,
+        _alias_first,
+        "a number split by a QQ/WeChat letter joined",
+        re.compile("[qv]"),
+    ),
+    (
+        _DOT_WORD,
+        _dot,
+        "a word or mark written for a dot read as a dot",
+        re.compile(r"[点點。\[({<]|dot"),
+    ),
 )
+"""(pattern, replacement, the sentence naming the rewrite, a cheap search for something
+every match of the pattern holds, or None: without it the stage is skipped)"""
