@@ -164,9 +164,15 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
 def _found(norm: Normalized) -> list[tuple[str, str, str, str]]:
     """Every contact offer written in the message, homophones included."""
     text = norm.text
-    found = [
-        _describe(_KIND_OF_GROUP[m.lastgroup or ""], m, norm) for m in _CONTACTS.finditer(text)
-    ]
+    first = _CONTACTS.search(text)
+    found = (
+        []
+        if first is None
+        else [
+            _describe(_KIND_OF_GROUP[m.lastgroup or ""], m, norm)
+            for m in _CONTACTS.finditer(text, first.start())
+        ]
+    )
     if not (
         text.isascii() or _HAS_ID_CHAR.search(text) is None or not _HAS_CJK_SOUND.search(text)
     ):

@@ -61,12 +61,11 @@ MARKET_DOMAINS: dict[str, str] = {
     "dpurl.cn": "meituan",
 }
 _HOST = "host"
-_SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(
-    [
-        *_SHARE_TEXTS,
-        *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in MARKET_DOMAINS],
-    ]
-)
+_ALTERNATIVES = [
+    *_SHARE_TEXTS,
+    *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in MARKET_DOMAINS],
+]
+_SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(_ALTERNATIVES)
 _SUBDOMAINS_BEFORE = re.compile(r"(?:[a-z0-9\-]{1,63}\.){1,4}$")
 _LABEL_CHAR = re.compile(r"[a-z0-9\-]")
 _NAMES = {

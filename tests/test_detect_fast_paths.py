@@ -1,0 +1,121 @@
+"""The engine's shortcuts give exactly what the long way gives.
+
+`normalize` skips work when a cheap test proves it would change nothing (a text with no
+character to fold, no mark a rewrite needs), and looks characters up in a list rather than a
+dict. Here the long way runs every stage on every text with the dict table, and the two must
+agree on the whole `Normalized`, offsets included: the shipped models were trained on it.
+Likewise the alternations nested by first character must find what the flat ones find.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policies.detect import contacts, marketplace
+from policies.detect import normalize as module
+from policies.detect.normalize import Normalized, folds_applied, normalize
+
+PIECES = [
+    *"aAbBcCmMqQvVxXoO019 .,-_~*|+=/\\:@#()[]{}<>\n\t",
+    *"中文微信薇威喂加佳夹扣寇口企鹅群号岛国著名私聊点點。一二三四五六七八九零〇壹贰两幺",
+    *"這個們國說號碼訊",  # traditional
+    *"ＡＢａｂ０１２９：，．",  # full-width
+    *"𝐀𝐛𝟏𝟗①②⑩⑴⒈❶➀⓵⓫⓿ᴀʙ",  # mathematical, enclosed, small capitals
+    *"\u200b\u200d\u2060\ufeff\ufe0f\u00ad\u034f\u0301\u3164\u2800",  # invisible, fillers
+    *"аеорсхАЕОРαοκρΑΟ",  # Cyrillic and Greek look-alikes
+    *"❤♥🐧🔥ᚰ→・·—√◌、",  # emoji and symbols used as fillers
+    *"ﬁ㎡½™",  # characters that fold to several
+    *["dot", "com", "cn", "qq", "vx", "http://", "t.me/"],
+    # Disguises the rewrites undo, whole, so that random texts hold them often.
+    *[" dot com", "x 点 com", "a點net", "b。cn", "[.]", "(.)", "{ . }", "<dot>", "1 q 2", "3 v 4"],
+    *["138 0013 8000", "1716❤776965", "一三八零零一三八", "壹贰叁肆伍", "岛.国.著", "私~信~我"],
+]
+TEXTS = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+def long_way(text: str) -> Normalized:
+    """`normalize` without a shortcut: the dict table, and every rewrite tried."""
+    if module._RESIZING.search(text) is None:
+        folded = module._fold_homoglyphs(text.translate(module._FOLD_TABLE))
+        starts: list[int] | None = None
+        ends: list[int] | None = None
+    else:
+        folded, starts, ends = module._fold_resizing(text, module._FOLD_TABLE, module._RESIZING)
+    applied = []
+    for pattern, replace, sentence, _ in module._REWRITES:
+        before = folded
+        folded, starts, ends = module._rewrite(folded, starts, ends, pattern, replace)
+        if folded != before:
+            applied.append(sentence)
+    return Normalized(
+        text,
+        folded,
+        None if starts is None else tuple(starts),
+        None if ends is None else tuple(ends),
+        tuple(applied),
+    )
+
+
+def folds_the_long_way(norm: Normalized) -> tuple[str, ...]:
+    found = [name for name, pattern in module._CHARACTER_FOLDS if pattern.search(norm.original)]
+    if any(char in module._SIMPLIFIED for char in norm.original):
+        found.append("traditional characters read as simplified ones")
+    return (*found, *norm.rewrites)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXTS)
+def test_normalize_takes_no_shortcut_that_changes_its_result(text: str) -> None:
+    norm = normalize.__wrapped__(text)
+    assert norm == long_way(text)
+    assert folds_applied(norm) == folds_the_long_way(norm)
+
+
+def test_the_long_way_is_really_taken_on_examples() -> None:
+    for text in [
+        "岛.国.著.名",
+        "加我一三八零零一三八零零零",
+        "ＶＸ：ａｂｃ\u200b１２３",
+        "29526 q 77544",
+    ]:
+        assert long_way(text) == normalize(text)
+        assert long_way(text).rewrites or long_way(text).starts is not None
+
+
+def flat(alternatives: list[tuple[str, str]]) -> re.Pattern[str]:
+    return re.compile("|".join(f"{p}(?P<k{i}>)" for i, (_, p) in enumerate(alternatives)))
+
+
+ALTERNATIONS = [
+    (contacts._CONTACTS, flat(contacts._ALTERNATIVES)),
+    (marketplace._SHARE_TEXT, flat(marketplace._ALTERNATIVES)),
+]
+
+
+def literal_start(pattern: str) -> str:
+    """The plain characters a pattern starts with ("加" of "加{sep}[0-9]{7,11}"), to build
+    texts from."""
+    return re.split(r"[\\\[\](){}?*+|.^$]", pattern, maxsplit=1)[0]
+
+
+OFFER_PIECES = [
+    *PIECES,
+    *{literal_start(p) for _, p in [*contacts._ALTERNATIVES, *marketplace._ALTERNATIVES]},
+    *["abc123", "wxid_88", "13800138000", "8613912345678", "+85291234567", "1234567", "20240101"],
+    *[":", "：", " ", "号", "是", "群", "me", "to me", "for details", "¥AbCd12EfGh¥", "元", "领"],
+]
+NORMALIZED = st.lists(st.sampled_from(OFFER_PIECES), max_size=30).map(
+    lambda pieces: normalize("".join(pieces)).text
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=NORMALIZED)
+def test_nested_alternations_match_like_flat_ones(text: str) -> None:
+    for nested, flat_one in ALTERNATIONS:
+        assert nested.pattern != flat_one.pattern
+        expected = [(m.span(), m.lastgroup) for m in flat_one.finditer(text)]
+        assert [(m.span(), m.lastgroup) for m in nested.finditer(text)] == expected
