@@ -1,4 +1,9 @@
-"""engine: `decide()` alone on the labelled messages, spam and ham mixed, on one core."""
+"""engine: `decide()` alone on the labelled messages, spam and ham mixed, on one core.
+
+`median_us` and `p99_us` time each message once, as it comes; `quiet_median_us` and
+`quiet_p99_us` keep each message's fastest of three runs (normalization's cache cleared
+before each), which leaves out the moments a busy machine gave the core to someone else.
+"""
 
 from __future__ import annotations
 
@@ -49,16 +54,40 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         decide(facts, compiled, newcomer, NOW)
         timings.append((clock() - before) / 1000)
     total_s = (clock() - started) / 1e9
+    quiet = fastest_of(QUIET_TRIES, all_facts, compiled, newcomer)
     return {
         "messages": len(all_facts),
         "median_us": round(median(timings), 1),
         "p99_us": round(percentile(timings, 0.99), 1),
         "max_us": round(max(timings), 1),
         "msgs_per_s": round(len(all_facts) / total_s),
+        "quiet_median_us": round(median(quiet), 1),
+        "quiet_p99_us": round(percentile(quiet, 0.99), 1),
         "worst_keyword_pattern_ms": worst_keyword_pattern_ms(),
         "target": "median <= 20 us, p99 <= 200 us, >= 50000 msgs/s; "
         "worst keyword pattern <= 10 ms",
     }
+
+
+QUIET_TRIES = 3
+
+
+def fastest_of(
+    tries: int, all_facts: list[MessageFacts], compiled: CompiledPolicy, history: MemberHistory
+) -> list[float]:
+    """Each message's fastest `decide` of a few (µs), each from scratch: on a shared machine
+    the first figures include the moments other processes took the core; these do not."""
+    clock = time.perf_counter_ns
+    fastest: list[float] = []
+    for facts in all_facts:
+        best = float("inf")
+        for _ in range(tries):
+            normalize.cache_clear()
+            before = clock()
+            decide(facts, compiled, history, NOW)
+            best = min(best, (clock() - before) / 1000)
+        fastest.append(best)
+    return fastest
 
 
 HOSTILE_PATTERNS = (

@@ -59,6 +59,8 @@ class CompiledPolicy:
     ladder: Ladder = field(repr=False)
     thresholds: tuple[float, float] = field(repr=False)
     """The spam threshold for established members, then for members on probation."""
+    judged_against: tuple[str, str] = field(repr=False)
+    """How a verdict names each threshold: " ≥ 1.00", " ≥ 0.80 (newcomer on probation)"."""
 
     @classmethod
     def compile(
@@ -70,7 +72,11 @@ class CompiledPolicy:
         detector = build_detector(policy.moderation.detectors, classifier=classifier)
         complaints = ComplaintMatcher.compile(policy.complaints, complaint_model)
         thresholds = (threshold_for(policy, False), threshold_for(policy, True))
-        return cls(policy, detector, complaints, Ladder.of(policy), thresholds)
+        judged_against = (
+            f" ≥ {thresholds[False]:.2f}",
+            f" ≥ {thresholds[True]:.2f} (newcomer on probation)",
+        )
+        return cls(policy, detector, complaints, Ladder.of(policy), thresholds, judged_against)
 
 
 def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
@@ -154,8 +160,7 @@ def decide(
             return _NOTHING_FIRED
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
-    newcomer = " (newcomer on probation)" if probation else ""
-    judged = f"score {score:.2f} ≥ {threshold:.2f}{newcomer}"
+    judged = f"score {score:.2f}{compiled.judged_against[probation]}"
     return _escalate(compiled.ladder, history, now, hits, judged)
 
 

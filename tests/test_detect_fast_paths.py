@@ -9,14 +9,18 @@ Likewise the alternations nested by first character must find what the flat ones
 
 from __future__ import annotations
 
+import inspect
 import re
+from dataclasses import MISSING, fields
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies.detect import contacts, marketplace
 from policies.detect import normalize as module
 from policies.detect.normalize import Normalized, folds_applied, normalize
+from policies.verdict import Hit, Verdict
 
 PIECES = [
     *"aAbBcCmMqQvVxXoO019 .,-_~*|+=/\\:@#()[]{}<>\n\t",
@@ -119,3 +123,17 @@ def test_nested_alternations_match_like_flat_ones(text: str) -> None:
         assert nested.pattern != flat_one.pattern
         expected = [(m.span(), m.lastgroup) for m in flat_one.finditer(text)]
         assert [(m.span(), m.lastgroup) for m in nested.finditer(text)] == expected
+
+
+@pytest.mark.parametrize("cls", [Hit, Verdict, Normalized])
+def test_hand_written_inits_take_the_fields_and_defaults(cls: type) -> None:
+    """These frozen dataclasses build themselves faster than the generated `__init__` would;
+    their `__init__` must still be the one `dataclass` would have written."""
+    parameters = inspect.signature(cls).parameters.values()
+    assert [(p.name, p.default) for p in parameters] == [
+        (f.name, inspect.Parameter.empty if f.default is MISSING else f.default)
+        for f in fields(cls)
+    ]
+    values = {f.name: object() for f in fields(cls)}
+    built = cls(**values)
+    assert all(getattr(built, name) is value for name, value in values.items())

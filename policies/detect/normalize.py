@@ -35,6 +35,7 @@ from policies.detect.homophones import (
     CJK,
     traditional_to_simplified,
 )
+from policies.verdict import slot_setters
 
 __all__ = ["Normalized", "folds_applied", "normalize"]
 
@@ -221,7 +222,7 @@ _REWRITE_TRIGGER = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Normalized:
     """A message folded for matching, with the way back to what was written."""
 
@@ -235,6 +236,21 @@ class Normalized:
     rewrites: tuple[str, ...] = ()
     """What the rewrites in context changed, as sentences (see `folds_applied`)."""
 
+    def __init__(
+        self,
+        original: str,
+        text: str,
+        starts: tuple[int, ...] | None = None,
+        ends: tuple[int, ...] | None = None,
+        rewrites: tuple[str, ...] = (),
+    ) -> None:
+        set_original, set_text, set_starts, set_ends, set_rewrites = _NORMALIZED_FIELDS
+        set_original(self, original)
+        set_text(self, text)
+        set_starts(self, starts)
+        set_ends(self, ends)
+        set_rewrites(self, rewrites)
+
     def original_span(self, start: int, end: int) -> str:
         """The part of the original text that became `text[start:end]`."""
         if self.starts is None or self.ends is None:
@@ -243,6 +259,9 @@ class Normalized:
         if start >= end:
             return ""
         return self.original[self.starts[start] : self.ends[end - 1]]
+
+
+_NORMALIZED_FIELDS = slot_setters(Normalized, "original", "text", "starts", "ends", "rewrites")
 
 
 @functools.lru_cache(maxsize=256)
