@@ -19,9 +19,9 @@ def slot_setters(cls: type, *names: str) -> tuple[SlotSetter, ...]:
 
     The generated `__init__` of a frozen dataclass stores each field through
     `object.__setattr__`, a generic look-up that costs more than `decide`'s arithmetic on its
-    hot path (a verdict, its hits, the normalized text). The slot descriptors store the same
-    values directly; `tests/test_detect_fast_paths.py` checks each such `__init__` against the
-    fields.
+    hot path (a verdict, its hits and actions, the normalized text). The slot descriptors
+    store the same values directly; `tests/test_detect_fast_paths.py` checks each such
+    `__init__` against the fields.
     """
     return tuple(getattr(cls, name).__set__ for name in names)
 
@@ -71,7 +71,7 @@ class ActionKind(StrEnum):
     NOTIFY_ADMINS = "notify_admins"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Action:
     """One step of a verdict. `until` is an absolute unix time, never a duration."""
 
@@ -79,6 +79,19 @@ class Action:
     template: str | None = None
     until: float | None = None
     revoke_messages: bool = False
+
+    def __init__(
+        self,
+        kind: ActionKind,
+        template: str | None = None,
+        until: float | None = None,
+        revoke_messages: bool = False,
+    ) -> None:
+        set_kind, set_template, set_until, set_revoke_messages = _ACTION_FIELDS
+        set_kind(self, kind)
+        set_template(self, template)
+        set_until(self, until)
+        set_revoke_messages(self, revoke_messages)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.value}
@@ -89,6 +102,9 @@ class Action:
         if self.revoke_messages:
             data["revoke_messages"] = True
         return data
+
+
+_ACTION_FIELDS = slot_setters(Action, "kind", "template", "until", "revoke_messages")
 
 
 @dataclass(frozen=True, slots=True, init=False)

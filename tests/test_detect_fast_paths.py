@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from policies.detect import contacts, marketplace
 from policies.detect import normalize as module
 from policies.detect.normalize import Normalized, folds_applied, normalize
-from policies.verdict import Hit, Verdict
+from policies.verdict import Action, Hit, Verdict
 
 PIECES = [
     *"aAbBcCmMqQvVxXoO019 .,-_~*|+=/\\:@#()[]{}<>\n\t",
@@ -37,7 +37,24 @@ PIECES = [
     *[" dot com", "x 点 com", "a點net", "b。cn", "[.]", "(.)", "{ . }", "<dot>", "1 q 2", "3 v 4"],
     *["138 0013 8000", "1716❤776965", "一三八零零一三八", "壹贰叁肆伍", "岛.国.著", "私~信~我"],
 ]
-TEXTS = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+SPACES = st.sampled_from(["", " ", "  ", "    "])
+DOT_WORDS = [
+    *["点", "點", "。", "dot", ".", "．"],
+    *[
+        f"{left}{space}{dot}{space}{right}"
+        for left, right in ["[]", "()", "{}", "<>", "（）"]
+        for dot in [".", "dot", "点"]
+        for space in ["", " "]
+    ],
+]
+SPELLED_DOMAINS = st.tuples(
+    st.sampled_from(["example", "a1", "中文", "x "]),
+    SPACES,
+    st.sampled_from(DOT_WORDS),
+    SPACES,
+    st.sampled_from(["com", "cn", "co", "comx", "net", "xyz", "c"]),
+).map("".join)
+TEXTS = st.lists(st.sampled_from(PIECES) | SPELLED_DOMAINS, max_size=40).map("".join)
 
 
 def long_way(text: str) -> Normalized:
@@ -125,7 +142,7 @@ def test_nested_alternations_match_like_flat_ones(text: str) -> None:
         assert [(m.span(), m.lastgroup) for m in nested.finditer(text)] == expected
 
 
-@pytest.mark.parametrize("cls", [Hit, Verdict, Normalized])
+@pytest.mark.parametrize("cls", [Hit, Action, Verdict, Normalized])
 def test_hand_written_inits_take_the_fields_and_defaults(cls: type) -> None:
     """These frozen dataclasses build themselves faster than the generated `__init__` would;
     their `__init__` must still be the one `dataclass` would have written."""

@@ -183,6 +183,13 @@ _DOT_WORD = re.compile(
     r"(?:点|點|。|[\[({<][ ]{0,2}(?:\.|dot|点)[ ]{0,2}[\])}>]|(?<= )dot(?= ))"
     rf"[ ]{{0,3}}(?=(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z]))"
 )
+# What every match of `_DOT_WORD` holds, led by a literal: a dot word and a domain after it.
+# "点" and "。" alone are common in Chinese text, so the domain after them must be tested too.
+_TLD_AFTER = rf"[ ]{{0,3}}(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z])"
+_DOT_WORD_MARKS = [
+    *[f"{word}{_TLD_AFTER}" for word in ("点", "點", "。", "dot")],
+    *[rf"\{bracket}[ ]{{0,2}}(?:\.|dot|点)[ ]{{0,2}}[\])}}>]{_TLD_AFTER}" for bracket in "[({<"],
+]
 # Fillers between single Chinese characters ("岛.国.著.名", "私~信"): three characters or more.
 _CJK_FILLERS = " -~*.·/|_\\—=+^"
 _CJK_FILLER = f"[{re.escape(_CJK_FILLERS)}]"
@@ -211,11 +218,7 @@ _REWRITE_TRIGGER = re.compile(
             ],
             *[rf"{digit}{_NUMBER_SEPARATORS}{{1,3}}[0-9]" for digit in "0123456789"],
             *[rf"{digit}{_NUMBER_SEPARATORS}{{0,2}}[qv]" for digit in "0123456789"],
-            "点",
-            "點",
-            "。",
-            "dot",
-            *[rf"\{bracket}[ ]{{0,2}}\." for bracket in "[({<"],
+            *_DOT_WORD_MARKS,
             *_SPACED_CJK_BY_FILLER,
         ]
     )
@@ -509,7 +512,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], Replace, str, re.Pattern[str] | None], .
         _DOT_WORD,
         _dot,
         "a word or mark written for a dot read as a dot",
-        re.compile(r"[点點。\[({<]|dot"),
+        re.compile("|".join(_DOT_WORD_MARKS)),
     ),
 )
 """(pattern, replacement, the sentence naming the rewrite, a cheap search for something
