@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.detect import contacts, marketplace
+from policies.detect import contacts, links, marketplace
 from policies.detect import normalize as module
 from policies.detect.normalize import Normalized, folds_applied, normalize
 from policies.verdict import Action, Hit, Verdict
@@ -42,18 +42,21 @@ DOT_WORDS = [
     *["点", "點", "。", "dot", ".", "．"],
     *[
         f"{left}{space}{dot}{space}{right}"
-        for left, right in ["[]", "()", "{}", "<>", "（）"]
+        for left, right in [("[", "]"), ("(", ")"), ("{", "}"), ("<", ">"), ("（", "）")]
         for dot in [".", "dot", "点"]
         for space in ["", " "]
     ],
 ]
-SPELLED_DOMAINS = st.tuples(
-    st.sampled_from(["example", "a1", "中文", "x "]),
-    SPACES,
-    st.sampled_from(DOT_WORDS),
-    SPACES,
-    st.sampled_from(["com", "cn", "co", "comx", "net", "xyz", "c"]),
-).map("".join)
+LABELS = st.sampled_from(["example", "a1", "中文", "x ", "t", "shop-1"])
+ENDINGS = st.sampled_from(["com", "cn", "co", "comx", "net", "xyz", "c", "me/abc", "com-"])
+SPELLED_DOMAINS = st.tuples(LABELS, SPACES, st.sampled_from(DOT_WORDS), SPACES, ENDINGS).map(
+    "".join
+)
+DOMAINS = st.lists(
+    st.tuples(LABELS, SPACES, st.sampled_from([".", "．", "。"]), SPACES, ENDINGS).map("".join)
+    | st.sampled_from(PIECES),
+    max_size=8,
+).map(lambda pieces: normalize("".join(pieces)).text)
 TEXTS = st.lists(st.sampled_from(PIECES) | SPELLED_DOMAINS, max_size=40).map("".join)
 
 
@@ -154,3 +157,10 @@ def test_hand_written_inits_take_the_fields_and_defaults(cls: type) -> None:
     values = {f.name: object() for f in fields(cls)}
     built = cls(**values)
     assert all(getattr(built, name) is value for name, value in values.items())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=DOMAINS)
+def test_a_text_without_a_dot_before_a_domain_ending_holds_no_bare_domain(text: str) -> None:
+    if links._DOT_BEFORE_TLD.search(text) is None:
+        assert links._DOMAINS.search(text) is None
