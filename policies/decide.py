@@ -6,6 +6,7 @@ time); nothing here reads a clock, the store or Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from policies.complaints import ComplaintMatcher
@@ -19,6 +20,33 @@ from policies.verdict import Action, ActionKind, Hit, Verdict
 
 FLOOD_RULE = "behaviour.flood"
 WAVE_RULE = "behaviour.wave"
+_NOTHING_FIRED = Verdict(spam=False, score=0, hits=(), explanation="no rule fired")
+"""The verdict on most messages, built once: verdicts are immutable."""
+
+
+ActionsAt = Callable[[float], tuple[Action, ...]]
+"""A ladder step's actions for a given time: only the deadlines depend on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    """A policy's escalation ladder with each rung's label and actions worked out once, so
+    a verdict builds only what depends on the time."""
+
+    window: float
+    first_index: int
+    labels: tuple[str, ...]
+    actions: tuple[ActionsAt, ...]
+
+    @classmethod
+    def of(cls, policy: Policy) -> Ladder:
+        steps = policy.moderation.ladder
+        return cls(
+            window=policy.moderation.window,
+            first_index=policy.first_step_index(),
+            labels=tuple(step.label() for step in steps),
+            actions=tuple(_actions_at(step, policy) for step in steps),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +56,11 @@ class CompiledPolicy:
     policy: Policy
     detector: Detector = field(repr=False)
     complaints: ComplaintMatcher = field(repr=False)
+    ladder: Ladder = field(repr=False)
+    thresholds: tuple[float, float] = field(repr=False)
+    """The spam threshold for established members, then for members on probation."""
+    judged_against: tuple[str, str] = field(repr=False)
+    """How a verdict names each threshold: " ≥ 1.00", " ≥ 0.80 (newcomer on probation)"."""
 
     @classmethod
     def compile(
@@ -37,7 +70,13 @@ class CompiledPolicy:
         complaint_model: LinearModel | None = None,
     ) -> CompiledPolicy:
         detector = build_detector(policy.moderation.detectors, classifier=classifier)
-        return cls(policy, detector, ComplaintMatcher.compile(policy.complaints, complaint_model))
+        complaints = ComplaintMatcher.compile(policy.complaints, complaint_model)
+        thresholds = (threshold_for(policy, False), threshold_for(policy, True))
+        judged_against = (
+            f" ≥ {thresholds[False]:.2f}",
+            f" ≥ {thresholds[True]:.2f} (newcomer on probation)",
+        )
+        return cls(policy, detector, complaints, Ladder.of(policy), thresholds, judged_against)
 
 
 def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
@@ -76,8 +115,9 @@ def behaviour_hits(
     """Hits that come from how the member posts rather than what the message says."""
     hits = []
     flood, wave = policy.moderation.flood, policy.moderation.wave
-    if flood.enabled:
-        recent = sum(1 for at in history.recent_message_times if now - at <= flood.window)
+    times = history.recent_message_times
+    if flood.enabled and times:
+        recent = sum(1 for at in times if now - at <= flood.window)
         if recent >= flood.messages:
             reason = f"flood: {recent} messages within {format_duration(flood.window)}"
             hits.append(Hit(FLOOD_RULE, reason, score=1.0))
@@ -106,17 +146,22 @@ def decide(
         )
     policy = compiled.policy
     probation = on_probation(policy, history, now)
-    threshold = threshold_for(policy, probation)
-    behaviour = behaviour_hits(policy, history, now, wave_accounts)
-    enough = threshold - compiled.detector.score(behaviour)
+    threshold = compiled.thresholds[probation]
+    # Flood and wave need at least two messages or accounts (the schema's minimum).
+    if history.recent_message_times or wave_accounts > 0:
+        behaviour = behaviour_hits(policy, history, now, wave_accounts)
+        enough = threshold - compiled.detector.score(behaviour)
+    else:
+        behaviour, enough = [], threshold
     hits = (*compiled.detector.scan(facts, enough=enough), *behaviour)
-    score = compiled.detector.score(hits)
+    score = compiled.detector.score(hits) if hits else 0
     if score < threshold:
+        if not hits:
+            return _NOTHING_FIRED
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
-    newcomer = " (newcomer on probation)" if probation else ""
-    judged = f"score {score:.2f} ≥ {threshold:.2f}{newcomer}"
-    return escalate(policy, history, now, hits, judged=judged)
+    judged = f"score {score:.2f}{compiled.judged_against[probation]}"
+    return _escalate(compiled.ladder, history, now, hits, judged)
 
 
 def escalate(
@@ -126,17 +171,24 @@ def escalate(
 
     Used for detected ads, and for what admins (`/spam`) or members (`/report`) flag by hand.
     """
-    offence_number = offences_within(policy, history, now) + 1
-    step = ladder_step(policy, offence_number)
+    return _escalate(Ladder.of(policy), history, now, hits, judged)
+
+
+def _escalate(
+    ladder: Ladder, history: MemberHistory, now: float, hits: tuple[Hit, ...], judged: str
+) -> Verdict:
+    offence_number = _offences(ladder.window, history, now) + 1
+    index = _rung(ladder.first_index, offence_number, len(ladder.labels))
+    label = ladder.labels[index]
     reasons = "; ".join(hit.reason for hit in hits)
-    climb = f"Offence {offence_number} in the window → {step.label()}"
+    climb = f"Offence {offence_number} in the window → {label}"
     return Verdict(
         spam=True,
         score=sum(hit.score for hit in hits),
         hits=hits,
-        actions=actions_for(step, policy, now),
+        actions=ladder.actions[index](now),
         explanation=f"{judged}: {reasons}. {climb}",
-        step=step.label(),
+        step=label,
         offence_number=offence_number,
     )
 
@@ -147,49 +199,81 @@ def threshold_for(policy: Policy, probation: bool) -> float:
 
 
 def offences_within(policy: Policy, history: MemberHistory, now: float) -> int:
-    since = now - policy.moderation.window
+    return _offences(policy.moderation.window, history, now)
+
+
+def _offences(window: float, history: MemberHistory, now: float) -> int:
+    since = now - window
     return sum(1 for at in history.offence_times if at >= since)
 
 
 def ladder_step(policy: Policy, offence_number: int) -> LadderStep:
-    """The mode picks the first rung; each further offence in the window climbs one."""
     ladder = policy.moderation.ladder
-    index = min(policy.first_step_index() + offence_number - 1, len(ladder) - 1)
-    return ladder[index]
+    return ladder[_rung(policy.first_step_index(), offence_number, len(ladder))]
+
+
+def _rung(first_index: int, offence_number: int, rungs: int) -> int:
+    """The mode picks the first rung; each further offence in the window climbs one."""
+    return min(first_index + offence_number - 1, rungs - 1)
 
 
 def actions_for(step: LadderStep, policy: Policy, now: float) -> tuple[Action, ...]:
     """The enforcer's to-do list for one ladder step."""
+    return _actions_at(step, policy)(now)
+
+
+def _actions_at(step: LadderStep, policy: Policy) -> ActionsAt:
+    """One ladder step's actions as a function of the time; what does not depend on the time
+    is built once (actions are immutable, so verdicts may share them)."""
     moderation = policy.moderation
     delete = (Action(ActionKind.DELETE),) if moderation.delete_ads else ()
     if step.kind is StepKind.SOFT:
-        return (*delete, Action(ActionKind.CALLOUT, template="callout"))
+        return _fixed((*delete, Action(ActionKind.CALLOUT, template="callout")))
     if step.kind is StepKind.MUTE:
-        until = None if step.duration in (None, FOREVER) else now + (step.duration or 0)
-        return (
-            *delete,
-            Action(ActionKind.MUTE, until=until),
-            Action(ActionKind.ANNOUNCE, template="announce_muted", until=until),
-        )
+        duration = step.duration
+        if duration in (None, FOREVER):
+            muted = Action(ActionKind.MUTE, until=None)
+            return _fixed((*delete, muted, Action(ActionKind.ANNOUNCE, template="announce_muted")))
+
+        def muted_until(now: float) -> tuple[Action, ...]:
+            until = now + (duration or 0)
+            return (
+                *delete,
+                Action(ActionKind.MUTE, until=until),
+                Action(ActionKind.ANNOUNCE, template="announce_muted", until=until),
+            )
+
+        return muted_until
     if step.kind is StepKind.NEUTRAL:
-        return (
+        before = (
             Action(ActionKind.DELETE),
             Action(ActionKind.ANNOUNCE, template="announce_removed"),
             Action(ActionKind.KICK),
-            Action(ActionKind.SCHEDULE_REINVITE, until=now + moderation.reinvite_after),
-            Action(ActionKind.NOTIFY_ADMINS, template="admin_removed"),
+        )
+        after = Action(ActionKind.NOTIFY_ADMINS, template="admin_removed")
+        reinvite_after = moderation.reinvite_after
+        return lambda now: (
+            *before,
+            Action(ActionKind.SCHEDULE_REINVITE, until=now + reinvite_after),
+            after,
         )
     notices = [Action(ActionKind.NOTIFY_ADMINS, template="admin_banned")]
     if moderation.paid_group:
         notices.append(Action(ActionKind.NOTIFY_ADMINS, template="admin_refund"))
-    return (
-        Action(ActionKind.DELETE),
-        Action(ActionKind.BAN, revoke_messages=moderation.revoke_messages_on_ban),
-        *notices,
+    return _fixed(
+        (
+            Action(ActionKind.DELETE),
+            Action(ActionKind.BAN, revoke_messages=moderation.revoke_messages_on_ban),
+            *notices,
+        )
     )
+
+
+def _fixed(actions: tuple[Action, ...]) -> ActionsAt:
+    return lambda now: actions
 
 
 def _clean_explanation(hits: tuple[Hit, ...], score: float, threshold: float) -> str:
     if not hits:
-        return "no rule fired"
+        return _NOTHING_FIRED.explanation
     return f"score {score:.2f} below {threshold:.2f}: " + "; ".join(hit.reason for hit in hits)

@@ -6,12 +6,27 @@ turns it into Bot API calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+SlotSetter = Callable[[Any, Any], None]
 
-@dataclass(frozen=True, slots=True)
+
+def slot_setters(cls: type, *names: str) -> tuple[SlotSetter, ...]:
+    """The setters of a slotted class's fields, for a frozen dataclass's own `__init__`.
+
+    The generated `__init__` of a frozen dataclass stores each field through
+    `object.__setattr__`, a generic look-up that costs more than `decide`'s arithmetic on its
+    hot path (a verdict, its hits and actions, the normalized text). The slot descriptors
+    store the same values directly; `tests/test_detect_fast_paths.py` checks each such
+    `__init__` against the fields.
+    """
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Hit:
     """One rule that matched, with the evidence that made it match."""
 
@@ -24,6 +39,13 @@ class Hit:
     score: float = 1.0
     """How strongly this hit alone says spam: 1.0 or more is enough on its own."""
 
+    def __init__(self, rule: str, reason: str, evidence: str = "", score: float = 1.0) -> None:
+        set_rule, set_reason, set_evidence, set_score = _HIT_FIELDS
+        set_rule(self, rule)
+        set_reason(self, reason)
+        set_evidence(self, evidence)
+        set_score(self, score)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
@@ -31,6 +53,9 @@ class Hit:
             "evidence": self.evidence,
             "score": round(self.score, 3),
         }
+
+
+_HIT_FIELDS = slot_setters(Hit, "rule", "reason", "evidence", "score")
 
 
 class ActionKind(StrEnum):
@@ -46,7 +71,7 @@ class ActionKind(StrEnum):
     NOTIFY_ADMINS = "notify_admins"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Action:
     """One step of a verdict. `until` is an absolute unix time, never a duration."""
 
@@ -54,6 +79,19 @@ class Action:
     template: str | None = None
     until: float | None = None
     revoke_messages: bool = False
+
+    def __init__(
+        self,
+        kind: ActionKind,
+        template: str | None = None,
+        until: float | None = None,
+        revoke_messages: bool = False,
+    ) -> None:
+        set_kind, set_template, set_until, set_revoke_messages = _ACTION_FIELDS
+        set_kind(self, kind)
+        set_template(self, template)
+        set_until(self, until)
+        set_revoke_messages(self, revoke_messages)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.value}
@@ -66,7 +104,10 @@ class Action:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+_ACTION_FIELDS = slot_setters(Action, "kind", "template", "until", "revoke_messages")
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Verdict:
     """The outcome of `decide` for one message."""
 
@@ -80,6 +121,36 @@ class Verdict:
     offence_number: int = 0
     """Which offence within the window this is (1 for a first offence)."""
     exempt_reason: str | None = None
+
+    def __init__(
+        self,
+        spam: bool,
+        score: float,
+        hits: tuple[Hit, ...] = (),
+        actions: tuple[Action, ...] = (),
+        explanation: str = "",
+        step: str | None = None,
+        offence_number: int = 0,
+        exempt_reason: str | None = None,
+    ) -> None:
+        (
+            set_spam,
+            set_score,
+            set_hits,
+            set_actions,
+            set_explanation,
+            set_step,
+            set_offence_number,
+            set_exempt_reason,
+        ) = _VERDICT_FIELDS
+        set_spam(self, spam)
+        set_score(self, score)
+        set_hits(self, hits)
+        set_actions(self, actions)
+        set_explanation(self, explanation)
+        set_step(self, step)
+        set_offence_number(self, offence_number)
+        set_exempt_reason(self, exempt_reason)
 
     @property
     def action_kinds(self) -> tuple[ActionKind, ...]:
@@ -96,3 +167,16 @@ class Verdict:
             "offence_number": self.offence_number,
             "exempt_reason": self.exempt_reason,
         }
+
+
+_VERDICT_FIELDS = slot_setters(
+    Verdict,
+    "spam",
+    "score",
+    "hits",
+    "actions",
+    "explanation",
+    "step",
+    "offence_number",
+    "exempt_reason",
+)

@@ -67,8 +67,9 @@ class Detector:
         score = 0.0
         for _, check in self.checks:
             found = check(facts, norm)
-            hits.extend(found)
-            score += sum(hit.score for hit in found)
+            if found:
+                hits.extend(found)
+                score += sum(hit.score for hit in found)
             if enough is not None and score >= enough:
                 break
         return tuple(hits)

@@ -268,6 +268,7 @@ def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
     own = getattr(model, "threshold", _NAIVE_BAYES_THRESHOLD)
     threshold = cfg.threshold if cfg.threshold is not None else float(own)
     weight = cfg.weight
+    at_least = f" ≥ {threshold:.3f})"
 
     def check_classifier(facts: MessageFacts, norm: Normalized) -> list[Hit]:
         # Commands are addressed to bots, not to members; the rules still check their links.
@@ -276,8 +277,7 @@ def make_classifier_check(cfg: ClassifierConfig, model: Scorer) -> Check:
         probability = model.probability_of(norm)
         if probability < threshold:
             return []
-        reason = "reads like the spam the model was trained on"
-        reason += f" (p = {probability:.3f} ≥ {threshold:.3f})"
+        reason = f"reads like the spam the model was trained on (p = {probability:.3f}{at_least}"
         strongest = getattr(model, "strongest", None)
         if strongest is not None:
             reason += "; weighed most: " + ", ".join(strongest(norm))

@@ -143,11 +143,14 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
     allowed = frozenset(contact_key(entry) for entry in cfg.allow) - {""}
 
     def check_contacts(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        offers = _found(norm)
+        if not offers:
+            return []
         hits: dict[str, Hit] = {}
         own_contact = False
         # In a pasted notice the phone number is the courier's or the bank's.
         skip = "contact.phone" if notice_cue(norm.text) is not None else ""
-        for found in _found(norm):
+        for found in offers:
             rule, reason, evidence, key = found
             if key and key in allowed:
                 own_contact = True
@@ -161,9 +164,15 @@ def make_contacts_check(cfg: ContactsConfig) -> Check:
 def _found(norm: Normalized) -> list[tuple[str, str, str, str]]:
     """Every contact offer written in the message, homophones included."""
     text = norm.text
-    found = [
-        _describe(_KIND_OF_GROUP[m.lastgroup or ""], m, norm) for m in _CONTACTS.finditer(text)
-    ]
+    first = _CONTACTS.search(text)
+    found = (
+        []
+        if first is None
+        else [
+            _describe(_KIND_OF_GROUP[m.lastgroup or ""], m, norm)
+            for m in _CONTACTS.finditer(text, first.start())
+        ]
+    )
     if not (
         text.isascii() or _HAS_ID_CHAR.search(text) is None or not _HAS_CJK_SOUND.search(text)
     ):
@@ -171,6 +180,8 @@ def _found(norm: Normalized) -> list[tuple[str, str, str, str]]:
             _describe(_KIND_OF_HOMOPHONE[m.lastgroup or ""], m, norm)
             for m in _HOMOPHONES.finditer(text)
         ]
+    if not found:
+        return []
     return [item for item in found if item is not None]
 
 
@@ -187,8 +198,9 @@ def _number_key(match: re.Match[str]) -> str:
 def _offers_only(hits: dict[str, Hit], norm: Normalized, *, own_contact: bool) -> list[Hit]:
     """Drop what is not an offer: a phone number with nothing offered around it, and an
     invitation whose only contact is the shop's own."""
-    offered = "contact.offer" in hits or _OFFER_CUES.search(norm.text) is not None
-    if "contact.phone" in hits and not offered:
+    if "contact.phone" in hits and not (
+        "contact.offer" in hits or _OFFER_CUES.search(norm.text) is not None
+    ):
         del hits["contact.phone"]
     if own_contact and "contact.offer" in hits and len(hits) == 1:
         del hits["contact.offer"]

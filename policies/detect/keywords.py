@@ -56,6 +56,8 @@ def make_keywords_check(cfg: KeywordsConfig) -> Check:
     )
 
     def check_keywords(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        if not matcher.may_match(norm.text):
+            return []
         hits: dict[str, Hit] = {}
         for span, keyword in matcher.matches(norm.text):
             pattern = keyword.entry.pattern
@@ -74,6 +76,12 @@ class _KeywordMatcher:
     literal_regex: re.Pattern[str] | None
     patterns: list[_Keyword]
     pattern_regex: SafePattern | None
+
+    def may_match(self, text: str) -> bool:
+        """False when neither a literal nor a pattern occurs: one scan, nothing else built."""
+        return (
+            self.literal_regex is not None and self.literal_regex.search(text) is not None
+        ) or (self.pattern_regex is not None and self.pattern_regex.search(text) is not None)
 
     def matches(self, text: str) -> Iterator[tuple[tuple[int, int], _Keyword]]:
         """Each literal found on word edges, then each pattern's match."""

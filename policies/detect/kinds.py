@@ -23,6 +23,13 @@ def make_kinds_check(cfg: MessageKindsConfig, *, allow: Iterable[str] = ()) -> C
     benign_bots = frozenset(name.lower().lstrip("@") for name in cfg.benign_inline_bots)
 
     def check_kinds(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        if (
+            facts.forward_kind is None
+            and not facts.via_bot
+            and not facts.contact_phone
+            and facts.sender_chat_id is None
+        ):
+            return []  # an ordinary message, as most are
         hits: list[Hit] = []
         forward = _forward_hit(facts)
         if forward is not None:

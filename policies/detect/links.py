@@ -74,6 +74,9 @@ _DOMAINS = re.compile(
     rf"(?:{_LABEL}[ ]{{0,2}}\.[ ]{{0,2}}){{0,3}}(?P<tld>{_TLD_ALTERNATION})(?![a-z0-9\-])"
     r"(?P<path>[ ]{0,2}/[ ]{0,2}[a-z0-9_+\-]{1,64}(?:/[^\s]{0,200})?)?"
 )
+# What every bare domain ends with, led by a literal: `_DOMAINS` starts at every letter and
+# digit, so most texts with a dot (a sentence's end, a price) are ruled out with this first.
+_DOT_BEFORE_TLD = re.compile(rf"\.[ ]{{0,2}}(?:{_TLD_ALTERNATION})(?![a-z0-9\-])")
 _SPACED_TOKENS_BEFORE = re.compile(r"(?:[a-z0-9]{1,8}[ ]{1,2}){1,12}$")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _WINDOW_BEFORE = 48
@@ -239,7 +242,7 @@ def _text_links(norm: Normalized) -> Iterator[_Link | _Mention]:
             link = _parse_url(match.group(), where="")
             if link is not None:
                 yield _Link(link.host, link.path, span)
-    if "." in text:
+    if "." in text and _DOT_BEFORE_TLD.search(text) is not None:
         for match in _DOMAINS.finditer(text):
             link = _bare_domain(norm, match)
             if link is not None:

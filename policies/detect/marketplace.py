@@ -61,12 +61,11 @@ MARKET_DOMAINS: dict[str, str] = {
     "dpurl.cn": "meituan",
 }
 _HOST = "host"
-_SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(
-    [
-        *_SHARE_TEXTS,
-        *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in MARKET_DOMAINS],
-    ]
-)
+_ALTERNATIVES = [
+    *_SHARE_TEXTS,
+    *[(_HOST, f"{re.escape(domain)}(?![a-z0-9\\-])") for domain in MARKET_DOMAINS],
+]
+_SHARE_TEXT, _KIND_OF_GROUP = literal_led_alternation(_ALTERNATIVES)
 _SUBDOMAINS_BEFORE = re.compile(r"(?:[a-z0-9\-]{1,63}\.){1,4}$")
 _LABEL_CHAR = re.compile(r"[a-z0-9\-]")
 _NAMES = {
@@ -86,6 +85,8 @@ def make_marketplace_check(cfg: MarketplaceConfig, *, allow: Iterable[str] = ())
     weight, link_weight = cfg.weight, cfg.link_weight
 
     def check_marketplace(facts: MessageFacts, norm: Normalized) -> list[Hit]:
+        if not (facts.link_urls or facts.button_urls) and not _SHARE_TEXT.search(norm.text):
+            return []  # the text is the only source, and it names no marketplace
         hits: dict[str, Hit] = {}
         for text, source in _sources(facts, norm):
             if any(store in text for store in own_stores):

@@ -35,6 +35,7 @@ from policies.detect.homophones import (
     CJK,
     traditional_to_simplified,
 )
+from policies.verdict import slot_setters
 
 __all__ = ["Normalized", "folds_applied", "normalize"]
 
@@ -130,6 +131,28 @@ _SIMPLIFIED = traditional_to_simplified()
 _FOLD_TABLE = _build_fold_table()
 _RESIZING = re.compile(_char_class(code for code, out in _FOLD_TABLE.items() if len(out) != 1))
 
+# Most messages hold only characters of the basic multilingual plane. For them the fold
+# table is also a list indexed by code point (an int stands for the character itself):
+# `str.translate` looks up a list twice as fast as a dict, where every character the
+# table leaves alone costs a failed look-up. A character class is one bitmap test per
+# character only within that plane, so the classes below keep the rest to one range.
+_BMP_END = 0x10000
+_BMP_FOLD_TABLE: list[str | int] = [_FOLD_TABLE.get(code, code) for code in range(_BMP_END)]
+_BMP_RESIZING = re.compile(
+    _char_class(code for code, out in _FOLD_TABLE.items() if len(out) != 1 and code < _BMP_END)
+)
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+_FOLDED_OR_BEYOND_BMP = re.compile(
+    _char_class(
+        [
+            *(code for code in _FOLD_TABLE if code < _BMP_END),
+            *(ord(pair[0]) for pair in _HOMOGLYPH_PAIRS.split()),
+        ]
+    ).removesuffix("]")
+    + "\U00010000-\U0010ffff]"
+)
+"""A character that folding changes, a homoglyph, or one beyond the plane."""
+
 # Stage 2: rewrites in context.
 _CN_DIGITS = "零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺"
 _CN_DIGIT_VALUES = str.maketrans(_CN_DIGITS, "00123456789122334566789221")
@@ -141,7 +164,9 @@ _CN_NUMBER = re.compile(
     rf"(?:{_NUMBER_SEPARATORS}{{0,2}}[0-9{_CN_DIGITS}]){{2,}}"
 )
 _MIN_CN_NUMBER_DIGITS = 5
-_DIGIT_GAP = re.compile(rf"(?<=[0-9]){_NUMBER_SEPARATORS}{{1,3}}(?=[0-9])")
+# A separator after a digit: "(?<=[0-9])" written after the first separator, so that the
+# pattern starts with a class `re` can skip ahead with.
+_DIGIT_GAP = re.compile(rf"{_NUMBER_SEPARATORS}(?<=[0-9].){_NUMBER_SEPARATORS}{{0,2}}(?=[0-9])")
 _DECIMAL_TAIL = re.compile(r"[0-9]{1,2}(?![0-9])")
 _ID_WINDOW = 33
 _LETTER_BEFORE_DIGITS = re.compile(r"[a-z][0-9]{1,32}$")
@@ -158,8 +183,16 @@ _DOT_WORD = re.compile(
     r"(?:点|點|。|[\[({<][ ]{0,2}(?:\.|dot|点)[ ]{0,2}[\])}>]|(?<= )dot(?= ))"
     rf"[ ]{{0,3}}(?=(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z]))"
 )
+# What every match of `_DOT_WORD` holds, led by a literal: a dot word and a domain after it.
+# "点" and "。" alone are common in Chinese text, so the domain after them must be tested too.
+_TLD_AFTER = rf"[ ]{{0,3}}(?:{'|'.join(SPELLED_DOT_TLDS)})(?![a-z])"
+_DOT_WORD_MARKS = [
+    *[f"{word}{_TLD_AFTER}" for word in ("点", "點", "。", "dot")],
+    *[rf"\{bracket}[ ]{{0,2}}(?:\.|dot|点)[ ]{{0,2}}[\])}}>]{_TLD_AFTER}" for bracket in "[({<"],
+]
 # Fillers between single Chinese characters ("岛.国.著.名", "私~信"): three characters or more.
-_CJK_FILLER = r"[ \-~*.·/|_\\—=+^]"
+_CJK_FILLERS = " -~*.·/|_\\—=+^"
+_CJK_FILLER = f"[{re.escape(_CJK_FILLERS)}]"
 _SPACED_CJK = re.compile(rf"[{CJK}](?:{_CJK_FILLER}{{1,3}}[{CJK}]){{2,}}")
 _CJK_FILLER_RUN = re.compile(f"{_CJK_FILLER}+")
 # A number split in two by a QQ or WeChat letter: "29526 q 77544" is "q 2952677544".
@@ -167,6 +200,12 @@ _ALIAS_SPLIT_NUMBER = re.compile(
     rf"(?<![0-9])([0-9]{{3,12}}){_NUMBER_SEPARATORS}{{0,2}}(qq|q|vx|v)"
     rf"{_NUMBER_SEPARATORS}{{0,2}}([0-9]{{3,12}})(?![0-9])"
 )
+# `_SPACED_CJK`, led by its first filler rather than by a Chinese character (almost every
+# character of a Chinese text), to test whether it occurs.
+_SPACED_CJK_BY_FILLER = [
+    rf"{re.escape(filler)}(?<=[{CJK}].){_CJK_FILLER}{{0,2}}[{CJK}](?:{_CJK_FILLER}{{1,3}}[{CJK}])+"
+    for filler in _CJK_FILLERS
+]
 # Cheap test for "a rewrite may apply". Every alternative starts with a literal character,
 # which lets `re` skip straight to the candidate positions.
 _REWRITE_TRIGGER = re.compile(
@@ -179,17 +218,14 @@ _REWRITE_TRIGGER = re.compile(
             ],
             *[rf"{digit}{_NUMBER_SEPARATORS}{{1,3}}[0-9]" for digit in "0123456789"],
             *[rf"{digit}{_NUMBER_SEPARATORS}{{0,2}}[qv]" for digit in "0123456789"],
-            "点",
-            "點",
-            "。",
-            "dot",
-            *[rf"\{bracket}[ ]{{0,2}}\." for bracket in "[({<"],
+            *_DOT_WORD_MARKS,
+            *_SPACED_CJK_BY_FILLER,
         ]
     )
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Normalized:
     """A message folded for matching, with the way back to what was written."""
 
@@ -203,6 +239,21 @@ class Normalized:
     rewrites: tuple[str, ...] = ()
     """What the rewrites in context changed, as sentences (see `folds_applied`)."""
 
+    def __init__(
+        self,
+        original: str,
+        text: str,
+        starts: tuple[int, ...] | None = None,
+        ends: tuple[int, ...] | None = None,
+        rewrites: tuple[str, ...] = (),
+    ) -> None:
+        set_original, set_text, set_starts, set_ends, set_rewrites = _NORMALIZED_FIELDS
+        set_original(self, original)
+        set_text(self, text)
+        set_starts(self, starts)
+        set_ends(self, ends)
+        set_rewrites(self, rewrites)
+
     def original_span(self, start: int, end: int) -> str:
         """The part of the original text that became `text[start:end]`."""
         if self.starts is None or self.ends is None:
@@ -213,16 +264,23 @@ class Normalized:
         return self.original[self.starts[start] : self.ends[end - 1]]
 
 
+_NORMALIZED_FIELDS = slot_setters(Normalized, "original", "text", "starts", "ends", "rewrites")
+
+
 @functools.lru_cache(maxsize=256)
 def normalize(text: str) -> Normalized:
     """Fold `text` for matching; see the module docstring for what is folded."""
     if text.isascii():
         folded, starts, ends = text.lower(), None, None
-    elif _RESIZING.search(text) is None:
-        folded, starts, ends = _fold_homoglyphs(text.translate(_FOLD_TABLE)), None, None
     else:
-        folded, starts, ends = _fold_resizing(text)
-    if _REWRITE_TRIGGER.search(folded) is None and _SPACED_CJK.search(folded) is None:
+        found = _FOLDED_OR_BEYOND_BMP.search(text)
+        if found is None:
+            folded, starts, ends = text, None, None
+        elif _BEYOND_BMP.search(text, found.start()) is None:
+            folded, starts, ends = _fold(text, _BMP_FOLD_TABLE, _BMP_RESIZING)
+        else:
+            folded, starts, ends = _fold(text, _FOLD_TABLE, _RESIZING)
+    if _REWRITE_TRIGGER.search(folded) is None:
         return Normalized(text, folded, _freeze(starts), _freeze(ends))
     return _apply_rewrites(text, folded, starts, ends)
 
@@ -231,7 +289,9 @@ def _apply_rewrites(
     original: str, folded: str, starts: list[int] | None, ends: list[int] | None
 ) -> Normalized:
     applied: list[str] = []
-    for pattern, replace, sentence in _REWRITES:
+    for pattern, replace, sentence, may_apply in _REWRITES:
+        if may_apply is not None and may_apply.search(folded) is None:
+            continue
         before = folded
         folded, starts, ends = _rewrite(folded, starts, ends, pattern, replace)
         if folded != before:
@@ -256,16 +316,32 @@ _CHARACTER_FOLDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Searched only when `_MAY_HAVE_CHARACTER_FOLDS` finds a candidate: one bitmap test per
+# character for the common plane (see `_BMP_END`).
+_TRADITIONAL_BMP = _char_class(ord(char) for char in _SIMPLIFIED if ord(char) < _BMP_END)
+_TRADITIONAL = re.compile(
+    "|".join(
+        [_TRADITIONAL_BMP, _char_class(ord(char) for char in _SIMPLIFIED if ord(char) >= _BMP_END)]
+    )
+)
+_MAY_HAVE_CHARACTER_FOLDS = re.compile(
+    "["
+    + "".join(pattern.pattern[1:-1] for _, pattern in _CHARACTER_FOLDS)
+    + _TRADITIONAL_BMP[1:-1]
+    + "\U00010000-\U0010ffff]"
+)
+
+
 def folds_applied(norm: Normalized) -> tuple[str, ...]:
     """What normalization changed in this message, one sentence per rule that applied.
 
     Worked out only when a verdict needs explaining, so the hot path pays nothing for it.
     """
     original = norm.original
-    if original.isascii() and not norm.rewrites:
-        return ()
+    if original.isascii() or _MAY_HAVE_CHARACTER_FOLDS.search(original) is None:
+        return norm.rewrites
     found = [sentence for sentence, pattern in _CHARACTER_FOLDS if pattern.search(original)]
-    if any(char in _SIMPLIFIED for char in original):
+    if _TRADITIONAL.search(original) is not None:
         found.append("traditional characters read as simplified ones")
     return (*found, *norm.rewrites)
 
@@ -274,24 +350,38 @@ def _freeze(offsets: list[int] | None) -> tuple[int, ...] | None:
     return None if offsets is None else tuple(offsets)
 
 
-def _fold_resizing(text: str) -> tuple[str, list[int], list[int]]:
+FoldTable = dict[int, str] | list[str | int]
+
+
+def _fold(
+    text: str, table: FoldTable, resizing: re.Pattern[str]
+) -> tuple[str, list[int] | None, list[int] | None]:
+    """Stage 1: one `str.translate`, unless some characters vanish or expand."""
+    if resizing.search(text) is None:
+        return _fold_homoglyphs(text.translate(table)), None, None
+    return _fold_resizing(text, table, resizing)
+
+
+def _fold_resizing(
+    text: str, table: FoldTable, resizing: re.Pattern[str]
+) -> tuple[str, list[int], list[int]]:
     """Fold when some characters vanish or expand: stretches between them in one go."""
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     done = 0
-    for match in _RESIZING.finditer(text):
+    for match in resizing.finditer(text):
         index = match.start()
         if index > done:
-            pieces.append(text[done:index].translate(_FOLD_TABLE))
+            pieces.append(text[done:index].translate(table))
             starts.extend(range(done, index))
             ends.extend(range(done + 1, index + 1))
-        folded = _FOLD_TABLE[ord(text[index])]
+        folded = str(table[ord(text[index])])
         pieces.append(folded)
         starts.extend([index] * len(folded))
         ends.extend([index + 1] * len(folded))
         done = index + 1
-    pieces.append(text[done:].translate(_FOLD_TABLE))
+    pieces.append(text[done:].translate(table))
     starts.extend(range(done, len(text)))
     ends.extend(range(done + 1, len(text) + 1))
     return _fold_homoglyphs("".join(pieces)), starts, ends
@@ -393,10 +483,37 @@ def _alias_first(match: re.Match[str]) -> str:
     return f"{alias} {head}{tail}"
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], Replace, str], ...] = (
-    (_SPACED_CJK, _drop_cjk_fillers, "fillers between Chinese characters removed"),
-    (_CN_NUMBER, _chinese_number, "Chinese numerals read as digits"),
-    (_DIGIT_GAP, _join_digits, "digits joined across separators, emoji and fillers"),
-    (_ALIAS_SPLIT_NUMBER, _alias_first, "a number split by a QQ/WeChat letter joined"),
-    (_DOT_WORD, _dot, "a word or mark written for a dot read as a dot"),
+_REWRITES: tuple[tuple[re.Pattern[str], Replace, str, re.Pattern[str] | None], ...] = (
+    (
+        _SPACED_CJK,
+        _drop_cjk_fillers,
+        "fillers between Chinese characters removed",
+        re.compile("|".join(_SPACED_CJK_BY_FILLER)),
+    ),
+    (
+        _CN_NUMBER,
+        _chinese_number,
+        "Chinese numerals read as digits",
+        re.compile(f"[{_CN_DIGITS}]"),
+    ),
+    (
+        _DIGIT_GAP,
+        _join_digits,
+        "digits joined across separators, emoji and fillers",
+        None,
+    ),
+    (
+        _ALIAS_SPLIT_NUMBER,
+        _alias_first,
+        "a number split by a QQ/WeChat letter joined",
+        re.compile("[qv]"),
+    ),
+    (
+        _DOT_WORD,
+        _dot,
+        "a word or mark written for a dot read as a dot",
+        re.compile("|".join(_DOT_WORD_MARKS)),
+    ),
 )
+"""(pattern, replacement, the sentence naming the rewrite, a cheap search for something
+every match of the pattern holds, or None: without it the stage is skipped)"""
