@@ -52,10 +52,22 @@ class LinearModel:
     """What admins taught since start-up, added to `weights`."""
     features: str = FEATURES_VERSION
     """The feature recipe the weights were trained on (see `policies.detect.features`)."""
-    _read: Reader = field(init=False, repr=False, compare=False)
+    _reader: Reader = field(init=False, repr=False, compare=False)
+    _last: tuple[Normalized | None, set[str]] = field(
+        init=False, repr=False, compare=False, default=(None, set())
+    )
+    """The last message read and its features: a flagged message is scored and then
+    explained (`strongest`), and reading it once is half the cost."""
 
     def __post_init__(self) -> None:
-        self._read = reader(self.features)
+        self._reader = reader(self.features)
+
+    def _read(self, norm: Normalized) -> set[str]:
+        last, found = self._last
+        if last is not norm:
+            found = self._reader(norm)
+            self._last = (norm, found)
+        return found
 
     @property
     def trained(self) -> bool:
