@@ -14,6 +14,7 @@ The shell replays the persisted marks at start-up, which rebuilds the same adjus
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Mapping
@@ -94,12 +95,10 @@ class LinearModel:
     def strongest(self, norm: Normalized, count: int = 3) -> list[str]:
         """What pushed this message most toward the model's class, strongest first, written
         for an admin (see `readable`)."""
-        found = self._read(norm)
-        weighed = [
-            (name, self.weights.get(name, 0.0) + self.adjustments.get(name, 0.0)) for name in found
-        ]
-        pushing = sorted((pair for pair in weighed if pair[1] > 0), key=_by_weight)
-        return [readable(name) for name, _ in pushing[:count]]
+        get, taught = self.weights.get, self.adjustments.get
+        weighed = ((name, get(name, 0.0) + taught(name, 0.0)) for name in self._read(norm))
+        pushing = heapq.nsmallest(count, (pair for pair in weighed if pair[1] > 0), key=_by_weight)
+        return [readable(name) for name, _ in pushing]
 
     def probability_of(self, norm: Normalized) -> float:
         """The probability that an already normalized message is of the model's class."""
