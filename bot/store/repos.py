@@ -1323,11 +1323,11 @@ class Enforcements:
             return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
 
     async def deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
-        marks = ", ".join("?" * len(message_ids))
+        placeholders = ", ".join("?" * len(message_ids))
         try:
             await self.db.execute(
                 "UPDATE enforced_messages SET delete_pending = 0"
-                f" WHERE chat_id = ? AND message_id IN ({marks})",
+                f" WHERE chat_id = ? AND message_id IN ({placeholders})",
                 (chat_id, *message_ids),
             )
         except sqlite3.Error as error:
