@@ -24,12 +24,19 @@ class FlakyEnforced:
         self.marked.append((chat_id, list(message_ids)))
 
 
-@pytest.mark.parametrize(("failures", "marked"), [(0, 1), (2, 1), (9, 0)])
+@pytest.mark.parametrize(("failures", "marked"), [(0, 1), (3, 1), (4, 0)])
 async def test_deletes_are_marked_done_after_a_passing_database_error(
     failures: int, marked: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services_module, "RECORD_DELETED_PAUSES", (0.0, 0.0, 0.0))
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(services_module, "RECORD_DELETED_PAUSES", (0.1, 0.2, 0.3))
+    monkeypatch.setattr(services_module.asyncio, "sleep", pause)
     enforced = FlakyEnforced(failures)
     services = SimpleNamespace(store=SimpleNamespace(enforced=enforced))
     await Services._deleted(services, -100, [7, 8])  # type: ignore[arg-type]
     assert enforced.marked == [(-100, [7, 8])] * marked
+    assert pauses == [0.1, 0.2, 0.3][: min(failures, 3)], "no pause after the last try"

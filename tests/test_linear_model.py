@@ -125,6 +125,7 @@ def test_learning_what_the_model_already_agrees_with_changes_nothing() -> None:
 def test_features_see_through_fillers_and_count_disguises() -> None:
     assert features(normalize("加*微*信")) == features(normalize("加微信"))
     assert "<fullwidth>" in features(normalize("ＶＸ１２３"))
+    assert "<odd>" in features(normalize("加我ᚰ看看")), "a rune normalization leaves in place"
     assert "#11" in features(normalize("电话 13800138000"))
     assert {"加a", "^加a", "00$", "\x02vx", "<fullwidth>", "#5"} <= features(
         normalize("加ＶＸ 12345")
@@ -158,3 +159,5 @@ def test_the_model_names_what_it_read_in_a_message() -> None:
     assert model.strongest(norm) == [readable(name) for name in ranked[:3]]
     assert all(model.weights[name] > 0 for name in ranked[:3])
     assert readable("\x02vx") == "“vx”" and readable("#11") == "a 11-digit number"
+    assert readable("#0") == "“#0”", "a # before a digit is a pair of characters, not a number"
+    assert readable("<>") == "“<>”" and readable("<math>") == "math characters"

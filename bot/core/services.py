@@ -170,11 +170,20 @@ class Services:
     async def _deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
         """Mark deletes done; if the database refuses for a moment, try again, and past that
         leave them owed: the next start sends them again and Telegram skips what is gone."""
-        for pause in RECORD_DELETED_PAUSES:
+        for pause in (*RECORD_DELETED_PAUSES, None):
             try:
                 await self.store.enforced.deleted(chat_id, message_ids)
                 return
             except StorageError as error:
+                if pause is None:
+                    logger.warning(
+                        "could not record {} delete(s) in {} as done ({}); they stay owed "
+                        "until the next start",
+                        len(message_ids),
+                        chat_id,
+                        error,
+                    )
+                    return
                 logger.warning(
                     "could not record {} delete(s) in {} as done ({}); trying again in {}s",
                     len(message_ids),
@@ -183,9 +192,6 @@ class Services:
                     pause,
                 )
                 await asyncio.sleep(pause)
-        logger.warning(
-            "{} delete(s) in {} stay owed until the next start", len(message_ids), chat_id
-        )
 
     async def _delete_failed(self, chat_id: int, error: TelegramError) -> None:
         await self.staff.failed(chat_id, error, "delete")

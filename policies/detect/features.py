@@ -92,7 +92,7 @@ def features(norm: Normalized) -> set[str]:
         found.update(map(_WORD_PREFIX.__add__, _WORD.findall(text)))
     if "0" in shaped:
         found.update(map(_NUMBER_FEATURES.__getitem__, map(len, _NUMBER.findall(text))))
-    if norm.original != norm.text:
+    if not norm.original.isascii():
         found.update(disguise_kinds(norm.original))
     return found
 

@@ -173,9 +173,9 @@ def readable(feature: str) -> str:
     digit, "a" for any Latin letter, "^" and "$" for the start and end of the message."""
     if feature.startswith(("\x01", "\x02")):
         return f"“{feature[1:]}”"
-    if feature.startswith("#") and feature[1:].isdigit():
+    if feature.startswith("#") and feature[1:].isdigit() and feature != "#0":
         return f"a {feature[1:]}-digit number"
-    if feature.startswith("<") and feature.endswith(">"):
+    if len(feature) > 2 and feature.startswith("<") and feature.endswith(">"):
         return f"{feature[1:-1]} characters"
     return f"“{feature}”"
 
