@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -208,3 +209,36 @@ async def test_an_enforcement_is_recorded_whole_and_only_once(tmp_path: Path) ->
         assert tuple(counts[0]) == (3, 2), "a refused duplicate leaves nothing behind"
     finally:
         await store.close()
+
+
+async def test_coroutines_running_the_same_statement_at_once_all_succeed() -> None:
+    """aiosqlite frees a cursor on the event loop's thread; were statements shared between
+    cursors, freeing one would reset the statement another coroutine is running on the
+    database thread, and SQLite would answer "bad parameter or other API misuse". Shared
+    statements lose this race within milliseconds, so thousands of rounds make it certain."""
+    db = await connect(":memory:")
+    try:
+        await db.execute("CREATE TABLE owed (batch INTEGER, item INTEGER, pending INTEGER)")
+        await db.executemany(
+            "INSERT INTO owed VALUES (?, ?, 1)", [(b, i) for b in range(3) for i in range(50)]
+        )
+
+        async def mark_done(batch: int) -> None:
+            for start in range(2000):
+                await db.executemany(
+                    "UPDATE owed SET pending = 0 WHERE batch = ? AND item = ?",
+                    [(batch, item) for item in range(start % 46, start % 46 + 5)],
+                )
+
+        async def count_owed() -> None:
+            for item in range(2000):
+                async with db.execute(
+                    "SELECT batch FROM owed WHERE pending = 1 AND item >= ?", (item % 50,)
+                ) as cursor:
+                    await cursor.fetchall()
+
+        await asyncio.gather(*(mark_done(batch) for batch in range(3)), count_owed())
+        left = await db.execute_fetchall("SELECT COUNT(*) FROM owed WHERE pending = 1")
+        assert tuple(left[0]) == (0,)
+    finally:
+        await db.close()

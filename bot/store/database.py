@@ -16,6 +16,15 @@ BUSY_TIMEOUT_MS = 5000
 PRIVATE_FILE_MODE = 0o600
 """The database holds the signing secret of buttons and links: no other local user may read it."""
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
+UNSHARED_STATEMENTS = 0
+"""sqlite3's statement cache size: none, so no two cursors share a prepared statement.
+
+aiosqlite runs statements on its own thread, but a cursor nobody keeps is freed on the event
+loop's thread, and freeing it resets the statement it last ran. With the cache, that statement
+may meanwhile be running for another coroutine (the same SQL, say two batches of deletes marked
+done): reset under it, an `executemany` fails with "bad parameter or other API misuse".
+Preparing each statement anew costs microseconds; the round trip to the database thread costs
+more."""
 
 
 class StorageError(RuntimeError):
@@ -30,7 +39,9 @@ async def connect(path: Path | str, *, up_to: int = LATEST_VERSION) -> aiosqlite
     """Open (creating if needed), check and migrate the database at `path`."""
     if str(path) != ":memory:":
         _prepare_file(Path(path))
-    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    connection = await aiosqlite.connect(
+        str(path), isolation_level=None, cached_statements=UNSHARED_STATEMENTS
+    )
     try:
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA journal_mode = WAL")
