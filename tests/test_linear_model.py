@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from policies.detect.features import FEATURES_VERSION, READERS, features
 from policies.detect.linear import LinearModel, readable
 from policies.detect.normalize import normalize
-from policies.detect.training import TrainingSettings, message_features, train_linear
+from policies.detect.training import (
+    TrainingSettings,
+    evidence,
+    fit,
+    message_features,
+    score_documents,
+    train_linear,
+)
 
 ADS = [
     "兼职日结，加我微信 abc12345",
@@ -161,3 +171,24 @@ def test_the_model_names_what_it_read_in_a_message() -> None:
     assert readable("\x02vx") == "“vx”" and readable("#11") == "a 11-digit number"
     assert readable("#0") == "“#0”", "a # before a digit is a pair of characters, not a number"
     assert readable("<>") == "“<>”" and readable("<math>") == "math characters"
+
+
+def test_evidence_is_each_features_log_share_among_positives_over_negatives() -> None:
+    # Two positives {a, b}, {a}; one negative {b}: with add-one smoothing "a" holds 3/5 of the
+    # positives' feature mass and 1/3 of the negatives', "b" 2/5 and 2/3.
+    rows = np.array([0, 0, 1, 2])
+    columns = np.array([0, 1, 0, 1])
+    found = evidence(rows, columns, np.array([1.0, 1.0, 0.0]), np.ones(3), 2)
+    assert found.tolist() == pytest.approx([math.log(0.6 / (1 / 3)), math.log(0.4 / (2 / 3))])
+
+
+def test_evidence_scaling_keeps_one_weight_per_feature_and_the_scorer_agrees() -> None:
+    # The file holds evidence times weight, so the live scorer (a plain sum) gives the score the
+    # fit optimised: the training messages come out on the right side.
+    settings = replace(SETTINGS, evidence_power=0.5)
+    documents = [*message_features(ADS), *message_features(CHAT)]
+    weights, bias = fit(documents, [True] * len(ADS) + [False] * len(CHAT), settings)
+    plain, _ = fit(documents, [True] * len(ADS) + [False] * len(CHAT), SETTINGS)
+    assert weights.keys() <= plain.keys() and weights != plain
+    scores = score_documents(weights, bias, documents)
+    assert min(scores[: len(ADS)]) > 0 > max(scores[len(ADS) :])

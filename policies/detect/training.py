@@ -1,5 +1,10 @@
 """Training a `LinearModel`: L2-regularised logistic regression, fitted with numpy.
 
+Optionally each feature counts its naive-Bayes evidence instead of 1 (`evidence_power`): the
+regression then corrects what each feature says on its own rather than learning it from zero,
+which ranks unseen messages better when data are few for some kinds of message. The file still
+holds one weight per feature (evidence times weight), so the live scorer is the same.
+
 Why this and not a library's solver: the model is a plain weight per feature, the features are
 sparse sets of strings, and the fit must give the same file every time from the same sources.
 Full-batch gradient steps (Adam) over a sparse matrix held as index arrays are deterministic
@@ -49,6 +54,12 @@ class TrainingSettings:
     seed: int = 17
     prune_below: float = 0.002
     """Weights smaller than this (in absolute value) are left out of the file."""
+    evidence_power: float = 0.0
+    """0: every feature of a message counts 1. Above 0: it counts its naive-Bayes evidence,
+    the log ratio of its share among positives to its share among negatives, raised to this
+    power (sign kept). The fit then starts from what each feature says on its own and spends
+    its weights on the corrections, which was measured to rank held-out messages better than
+    plain logistic regression (see `evidence`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +70,7 @@ class TrainingSettings:
             "target_rate": self.target_rate,
             "seed": self.seed,
             "prune_below": self.prune_below,
+            "evidence_power": self.evidence_power,
         }
 
 
@@ -92,31 +104,61 @@ def fit(
         found = sorted(index[name] for name in document if name in index)
         rows.extend(repeat(row, len(found)))
         columns.extend(found)
-    weights, bias = _adam(
-        np.frombuffer(rows, dtype=np.int64),
-        np.frombuffer(columns, dtype=np.int64),
-        np.asarray(labels, dtype=np.float64),
-        len(vocabulary),
-        settings,
-        np.ones(len(labels)) if importance is None else np.asarray(importance, dtype=np.float64),
+    row_index = np.frombuffer(rows, dtype=np.int64)
+    column_index = np.frombuffer(columns, dtype=np.int64)
+    targets = np.asarray(labels, dtype=np.float64)
+    weighed = (
+        np.ones(len(labels)) if importance is None else np.asarray(importance, dtype=np.float64)
     )
+    scale = np.ones(len(vocabulary))
+    if settings.evidence_power > 0:
+        scale = evidence(row_index, column_index, targets, weighed, len(vocabulary))
+        scale = np.sign(scale) * np.abs(scale) ** settings.evidence_power
+    weights, bias = _adam(
+        Design(row_index, column_index, scale[column_index], len(vocabulary)),
+        targets,
+        settings,
+        weighed,
+    )
+    # A feature of value `scale` with weight w weighs `scale * w` as a plain feature of value 1,
+    # which is what the live scorer reads.
+    effective = weights * scale
     kept = {
         name: float(weight)
-        for name, weight in zip(vocabulary, weights.tolist(), strict=True)
+        for name, weight in zip(vocabulary, effective.tolist(), strict=True)
         if abs(weight) >= settings.prune_below
     }
     return kept, bias
 
 
+def evidence(
+    rows: IntArray, columns: IntArray, labels: FloatArray, importance: FloatArray, width: int
+) -> FloatArray:
+    """Each feature's naive-Bayes log-count ratio: log of its (smoothed, weighed) share of the
+    positives' features over its share of the negatives'."""
+    positive = np.bincount(columns, weights=(labels * importance)[rows], minlength=width) + 1.0
+    negative = (
+        np.bincount(columns, weights=((1.0 - labels) * importance)[rows], minlength=width) + 1.0
+    )
+    ratio: FloatArray = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+    return ratio
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """The sparse design matrix: one (row, column, value) triple per feature of a message."""
+
+    rows: IntArray
+    columns: IntArray
+    values: FloatArray
+    width: int
+
+
 def _adam(
-    rows: IntArray,
-    columns: IntArray,
-    labels: FloatArray,
-    width: int,
-    settings: TrainingSettings,
-    importance: FloatArray,
+    design: Design, labels: FloatArray, settings: TrainingSettings, importance: FloatArray
 ) -> tuple[FloatArray, float]:
     """Full-batch Adam on the mean logistic loss plus an L2 penalty (the bias is not penalised)."""
+    rows, columns, values, width = design.rows, design.columns, design.values, design.width
     size = len(labels)
     total = float(importance.sum())
     weights = np.zeros(width)
@@ -124,9 +166,9 @@ def _adam(
     bias = bias_first = bias_second = 0.0
     beta1, beta2, epsilon, rate = 0.9, 0.999, 1e-8, settings.learning_rate
     for step in range(1, settings.iterations + 1):
-        logits = np.bincount(rows, weights=weights[columns], minlength=size) + bias
+        logits = np.bincount(rows, weights=weights[columns] * values, minlength=size) + bias
         residual = (1.0 / (1.0 + np.exp(-logits)) - labels) * importance / total
-        gradient = np.bincount(columns, weights=residual[rows], minlength=width).astype(
+        gradient = np.bincount(columns, weights=residual[rows] * values, minlength=width).astype(
             np.float64
         ) + (settings.l2 * weights)
         bias_gradient = float(residual.sum())
