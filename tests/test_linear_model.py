@@ -192,3 +192,23 @@ def test_evidence_scaling_keeps_one_weight_per_feature_and_the_scorer_agrees() -
     assert weights.keys() <= plain.keys() and weights != plain
     scores = score_documents(weights, bias, documents)
     assert min(scores[: len(ADS)]) > 0 > max(scores[len(ADS) :])
+
+
+# Ties at the top, at the cut and below it; negative and zero weights.
+PATTERN = [2.0, 2.0, 1.0, 1.0, 1.0, -3.0, 0.0, 0.5, -0.5]
+
+
+@pytest.mark.parametrize("spread", [0.0, 1e-6], ids=["ties", "all-different"])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 10, 100])
+def test_the_strongest_features_are_the_heaviest_positive_ones_ties_by_name(
+    count: int, spread: float
+) -> None:
+    norm = normalize("兼职日结，加我微信 kkk8888")
+    names = sorted(features(norm))
+    # One feature an admin taught upward past the others, one downward.
+    weights = {name: PATTERN[i % len(PATTERN)] + i * spread for i, name in enumerate(names)}
+    model = LinearModel(weights, 0.0, 0.5, features=FEATURES_VERSION)
+    model.adjustments = {names[5]: 6.0, names[2]: -4.0}
+    taught = {name: weights[name] + model.adjustments.get(name, 0.0) for name in names}
+    expected = sorted((name for name in names if taught[name] > 0), key=lambda n: (-taught[n], n))
+    assert model.strongest(norm, count) == [readable(name) for name in expected[:count]]

@@ -14,12 +14,12 @@ The shell replays the persisted marks at start-up, which rebuilds the same adjus
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any, TypeGuard
 
 from policies.detect.features import FEATURES_VERSION, Reader, reader
@@ -32,6 +32,8 @@ _MAX_LOGIT = 50.0
 LEARN_MARGIN = 2.0
 """How far past the threshold (in log-odds) a taught message is pushed."""
 _MAX_STEP = 4.0
+_SMALLEST_PUSH = math.nextafter(0.0, 1.0)
+"""Only features of positive weight push a message toward the model's class."""
 
 
 def logit_of(probability: float) -> float:
@@ -93,12 +95,28 @@ class LinearModel:
         return max(-_MAX_LOGIT, min(_MAX_LOGIT, total))
 
     def strongest(self, norm: Normalized, count: int = 3) -> list[str]:
-        """What pushed this message most toward the model's class, strongest first, written
-        for an admin (see `readable`)."""
-        get, taught = self.weights.get, self.adjustments.get
-        weighed = ((name, get(name, 0.0) + taught(name, 0.0)) for name in self._read(norm))
-        pushing = heapq.nsmallest(count, (pair for pair in weighed if pair[1] > 0), key=_by_weight)
-        return [readable(name) for name, _ in pushing]
+        """What pushed this message most toward the model's class, strongest first (ties by
+        name), written for an admin (see `readable`).
+
+        Every flagged message is explained, so this runs as often as a message is caught: the
+        weights are looked up and the few contenders picked out with C-level `map`, `sorted`
+        and `compress`, and only those are ordered by a Python key."""
+        if count <= 0:
+            return []
+        names = list(self._read(norm))
+        weighed = list(map(self.weights.get, names, repeat(0.0)))
+        if self.adjustments:
+            taught = map(self.adjustments.get, names, repeat(0.0))
+            weighed = list(map(operator.add, weighed, taught))
+        ordered = sorted(weighed)
+        heaviest = ordered[-count:]
+        if _clear_lead(ordered, heaviest):
+            return [readable(names[weighed.index(weight)]) for weight in reversed(heaviest)]
+        cutoff = _SMALLEST_PUSH
+        if len(weighed) > count:
+            cutoff = max(cutoff, ordered[-count])
+        contenders = compress(zip(names, weighed, strict=True), map(cutoff.__le__, weighed))
+        return [readable(name) for name, _ in sorted(contenders, key=_by_weight)[:count]]
 
     def probability_of(self, norm: Normalized) -> float:
         """The probability that an already normalized message is of the model's class."""
@@ -178,6 +196,17 @@ def readable(feature: str) -> str:
     if len(feature) > 2 and feature.startswith("<") and feature.endswith(">"):
         return f"{feature[1:-1]} characters"
     return f"“{feature}”"
+
+
+def _clear_lead(ordered: list[float], heaviest: list[float]) -> bool:
+    """Whether the heaviest weights are positive, all different, and heavier than the next:
+    then each belongs to one feature and no tie needs breaking by name."""
+    return (
+        bool(heaviest)
+        and heaviest[0] > 0
+        and len(set(heaviest)) == len(heaviest)
+        and (len(ordered) == len(heaviest) or ordered[-len(heaviest) - 1] < heaviest[0])
+    )
 
 
 def _by_weight(pair: tuple[str, float]) -> tuple[float, str]:
