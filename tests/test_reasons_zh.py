@@ -12,7 +12,8 @@ import pytest
 from bot.core.i18n import Messages
 from bot.core.reasons import PYDANTIC_TEMPLATES, UNKNOWN_KEY_WITH_SUGGESTION, say_reason
 from policies.base import Names
-from policies.yamlsource import Position, Problem
+from policies.schema import Policy
+from policies.yamlsource import Position, Problem, SourceError, parse_yaml, validate
 from tests.english import english_phrases
 from tests.harness import ADMIN, GROUP, Harness, make_config
 
@@ -163,3 +164,14 @@ def test_every_pydantic_type_in_the_table_reads_in_both_languages(kind: str) -> 
 def test_an_unknown_type_falls_back_to_the_english_message() -> None:
     problem = Problem(Position("x.yaml", 1, 1), "a", "input is odd", "no_such_type", "", {})
     assert say_reason(ZH, problem) == "input is odd"
+
+
+def test_a_validator_reason_reaches_the_problem_as_data_with_the_english_unchanged() -> None:
+    located = parse_yaml("moderation:\n  ladder: [soft, mute]\n", "mine.yaml")
+    with pytest.raises(SourceError) as raised:
+        validate(Policy, located)
+    (problem,) = [item for item in raised.value.problems if item.path == "moderation.ladder.1"]
+    assert problem.message == "a mute step needs a duration, for example 'mute 1d'"
+    assert problem.template == problem.message and problem.values == {}
+    assert str(problem) == f"mine.yaml:2:18: moderation.ladder.1: {problem.message}"
+    assert say_reason(ZH, problem) == "禁言步骤要写时长，例如 'mute 1d'"
