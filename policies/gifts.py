@@ -166,7 +166,7 @@ class GiftsConfig(StrictModel):
         for name in named:
             if name not in self.pools:
                 if not self.pools:
-                    raise Invalid("unknown gift pool {name!r} (no pools yet)", name=name)
+                    raise Invalid("unknown gift pool {name!r} (pools: none yet)", name=name)
                 raise Invalid(
                     "unknown gift pool {name!r} (pools: {known})",
                     name=name,
