@@ -220,7 +220,15 @@ def problems_from(
         kind = item["type"]
         position = located.position_of(path, key=kind in {"extra_forbidden", "missing"})
         problems.append(_problem(item, model, path, position))
+    problems = [problem for problem in problems if not _echo(problem, problems)]
     return sorted(problems, key=lambda problem: (problem.position.line, problem.position.column))
+
+
+def _echo(problem: Problem, problems: list[Problem]) -> bool:
+    """pydantic counts a list's length after dropping the items it refused: `[mute]` is
+    "too short" only because its one item is wrong, which is already said."""
+    inside = problem.path + "."
+    return problem.kind == "too_short" and any(other.path.startswith(inside) for other in problems)
 
 
 def _known_prefix(path: Path, located: Located) -> Path:

@@ -175,3 +175,9 @@ def test_a_validator_reason_reaches_the_problem_as_data_with_the_english_unchang
     assert problem.template == problem.message and problem.values == {}
     assert str(problem) == f"mine.yaml:2:18: moderation.ladder.1: {problem.message}"
     assert say_reason(ZH, problem) == "禁言步骤要写时长，例如 'mute 1d'"
+
+
+async def test_a_wrong_single_step_is_named_once(zh_shop: Harness) -> None:
+    assert await _answer(zh_shop, "/ladder mute") == (
+        "未修改：moderation.ladder.0: 禁言步骤要写时长，例如 'mute 1d'"
+    )
