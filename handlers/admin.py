@@ -9,6 +9,7 @@ import json
 import yaml
 
 from bot.core.i18n import N_, supported
+from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
 from bot.features.explain import action_name, explain_entry
@@ -112,7 +113,7 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
     try:
         call.services.policies.reload(sorted(names))
     except SourceError as error:
-        listed = "\n".join(str(problem) for problem in error.problems[:5])
+        listed = "\n".join(say_located(call.messages, problem) for problem in error.problems[:5])
         await call.answer(
             call.messages.tp(
                 "Kept the old policies; fix these and /reload again:\n{problems}", problems=listed

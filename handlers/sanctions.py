@@ -3,6 +3,7 @@ and /report, which any member may use. Registered from the command table."""
 
 from __future__ import annotations
 
+from bot.core.reasons import say_invalid
 from bot.features.admin_actions import Member
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
@@ -78,7 +79,11 @@ async def mute(call: CommandCall, app: BotData) -> None:
         seconds = parse_mute_duration(call.args[0]) if call.args else None
     except DurationError as error:
         await call.answer(
-            call.messages.tp("{error}. Usage: {usage}", error=error, usage=call.usage())
+            call.messages.tp(
+                "{error}. Usage: {usage}",
+                error=say_invalid(call.messages, error),
+                usage=call.usage(),
+            )
         )
         return
     if seconds is None:

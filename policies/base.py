@@ -1,4 +1,5 @@
-"""What every policy section shares: strict models and template placeholders.
+"""What every policy section shares: strict models, template placeholders and the reasons a
+value is refused.
 
 Kept apart from `policies.schema` so that a section defined in its own module (complaints,
 welcome scripts) can subclass `StrictModel` while `Policy` in the schema imports that section.
@@ -11,6 +12,27 @@ import string
 from pydantic import BaseModel, ConfigDict
 
 _PLACEHOLDER_CHARS = string.ascii_lowercase + "_"
+
+
+class Names(tuple[str, ...]):
+    """Key names or choices given to a reason: `a, b, c` in English; the shell lists them the
+    way the group's language does."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return ", ".join(self)
+
+
+class Invalid(ValueError):
+    """Why a value is refused, kept as data: `template` is a message id of the catalog with
+    `{placeholders}`, `values` fill them. The shell says it in a group's language; `str()` is
+    the English, for the command line and logs."""
+
+    def __init__(self, template: str, /, **values: object) -> None:
+        super().__init__(template.format_map(values))
+        self.template = template
+        self.values = values
 
 
 class StrictModel(BaseModel):
@@ -26,17 +48,31 @@ def placeholders_in(template: str) -> set[str]:
         if field_name is None:
             continue
         if format_spec or conversion or not field_name or field_name.strip(_PLACEHOLDER_CHARS):
-            raise ValueError(f"placeholder {{{field_name}}} must be a plain {{name}}")
+            raise Invalid(
+                "placeholder {{{placeholder}}} must be a plain {{name}}", placeholder=field_name
+            )
         names.add(field_name)
     return names
 
 
 def check_placeholders(name: str, template: str, allowed: frozenset[str]) -> str:
-    """`template` if it uses only `allowed` placeholders, else a ValueError naming them."""
+    """`template` if it uses only `allowed` placeholders, else an `Invalid` naming them."""
     unknown = sorted(placeholders_in(template) - allowed)
     if unknown:
-        listed = ", ".join("{" + item + "}" for item in sorted(allowed)) or "none"
-        raise ValueError(
-            f"template {name!r} uses unknown placeholder {{{unknown[0]}}}; it may use: {listed}"
-        )
+        raise unknown_placeholder(name, unknown[0], allowed)
     return template
+
+
+def unknown_placeholder(name: str, placeholder: str, allowed: frozenset[str]) -> Invalid:
+    if not allowed:
+        return Invalid(
+            "template {name!r} uses unknown placeholder {{{placeholder}}}; it may use none",
+            name=name,
+            placeholder=placeholder,
+        )
+    return Invalid(
+        "template {name!r} uses unknown placeholder {{{placeholder}}}; it may use: {allowed}",
+        name=name,
+        placeholder=placeholder,
+        allowed=Names("{" + item + "}" for item in sorted(allowed)),
+    )

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from policies.base import StrictModel, check_placeholders
+from policies.base import Invalid, StrictModel, check_placeholders
 from policies.detect.base import quote, word_start
 from policies.detect.linear import LinearModel, logit_of
 from policies.detect.normalize import Normalized, normalize
@@ -70,7 +70,7 @@ class ComplaintCue(StrictModel):
     @classmethod
     def _words_not_blank(cls, words: tuple[str, ...]) -> tuple[str, ...]:
         if any(not normalize(word).text.strip() for word in words):
-            raise ValueError("a complaint word cannot be blank")
+            raise Invalid("a complaint word cannot be blank")
         return words
 
     @field_validator("patterns")
@@ -79,13 +79,13 @@ class ComplaintCue(StrictModel):
         for pattern in patterns:
             problem = safe_pattern_problem(pattern)
             if problem is not None:
-                raise ValueError(problem)
+                raise problem
         return patterns
 
     @model_validator(mode="after")
     def _something_to_match(self) -> ComplaintCue:
         if not self.words and not self.patterns:
-            raise ValueError(f"cue {self.name!r} needs words or patterns")
+            raise Invalid("cue {name!r} needs words or patterns", name=self.name)
         return self
 
 

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from policies.base import Invalid
+
 FOREVER = float("inf")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*([smhdw])\s*$")
@@ -26,7 +28,7 @@ LONGEST_MUTE = 365 * 86400.0
 """Telegram makes a mute over 366 days permanent; a day less leaves room for clock skew."""
 
 
-class DurationError(ValueError):
+class DurationError(Invalid):
     """A text that is not a duration, or one out of range."""
 
 
@@ -34,7 +36,11 @@ def parse_duration(value: object) -> float:
     """Read a duration as seconds; bare numbers are seconds and `forever` is infinity."""
     seconds = _seconds(value)
     if seconds > LONGEST and seconds != FOREVER:
-        raise DurationError(f"{value!r} is too long: at most {format_duration(LONGEST)}")
+        raise DurationError(
+            "{value!r} is too long: at most {longest}",
+            value=value,
+            longest=format_duration(LONGEST),
+        )
     return seconds
 
 
@@ -43,34 +49,40 @@ def parse_mute_duration(value: object) -> float:
     seconds = _seconds(value)
     if seconds == FOREVER:
         return FOREVER
-    allowed = f"mute for {format_duration(SHORTEST_MUTE)} to {format_duration(LONGEST_MUTE)}"
+    limits = {"shortest": format_duration(SHORTEST_MUTE), "longest": format_duration(LONGEST_MUTE)}
     if seconds < SHORTEST_MUTE:
         raise DurationError(
-            f"a mute of {value} is too short: Telegram makes a mute under 30s permanent; "
-            f"{allowed}, or write forever"
+            "a mute of {value} is too short: Telegram makes a mute under 30s permanent; "
+            "mute for {shortest} to {longest}, or write forever",
+            value=value,
+            **limits,
         )
     if seconds > LONGEST_MUTE:
         raise DurationError(
-            f"a mute of {value} is too long: Telegram makes a mute over 366d permanent; "
-            f"{allowed}, or write forever"
+            "a mute of {value} is too long: Telegram makes a mute over 366d permanent; "
+            "mute for {shortest} to {longest}, or write forever",
+            value=value,
+            **limits,
         )
     return seconds
 
 
 def _seconds(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise DurationError(f"expected a duration like 10m, 6h or 7d, not {value!r}")
+        raise DurationError("expected a duration like 10m, 6h or 7d, not {value!r}", value=value)
     if isinstance(value, str):
         if value.strip().lower() in _FOREVER_WORDS:
             return FOREVER
         match = _DURATION.match(value.lower())
         if match is None:
-            raise DurationError(f"{value!r} is not a duration: write a number and s, m, h, d or w")
+            raise DurationError(
+                "{value!r} is not a duration: write a number and s, m, h, d or w", value=value
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     else:
         seconds = float(value)
     if math.isnan(seconds) or seconds < 0:
-        raise DurationError(f"{value!r} is not a duration: it must be 0 or more")
+        raise DurationError("{value!r} is not a duration: it must be 0 or more", value=value)
     return seconds
 
 

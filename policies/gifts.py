@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from policies.base import StrictModel, check_placeholders
+from policies.base import Invalid, Names, StrictModel, check_placeholders
 
 __all__ = [
     "GIFT_PLACEHOLDERS",
@@ -66,7 +66,11 @@ def parse_codes(text: str) -> tuple[str, ...]:
 
 def _check_code(code: str) -> str:
     if not _CODE.match(code):
-        raise ValueError(f"{code!r} is not a code: 1-{MAX_CODE_LENGTH} characters without spaces")
+        raise Invalid(
+            "{code!r} is not a code: 1-{longest} characters without spaces",
+            code=code,
+            longest=MAX_CODE_LENGTH,
+        )
     return code
 
 
@@ -91,7 +95,7 @@ class GiftPool(StrictModel):
         for code in codes:
             _check_code(code)
         if len(set(codes)) != len(codes):
-            raise ValueError("a code is listed twice; each code is handed out once")
+            raise Invalid("a code is listed twice; each code is handed out once")
         return codes
 
     @field_validator("shared_code")
@@ -103,7 +107,7 @@ class GiftPool(StrictModel):
     def _one_source(self) -> GiftPool:
         sources = [bool(self.codes), self.codes_file is not None, self.shared_code is not None]
         if sum(sources) != 1:
-            raise ValueError("give exactly one of codes, codes_file or shared_code")
+            raise Invalid("give exactly one of codes, codes_file or shared_code")
         return self
 
 
@@ -121,7 +125,7 @@ class GiftReward(StrictModel):
     def _are_hashtags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
         for tag in tags:
             if not re.fullmatch(r"#\w+", tag):
-                raise ValueError(f"{tag!r} is not a hashtag like #review or #晒单")
+                raise Invalid("{tag!r} is not a hashtag like #review or #晒单", tag=tag)
         return tuple(tag.casefold() for tag in tags)
 
 
@@ -161,11 +165,16 @@ class GiftsConfig(StrictModel):
         named += [reward.pool for reward in self.rewards]
         for name in named:
             if name not in self.pools:
-                known = ", ".join(sorted(self.pools)) or "none yet"
-                raise ValueError(f"unknown gift pool {name!r} (pools: {known})")
+                if not self.pools:
+                    raise Invalid("unknown gift pool {name!r} (pools: none yet)", name=name)
+                raise Invalid(
+                    "unknown gift pool {name!r} (pools: {known})",
+                    name=name,
+                    known=Names(sorted(self.pools)),
+                )
         numbers = {pool_number(name) for name in self.pools}
         if len(numbers) != len(self.pools):
-            raise ValueError("two pool names share a number; rename one of them")
+            raise Invalid("two pool names share a number; rename one of them")
         return self
 
     def pool_by_number(self, number: int) -> tuple[str, GiftPool] | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from policies.base import Invalid, Names
 from policies.schema import Policy
 from policies.yamlsource import (
     Located,
@@ -66,9 +67,8 @@ def resolve(source: PolicySource, lookup: Lookup, known: Sequence[str] = ()) -> 
         parent = _find_parent(str(parent_name), current, located, lookup, known)
         if any(seen.file == parent.file for seen, _ in chain) or len(chain) > MAX_EXTENDS_DEPTH:
             names = " -> ".join(item.name for item, _ in chain) + f" -> {parent.name}"
-            raise SourceError(
-                [_problem(located, f"policies extend each other in a loop: {names}")]
-            )
+            reason = Invalid("policies extend each other in a loop: {names}", names=names)
+            raise SourceError([_problem(located, reason)])
         chain.append((parent, parse_yaml(parent.text, parent.file)))
     merged = chain[-1][1]
     for _, document in reversed(chain[:-1]):
@@ -81,12 +81,22 @@ def _find_parent(
 ) -> PolicySource:
     parent = lookup(name, current)
     if parent is None:
-        listed = ", ".join(known) if known else "none found"
-        message = f"unknown policy or preset {name!r}; known policies and presets: {listed}"
-        raise SourceError([_problem(located, message)])
+        reason = (
+            Invalid(
+                "unknown policy or preset {name!r}; known policies and presets: {known}",
+                name=name,
+                known=Names(known),
+            )
+            if known
+            else Invalid(
+                "unknown policy or preset {name!r}; known policies and presets: none found",
+                name=name,
+            )
+        )
+        raise SourceError([_problem(located, reason)])
     return parent
 
 
-def _problem(located: Located, message: str) -> Problem:
+def _problem(located: Located, reason: Invalid) -> Problem:
     position: Position = located.value_positions.get(("extends",), located.position_of(()))
-    return Problem(position, "extends", message)
+    return Problem.of(position, "extends", reason)

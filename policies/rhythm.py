@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from policies.base import StrictModel, check_placeholders
+from policies.base import Invalid, StrictModel, check_placeholders
 from policies.durations import FOREVER, Duration, parse_duration
 
 __all__ = [
@@ -84,10 +84,12 @@ def parse_local_time(value: object) -> dt.time:
     if isinstance(value, dt.time):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f'write the time in quotes, like "10:00" (YAML read it as {value})')
+        raise Invalid(
+            'write the time in quotes, like "10:00" (YAML read it as {value})', value=value
+        )
     match = _TIME.match(str(value))
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f'{value!r} is not a time of day: write it like "08:30"')
+        raise Invalid('{value!r} is not a time of day: write it like "08:30"', value=value)
     return dt.time(int(match.group(1)), int(match.group(2)))
 
 
@@ -98,11 +100,11 @@ def parse_local_datetime(value: object) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(
-            f'{value!r} is not a date and time: write it like "2026-05-16 20:00"'
+        raise Invalid(
+            '{value!r} is not a date and time: write it like "2026-05-16 20:00"', value=value
         ) from None
     if parsed.tzinfo is not None:
-        raise ValueError("leave out the UTC offset: times are in the policy's `timezone`")
+        raise Invalid("leave out the UTC offset: times are in the policy's `timezone`")
     return parsed.replace(second=0, microsecond=0)
 
 
@@ -120,7 +122,7 @@ def parse_weekdays(value: object) -> tuple[int, ...]:
     for part in (p.strip().lower() for p in parts if p.strip()):
         days.update(_day_range(part))
     if not days:
-        raise ValueError("name at least one day, for example `daily`, `mon-fri` or [sat, sun]")
+        raise Invalid("name at least one day, for example `daily`, `mon-fri` or [sat, sun]")
     return tuple(sorted(days))
 
 
@@ -129,7 +131,7 @@ def _day_range(part: str) -> range | tuple[int, ...]:
         return _DAY_GROUPS[part]
     first, _, last = part.replace("–", "-").partition("-")
     if first not in _WEEKDAY_NAMES or (last and last not in _WEEKDAY_NAMES):
-        raise ValueError(f"{part!r} is not a day: use mon, tue, wed, thu, fri, sat or sun")
+        raise Invalid("{day!r} is not a day: use mon, tue, wed, thu, fri, sat or sun", day=part)
     start, end = _WEEKDAY_NAMES[first], _WEEKDAY_NAMES[last or first]
     if end < start:
         return tuple(range(start, 7)) + tuple(range(0, end + 1))
@@ -195,7 +197,7 @@ class PromotionCap(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> PromotionCap:
         if self.per_3_days < self.per_day:
-            raise ValueError("per_3_days cannot be smaller than per_day")
+            raise Invalid("per_3_days cannot be smaller than per_day")
         return self
 
 
@@ -300,7 +302,7 @@ class Campaign(StrictModel):
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         if value is not None and (value == FOREVER or value > 7 * DAY):
-            raise ValueError("must be a finite duration of at most 7d")
+            raise Invalid("must be a finite duration of at most 7d")
         return value
 
 
@@ -326,8 +328,8 @@ class RhythmConfig(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use a name like Asia/Shanghai"
+            raise Invalid(
+                "unknown time zone {value!r}; use a name like Asia/Shanghai", value=value
             ) from None
         return value
 
@@ -335,16 +337,17 @@ class RhythmConfig(StrictModel):
     @classmethod
     def _sensible_grace(cls, value: float) -> float:
         if not 60 <= value <= LOOKBACK / 4:
-            raise ValueError("must be between 1m and 12h")
+            raise Invalid("must be between 1m and 12h")
         return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RhythmConfig:
-        for kind, items in (("schedule", self.schedules), ("campaign", self.campaigns)):
-            ids = [item.id for item in items]
-            repeated = sorted({name for name in ids if ids.count(name) > 1})
-            if repeated:
-                raise ValueError(f"two {kind}s are called {repeated[0]!r}: ids must be unique")
+        repeated = _repeated_id(self.schedules)
+        if repeated:
+            raise Invalid("two schedules are called {name!r}: ids must be unique", name=repeated)
+        repeated = _repeated_id(self.campaigns)
+        if repeated:
+            raise Invalid("two campaigns are called {name!r}: ids must be unique", name=repeated)
         return self
 
     @property
@@ -611,3 +614,9 @@ def skipped_line(rhythm: RhythmConfig, decision: Decision) -> str:
     """`05-16 20:00 campaign 'summer' (start): why`, in the group's time zone."""
     moment = dt.datetime.fromtimestamp(decision.post.due, rhythm.zone)
     return f"{moment:%m-%d %H:%M} {decision.post.label}: {decision.reason}"
+
+
+def _repeated_id(items: Sequence[Schedule] | Sequence[Campaign]) -> str:
+    """The first id used twice, or an empty text."""
+    ids = [item.id for item in items]
+    return min((name for name in ids if ids.count(name) > 1), default="")

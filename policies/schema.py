@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from policies.base import Invalid, unknown_placeholder
+
 # Re-exported: sections and the config import them from here.
 from policies.base import StrictModel as StrictModel
 from policies.base import placeholders_in as placeholders_in
@@ -74,16 +76,17 @@ class LadderStep(StrictModel):
             return value
         match = _STEP.match(value)
         if match is None:
-            raise ValueError(
-                f"{value!r} is not a ladder step: use soft, neutral, hard or 'mute 1d'"
+            raise Invalid(
+                "{value!r} is not a ladder step: use soft, neutral, hard or 'mute 1d'",
+                value=value,
             )
         kind, duration = match.group(1).lower(), match.group(2)
         if kind == "mute":
             if duration is None:
-                raise ValueError("a mute step needs a duration, for example 'mute 1d'")
+                raise Invalid("a mute step needs a duration, for example 'mute 1d'")
             return {"kind": kind, "duration": duration}
         if duration is not None:
-            raise ValueError(f"only mute steps take a duration, not {value!r}")
+            raise Invalid("only mute steps take a duration, not {value!r}", value=value)
         return {"kind": kind}
 
     @field_validator("duration", mode="before")
@@ -197,7 +200,7 @@ class ModerationConfig(StrictModel):
     @classmethod
     def finite(cls, value: float) -> float:
         if value == FOREVER or value <= 0:
-            raise ValueError("must be a positive, finite duration")
+            raise Invalid("must be a positive, finite duration")
         return value
 
 
@@ -256,10 +259,10 @@ class Templates(StrictModel):
     @classmethod
     def plain_kinds(cls, kinds: dict[str, str]) -> dict[str, str]:
         if "default" not in kinds:
-            raise ValueError("rule_kinds needs a `default` entry")
+            raise Invalid("rule_kinds needs a `default` entry")
         used = sorted(name for name, text in kinds.items() if placeholders_in(text))
         if used:
-            raise ValueError(f"rule_kinds.{used[0]} may use no placeholder")
+            raise Invalid("rule_kinds.{kind} may use no placeholder", kind=used[0])
         return kinds
 
     @field_validator("*")
@@ -270,11 +273,7 @@ class Templates(StrictModel):
         allowed = TEMPLATE_PLACEHOLDERS.get(info.field_name or "", frozenset())
         unknown = sorted(placeholders_in(template) - allowed)
         if unknown:
-            listed = ", ".join("{" + item + "}" for item in sorted(allowed)) or "none"
-            raise ValueError(
-                f"template {info.field_name!r} uses unknown placeholder {{{unknown[0]}}}; "
-                f"it may use: {listed}"
-            )
+            raise unknown_placeholder(info.field_name or "", unknown[0], allowed)
         return template
 
 

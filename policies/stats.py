@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator
 
-from policies.base import StrictModel
+from policies.base import Invalid, StrictModel
 from policies.rhythm import (
     WEEKDAYS,
     LocalTime,
@@ -75,7 +75,7 @@ _DAYS = re.compile(r"^(\d{1,3})d?$")
 def _one_weekday(value: object) -> int:
     days = parse_weekdays(value)
     if len(days) != 1:
-        raise ValueError("name one day, like mon")
+        raise Invalid("name one day, like mon")
     return days[0]
 
 
@@ -107,7 +107,7 @@ class StatsConfig(StrictModel):
     @classmethod
     def _sorted_sizes(cls, sizes: tuple[int, ...]) -> tuple[int, ...]:
         if any(size < 2 for size in sizes):
-            raise ValueError("sizes must be at least 2")
+            raise Invalid("sizes must be at least 2")
         return tuple(sorted(set(sizes)))
 
 

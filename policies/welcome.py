@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from policies.base import StrictModel, check_placeholders
+from policies.base import Invalid, StrictModel, check_placeholders
 from policies.durations import FOREVER, Duration, parse_duration
 
 __all__ = [
@@ -74,7 +74,7 @@ class NewcomerCheckConfig(StrictModel):
     @classmethod
     def _sensible_timeout(cls, value: float) -> float:
         if value == FOREVER or not MINUTE <= value <= 86400:
-            raise ValueError("must be between 1m and 1d")
+            raise Invalid("must be between 1m and 1d")
         return value
 
 
@@ -121,7 +121,7 @@ class WelcomeConfig(StrictModel):
     @classmethod
     def _finite_window(cls, value: float) -> float:
         if value == FOREVER or value > 10 * MINUTE:
-            raise ValueError("must be 10m or less")
+            raise Invalid("must be 10m or less")
         return value
 
 

@@ -1,5 +1,7 @@
 """YAML parsing that remembers where every key and value was written, and pydantic errors
-turned into `FILE:LINE:COL: dotted.path: message` problems with suggestions.
+turned into `FILE:LINE:COL: dotted.path: message` problems with suggestions. A problem keeps its
+reason as data too (pydantic's error type and context, or our own template and values), so
+that the shell can say it in a group's language.
 
 Pure: callers hand in the text and the file name; nothing here reads files.
 """
@@ -10,11 +12,13 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from policies.base import Invalid, Names
 
 Path = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -29,11 +33,20 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a config or policy file."""
+    """One thing wrong with a config or policy file. `message` is the English; `template` and
+    `values` are the same reason as a catalog message id and its values, or `kind` is
+    pydantic's error type with its context in `values` (the shell knows their templates)."""
 
     position: Position
     path: str
     message: str
+    kind: str = ""
+    template: str = ""
+    values: Mapping[str, object] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, position: Position, path: str, reason: Invalid) -> Problem:
+        return cls(position, path, str(reason), template=reason.template, values=reason.values)
 
     def __str__(self) -> str:
         where = f"{self.position.file}:{self.position.line}:{self.position.column}"
@@ -147,8 +160,13 @@ def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:
     if context and start is not None and (start.line + 1, start.column + 1) != (line, column):
         started = f"line {start.line + 1}, column {start.column + 1}"
         message += f" (in {PLAIN_CONTEXTS.get(context, context)} {started})"
-    where = f"line {line}, column {column}"
-    return Problem(Position(file, line, column), "", f"YAML syntax error at {where}: {message}")
+    reason = Invalid(
+        "YAML syntax error at line {line}, column {column}: {detail}",
+        line=line,
+        column=column,
+        detail=message,
+    )
+    return Problem.of(Position(file, line, column), "", reason)
 
 
 def _mark(node: yaml.Node, file: str) -> Position:
@@ -164,9 +182,8 @@ def _walk(node: yaml.Node, path: Path, located: Located) -> list[Problem]:
             key = str(key_node.value)
             child = (*path, key)
             if key in seen:
-                problems.append(
-                    Problem(_mark(key_node, located.file), dotted(child), "duplicate key")
-                )
+                position = _mark(key_node, located.file)
+                problems.append(Problem.of(position, dotted(child), Invalid("duplicate key")))
             seen.add(key)
             located.key_positions[child] = _mark(key_node, located.file)
             problems += _walk(value_node, child, located)
@@ -184,7 +201,8 @@ def validate(model: type[ModelT], located: Located) -> ModelT:
     """Validate located data against `model`, raising every problem at once."""
     if not isinstance(located.data, Mapping):
         position = located.position_of(())
-        raise SourceError([Problem(position, "", "expected a mapping of keys at the top level")])
+        reason = Invalid("expected a mapping of keys at the top level")
+        raise SourceError([Problem.of(position, "", reason)])
     try:
         return model.model_validate(located.data)
     except ValidationError as error:
@@ -200,12 +218,17 @@ def problems_from(
         path = tuple(part for part in item["loc"] if isinstance(part, str | int))
         path = _known_prefix(path, located)
         kind = item["type"]
-        message = _message(item)
-        if kind == "extra_forbidden":
-            message = _unknown_key_message(model, path)
         position = located.position_of(path, key=kind in {"extra_forbidden", "missing"})
-        problems.append(Problem(position, dotted(path), message))
+        problems.append(_problem(item, model, path, position))
+    problems = [problem for problem in problems if not _echo(problem, problems)]
     return sorted(problems, key=lambda problem: (problem.position.line, problem.position.column))
+
+
+def _echo(problem: Problem, problems: list[Problem]) -> bool:
+    """pydantic counts a list's length after dropping the items it refused: `[mute]` is
+    "too short" only because its one item is wrong, which is already said."""
+    inside = problem.path + "."
+    return problem.kind == "too_short" and any(other.path.startswith(inside) for other in problems)
 
 
 def _known_prefix(path: Path, located: Located) -> Path:
@@ -225,6 +248,28 @@ def _looks_internal(part: str) -> bool:
     return "[" in part or part.startswith(("function-", "tagged-union", "union"))
 
 
+def _problem(
+    item: Mapping[str, Any], model: type[BaseModel], path: Path, position: Position
+) -> Problem:
+    """One pydantic error as a problem: our own reason when a validator raised `Invalid`, else
+    pydantic's type and context."""
+    kind = str(item["type"])
+    context = dict(item.get("ctx") or {})
+    cause = context.get("error")
+    if isinstance(cause, Invalid):
+        return Problem.of(position, dotted(path), cause)
+    if kind == "extra_forbidden":
+        message, context = _unknown_key(model, path)
+    else:
+        message = _message(item)
+        context = {name: value for name, value in context.items() if _plain(value)}
+    return Problem(position, dotted(path), message, kind=kind, values=context)
+
+
+def _plain(value: object) -> bool:
+    return isinstance(value, str | int | float)
+
+
 def _message(item: Mapping[str, Any]) -> str:
     message = str(item["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -234,13 +279,18 @@ def _message(item: Mapping[str, Any]) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _unknown_key_message(model: type[BaseModel], path: Path) -> str:
+def _unknown_key(model: type[BaseModel], path: Path) -> tuple[str, dict[str, object]]:
+    """The English message for an unknown key, and its values: `key`, `known` (the keys
+    allowed here) and `suggestion` (the closest of them, when one is close)."""
     key = str(path[-1]) if path else ""
     known = list(fields_at(model, path[:-1]))
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     listed = ", ".join(known[:12])
-    return f"unknown key {key!r}{hint}; known keys here: {listed}"
+    values: dict[str, object] = {"key": key, "known": Names(known[:12])}
+    if close:
+        values["suggestion"] = close[0]
+    return f"unknown key {key!r}{hint}; known keys here: {listed}", values
 
 
 def fields_at(model: type[BaseModel], path: Path) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
 """Keeps the catalogs in step with the code: `python -m bot.core.i18n_extract`.
 
 Babel's extractor finds every message id in `bot/` and `handlers/` (the calls `t`, `tp`, `tn`,
-`tnp` and the marker `N_`); each catalog is then merged with them like `msgmerge` does. English
+`tnp` and the marker `N_`) and in `policies/` (the reasons a value is refused: `Invalid` and
+its subclasses, whose first argument is a message id); each catalog is then merged with them
+like `msgmerge` does. English
 messages are their own translation; a new message in another language is left empty (and the
 completeness test fails) until someone translates it.
 """
@@ -18,13 +20,16 @@ from babel.messages.pofile import read_po, write_po
 from bot.core.i18n import DOMAIN, LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SOURCES = ("bot", "handlers")
+SOURCES = ("bot", "handlers", "policies")
 KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "t": None,
     "tp": None,
     "tn": (1, 2),
     "tnp": (1, 2),
     "N_": None,
+    "Invalid": None,
+    "DurationError": None,
+    "PatternError": None,
 }
 SOURCE_LANGUAGE = "en"
 MessageId = str | tuple[str, str]

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from bot.core.i18n import N_
+from bot.core.reasons import say_problems
 from bot.core.services import Services
 from bot.store import AuditEntry
 from bot.telegram.staff import StaffNote
@@ -24,7 +25,8 @@ class GroupSettings:
     async def override(
         self, chat_id: int, title: str, path: tuple[str, ...], value: Any, actor_id: int | None
     ) -> str | None:
-        """Store a per-group override once the schema accepts it; else say why not."""
+        """Store a per-group override once the schema accepts it; else say why not, in the
+        group's language."""
         rt = self.services
         overrides, _ = await rt.policies.settings(chat_id)
         updated = json.loads(json.dumps(overrides))
@@ -35,7 +37,7 @@ class GroupSettings:
         try:
             rt.policies.validate(rt.loaded.config.policy_for(chat_id), updated)
         except SourceError as error:
-            return "; ".join(f"{p.path}: {p.message}" for p in error.problems[:3])
+            return say_problems(await rt.messages_for(chat_id), error.problems[:3])
         await rt.policies.note_group(chat_id, title)
         await rt.store.groups.set_overrides(chat_id, updated, rt.now())
         rt.policies.invalidate(chat_id)

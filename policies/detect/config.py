@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from policies.base import Invalid
 from policies.detect.safe_regex import safe_pattern_problem
 
 __all__ = [
@@ -183,7 +184,7 @@ class KeywordEntry(BaseModel):
     def _safe_regex(self) -> KeywordEntry:
         problem = safe_pattern_problem(self.pattern) if self.regex else None
         if problem is not None:
-            raise ValueError(problem)
+            raise problem
         return self
 
 
@@ -296,7 +297,7 @@ class ClassifierConfig(BaseModel):
     @classmethod
     def _small_ngrams(cls, sizes: list[int]) -> list[int]:
         if any(size < 1 or size > 5 for size in sizes):
-            raise ValueError("n-gram sizes must be between 1 and 5")
+            raise Invalid("n-gram sizes must be between 1 and 5")
         return sorted(set(sizes))
 
     @field_validator("samples")
@@ -304,7 +305,7 @@ class ClassifierConfig(BaseModel):
     def _labelled_samples(cls, names: list[str]) -> list[str]:
         for name in names:
             if not name.endswith(_SAMPLE_SUFFIXES):
-                raise ValueError(f"{name!r}: a sample file name must end in spam.txt or ham.txt")
+                raise _not_a_sample_name(name)
         return names
 
 
@@ -340,4 +341,8 @@ def sample_is_spam(name: str) -> bool:
         return True
     if name.endswith("ham.txt"):
         return False
-    raise ValueError(f"{name!r}: a sample file name must end in spam.txt or ham.txt")
+    raise _not_a_sample_name(name)
+
+
+def _not_a_sample_name(name: str) -> Invalid:
+    return Invalid("{name!r}: a sample file name must end in spam.txt or ham.txt", name=name)

@@ -16,6 +16,8 @@ from typing import Protocol, cast
 
 import re2
 
+from policies.base import Invalid
+
 _NESTED_QUANTIFIER = re2.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 __all__ = ["PatternError", "SafeMatch", "SafePattern", "compile_safe", "safe_pattern_problem"]
@@ -70,7 +72,7 @@ def _options() -> object:
 _OPTIONS = _options()
 
 
-class PatternError(ValueError):
+class PatternError(Invalid):
     """A pattern RE2 cannot compile, with the reason in words."""
 
 
@@ -79,41 +81,48 @@ def compile_safe(pattern: str) -> SafePattern:
     try:
         return cast(SafePattern, re2.compile(pattern, _OPTIONS))
     except re2.error as error:
-        raise PatternError(_explain(pattern, error)) from None
+        raise _explain(pattern, error) from None
 
 
-def safe_pattern_problem(pattern: str) -> str | None:
+def safe_pattern_problem(pattern: str) -> Invalid | None:
     """Why an admin's pattern is refused, or None if it is fine to match every message with."""
     if _NESTED_QUANTIFIER.search(pattern):
         # Harmless under RE2, but always a slip: `(a+)+` means no more than `a+`.
-        return f"{pattern!r}: nested quantifiers such as (a+)+ repeat a repetition; write a+"
+        return Invalid(
+            "{pattern!r}: nested quantifiers such as (a+)+ repeat a repetition; write a+",
+            pattern=pattern,
+        )
     try:
         re.compile(pattern)
     except re.error as error:
-        return f"bad regex {pattern!r}: {error}"
+        return Invalid("bad regex {pattern!r}: {error}", pattern=pattern, error=str(error))
     try:
         compiled = compile_safe(f"(?i:{pattern})")
     except PatternError as error:
-        return str(error)
+        return error
     if compiled.groupindex:
-        return f"{pattern!r}: use (?:...) instead of named groups"
+        return Invalid("{pattern!r}: use (?:...) instead of named groups", pattern=pattern)
     if compiled.search("") is not None:
-        return f"{pattern!r} matches an empty text, so it would fire on every message"
+        return Invalid(
+            "{pattern!r} matches an empty text, so it would fire on every message", pattern=pattern
+        )
     return None
 
 
-def _explain(pattern: str, error: Exception) -> str:
+def _explain(pattern: str, error: Exception) -> PatternError:
     detail = _text(error)
     if detail.startswith("invalid escape sequence: \\") and detail[-1:] in "123456789":
         feature = f"a backreference ({detail.rsplit(' ', 1)[-1]})"
     else:
         feature = next((name for prefix, name in _UNSUPPORTED if detail.startswith(prefix)), "")
     if feature:
-        return (
-            f"{pattern!r} uses {feature}, which the safe pattern engine (RE2) does not "
-            "support; rewrite the pattern without it"
+        return PatternError(
+            "{pattern!r} uses {feature}, which the safe pattern engine (RE2) does not "
+            "support; rewrite the pattern without it",
+            pattern=pattern,
+            feature=feature,
         )
-    return f"bad regex {pattern!r}: {detail}"
+    return PatternError("bad regex {pattern!r}: {error}", pattern=pattern, error=detail)
 
 
 def _text(error: Exception) -> str:

@@ -1,0 +1,183 @@
+"""Why a value is refused reaches an admin in the group's language: /set, /ladder, /mute and
+/reload in a Chinese group answer in Chinese, an English group in English, and every pydantic
+error type with a template reads in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.i18n import Messages
+from bot.core.reasons import PYDANTIC_TEMPLATES, UNKNOWN_KEY_WITH_SUGGESTION, say_reason
+from policies.base import Names
+from policies.schema import Policy
+from policies.yamlsource import Position, Problem, SourceError, parse_yaml, validate
+from tests.english import english_phrases
+from tests.harness import ADMIN, GROUP, Harness, make_config
+
+ZH, EN = Messages("zh"), Messages("en")
+BAD_VALUES = (
+    "/set moderation.flood.messages lots",
+    "/set moderation.flood.messages 1",
+    "/set moderation.flood.messages 3.7",
+    "/set moderation.probation.duration -5",
+    "/set moderation.probation.duration later",
+    "/set moderation.mode gentle",
+    "/set moderation.unknownkey 1",
+    "/set moderation.mdoe soft",
+    "/set moderation.window forever",
+    "/set moderation.ladder 4",
+    "/set moderation.flood.enabled perhaps",
+    "/set rhythm.timezone Moon/Crater",
+    "/set templates.callout '{who}'",
+    "/ladder mute",
+    "/ladder neutral, mute 10s",
+    "/ladder soft, shout",
+    "/mute 1001 3s",
+)
+
+
+async def _answer(harness: Harness, text: str) -> str:
+    """The bot's last reply to an admin's command (past the command rate limit)."""
+    harness.clock.advance(120)
+    before = len(harness.fake.bot_messages(GROUP))
+    await harness.say(ADMIN, text)
+    replies = harness.fake.bot_messages(GROUP)[before:]
+    return replies[-1].text if replies else ""
+
+
+async def _start(tmp_path: Path, preset: str) -> Harness:
+    return await Harness.start(make_config(tmp_path, policy=f"extends: {preset}\n"))
+
+
+@pytest.fixture
+async def zh_shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await _start(tmp_path, "shop-zh")
+    yield harness
+    await harness.stop()
+
+
+@pytest.fixture
+async def en_shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await _start(tmp_path, "default")
+    yield harness
+    await harness.stop()
+
+
+async def test_a_chinese_group_hears_every_refusal_in_chinese(zh_shop: Harness) -> None:
+    for text in BAD_VALUES:
+        answer = await _answer(zh_shop, text)
+        assert answer.startswith(("未修改：", "禁言 3s 太短")), (text, answer)
+        assert english_phrases(answer) == [], (text, answer)
+    mode = (await zh_shop.services.policies.policy_for(GROUP)).policy.moderation.mode
+    assert mode.value != "gentle"
+
+
+async def test_chinese_refusals_keep_the_path_and_the_choices(zh_shop: Harness) -> None:
+    assert await _answer(zh_shop, "/set moderation.flood.messages lots") == (
+        "未修改：moderation.flood.messages: 应为整数"
+    )
+    assert await _answer(zh_shop, "/set moderation.flood.messages 1") == (
+        "未修改：moderation.flood.messages: 不能小于 2"
+    )
+    assert await _answer(zh_shop, "/set moderation.mode gentle") == (
+        "未修改：moderation.mode: 只能是以下之一：soft、neutral、hard"
+    )
+    unknown = await _answer(zh_shop, "/set moderation.mdoe soft")
+    assert unknown.startswith("未修改：moderation.mdoe: 没有 'mdoe' 这个键（是不是 'mode'？）")
+    assert "mode、ladder、window" in unknown
+    assert "不是有效时长" in await _answer(zh_shop, "/set moderation.probation.duration -5")
+    assert "禁言步骤要写时长" in await _answer(zh_shop, "/ladder mute")
+
+
+async def test_an_english_group_hears_refusals_in_english(en_shop: Harness) -> None:
+    assert await _answer(en_shop, "/set moderation.flood.messages lots") == (
+        "Not changed: moderation.flood.messages: input should be a whole number"
+    )
+    assert await _answer(en_shop, "/set moderation.mode gentle") == (
+        "Not changed: moderation.mode: input should be one of: soft, neutral, hard"
+    )
+    assert await _answer(en_shop, "/set moderation.probation.duration -5") == (
+        "Not changed: moderation.probation.duration: -5 is not a duration: it must be 0 or more"
+    )
+    unknown = await _answer(en_shop, "/set moderation.mdoe soft")
+    assert "unknown key 'mdoe' (did you mean 'mode'?); known keys here: mode, ladder" in unknown
+
+
+async def test_reload_of_a_broken_policy_is_explained_in_chinese(tmp_path: Path) -> None:
+    harness = await _start(tmp_path, "shop-zh")
+    try:
+        policy = tmp_path / "policies" / "shop.yaml"
+        policy.write_text(
+            "extends: shop-zh\nmoderation:\n  flood:\n    messages: many\n  wndow: 10m\n",
+            encoding="utf-8",
+        )
+        answer = await _answer(harness, "/reload")
+        assert "shop.yaml:4:15: moderation.flood.messages: 应为整数" in answer
+        assert "shop.yaml:5:3: moderation.wndow: 没有 'wndow' 这个键" in answer
+        assert english_phrases(answer) == [], answer
+        policy.write_text("extends: shop-zh\nmoderation: [\n", encoding="utf-8")
+        broken = await _answer(harness, "/reload")
+        assert "YAML 语法错误（第 " in broken
+        assert english_phrases(broken.split("）：", 1)[0]) == [], broken
+    finally:
+        await harness.stop()
+
+
+CONTEXTS: dict[str, dict[str, object]] = {
+    "greater_than": {"gt": 0},
+    "greater_than_equal": {"ge": 2},
+    "less_than": {"lt": 9},
+    "less_than_equal": {"le": 9},
+    "literal_error": {"expected": "'soft', 'neutral' or 'hard'"},
+    "enum": {"expected": "'soft', 'neutral' or 'hard'"},
+    "string_too_short": {"min_length": 1},
+    "string_too_long": {"max_length": 64},
+    "string_pattern_mismatch": {"pattern": "^[a-z]+$"},
+    "too_short": {"min_length": 1, "actual_length": 0},
+    "too_long": {"max_length": 3, "actual_length": 5},
+    "extra_forbidden": {"key": "colour", "known": Names(("mode", "ladder", "window"))},
+}
+
+
+@pytest.mark.parametrize("kind", [*PYDANTIC_TEMPLATES, "extra_forbidden with a suggestion"])
+def test_every_pydantic_type_in_the_table_reads_in_both_languages(kind: str) -> None:
+    values = CONTEXTS.get(kind, {})
+    if kind == "extra_forbidden with a suggestion":
+        kind, values = "extra_forbidden", {**CONTEXTS["extra_forbidden"], "suggestion": "mode"}
+    problem = Problem(Position("x.yaml", 1, 1), "a.b", "ENGLISH FALLBACK", kind, "", values)
+    chinese, english = say_reason(ZH, problem), say_reason(EN, problem)
+    assert "ENGLISH FALLBACK" not in (chinese, english)
+    assert english_phrases(chinese) == [], chinese
+    assert english_phrases(english), english
+    for value in values.values():
+        shown = ZH.listing(value) if isinstance(value, Names) else str(value)
+        if kind not in {"literal_error", "enum"}:
+            assert shown in chinese, (value, chinese)
+    if "suggestion" in values:
+        assert say_reason(EN, problem).startswith(UNKNOWN_KEY_WITH_SUGGESTION.split("{key")[0])
+        assert "'mode'？" in chinese
+
+
+def test_an_unknown_type_falls_back_to_the_english_message() -> None:
+    problem = Problem(Position("x.yaml", 1, 1), "a", "input is odd", "no_such_type", "", {})
+    assert say_reason(ZH, problem) == "input is odd"
+
+
+def test_a_validator_reason_reaches_the_problem_as_data_with_the_english_unchanged() -> None:
+    located = parse_yaml("moderation:\n  ladder: [soft, mute]\n", "mine.yaml")
+    with pytest.raises(SourceError) as raised:
+        validate(Policy, located)
+    (problem,) = [item for item in raised.value.problems if item.path == "moderation.ladder.1"]
+    assert problem.message == "a mute step needs a duration, for example 'mute 1d'"
+    assert problem.template == problem.message and problem.values == {}
+    assert str(problem) == f"mine.yaml:2:18: moderation.ladder.1: {problem.message}"
+    assert say_reason(ZH, problem) == "禁言步骤要写时长，例如 'mute 1d'"
+
+
+async def test_a_wrong_single_step_is_named_once(zh_shop: Harness) -> None:
+    assert await _answer(zh_shop, "/ladder mute") == (
+        "未修改：moderation.ladder.0: 禁言步骤要写时长，例如 'mute 1d'"
+    )
