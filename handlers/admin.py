@@ -9,6 +9,7 @@ import json
 import yaml
 
 from bot.core.i18n import N_, supported
+from bot.core.policy_files import PolicyNotFound
 from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
@@ -110,21 +111,35 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
     """Re-read the policy files; on an error keep the old policy and say where it is."""
     loaded = call.services.loaded
     names = {loaded.config.default_policy, *(group.policy for group in loaded.config.groups)}
+    say = call.messages
     try:
         call.services.policies.reload(sorted(names))
     except SourceError as error:
-        listed = "\n".join(say_located(call.messages, problem) for problem in error.problems[:5])
+        listed = "\n".join(say_located(say, problem) for problem in error.problems[:5])
         await call.answer(
-            call.messages.tp(
+            say.tp(
                 "Kept the old policies; fix these and /reload again:\n{problems}", problems=listed
             )
         )
+        return
+    except PolicyNotFound as error:
+        await call.answer(say.tp(POLICY_GONE, name=error.name))
+        return
+    except (OSError, UnicodeDecodeError) as error:
+        await call.answer(say.tp(POLICY_UNREADABLE, error=str(error)))
         return
     await call.answer(
         call.messages.tnp("Reloaded {count} policy.", "Reloaded {count} policies.", len(names))
     )
 
 
+POLICY_GONE = N_(
+    "Kept the old policies: the policy {name} is neither a file in the policy directory nor a "
+    "preset any more. Put {name}.yaml back (or change the config) and /reload again."
+)
+POLICY_UNREADABLE = N_(
+    "Kept the old policies: a policy file cannot be read ({error}). Fix it and /reload again."
+)
 CHAT_ID = N_("Chat id of {title}: {chat_id}")
 WHY_NOTE = N_("🔎 /why in {group}: {why}")
 WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")

@@ -181,3 +181,23 @@ async def test_a_wrong_single_step_is_named_once(zh_shop: Harness) -> None:
     assert await _answer(zh_shop, "/ladder mute") == (
         "未修改：moderation.ladder.0: 禁言步骤要写时长，例如 'mute 1d'"
     )
+
+
+async def test_reload_after_the_policy_file_is_gone_or_unreadable_keeps_the_old_one(
+    tmp_path: Path,
+) -> None:
+    harness = await Harness.start(make_config(tmp_path, policy="extends: shop-zh\n"))
+    try:
+        policy = tmp_path / "policies" / "shop.yaml"
+        policy.write_bytes(b"extends: shop-zh\n\xff\xfe\n")
+        unreadable = await _answer(harness, "/reload")
+        assert "仍用原来的策略：有一个策略文件读不了" in unreadable, unreadable
+        policy.unlink()
+        gone = await _answer(harness, "/reload")
+        assert "仍用原来的策略：策略 shop 在策略目录里已没有文件" in gone, gone
+        assert english_phrases(gone) == [], gone
+        # The old policy still judges the group.
+        kept = await harness.services.policies.policy_for(GROUP)
+        assert kept.policy.language == "zh"
+    finally:
+        await harness.stop()

@@ -14,6 +14,14 @@ from policies.yamlsource import Located
 PRESETS = resources.files("policies") / "presets"
 
 
+class PolicyNotFound(LookupError):
+    """No policy file and no preset has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown policy or preset {name!r}")
+        self.name = name
+
+
 class PolicyLibrary:
     """Reads policies by name. A file in the operator's directory that is named like a preset
     may `extends:` that very preset, so operators can adjust `default` in place."""
@@ -41,7 +49,7 @@ class PolicyLibrary:
         """Read a policy and what it extends into one document, not yet validated."""
         source = self.lookup(name)
         if source is None:
-            raise LookupError(f"unknown policy or preset {name!r}")
+            raise PolicyNotFound(name)
         return resolve(source, self.lookup, self.names())
 
     def directory_exists(self) -> bool:
