@@ -9,7 +9,7 @@ import json
 import yaml
 
 from bot.core.i18n import N_, supported
-from bot.core.policy_files import PolicyNotFound
+from bot.core.policy_files import PolicyNotFound, PolicyUnreadable
 from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
@@ -125,8 +125,9 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
     except PolicyNotFound as error:
         await call.answer(say.tp(POLICY_GONE, name=error.name))
         return
-    except (OSError, UnicodeDecodeError) as error:
-        await call.answer(say.tp(POLICY_UNREADABLE, error=str(error)))
+    except PolicyUnreadable as error:
+        template = POLICY_NOT_TEXT if error.not_text else POLICY_UNREADABLE
+        await call.answer(say.tp(template, file=error.file))
         return
     await call.answer(
         call.messages.tnp("Reloaded {count} policy.", "Reloaded {count} policies.", len(names))
@@ -137,8 +138,12 @@ POLICY_GONE = N_(
     "Kept the old policies: the policy {name} is neither a file in the policy directory nor a "
     "preset any more. Put {name}.yaml back (or change the config) and /reload again."
 )
+POLICY_NOT_TEXT = N_(
+    "Kept the old policies: {file} is not UTF-8 text. Save it as UTF-8 and /reload again."
+)
 POLICY_UNREADABLE = N_(
-    "Kept the old policies: a policy file cannot be read ({error}). Fix it and /reload again."
+    "Kept the old policies: {file} cannot be opened. Check that qunbot may read it and /reload "
+    "again."
 )
 CHAT_ID = N_("Chat id of {title}: {chat_id}")
 WHY_NOTE = N_("🔎 /why in {group}: {why}")

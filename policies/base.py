@@ -44,7 +44,11 @@ class StrictModel(BaseModel):
 def placeholders_in(template: str) -> set[str]:
     """The `{name}` placeholders of a template; anything fancier is rejected."""
     names: set[str] = set()
-    for _, field_name, format_spec, conversion in string.Formatter().parse(template):
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        raise Invalid("a lone {{ or }}: write {{{{ or }}}} for a brace itself") from None
+    for _, field_name, format_spec, conversion in parsed:
         if field_name is None:
             continue
         if format_spec or conversion or not field_name or field_name.strip(_PLACEHOLDER_CHARS):
@@ -64,6 +68,7 @@ def check_placeholders(name: str, template: str, allowed: frozenset[str]) -> str
 
 
 def unknown_placeholder(name: str, placeholder: str, allowed: frozenset[str]) -> Invalid:
+    """The reason a template `name` may not use `placeholder`, listing the ones it may."""
     if not allowed:
         return Invalid(
             "template {name!r} uses unknown placeholder {{{placeholder}}}; it may use none",

@@ -197,6 +197,19 @@ def test_a_missing_codes_file_of_a_pool_in_use_stops_check(
     assert "gift pool 'welcome': no codes file" in err and "1 problem found" in err
 
 
+def test_a_policy_file_that_is_not_text_stops_check_with_the_file_and_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "shop.yaml").write_bytes(b"extends: shop-zh\n\xff\xfe\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("policies_dir: policies\ngroups: [{chat_id: -1001, policy: shop}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1 and "Traceback" not in err
+    assert f"cannot read the policy file {tmp_path / 'policies' / 'shop.yaml'}" in err
+    assert "it is not UTF-8 text: save it as UTF-8" in err
+
+
 @pytest.mark.parametrize(
     ("model_file", "expected"),
     [

@@ -32,6 +32,7 @@ BAD_VALUES = (
     "/set moderation.flood.enabled perhaps",
     "/set rhythm.timezone Moon/Crater",
     "/set templates.callout '{who}'",
+    "/set templates.callout 'hi {who'",
     "/ladder mute",
     "/ladder neutral, mute 10s",
     "/ladder soft, shout",
@@ -191,10 +192,11 @@ async def test_reload_after_the_policy_file_is_gone_or_unreadable_keeps_the_old_
         policy = tmp_path / "policies" / "shop.yaml"
         policy.write_bytes(b"extends: shop-zh\n\xff\xfe\n")
         unreadable = await _answer(harness, "/reload")
-        assert "仍用原来的策略：有一个策略文件读不了" in unreadable, unreadable
+        assert f"仍使用原来的策略：{policy} 不是 UTF-8 文本" in unreadable, unreadable
+        assert english_phrases(unreadable.replace(str(policy), "")) == [], unreadable
         policy.unlink()
         gone = await _answer(harness, "/reload")
-        assert "仍用原来的策略：策略 shop 在策略目录里已没有文件" in gone, gone
+        assert "仍使用原来的策略：策略 shop 在策略目录里已没有文件" in gone, gone
         assert english_phrases(gone) == [], gone
         # The old policy still judges the group.
         kept = await harness.services.policies.policy_for(GROUP)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from bot.core.policy_files import PolicyLibrary
+from bot.core.policy_files import PolicyLibrary, PolicyUnreadable
 from policies.durations import Duration
 from policies.loader import with_overrides
 from policies.schema import Policy, PolicyName, StrictModel
@@ -318,6 +318,10 @@ def _load_policy(
         known = ", ".join(library.names())
         message = f"unknown policy or preset {name!r} ({used_by}); available: {known}"
         path = uses[0][0]
+        return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
+    except PolicyUnreadable as error:
+        path = uses[0][0]
+        message = f"{error} (policy {name!r}, {used_by})"
         return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
     except SourceError as error:
         return [

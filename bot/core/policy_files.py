@@ -22,6 +22,19 @@ class PolicyNotFound(LookupError):
         self.name = name
 
 
+class PolicyUnreadable(Exception):
+    """A policy file exists but cannot be read as text."""
+
+    def __init__(self, file: str, error: OSError | UnicodeDecodeError) -> None:
+        self.file = file
+        self.not_text = isinstance(error, UnicodeDecodeError)
+        if self.not_text:
+            reason = "it is not UTF-8 text: save it as UTF-8"
+        else:
+            reason = f"{getattr(error, 'strerror', None) or error}: check it and its permissions"
+        super().__init__(f"cannot read the policy file {file}: {reason}")
+
+
 class PolicyLibrary:
     """Reads policies by name. A file in the operator's directory that is named like a preset
     may `extends:` that very preset, so operators can adjust `default` in place."""
@@ -33,7 +46,7 @@ class PolicyLibrary:
         if self.directory is not None:
             candidate = self.directory / f"{name}.yaml"
             if candidate.is_file() and (asking is None or str(candidate) != asking.file):
-                return PolicySource(name, str(candidate), candidate.read_text(encoding="utf-8"))
+                return PolicySource(name, str(candidate), _read(candidate))
         preset = PRESETS / f"{name}.yaml"
         if preset.is_file():
             file = f"presets/{name}.yaml"
@@ -61,3 +74,10 @@ class PolicyLibrary:
         if self.directory is not None and self.directory.is_dir():
             found |= {path.stem for path in self.directory.glob("*.yaml")}
         return sorted(name for name in found if not name.startswith("_"))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyUnreadable(str(path), error) from None

@@ -32,6 +32,7 @@ _MAX_LOGIT = 50.0
 LEARN_MARGIN = 2.0
 """How far past the threshold (in log-odds) a taught message is pushed."""
 _MAX_STEP = 4.0
+_le = operator.le
 _SMALLEST_PUSH = math.nextafter(0.0, 1.0)
 """Only features of positive weight push a message toward the model's class."""
 
@@ -115,7 +116,7 @@ class LinearModel:
         cutoff = _SMALLEST_PUSH
         if len(weighed) > count:
             cutoff = max(cutoff, ordered[-count])
-        contenders = compress(zip(names, weighed, strict=True), map(cutoff.__le__, weighed))
+        contenders = compress(zip(names, weighed, strict=True), map(_le, repeat(cutoff), weighed))
         return [readable(name) for name, _ in sorted(contenders, key=_by_weight)[:count]]
 
     def probability_of(self, norm: Normalized) -> float:

@@ -58,8 +58,8 @@ class TrainingSettings:
     """0: every feature of a message counts 1. Above 0: it counts its naive-Bayes evidence,
     the log ratio of its share among positives to its share among negatives, raised to this
     power (sign kept). The fit then starts from what each feature says on its own and spends
-    its weights on the corrections, which was measured to rank held-out messages better than
-    plain logistic regression (see `evidence`)."""
+    its weights on the corrections (see `evidence`; the README's model card gives what it
+    measured)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
