@@ -32,6 +32,16 @@ class DurationError(Invalid):
     """A text that is not a duration, or one out of range."""
 
 
+class Span(float):
+    """A duration given to a refusal's reason: `6h` in English (`str.format`); the shell spells
+    it in the group's language (`6 小时`)."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return format_duration(self)
+
+
 def parse_duration(value: object) -> float:
     """Read a duration as seconds; bare numbers are seconds and `forever` is infinity."""
     seconds = _seconds(value)
@@ -39,7 +49,7 @@ def parse_duration(value: object) -> float:
         raise DurationError(
             "{value!r} is too long: at most {longest}",
             value=value,
-            longest=format_duration(LONGEST),
+            longest=Span(LONGEST),
         )
     return seconds
 
@@ -49,7 +59,7 @@ def parse_mute_duration(value: object) -> float:
     seconds = _seconds(value)
     if seconds == FOREVER:
         return FOREVER
-    limits = {"shortest": format_duration(SHORTEST_MUTE), "longest": format_duration(LONGEST_MUTE)}
+    limits = {"shortest": Span(SHORTEST_MUTE), "longest": Span(LONGEST_MUTE)}
     if seconds < SHORTEST_MUTE:
         raise DurationError(
             "a mute of {value} is too short: Telegram makes a mute under 30s permanent; "

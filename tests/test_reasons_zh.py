@@ -91,6 +91,7 @@ async def test_chinese_refusals_keep_the_path_and_the_choices(zh_shop: Harness) 
     assert "mode、ladder、window" in unknown
     assert "不是有效时长" in await _answer(zh_shop, "/set moderation.probation.duration -5")
     assert "禁言步骤要写时长" in await _answer(zh_shop, "/ladder mute")
+    assert "请设 1 分钟到 365 天" in await _answer(zh_shop, "/mute 1001 3s")
 
 
 async def test_an_english_group_hears_refusals_in_english(en_shop: Harness) -> None:
@@ -105,6 +106,7 @@ async def test_an_english_group_hears_refusals_in_english(en_shop: Harness) -> N
     )
     unknown = await _answer(en_shop, "/set moderation.mdoe soft")
     assert "unknown key 'mdoe' (did you mean 'mode'?); known keys here: mode, ladder" in unknown
+    assert "mute for 1m to 365d, or write forever" in await _answer(en_shop, "/mute 1001 3s")
 
 
 async def test_reload_of_a_broken_policy_is_explained_in_chinese(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.core.i18n import N_, Messages
 from policies.base import Invalid, Names
+from policies.durations import Span
 from policies.yamlsource import Problem
 
 PYDANTIC_TEMPLATES: dict[str, str] = {
@@ -97,13 +98,19 @@ def _template(problem: Problem) -> tuple[str, Mapping[str, object]]:
     return PYDANTIC_TEMPLATES.get(problem.kind, ""), problem.values
 
 
+def _value_shown(messages: Messages, value: object) -> object:
+    if isinstance(value, Names):
+        return messages.listing(value)
+    if isinstance(value, Span):
+        return messages.duration(value)
+    return value
+
+
 def _shown(messages: Messages, kind: str, values: Mapping[str, object]) -> dict[str, object]:
-    """Names are listed the way the language lists them; so are the choices pydantic writes
-    as `'a', 'b' or 'c'` for a literal (the choices themselves are kept)."""
-    shown = {
-        name: messages.listing(value) if isinstance(value, Names) else value
-        for name, value in values.items()
-    }
+    """Names are listed the way the language lists them, durations spelled in it; so are the
+    choices pydantic writes as `'a', 'b' or 'c'` for a literal (the choices themselves are
+    kept)."""
+    shown = {name: _value_shown(messages, value) for name, value in values.items()}
     expected = shown.get("expected")
     if kind in {"literal_error", "enum"} and isinstance(expected, str):
         choices = _QUOTED.findall(expected)
