@@ -93,33 +93,17 @@ def fit(
     `importance` weighs each message's loss (1.0 each by default): a few hundred short messages
     the project wrote can then count against tens of thousands of long reviews.
     """
-    counts: Counter[str] = Counter()
-    for document in documents:
-        counts.update(document)
-    vocabulary = sorted(name for name, count in counts.items() if count >= settings.min_count)
-    index = {name: position for position, name in enumerate(vocabulary)}
-    rows = array("q")
-    columns = array("q")
-    for row, document in enumerate(documents):
-        found = sorted(index[name] for name in document if name in index)
-        rows.extend(repeat(row, len(found)))
-        columns.extend(found)
-    row_index = np.frombuffer(rows, dtype=np.int64)
-    column_index = np.frombuffer(columns, dtype=np.int64)
+    vocabulary, rows, columns = _sparse(documents, settings.min_count)
     targets = np.asarray(labels, dtype=np.float64)
     weighed = (
         np.ones(len(labels)) if importance is None else np.asarray(importance, dtype=np.float64)
     )
     scale = np.ones(len(vocabulary))
     if settings.evidence_power > 0:
-        scale = evidence(row_index, column_index, targets, weighed, len(vocabulary))
+        scale = evidence(rows, columns, targets, weighed, len(vocabulary))
         scale = np.sign(scale) * np.abs(scale) ** settings.evidence_power
-    weights, bias = _adam(
-        Design(row_index, column_index, scale[column_index], len(vocabulary)),
-        targets,
-        settings,
-        weighed,
-    )
+    design = Design(rows, columns, scale[columns], len(vocabulary))
+    weights, bias = _adam(design, targets, settings, weighed)
     # A feature of value `scale` with weight w weighs `scale * w` as a plain feature of value 1,
     # which is what the live scorer reads.
     effective = weights * scale
@@ -129,6 +113,29 @@ def fit(
         if abs(weight) >= settings.prune_below
     }
     return kept, bias
+
+
+def _sparse(
+    documents: Sequence[frozenset[str]], min_count: int
+) -> tuple[list[str], IntArray, IntArray]:
+    """The features seen in at least `min_count` messages, sorted, and the (row, column) index
+    pairs of every message's features among them, in a fixed order."""
+    counts: Counter[str] = Counter()
+    for document in documents:
+        counts.update(document)
+    vocabulary = sorted(name for name, count in counts.items() if count >= min_count)
+    index = {name: position for position, name in enumerate(vocabulary)}
+    rows = array("q")
+    columns = array("q")
+    for row, document in enumerate(documents):
+        found = sorted(index[name] for name in document if name in index)
+        rows.extend(repeat(row, len(found)))
+        columns.extend(found)
+    return (
+        vocabulary,
+        np.frombuffer(rows, dtype=np.int64),
+        np.frombuffer(columns, dtype=np.int64),
+    )
 
 
 def evidence(
