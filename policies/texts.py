@@ -141,11 +141,12 @@ def pack(parts: Iterable[str], limit: int = MAX_MESSAGE, separator: str = "\n\n"
     return messages
 
 
-def public_reason(rules: Iterable[str], kinds: Mapping[str, str]) -> str:
+def public_reason(rules: Iterable[str], kinds: Mapping[str, str], separator: str = "; ") -> str:
     """What public notices say a message broke: the kind of each rule (`WeChat contact`,
-    `invite link`), never the text, number or link that matched."""
+    `invite link`), never the text, number or link that matched; joined by the language's
+    `separator` (`；` in Chinese)."""
     named = []
     for rule in rules:
         family = rule.partition(".")[0]
         named.append(kinds.get(rule) or kinds.get(family) or kinds.get("default", ""))
-    return "; ".join(dict.fromkeys(name for name in named if name))
+    return separator.join(dict.fromkeys(name for name in named if name))

@@ -197,6 +197,16 @@ def test_a_missing_codes_file_of_a_pool_in_use_stops_check(
     assert "gift pool 'welcome': no codes file" in err and "1 problem found" in err
 
 
+def test_a_config_saved_in_another_encoding_stops_check_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_bytes("# 我的店\ngroups: [{chat_id: -1001, policy: shop-zh}]\n".encode("gbk"))
+    code, _, err = run_check(config, capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "the config is not UTF-8 text: save it as UTF-8" in err
+
+
 def test_a_policy_file_that_is_not_text_stops_check_with_the_file_and_the_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

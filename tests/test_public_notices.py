@@ -93,3 +93,12 @@ def test_a_rule_is_named_by_its_own_kind_then_its_family_then_default() -> None:
     rules = [["contact.wechat", "link.unknown", "brand.new"]]
     text = render_notice(policy, "announce_removed", [mention(7, "Dave")], "Shop", rules)
     assert "(WeChat contact; link; ad)" in text
+
+
+def test_a_chinese_notice_lists_the_kinds_with_a_chinese_separator() -> None:
+    policy = PolicyLibrary(None).load("shop-zh")
+    kinds = policy.templates.rule_kinds
+    rules = [["contact.wechat", "classifier.spam"]]
+    text = render_notice(policy, "announce_removed", [mention(7, "小王")], "小店", rules)
+    named = [kinds.get("contact.wechat") or kinds["contact"], kinds["classifier"]]
+    assert "；".join(named) in text and "; " not in text, text

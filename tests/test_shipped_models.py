@@ -47,6 +47,9 @@ CUSTOMER_TEXT = [
     "这款和旗舰店卖的是一个批次吗",
     "验证码 902217 是你们发的吗，我没登录啊",
     "已经下单了，麻烦尽快发货，谢谢",
+    "订单编号：230915667788123\n商品：蜂蜜柚子茶 1 瓶\n实付款：¥45.90\n"
+    "快递：圆通 YT4455667788990\n售后电话：400-600-1234",
+    "订单号：7781234409912 收货人：王女士 物流：韵达 4312987766554 客服热线 400-111-2233",
 ]
 
 DISGUISED_ADS = [
@@ -105,6 +108,12 @@ def test_customer_notices_numbers_and_price_talk_are_not_ads() -> None:
         verdict.explanation for text in CUSTOMER_TEXT if (verdict := judge(ZH, text, 0)).spam
     ]
     assert flagged == []
+
+
+def test_an_order_paste_that_offers_a_wechat_id_is_still_an_ad() -> None:
+    # The order fields make a phone number the shop's hotline, never a WeChat or QQ offer.
+    verdict = judge(ZH, "订单号：88123409 商品：面膜\n返现加我微信 fanxian_668，一单一结", 0)
+    assert verdict.spam, verdict.explanation
 
 
 def test_nine_in_ten_disguised_ads_are_caught() -> None:

@@ -239,6 +239,9 @@ def load_config(path: Path) -> LoadedConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SourceError([_file_problem(str(path), f"cannot read the config: {error}")]) from None
+    except UnicodeDecodeError:
+        message = "the config is not UTF-8 text: save it as UTF-8"
+        raise SourceError([_file_problem(str(path), message)]) from None
     located = parse_yaml(text, str(path))
     return loaded_from(located, path.resolve().parent)
 
