@@ -1,4 +1,5 @@
 """Per-user limits on commands and on the private chat, checked before any other handler.
+A group's admins are not limited in their group.
 
 Nothing is dropped silently: a user over the limit is told once to slow down, and a member's
 messages inside an open ticket are never dropped (they are relayed at the pace Telegram's send
@@ -13,6 +14,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from bot.features.bot_data import Context
 from bot.features.command_call import reply_to
 from bot.features.throttle import PER_USER_LIMIT
+from bot.telegram.permissions import sent_by_admin
 
 THROTTLE_GROUP = -100
 
@@ -41,6 +43,10 @@ async def limit_user(update: Update, context: Context) -> None:
         return
     app = context.bot_data
     if app.limiter.allow(user.id):
+        return
+    # An admin setting the bot up sends many commands at once; only past the limit is Telegram
+    # asked, so ordinary traffic costs no call.
+    if message.chat.type != "private" and await sent_by_admin(context.bot, message):
         return
     in_ticket = message.chat.type == "private" and not _is_command(message)
     if in_ticket and await app.tickets.has_open_ticket(user.id):

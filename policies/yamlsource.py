@@ -9,6 +9,7 @@ Pure: callers hand in the text and the file name; nothing here reads files.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -113,7 +114,8 @@ def parse_yaml(text: str, file: str) -> Located:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        raise SourceError([_syntax_problem(error, file)]) from None
+        problem = _full_width_colon(text, file, error) or _syntax_problem(error, file)
+        raise SourceError([problem]) from None
     finally:
         loader.dispose()
     located = Located(data if data is not None else {}, {}, {}, file)
@@ -147,6 +149,29 @@ PLAIN_CONTEXTS = {
     "while parsing a block collection": "the list that starts at",
     "while scanning a quoted scalar": "the quoted text that starts at",
 }
+
+
+_FULL_WIDTH_KEY = re.compile(r"^[ \t]*[\w.-]+[ \t]*：", re.MULTILINE)
+_LINES_BEFORE = 3
+"""How far above a syntax error a key with a full-width colon is taken for its cause."""
+
+
+def _full_width_colon(text: str, file: str, error: yaml.YAMLError) -> Problem | None:
+    """A key written with a Chinese keyboard's colon (`mode：soft`) is read as text, and YAML
+    fails a line or two further on: when such a key stands just above the error, where it is
+    and the fix."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    for index in range(mark.line, max(-1, mark.line - _LINES_BEFORE - 1), -1):
+        match = _FULL_WIDTH_KEY.match(lines[index]) if index < len(lines) else None
+        if match is not None:
+            reason = Invalid(
+                "a key ends with a full-width colon '：'; write ':' and a space instead"
+            )
+            return Problem.of(Position(file, index + 1, match.end()), "", reason)
+    return None
 
 
 def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:

@@ -485,6 +485,14 @@ async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> Non
     assert len(shop.texts_in(GROUP)) == 14
 
 
+async def test_an_admin_setting_the_bot_up_is_not_throttled(shop: Harness) -> None:
+    for _ in range(20):
+        shop.clock.advance(2)
+        await shop.say(ADMIN, "/help")
+    answers = shop.texts_in(GROUP)
+    assert len(answers) == 20 and not any("going too fast" in text for text in answers)
+
+
 async def test_block_overrides_the_presets_entry_for_the_same_word(shop: Harness) -> None:
     bob = shop.member("bob")
     first = await shop.say(bob, "谁要刷单")

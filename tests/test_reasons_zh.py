@@ -125,6 +125,12 @@ async def test_reload_of_a_broken_policy_is_explained_in_chinese(tmp_path: Path)
         broken = await _answer(harness, "/reload")
         assert "YAML 语法错误（第 " in broken
         assert english_phrases(broken.split("）：", 1)[0]) == [], broken
+        policy.write_text(
+            "extends: shop-zh\nmoderation:\n  mode：soft\n  window: 30d\n", encoding="utf-8"
+        )
+        colon = await _answer(harness, "/reload")
+        assert "shop.yaml:3:7: 键名后面用了中文冒号“：”" in colon, colon
+        assert english_phrases(colon) == [] and ": -:" not in colon, colon
     finally:
         await harness.stop()
 

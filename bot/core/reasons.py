@@ -77,7 +77,8 @@ def _say(
 
 def say_problem(messages: Messages, problem: Problem) -> str:
     """`dotted.path: reason`: the path stays as written, it is what an admin types."""
-    return f"{problem.path or '-'}: {say_reason(messages, problem)}"
+    reason = say_reason(messages, problem)
+    return f"{problem.path}: {reason}" if problem.path else reason
 
 
 def say_located(messages: Messages, problem: Problem) -> str:
