@@ -27,6 +27,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from policies.base import Invalid, StrictModel, check_placeholders
 from policies.detect.base import quote, word_start
+from policies.detect.homophones import CJK
 from policies.detect.linear import LinearModel, logit_of
 from policies.detect.normalize import Normalized, normalize
 from policies.detect.safe_regex import SafePattern, compile_safe, safe_pattern_problem
@@ -48,6 +49,15 @@ _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 _QUESTION_MARK = "?"
 LEAN = 1.5
 """How far below the model's threshold, in log-odds, a message still counts half."""
+_WEIGHED_CANDIDATES = 8
+_WEIGHED_SHOWN = 3
+_WORDY = re.compile(f"[{CJK}]|[a-z]{{2,}}")
+
+
+def _shown_word(readable: str) -> bool:
+    """A feature worth showing a person: quoted text with a Chinese character or a word in it,
+    not a comma, the shape of a number or a kind of character."""
+    return readable.startswith("“") and _WORDY.search(readable) is not None
 
 
 class ComplaintCue(StrictModel):
@@ -345,11 +355,22 @@ class ComplaintMatcher:
         probability = 1.0 / (1.0 + math.exp(-logit))
         if probability >= threshold:
             reason = f"reads like a complaint (model p = {probability:.3f} ≥ {threshold:.3f})"
-            return Hit("complaint.model", reason, quote(norm.original), scorer.weight)
+            return self._explained(norm, reason, scorer.weight)
         if logit < logit_of(threshold) - LEAN:
             return None
         reason = f"leans toward a complaint (model p = {probability:.3f}, counts half)"
-        return Hit("complaint.model", reason, quote(norm.original), scorer.weight / 2)
+        return self._explained(norm, reason, scorer.weight / 2)
+
+    def _explained(self, norm: Normalized, reason: str, score: float) -> Hit:
+        """The model's hit, its evidence the words that weighed most (punctuation and the
+        shapes of numbers left out): the staff see the whole message beside it already."""
+        assert self.model is not None
+        strongest = self.model.strongest(norm, _WEIGHED_CANDIDATES)
+        words = dict.fromkeys(name for name in strongest if _shown_word(name))
+        weighed = ", ".join(list(words)[:_WEIGHED_SHOWN])
+        if not weighed:
+            return Hit("complaint.model", reason, "", score)
+        return Hit("complaint.model", f"{reason}; weighed most: {weighed}", weighed, score)
 
     def _reads_as_question(self, folded: str) -> bool:
         if _QUESTION_MARK in folded:

@@ -191,3 +191,13 @@ def test_replaying_the_same_marks_rebuilds_the_same_adjustments() -> None:
     assert first.adjustments == second.adjustments
     assert first.probability(marks[0][0]) >= first.threshold > first.probability(marks[1][0])
     assert load_linear_model(SHIPPED_MODEL, Path.cwd()).adjustments == {}
+
+
+def test_the_complaint_models_hit_names_words_not_the_whole_message() -> None:
+    # The staff see the message itself beside the reasons; the model's hit says why instead.
+    text = "收到的饼干全碎了，这包装也太差了吧！！！"
+    (hit,) = [hit for hit in ZH.complaints.assess(text).hits if hit.rule == "complaint.model"]
+    assert "weighed most: “" in hit.reason and text not in hit.evidence
+    shown = hit.evidence.split(", ")
+    assert 1 <= len(shown) == len(set(shown)) <= 3
+    assert all(word.startswith("“") and word.strip("“”") in text for word in shown), shown
