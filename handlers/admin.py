@@ -8,7 +8,7 @@ import json
 
 import yaml
 
-from bot.core.i18n import N_, supported
+from bot.core.i18n import N_, Messages, supported
 from bot.core.policy_files import PolicyNotFound, PolicyUnreadable
 from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
@@ -17,7 +17,7 @@ from bot.features.explain import action_name, explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from bot.telegram.staff import StaffNote
-from policies.schema import Mode
+from policies.schema import Mode, Policy
 from policies.texts import public_reason
 from policies.yamlsource import SourceError
 
@@ -36,23 +36,31 @@ async def set_mode(call: CommandCall, app: BotData) -> None:
 
 async def set_ladder(call: CommandCall, app: BotData) -> None:
     """Show the ladder, or set it: steps separated by commas."""
-    policy = (await call.services.policies.policy_for(call.group)).policy
     say = call.messages
-    if not call.args:
-        steps = say.ladder(policy.moderation.ladder)
-        mode = say.step(policy.moderation.mode.value)
-        await call.answer(
-            say.tp("Ladder: {steps} (mode {mode} starts it)", steps=steps, mode=mode)
+    if call.args:
+        wanted = [step.strip() for step in " ".join(call.args).split(",") if step.strip()]
+        problem = await app.settings.override(
+            call.group, call.chat_title, ("moderation", "ladder"), wanted, call.actor_id
         )
-        return
-    wanted = [step.strip() for step in " ".join(call.args).split(",") if step.strip()]
-    problem = await app.settings.override(
-        call.group, call.chat_title, ("moderation", "ladder"), wanted, call.actor_id
+        if problem:
+            await call.answer(say.tp("Not changed: {problem}", problem=problem))
+            return
+    policy = (await call.services.policies.policy_for(call.group)).policy
+    await call.answer(ladder_line(policy, say))
+
+
+def ladder_line(policy: Policy, say: Messages) -> str:
+    """The ladder, and where the group's mode starts on it (its first step when the mode's
+    kind is not on it)."""
+    steps = say.ladder(policy.moderation.ladder)
+    mode = say.step(policy.moderation.mode.value)
+    if any(step.kind.value == policy.moderation.mode.value for step in policy.moderation.ladder):
+        return say.tp("Ladder: {steps} (mode {mode} starts it)", steps=steps, mode=mode)
+    return say.tp(
+        "Ladder: {steps} (mode {mode} is not on it, so its first step starts)",
+        steps=steps,
+        mode=mode,
     )
-    if problem:
-        await call.answer(say.tp("Not changed: {problem}", problem=problem))
-        return
-    await call.answer(say.tp("Ladder: {steps}", steps=" → ".join(say.step(s) for s in wanted)))
 
 
 async def show_policy(call: CommandCall, app: BotData) -> None:

@@ -211,3 +211,14 @@ async def test_reload_after_the_policy_file_is_gone_or_unreadable_keeps_the_old_
         assert kept.policy.language == "zh"
     finally:
         await harness.stop()
+
+
+async def test_the_ladder_says_where_the_mode_starts_or_that_it_is_not_on_it(
+    zh_shop: Harness,
+) -> None:
+    await _answer(zh_shop, "/mode neutral")
+    off = await _answer(zh_shop, "/ladder mute 1d, mute 7d, hard")
+    assert "不在阶梯上，从第一步开始" in off, off
+    on = await _answer(zh_shop, "/ladder soft, neutral, hard")
+    assert on.endswith("（当前模式「踢出」为第一步）"), on
+    assert await _answer(zh_shop, "/ladder") == on
