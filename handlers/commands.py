@@ -18,7 +18,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.core.i18n import Messages
 from bot.features.bot_data import BotData, Context
-from bot.features.command_call import CommandCall, authorise
+from bot.features.command_call import CommandCall, authorise, target_from_notice
 from bot.features.commands import BY_NAME, COMMANDS, Command, Where, Who, menu_description
 from bot.telegram.permissions import sent_by_admin
 from handlers import admin, complaints, private, sanctions, stats, welcome
@@ -119,6 +119,8 @@ def _as_handler(
         call = await authorise(app.services, context.bot, message, command, args)
         if call is None:
             return
+        if command.takes_member and call.target is None:
+            call.target = await target_from_notice(call)
         if command.takes_member and call.target is None:
             await call.answer(call.messages.tp("Whom? Usage: {usage}", usage=call.usage()))
             return

@@ -164,7 +164,9 @@ async def mark_spam(call: CommandCall, app: BotData) -> None:
 async def mark_not_spam(call: CommandCall, app: BotData) -> None:
     """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
     replied = replied_to(call.message)
-    text = (replied.text or replied.caption or "") if replied else ""
+    from_member = replied is not None and not (replied.from_user and replied.from_user.is_bot)
+    # Answering qunbot's own notice, the removed message is learned from the audit instead.
+    text = (replied.text or replied.caption or "") if replied and from_member else ""
     outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
     await call.answer(call.messages.tp("Learned as not spam. {outcome}", outcome=outcome).strip())
 

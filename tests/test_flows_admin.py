@@ -209,6 +209,21 @@ async def test_notspam_undoes_the_automatic_action(shop: Harness) -> None:
     assert shop.fake.status_of(GROUP, dave) == "left"
 
 
+async def test_notspam_as_a_reply_to_the_notice_undoes_and_learns_the_removed_message(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    removed = "订单号：4401 物流有问题 加我微信 vx：abc12345 帮你查"
+    await shop.say(dave, removed)
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    notice = shop.fake.bot_messages(GROUP)[-1]
+    answer = await command(shop, ADMIN, "/notspam", reply_to=notice.message_id)
+    assert "Undone #" in answer, answer
+    assert (await shop.services.store.learned.all())[-1] == (removed, False)
+    assert await shop.services.store.offences.count_within(GROUP, dave, 0.0) == 0
+
+
 async def newcomer(harness: Harness, name: str) -> int:
     """A member whose join qunbot saw: on probation."""
     user = harness.member(name, joined=False)

@@ -183,9 +183,11 @@ class AdminActions:
     async def mark_not_spam(
         self, member: Member, text: str, actor_id: int | None, say: Messages
     ) -> str:
-        """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
-        await self.learn(member.chat_id, text, spam=False, actor_id=actor_id)
+        """Teach the scorer that this is ordinary chat (`text`, else the message the last
+        automatic action removed), and undo that action."""
         entry = await self.services.store.audit.last_automatic(member.chat_id, member.user_id)
+        removed = text or (entry.text if entry is not None else "") or ""
+        await self.learn(member.chat_id, removed, spam=False, actor_id=actor_id)
         return await self.undo(entry, actor_id, say) if entry else ""
 
     async def learn(self, chat_id: int, text: str, *, spam: bool, actor_id: int | None) -> None:

@@ -213,6 +213,19 @@ def resolve_target(call: CommandCall) -> Member | None:
     return Member(group, user_id, word)
 
 
+async def target_from_notice(call: CommandCall) -> Member | None:
+    """The member a replied-to notice of qunbot's is about (a call-out, a removal), when it
+    names exactly one: an admin answers the notice, the member's own message being gone."""
+    replied = replied_to(call.message)
+    author = replied.from_user if replied is not None else None
+    if replied is None or author is None or not author.is_bot or call.group is None:
+        return None
+    targets = await call.services.store.audit.targets_of_message(call.group, replied.message_id)
+    if len(targets) != 1:
+        return None
+    return Member(call.group, targets[0], str(targets[0]))
+
+
 def _actor(message: Message) -> int | None:
     if message.sender_chat is not None:
         return message.sender_chat.id
