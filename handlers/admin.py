@@ -23,15 +23,34 @@ from policies.yamlsource import SourceError
 
 
 async def set_mode(call: CommandCall, app: BotData) -> None:
-    """Switch the group's first response to ad posters."""
-    choice = call.args[0].lower() if call.args else ""
-    if choice not in {mode.value for mode in Mode}:
-        await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
+    """Switch the group's first response to ad posters; without a word, say the current one.
+    A mode may be named as the group's language names it (`/mode 踢出`)."""
+    say = call.messages
+    if not call.args:
+        policy = (await call.services.policies.policy_for(call.group)).policy
+        current = say.step(policy.moderation.mode.value)
+        await call.answer(
+            say.tp("Mode is {mode}. Usage: {usage}", mode=current, usage=call.usage())
+        )
+        return
+    named = {say.step(mode.value): mode.value for mode in Mode} | {m.value: m.value for m in Mode}
+    choice = named.get(call.args[0].lower()) or named.get(call.args[0])
+    if choice is None:
+        choices = say.listing(_mode_choice(say, mode.value) for mode in Mode)
+        await call.answer(
+            say.tp("{word} is not a mode: choose {choices}.", word=call.args[0], choices=choices)
+        )
         return
     path = ("moderation", "mode")
     problem = await app.settings.override(call.group, call.chat_title, path, choice, call.actor_id)
     done = call.messages.tp("Mode is now {mode}.", mode=call.messages.step(choice))
     await call.answer(problem or done)
+
+
+def _mode_choice(say: Messages, mode: str) -> str:
+    """A mode as an admin may type it: its word, and its name in the group's language."""
+    named = say.step(mode)
+    return mode if named == mode else say.tp("{mode} ({name})", mode=mode, name=named)
 
 
 async def set_ladder(call: CommandCall, app: BotData) -> None:

@@ -60,7 +60,10 @@ async def test_set_is_validated_by_the_schema_and_shown_by_policy(shop: Harness)
 
 
 async def test_wrong_arguments_get_a_usage_line(shop: Harness) -> None:
-    assert (await command(shop, ADMIN, "/mode loud")).startswith("Usage: /mode")
+    assert await command(shop, ADMIN, "/mode loud") == (
+        "loud is not a mode: choose soft, neutral, hard."
+    )
+    assert (await command(shop, ADMIN, "/mode")).startswith("Mode is neutral. Usage: /mode")
     assert (await command(shop, ADMIN, "/mute")).startswith("Whom? Usage: /mute")
 
 

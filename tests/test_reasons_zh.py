@@ -222,3 +222,11 @@ async def test_the_ladder_says_where_the_mode_starts_or_that_it_is_not_on_it(
     on = await _answer(zh_shop, "/ladder soft, neutral, hard")
     assert on.endswith("（当前模式「踢出」为第一步）"), on
     assert await _answer(zh_shop, "/ladder") == on
+
+
+async def test_a_chinese_admin_may_name_the_mode_in_chinese(zh_shop: Harness) -> None:
+    assert (await _answer(zh_shop, "/mode")).startswith("当前模式为「")
+    assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
+    wrong = await _answer(zh_shop, "/mode 温柔")
+    choices = "soft（提醒）、neutral（踢出）、hard（封禁）"
+    assert wrong == f"没有「温柔」这个模式，请从 {choices}中选择。"
