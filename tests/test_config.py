@@ -207,6 +207,28 @@ def test_a_config_saved_in_another_encoding_stops_check_with_the_fix(
     assert "the config is not UTF-8 text: save it as UTF-8" in err
 
 
+def test_a_missing_policies_directory_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("policies_dir: ./nodir\ngroups: [{chat_id: -1001, policy: myshop}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1 and "unknown policy or preset 'myshop'" in err
+    assert f"(the policies directory {tmp_path / 'nodir'} does not exist)" in err
+
+
+def test_an_empty_policy_file_says_how_to_start_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "shop.yaml").write_text("# 我的店\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("policies_dir: policies\ngroups: [{chat_id: -1001, policy: shop}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1 and "1 problem found" in err, err
+    assert "the policy file is empty: start it with `extends: shop-zh`" in err
+
+
 def test_a_policy_file_that_is_not_text_stops_check_with_the_file_and_the_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -320,6 +320,8 @@ def _load_policy(
     except LookupError:
         known = ", ".join(library.names())
         message = f"unknown policy or preset {name!r} ({used_by}); available: {known}"
+        if library.directory is not None and not library.directory.is_dir():
+            message += f" (the policies directory {library.directory} does not exist)"
         path = uses[0][0]
         return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
     except PolicyUnreadable as error:
