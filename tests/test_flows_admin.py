@@ -503,6 +503,20 @@ async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> Non
     assert len(shop.texts_in(GROUP)) == 14
 
 
+async def test_a_member_flooding_commands_costs_one_admin_question_a_minute(
+    shop: Harness,
+) -> None:
+    bob = shop.member("bob")
+    for _ in range(12):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    asked_before = len(shop.fake.calls_to("getChatMember"))
+    for _ in range(8):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    assert len(shop.fake.calls_to("getChatMember")) - asked_before == 1
+
+
 async def test_an_admin_setting_the_bot_up_is_not_throttled(shop: Harness) -> None:
     for _ in range(20):
         shop.clock.advance(2)
