@@ -309,7 +309,7 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
     # the staff chat, or to the admin in private.
     policy = (await call.services.policies.policy_for(call.group)).policy
     rules = [str(hit.get("rule", "")) for hit in hits]
-    kinds = public_reason(rules, policy.templates.rule_kinds, say.tp("; "))
+    kinds = public_reason(rules, policy.templates.rule_kinds)
     staff = call.services.staff
     if staff.staff_chat is not None:
         full = explain_entry(entry, staff.messages)

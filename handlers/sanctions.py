@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.core.reasons import say_invalid
 from bot.features.admin_actions import Member
 from bot.features.bot_data import BotData
-from bot.features.command_call import CommandCall
+from bot.features.command_call import CommandCall, is_own_message
 from bot.features.moderation import target_of
 from bot.telegram.extract import replied_to
 from policies.durations import DurationError, parse_mute_duration
@@ -164,9 +164,9 @@ async def mark_spam(call: CommandCall, app: BotData) -> None:
 async def mark_not_spam(call: CommandCall, app: BotData) -> None:
     """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
     replied = replied_to(call.message)
-    from_member = replied is not None and not (replied.from_user and replied.from_user.is_bot)
     # Answering qunbot's own notice, the removed message is learned from the audit instead.
-    text = (replied.text or replied.caption or "") if replied and from_member else ""
+    own = replied is not None and is_own_message(call.bot, replied)
+    text = (replied.text or replied.caption or "") if replied is not None and not own else ""
     outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
     await call.answer(call.messages.tp("Learned as not spam. {outcome}", outcome=outcome).strip())
 

@@ -46,7 +46,7 @@ async def limit_user(update: Update, context: Context) -> None:
         return
     # An admin setting the bot up sends many commands at once; only past the limit is Telegram
     # asked, so ordinary traffic costs no call.
-    if message.chat.type != "private" and await sent_by_admin(context.bot, message):
+    if message.chat.type != "private" and await _is_admin(context, message, user.id):
         return
     in_ticket = message.chat.type == "private" and not _is_command(message)
     if in_ticket and await app.tickets.has_open_ticket(user.id):
@@ -56,3 +56,12 @@ async def limit_user(update: Update, context: Context) -> None:
         policy = (await app.services.policies.policy_for(message.chat_id)).policy
         await reply_to(app.services, message, policy.templates.slow_down, html=False)
     raise ApplicationHandlerStop
+
+
+async def _is_admin(context: Context, message: Message, user_id: int) -> bool:
+    limiter = context.bot_data.limiter
+    known = limiter.admin_verdict(message.chat_id, user_id)
+    if known is None:
+        known = await sent_by_admin(context.bot, message)
+        limiter.remember_admin(message.chat_id, user_id, known)
+    return known

@@ -59,13 +59,14 @@ def resolve(source: PolicySource, lookup: Lookup, known: Sequence[str] = ()) -> 
     """The merged document of `source` and its `extends:` chain, child keys winning.
     `known` (every policy and preset name) is listed when an `extends:` names none of them."""
     chain = [(source, parse_yaml(source.text, source.file))]
-    if not chain[0][1].data:
+    first = chain[0][1]
+    if first.data == {}:
         reason = Invalid(
             "the policy file is empty: start it with {chinese_shop} or {english}",
             chinese_shop="`extends: shop-zh`",
             english="`extends: default`",
         )
-        raise SourceError([_problem(chain[0][1], reason)])
+        raise SourceError([Problem.of(first.position_of(()), "", reason)])
     while True:
         current, located = chain[-1]
         parent_name = located.data.get("extends") if isinstance(located.data, dict) else None

@@ -47,6 +47,7 @@ MENTIONS_BUDGET = 900
 """UTF-16 units of names per list of mentions; the rest are counted ("+170")."""
 _PARTS = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
+_CHINESE = re.compile("[\u3400-\u9fff]")
 ELLIPSIS = "…"
 
 
@@ -141,12 +142,15 @@ def pack(parts: Iterable[str], limit: int = MAX_MESSAGE, separator: str = "\n\n"
     return messages
 
 
-def public_reason(rules: Iterable[str], kinds: Mapping[str, str], separator: str = "; ") -> str:
+def public_reason(rules: Iterable[str], kinds: Mapping[str, str]) -> str:
     """What public notices say a message broke: the kind of each rule (`WeChat contact`,
-    `invite link`), never the text, number or link that matched; joined by the language's
-    `separator` (`；` in Chinese)."""
+    `invite link`), never the text, number or link that matched; joined the way the kinds'
+    own language joins them (`；` between Chinese names), since they come from the policy's
+    templates whatever language the group's replies are in."""
     named = []
     for rule in rules:
         family = rule.partition(".")[0]
         named.append(kinds.get(rule) or kinds.get(family) or kinds.get("default", ""))
-    return separator.join(dict.fromkeys(name for name in named if name))
+    names = list(dict.fromkeys(name for name in named if name))
+    separator = "；" if any(_CHINESE.search(name) for name in names) else "; "
+    return separator.join(names)

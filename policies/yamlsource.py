@@ -151,27 +151,41 @@ PLAIN_CONTEXTS = {
 }
 
 
-_FULL_WIDTH_KEY = re.compile(r"^[ \t]*[\w.-]+[ \t]*：", re.MULTILINE)
+_FULL_WIDTH_KEY = re.compile(r"^[ \t]*[A-Za-z0-9_.-]+[ \t]*：")
 _LINES_BEFORE = 3
 """How far above a syntax error a key with a full-width colon is taken for its cause."""
 
 
 def _full_width_colon(text: str, file: str, error: yaml.YAMLError) -> Problem | None:
     """A key written with a Chinese keyboard's colon (`mode：soft`) is read as text, and YAML
-    fails a line or two further on: when such a key stands just above the error, where it is
-    and the fix."""
+    fails a line or two further on: when such a key stands just above the error and an ASCII
+    colon there clears it, where it is and the fix."""
     mark = getattr(error, "problem_mark", None)
     if mark is None:
         return None
     lines = text.split("\n")
-    for index in range(mark.line, max(-1, mark.line - _LINES_BEFORE - 1), -1):
-        match = _FULL_WIDTH_KEY.match(lines[index]) if index < len(lines) else None
-        if match is not None:
+    for index in range(min(mark.line, len(lines) - 1), max(-1, mark.line - _LINES_BEFORE - 1), -1):
+        match = _FULL_WIDTH_KEY.match(lines[index])
+        if match is not None and _clears(lines, index, mark.line):
             reason = Invalid(
                 "a key ends with a full-width colon '：'; write ':' and a space instead"
             )
             return Problem.of(Position(file, index + 1, match.end()), "", reason)
     return None
+
+
+def _clears(lines: list[str], index: int, error_line: int) -> bool:
+    """Whether writing an ASCII colon on line `index` parses past the original error."""
+    fixed = [*lines[:index], lines[index].replace("：", ": ", 1), *lines[index + 1 :]]
+    loader = FAST_LOADER("\n".join(fixed))
+    try:
+        loader.get_single_node()
+    except yaml.YAMLError as again:
+        later = getattr(again, "problem_mark", None)
+        return later is not None and later.line > error_line
+    finally:
+        loader.dispose()
+    return True
 
 
 def _syntax_problem(error: yaml.YAMLError, file: str) -> Problem:

@@ -503,6 +503,20 @@ async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> Non
     assert len(shop.texts_in(GROUP)) == 14
 
 
+async def test_a_member_flooding_commands_costs_one_admin_question_a_minute(
+    shop: Harness,
+) -> None:
+    bob = shop.member("bob")
+    for _ in range(12):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    asked_before = len(shop.fake.calls_to("getChatMember"))
+    for _ in range(8):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    assert len(shop.fake.calls_to("getChatMember")) - asked_before == 1
+
+
 async def test_an_admin_setting_the_bot_up_is_not_throttled(shop: Harness) -> None:
     for _ in range(20):
         shop.clock.advance(2)
@@ -571,3 +585,34 @@ async def test_every_manual_action_reaches_the_staff_chat_with_undo(shop: Harnes
     )
     await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
     assert shop.fake.status_of(GROUP, dave) == "left"
+
+
+async def test_a_reply_elsewhere_never_names_a_member_from_a_notice(shop: Harness) -> None:
+    # Message ids count per chat: a bot message in the admin's private chat may carry the id
+    # of a notice in the group. Only a notice in the group itself names its member.
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    notice = shop.fake.bot_messages(GROUP)[-1].message_id
+    shop.fake.private_chat(shop.fake.users[ADMIN])
+    private: list[int] = []
+    while not private or private[-1] < notice:
+        shop.clock.advance(6)
+        await shop.feed(shop.fake.user_message(ADMIN, ADMIN, "/help"))
+        private = [m.message_id for m in shop.fake.bot_messages(ADMIN)]
+    assert notice in private, "the private chat holds a bot message with the notice's id"
+    shop.clock.advance(6)
+    reply = shop.fake.user_message(ADMIN, ADMIN, f"/mute {GROUP} 1d", reply_to=notice)
+    await shop.feed(reply)
+    assert shop.fake.status_of(GROUP, dave) == "left", "the kicked member stays as the notice left"
+    assert "Whom?" in shop.fake.bot_messages(ADMIN)[-1].text
+
+
+async def test_notspam_on_a_channels_post_learns_its_text(shop: Harness) -> None:
+    # Telegram marks a post made as a channel with a bot sender; it is not qunbot's notice.
+    channel = -1002003004005
+    shop.fake.add_chat(channel, "channel", "Deals daily", "deals_daily")
+    dave = shop.member("dave")
+    post = await shop.say(dave, "今天的特价清单在频道里", sender_chat=channel)
+    await command(shop, ADMIN, "/notspam", reply_to=post)
+    assert (await shop.services.store.learned.all())[-1] == ("今天的特价清单在频道里", False)

@@ -102,3 +102,11 @@ def test_a_chinese_notice_lists_the_kinds_with_a_chinese_separator() -> None:
     text = render_notice(policy, "announce_removed", [mention(7, "小王")], "小店", rules)
     named = [kinds.get("contact.wechat") or kinds["contact"], kinds["classifier"]]
     assert "；".join(named) in text and "; " not in text, text
+
+
+def test_the_separator_follows_the_kinds_words_not_the_group_language() -> None:
+    # /lang changes the replies, not the policy's templates: the kinds keep their own language.
+    policy = PolicyLibrary(None).load("default").model_copy(update={"language": "zh"})
+    rules = [["contact.wechat", "link.unknown"]]
+    text = render_notice(policy, "announce_removed", [mention(7, "Dave")], "Shop", rules)
+    assert "(WeChat contact; link)" in text, text

@@ -229,4 +229,12 @@ async def test_a_chinese_admin_may_name_the_mode_in_chinese(zh_shop: Harness) ->
     assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
     wrong = await _answer(zh_shop, "/mode 温柔")
     choices = "soft（提醒）、neutral（踢出）、hard（封禁）"
-    assert wrong == f"没有「温柔」这个模式，请从 {choices}中选择。"
+    assert wrong == f"没有「温柔」这个模式，请从以下模式中选择：{choices}。"
+
+
+def test_a_full_width_colon_in_a_text_is_not_blamed_for_another_error() -> None:
+    broken = "templates:\n  welcome: |\n    欢迎光临：\n  bad: [unclosed\n"
+    with pytest.raises(SourceError) as raised:
+        parse_yaml(broken, "f.yaml")
+    (problem,) = raised.value.problems
+    assert "is not closed" in problem.message, problem

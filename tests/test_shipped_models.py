@@ -110,9 +110,17 @@ def test_customer_notices_numbers_and_price_talk_are_not_ads() -> None:
     assert flagged == []
 
 
-def test_an_order_paste_that_offers_a_wechat_id_is_still_an_ad() -> None:
-    # The order fields make a phone number the shop's hotline, never a WeChat or QQ offer.
-    verdict = judge(ZH, "订单号：88123409 商品：面膜\n返现加我微信 fanxian_668，一单一结", 0)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号：88123409 商品：面膜\n返现加我微信 fanxian_668，一单一结",
+        "订单号：123456 商品：x\n招代理，零投入，打 13812345678 详聊",
+        "招代理，零投入，打 13812345678 详聊\n订单号：123456 商品：x",
+    ],
+)
+def test_an_order_paste_around_an_offer_is_still_an_ad(text: str) -> None:
+    # The order fields make a hotline the shop's, never a WeChat id or a whole mobile number.
+    verdict = judge(ZH, text, 0)
     assert verdict.spam, verdict.explanation
 
 

@@ -217,13 +217,20 @@ async def target_from_notice(call: CommandCall) -> Member | None:
     """The member a replied-to notice of qunbot's is about (a call-out, a removal), when it
     names exactly one: an admin answers the notice, the member's own message being gone."""
     replied = replied_to(call.message)
-    author = replied.from_user if replied is not None else None
-    if replied is None or author is None or not author.is_bot or call.group is None:
+    if replied is None or call.group is None or call.message.chat_id != call.group:
         return None
-    targets = await call.services.store.audit.targets_of_message(call.group, replied.message_id)
+    if not is_own_message(call.bot, replied):
+        return None
+    targets = await call.services.store.audit.notice_targets(call.group, replied.message_id)
     if len(targets) != 1:
         return None
     return Member(call.group, targets[0], str(targets[0]))
+
+
+def is_own_message(bot: Bot, message: Message) -> bool:
+    """Sent by qunbot itself (not by another bot, a channel or an anonymous admin, which
+    Telegram also marks as bots)."""
+    return message.from_user is not None and message.from_user.id == bot.id
 
 
 def _actor(message: Message) -> int | None:

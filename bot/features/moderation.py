@@ -18,7 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import ChatMigrated, TelegramError
 
 from bot.core.bounded import BoundedDict
-from bot.core.i18n import FALLBACK, N_, Messages, supported
+from bot.core.i18n import N_, Messages
 from bot.core.sendqueue import Priority, send_priority
 from bot.core.services import Services
 from bot.features.explain import explanation, main_reason
@@ -131,12 +131,10 @@ def render_notice(
     (`WeChat contact`), never the matched text, number or link: the bot must not re-publish
     the ad it removes, nor a customer's phone number."""
     kinds = policy.templates.rule_kinds
-    separator = Messages(supported(policy.language) or FALLBACK).tp("; ")
-    broken = [rule for group_rules in rules for rule in group_rules]
     values = {
         "users": capped_mentions(mentions),
         "group": title,
-        "reason": public_reason(broken, kinds, separator)[:200],
+        "reason": public_reason([rule for broken in rules for rule in broken], kinds)[:200],
         "duration": duration,
     }
     return render(getattr(policy.templates, template), values)

@@ -21,6 +21,20 @@ class CommandLimiter:
         """A tuple per user, not a bounded deque, which would reserve about 600 bytes each."""
         self.warned: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
         """When each user over the limit was last told to slow down."""
+        self.admins: BoundedDict[tuple[int, int], tuple[bool, float]] = BoundedDict(USERS_KEPT)
+        """Whether a user over the limit is an admin of a group, and when Telegram said so."""
+
+    def admin_verdict(self, chat_id: int, user_id: int) -> bool | None:
+        """What Telegram said within the window about this user being an admin, if anything:
+        a member flooding commands costs one question a minute, not one per command (each
+        command still checks the rights it needs when it runs)."""
+        known = self.admins.get((chat_id, user_id))
+        if known is None or self.clock.now() - known[1] >= WINDOW_SECONDS:
+            return None
+        return known[0]
+
+    def remember_admin(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        self.admins[(chat_id, user_id)] = (is_admin, self.clock.now())
 
     def allow(self, user_id: int) -> bool:
         """Count one message of the user; False when they are over the limit."""

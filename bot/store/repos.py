@@ -334,11 +334,11 @@ class Audit:
             (chat_id, message_id),
         )
 
-    async def targets_of_message(self, chat_id: int, message_id: int) -> list[int]:
-        """The members an action or a notice with this message id was about."""
+    async def notice_targets(self, chat_id: int, message_id: int) -> list[int]:
+        """The members qunbot's public notice with this message id was about."""
         async with self.db.execute(
             "SELECT DISTINCT target_id FROM audit WHERE chat_id = ? AND message_id = ?"
-            " AND target_id IS NOT NULL ORDER BY target_id",
+            " AND action = 'notice' AND target_id IS NOT NULL ORDER BY target_id",
             (chat_id, message_id),
         ) as cursor:
             return [int(row[0]) for row in await cursor.fetchall()]
