@@ -225,6 +225,8 @@ async def test_notspam_as_a_reply_to_the_notice_undoes_and_learns_the_removed_me
     assert "Undone #" in answer, answer
     assert (await shop.services.store.learned.all())[-1] == (removed, False)
     assert await shop.services.store.offences.count_within(GROUP, dave, 0.0) == 0
+    trusted = await command(shop, ADMIN, "/trust", reply_to=notice.message_id)
+    assert trusted.startswith("Dave is trusted"), trusted
 
 
 async def newcomer(harness: Harness, name: str) -> int:

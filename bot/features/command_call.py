@@ -224,7 +224,17 @@ async def target_from_notice(call: CommandCall) -> Member | None:
     targets = await call.services.store.audit.notice_targets(call.group, replied.message_id)
     if len(targets) != 1:
         return None
-    return Member(call.group, targets[0], str(targets[0]))
+    return Member(call.group, targets[0], await _member_name(call.bot, call.group, targets[0]))
+
+
+async def _member_name(bot: Bot, chat_id: int, user_id: int) -> str:
+    """A member's name as Telegram knows it now (their message is gone), else their id."""
+    if user_id < 0:
+        return str(user_id)
+    try:
+        return (await bot.get_chat_member(chat_id, user_id)).user.full_name
+    except TelegramError:
+        return str(user_id)
 
 
 def is_own_message(bot: Bot, message: Message) -> bool:
