@@ -167,8 +167,9 @@ async def mark_not_spam(call: CommandCall, app: BotData) -> None:
     # Answering qunbot's own notice, the removed message is learned from the audit instead.
     own = replied is not None and is_own_message(call.bot, replied)
     text = (replied.text or replied.caption or "") if replied is not None and not own else ""
-    outcome = await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
-    await call.answer(call.messages.tp("Learned as not spam. {outcome}", outcome=outcome).strip())
+    await call.answer(
+        await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
+    )
 
 
 async def report(call: CommandCall, app: BotData) -> None:

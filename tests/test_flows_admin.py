@@ -610,6 +610,15 @@ async def test_a_reply_elsewhere_never_names_a_member_from_a_notice(shop: Harnes
     assert "Whom?" in shop.fake.bot_messages(ADMIN)[-1].text
 
 
+async def test_notspam_with_nothing_to_learn_or_undo_says_so(shop: Harness) -> None:
+    dave = shop.member("dave")
+    await shop.say(dave, "hello")
+    assert await command(shop, ADMIN, f"/notspam {dave}") == (
+        f"Nothing to learn or undo for {dave}."
+    )
+    assert await shop.services.store.learned.all() == []
+
+
 async def test_notspam_on_a_channels_post_learns_its_text(shop: Harness) -> None:
     # Telegram marks a post made as a channel with a bot sender; it is not qunbot's notice.
     channel = -1002003004005

@@ -184,11 +184,16 @@ class AdminActions:
         self, member: Member, text: str, actor_id: int | None, say: Messages
     ) -> str:
         """Teach the scorer that this is ordinary chat (`text`, else the message the last
-        automatic action removed), and undo that action."""
+        automatic action removed), and undo that action; says what was done."""
         entry = await self.services.store.audit.last_automatic(member.chat_id, member.user_id)
         removed = text or (entry.text if entry is not None else "") or ""
+        if not removed and entry is None:
+            return say.tp("Nothing to learn or undo for {name}.", name=member.name)
         await self.learn(member.chat_id, removed, spam=False, actor_id=actor_id)
-        return await self.undo(entry, actor_id, say) if entry else ""
+        undone = await self.undo(entry, actor_id, say) if entry else ""
+        if not removed:
+            return undone
+        return say.tp("Learned as not spam. {outcome}", outcome=undone).strip()
 
     async def learn(self, chat_id: int, text: str, *, spam: bool, actor_id: int | None) -> None:
         if not text:
