@@ -152,6 +152,11 @@ PLAIN_CONTEXTS = {
 
 
 _FULL_WIDTH_KEY = re.compile(r"^[ \t]*[A-Za-z0-9_.-]+[ \t]*：")
+FULL_WIDTH_COLON = Invalid(
+    "a key ends with a full-width colon '：'; write ':' and a space instead"
+)
+"""Why a key typed with a Chinese keyboard's colon breaks the file, and the fix."""
+_MAPPING_EXPECTED = {"model_type", "dict_type", "model_attributes_type"}
 _LINES_BEFORE = 3
 """How far above a syntax error a key with a full-width colon is taken for its cause."""
 
@@ -167,10 +172,7 @@ def _full_width_colon(text: str, file: str, error: yaml.YAMLError) -> Problem | 
     for index in range(min(mark.line, len(lines) - 1), max(-1, mark.line - _LINES_BEFORE - 1), -1):
         match = _FULL_WIDTH_KEY.match(lines[index])
         if match is not None and _clears(lines, index, mark.line):
-            reason = Invalid(
-                "a key ends with a full-width colon '：'; write ':' and a space instead"
-            )
-            return Problem.of(Position(file, index + 1, match.end()), "", reason)
+            return Problem.of(Position(file, index + 1, match.end()), "", FULL_WIDTH_COLON)
     return None
 
 
@@ -297,6 +299,10 @@ def _problem(
     cause = context.get("error")
     if isinstance(cause, Invalid):
         return Problem.of(position, dotted(path), cause)
+    written = item.get("input")
+    if kind in _MAPPING_EXPECTED and isinstance(written, str) and _FULL_WIDTH_KEY.match(written):
+        # `moderation:\n  mode：soft` parses: the section is the text "mode：soft".
+        return Problem.of(position, dotted(path), FULL_WIDTH_COLON)
     if kind == "extra_forbidden":
         message, context = _unknown_key(model, path)
     else:

@@ -217,6 +217,20 @@ def test_a_missing_policies_directory_is_named(
     assert f"(the policies directory {tmp_path / 'nodir'} does not exist)" in err
 
 
+def test_a_last_key_typed_with_a_full_width_colon_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the last key of its section it parses: the section becomes the text "mode：soft".
+    (tmp_path / "policies").mkdir()
+    policy = "extends: shop-zh\nmoderation:\n  mode：soft\n"
+    (tmp_path / "policies" / "shop.yaml").write_text(policy)
+    config = tmp_path / "config.yaml"
+    config.write_text("policies_dir: policies\ngroups: [{chat_id: -1001, policy: shop}]\n")
+    code, _, err = run_check(config, capsys)
+    assert code == 1
+    assert "shop.yaml:3:3: moderation: a key ends with a full-width colon '：'" in err, err
+
+
 def test_an_empty_policy_file_says_how_to_start_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
