@@ -113,8 +113,12 @@ async def relay_staff_reply(update: Update, context: Context) -> None:
 
 
 async def list_tickets(call: CommandCall, app: BotData) -> None:
-    """List the open tickets: a group's for its admins, every group's for the staff."""
-    await call.answer(await app.tickets.describe_active(call.chat_id, call.messages))
+    """List the open tickets: a group's for its admins, every group's for the staff; in the
+    group itself without the complaints' texts."""
+    public = call.message.chat.type != "private" and call.message.chat_id == call.chat_id
+    await call.answer(
+        await app.tickets.describe_active(call.chat_id, call.messages, public=public)
+    )
 
 
 async def close_ticket(call: CommandCall, app: BotData) -> None:

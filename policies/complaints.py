@@ -57,7 +57,8 @@ _WORDY = re.compile(f"[{CJK}]|[a-z]{{2,}}")
 def _shown_word(readable: str) -> bool:
     """A feature worth showing a person: quoted text with a Chinese character or a word in it,
     not a comma, the shape of a number or a kind of character."""
-    return readable.startswith("“") and _WORDY.search(readable) is not None
+    inner = readable.removeprefix("“").removesuffix("”")
+    return readable.startswith("“") and inner.isalnum() and _WORDY.search(inner) is not None
 
 
 class ComplaintCue(StrictModel):

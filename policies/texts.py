@@ -23,10 +23,31 @@ def escape(value: object) -> Html:
     return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
 
 
+_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.·]?[0-9]){5,}")
+_ID_LIKE = re.compile(r"@?[A-Za-z0-9_]*[0-9][A-Za-z0-9_]*|@[A-Za-z0-9_]{4,}")
+_CONTACT_CUE = re.compile(r"加|薇|微|威|扣|企鹅|联系|私聊|私信|vx|wx|qq|[qv](?![a-z0-9])", re.I)
+HIDDEN = "…"
+
+
+def without_contacts(name: str) -> str:
+    """A display name as qunbot may print it: spammers put their contact in their name
+    ("加薇信 fl8866 领福利"), and a notice must not publish it. Long numbers always go; ids
+    with digits, and @names, go when the name also offers a contact (加, 薇信, vx, QQ…)."""
+    shown = _LONG_NUMBER.sub(HIDDEN, name)
+    if _CONTACT_CUE.search(shown):
+        shown = _ID_LIKE.sub(_hidden_if_long, shown)
+    return shown
+
+
+def _hidden_if_long(match: re.Match[str]) -> str:
+    return HIDDEN if len(match.group()) >= 4 else match.group()
+
+
 def mention(user_id: int, name: str) -> Html:
-    """A link to a member that works without a username; the name is shortened and escaped.
-    A chat (a channel posting in the group) has no such link: its title is shown in bold."""
-    shown = " ".join(name.split())[:MAX_NAME_LENGTH] or str(user_id)
+    """A link to a member that works without a username; the name is shortened, escaped and
+    stripped of contacts (see `without_contacts`). A chat (a channel posting in the group) has
+    no such link: its title is shown in bold."""
+    shown = without_contacts(" ".join(name.split())[:MAX_NAME_LENGTH]) or str(user_id)
     if user_id < 0:
         return Html(f"<b>{html.escape(shown)}</b>")
     return Html(f'<a href="tg://user?id={int(user_id)}">{html.escape(shown)}</a>')

@@ -310,3 +310,15 @@ def test_classify_reads_a_policy_file(
         main(["classify", "--policy", str(policy), "-"])
     assert exited.value.code == 0
     assert '"spam": false' in capsys.readouterr().out
+
+
+def test_a_chinese_config_defaults_to_the_chinese_shop_policy(tmp_path: Path) -> None:
+    # Private chats with no group behind them and the staff chat use the default policy's
+    # templates: with the English `default`, a Chinese shop was answered in English there.
+    config = tmp_path / "config.yaml"
+    config.write_text("language: zh\ngroups: [{chat_id: -1001, policy: shop-zh}]\n")
+    assert load_config(config).config.default_policy == "shop-zh"
+    config.write_text("language: zh\ndefault_policy: default\n")
+    assert load_config(config).config.default_policy == "default"
+    config.write_text("groups: [{chat_id: -1001, policy: shop-zh}]\n")
+    assert load_config(config).config.default_policy == "default"

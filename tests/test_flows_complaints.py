@@ -272,8 +272,10 @@ async def test_tickets_lists_open_tickets_for_admins_and_for_staff(shop: Harness
     listing = shop.texts_in(GROUP)[-1]
     assert listing.startswith("Open tickets (2):")
     assert "#1 open: Bob, 10m ago" in listing and "#2 open: Carol" in listing
+    assert "快递还没到" not in listing, "every member reads the group: no complaint text there"
     await shop.feed(shop.fake.user_message(STAFF, SARA, "/tickets"))
     assert "Bob in Sunny Snacks" in shop.texts_in(STAFF)[-1]
+    assert "快递还没到" in shop.texts_in(STAFF)[-1]
     await shop.say(bob, "/tickets")
     assert shop.texts_in(GROUP)[-1] == "Only admins of this group can use this command."
 

@@ -110,3 +110,21 @@ def test_the_separator_follows_the_kinds_words_not_the_group_language() -> None:
     rules = [["contact.wechat", "link.unknown"]]
     text = render_notice(policy, "announce_removed", [mention(7, "Dave")], "Shop", rules)
     assert "(WeChat contact; link)" in text, text
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("加薇信fl8866领福利", "加薇信…领福利"),
+        ("VX abc12345 兼职日结", "VX … 兼职日结"),
+        ("加Q 123456789 免费领", "加Q … 免费领"),
+        ("李四 138 1234 5678", "李四 …"),
+        ("加我 @spam_deals", "加我 …"),
+        ("Tom2024", "Tom2024"),
+        ("王小明", "王小明"),
+        ("Q1 Sales", "Q1 Sales"),
+        ("v2ray fan", "v2ray fan"),
+    ],
+)
+def test_a_name_is_printed_without_the_contact_a_spammer_put_in_it(name: str, shown: str) -> None:
+    assert f">{shown}</a>" in mention(7, name)

@@ -209,3 +209,4 @@ def test_the_complaint_models_hit_names_words_not_the_whole_message() -> None:
     shown = hit.evidence.split(", ")
     assert 1 <= len(shown) == len(set(shown)) <= 3
     assert all(word.startswith("“") and word.strip("“”") in text for word in shown), shown
+    assert all(word.strip("“”").isalnum() for word in shown), "no punctuation in a word shown"

@@ -89,7 +89,9 @@ class Config(StrictModel):
         "./policies", description="Operator policies, relative to the config; presets need none"
     )
     default_policy: PolicyName = Field(
-        "default", description="For groups of a network that neither it nor `groups` gives one"
+        "default",
+        description="For groups of a network that neither it nor `groups` gives one, and for "
+        "texts with no group behind them; `shop-zh` when `language` is zh",
     )
     groups: tuple[GroupConfig, ...] = ()
     staff_chat: int | None = Field(None, description="Where staff see alerts and the audit log")
@@ -125,6 +127,16 @@ class Config(StrictModel):
                 "'httpx[socks]'`, or use your proxy's HTTP port (http://HOST:PORT)"
             )
         return proxy
+
+    @model_validator(mode="before")
+    @classmethod
+    def chinese_default_policy(cls, data: object) -> object:
+        """A Chinese config without a `default_policy` takes the Chinese shop preset: its
+        templates also speak in the staff chat and in private chats with no group behind
+        them, which the English `default` would answer in English."""
+        if isinstance(data, dict) and data.get("language") == "zh":
+            return {"default_policy": "shop-zh", **data}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -516,8 +516,12 @@ class TicketDesk:
         ticket_id = await self.rt.store.tickets.for_post(chat_id, replied.message_id)
         return await self.ticket(ticket_id) if ticket_id else None
 
-    async def describe_active(self, chat_id: int | None, say: Messages) -> str:
-        """The active tickets of one group, or of every group, one line each (plain text)."""
+    async def describe_active(
+        self, chat_id: int | None, say: Messages, *, public: bool = False
+    ) -> str:
+        """The active tickets of one group, or of every group, one line each (plain text).
+        `public` (asked in the group itself) leaves the complaints' texts out: every member
+        reads the answer, and a complaint may hold a phone number or an address."""
         tickets = await self.rt.store.tickets.active(chat_id)
         if not tickets:
             return say.tp("No open tickets.")
@@ -534,7 +538,9 @@ class TicketDesk:
                 "age": rough_age(now - ticket.created_at, say),
                 "quote": clip(ticket.text, LIST_QUOTE_LIMIT),
             }
-            if chat_id is not None:
+            if public:
+                lines.append(say.tp("#{id} {status}: {name}, {age} ago", **values))
+            elif chat_id is not None:
                 lines.append(say.tp("#{id} {status}: {name}, {age} ago: {quote}", **values))
             else:
                 group = await self.group_title(ticket.chat_id)
