@@ -419,3 +419,18 @@ async def test_a_burst_of_photos_inside_a_ticket_is_relayed_whole(tmp_path: Path
         assert shop.clock.waited >= 30, "the relay kept within the staff group's budget"
     finally:
         await shop.stop()
+
+
+async def test_a_photo_without_a_caption_is_named_in_the_staffs_language(tmp_path: Path) -> None:
+    harness = await Harness.start(make_config(tmp_path, policy=policy(""), language="zh"))
+    harness.fake.add_user(SARA, "Sara")
+    harness.fake.add_member(STAFF, SARA)
+    try:
+        bob = harness.member("bob")
+        await harness.say(bob, COMPLAINT)
+        await open_ticket(harness, bob)
+        await harness.feed(harness.fake.user_message(bob, bob, "", photo=True))
+        header = harness.fake.bot_messages(STAFF)[-2]
+        assert header.text.endswith("Bob: [图片]"), header.text
+    finally:
+        await harness.stop()

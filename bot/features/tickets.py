@@ -18,7 +18,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
-from bot.core.i18n import Messages
+from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.explain import hit_reason
 from bot.features.moderation import Target
@@ -36,18 +36,19 @@ REMINDER_JOB = "qunbot.ticket-reminder.{}"
 QUOTE_LIMIT = 500
 """Characters of a member's text quoted in the staff chat and the greeting."""
 LIST_QUOTE_LIMIT = 60
-ATTACHMENT_KINDS = (
-    "photo",
-    "video",
-    "animation",
-    "voice",
-    "video_note",
-    "audio",
-    "document",
-    "sticker",
-    "location",
-    "contact",
-)
+ATTACHMENT_KINDS = {
+    "photo": N_("[photo]"),
+    "video": N_("[video]"),
+    "animation": N_("[animation]"),
+    "voice": N_("[voice message]"),
+    "video_note": N_("[video message]"),
+    "audio": N_("[audio]"),
+    "document": N_("[file]"),
+    "sticker": N_("[sticker]"),
+    "location": N_("[location]"),
+    "contact": N_("[contact card]"),
+}
+"""What a message without text holds, as the staff read it in their note."""
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -296,7 +297,8 @@ class TicketDesk:
         if ticket is None:
             return False
         config = await self.config_for(ticket.chat_id)
-        shown = message.text or message.caption or f"[{attachment_kind(message)}]"
+        label = self.rt.staff.messages.tp(ATTACHMENT_KINDS.get(attachment_kind(message), "[…]"))
+        shown = message.text or message.caption or label
         values = {
             "ticket": ticket.id,
             "user": mention(user.id, user.full_name),
