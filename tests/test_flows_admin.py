@@ -627,3 +627,18 @@ async def test_notspam_on_a_channels_post_learns_its_text(shop: Harness) -> None
     post = await shop.say(dave, "今天的特价清单在频道里", sender_chat=channel)
     await command(shop, ADMIN, "/notspam", reply_to=post)
     assert (await shop.services.store.learned.all())[-1] == ("今天的特价清单在频道里", False)
+
+
+async def test_why_in_the_staff_chat_explains_an_action_by_its_id(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    entry = (await shop.services.store.audit.recent(GROUP))[0]
+    shop.fake.add_member(STAFF, ADMIN)
+    shop.clock.advance(6)
+    await shop.feed(shop.fake.user_message(STAFF, ADMIN, f"/why {entry.id}"))
+    answer = shop.fake.bot_messages(STAFF)[-1].text
+    assert answer.startswith(f"#{entry.id} ") and "abc12345" in answer, answer
+    shop.clock.advance(6)
+    await shop.feed(shop.fake.user_message(STAFF, ADMIN, "/why 99999"))
+    assert shop.fake.bot_messages(STAFF)[-1].text.startswith("Nothing recorded for that.")

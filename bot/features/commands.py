@@ -95,8 +95,12 @@ COMMANDS: tuple[Command, ...] = (
     _admin("block", N_("/block WORD"), N_("count a word as an ad")),
     _admin("dryrun", N_("/dryrun on|off"), N_("decide and report, but touch nobody")),
     _admin("lang", N_("/lang zh|en"), N_("the language qunbot speaks here")),
-    _admin(
-        "why", N_("/why ACTION_ID, or as a reply to a bot notice"), N_("why something happened")
+    Command(
+        "why",
+        N_("/why ACTION_ID, or as a reply to a bot notice"),
+        N_("why something happened"),
+        ADMIN_OR_STAFF,
+        frozenset({Where.GROUP, Where.PRIVATE, Where.STAFF_CHAT}),
     ),
     _admin("status", N_("/status"), N_("the bot's rights here")),
     _admin(
