@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.features.bot_data import BotData, Context
-from bot.features.command_call import CommandCall
+from bot.features.command_call import CommandCall, reply_to
 from policies.texts import render
 
 PRIVATE_GROUP = 20
@@ -39,7 +39,18 @@ async def start_private(call: CommandCall, app: BotData) -> None:
 
 
 async def private_message(update: Update, context: Context) -> None:
-    """Any private message counts as the member getting in touch."""
-    user = update.effective_user
-    if user is not None:
-        await context.bot_data.reinvites.offer(user.id)
+    """Any private message counts as the member getting in touch: a due re-invite goes out,
+    a ticket's conversation is relayed elsewhere, and otherwise the member hears, once an
+    hour, what the bot does and how to get help."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    app = context.bot_data
+    if await app.reinvites.offer(user.id) or await app.tickets.has_open_ticket(user.id):
+        return
+    if not app.limiter.first_greeting(user.id):
+        return
+    services = app.services
+    policy = services.loaded.policies.get(services.loaded.config.default_policy)
+    template = policy.templates.start_private if policy else "{bot}"
+    await reply_to(services, message, render(template, {"bot": context.bot.first_name}))

@@ -434,3 +434,29 @@ async def test_a_photo_without_a_caption_is_named_in_the_staffs_language(tmp_pat
         assert header.text.endswith("Bob: [图片]"), header.text
     finally:
         await harness.stop()
+
+
+async def test_a_private_message_outside_a_ticket_hears_how_to_get_help_once_an_hour(
+    shop: Harness,
+) -> None:
+    bob = shop.member("bob")
+    shop.fake.private_chat(shop.fake.users[bob])
+    await shop.feed(shop.fake.user_message(bob, bob, "hello, are you there?"))
+    greeting = shop.fake.bot_messages(bob)
+    assert len(greeting) == 1 and "Qunbot" in greeting[0].text, [m.text for m in greeting]
+    shop.clock.advance(60)
+    await shop.feed(shop.fake.user_message(bob, bob, "hello?"))
+    assert len(shop.fake.bot_messages(bob)) == 1, "not a reply to every message"
+    shop.clock.advance(3600)
+    await shop.feed(shop.fake.user_message(bob, bob, "anyone?"))
+    assert len(shop.fake.bot_messages(bob)) == 2
+
+
+async def test_a_private_message_in_a_ticket_is_relayed_not_greeted(shop: Harness) -> None:
+    bob = shop.member("bob")
+    await shop.say(bob, COMPLAINT)
+    await open_ticket(shop, bob)
+    before = len(shop.fake.bot_messages(bob))
+    await shop.feed(shop.fake.user_message(bob, bob, "the box was crushed too"))
+    assert len(shop.fake.bot_messages(bob)) == before
+    assert "the box was crushed too" in shop.texts_in(STAFF)[-1]

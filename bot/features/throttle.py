@@ -9,6 +9,7 @@ from bot.core.clock import Clock
 PER_USER_LIMIT = 12
 WINDOW_SECONDS = 60.0
 USERS_KEPT = 50_000
+GREETING_INTERVAL = 3600.0
 """Users whose recent commands are remembered; an evicted user simply starts afresh."""
 
 
@@ -22,6 +23,8 @@ class CommandLimiter:
         self.warned: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
         """When each user over the limit was last told to slow down."""
         self.admins: BoundedDict[tuple[int, int], tuple[bool, float]] = BoundedDict(USERS_KEPT)
+        self.greeted: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
+        """When each user writing in private with nothing to answer was last greeted."""
         """Whether a user over the limit is an admin of a group, and when Telegram said so."""
 
     def admin_verdict(self, chat_id: int, user_id: int) -> bool | None:
@@ -52,4 +55,13 @@ class CommandLimiter:
         if now - self.warned.get(user_id, float("-inf")) < WINDOW_SECONDS:
             return False
         self.warned[user_id] = now
+        return True
+
+    def first_greeting(self, user_id: int) -> bool:
+        """True at most once per `GREETING_INTERVAL` for a user writing to the bot in private
+        with nothing to answer: they hear how to get help, not a reply to every message."""
+        now = self.clock.now()
+        if now - self.greeted.get(user_id, float("-inf")) < GREETING_INTERVAL:
+            return False
+        self.greeted[user_id] = now
         return True
