@@ -161,10 +161,10 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
     )
 
 
-async def _why_for_staff(call: CommandCall, entry_id: int | None) -> str:
+async def _why_for_staff(call: CommandCall, app: BotData, entry_id: int | None) -> str:
     """In the staff chat, where the notes name actions by id, of any group, evidence included."""
     say = call.messages
-    entry = await call.services.store.audit.get(entry_id) if entry_id is not None else None
+    entry = await app.settings.audit_entry(None, entry_id, None)
     if entry is None:
         return say.tp("Nothing recorded for that. Usage: {usage}", usage=call.usage())
     return explain_entry(entry, say)
@@ -304,7 +304,7 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
         await call.answer(say.tp("Usage: {usage}", usage=call.usage()))
         return
     if call.chat_id is None:
-        await call.answer(await _why_for_staff(call, entry_id))
+        await call.answer(await _why_for_staff(call, app, entry_id))
         return
     replied = replied_to(call.message)
     replied_id = replied.message_id if replied is not None else None

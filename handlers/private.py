@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.core.services import Services
 from bot.features.bot_data import BotData, Context
 from bot.features.command_call import CommandCall, reply_to
 from policies.texts import render
@@ -31,26 +32,33 @@ async def start_private(call: CommandCall, app: BotData) -> None:
     if handler is not None:
         await handler(call.message, payload)
         return
+    # Whatever /start answers (or keeps quiet about) is this hour's word to the member.
+    app.limiter.first_greeting(user.id)
     if await app.reinvites.offer(user.id) or await app.reinvites.pending(user.id):
         return
+    await call.answer_html(greeting(services, call.bot.first_name))
+
+
+def greeting(services: Services, bot_name: str) -> str:
+    """The default policy's greeting in the private chat (HTML)."""
     policy = services.loaded.policies.get(services.loaded.config.default_policy)
     template = policy.templates.start_private if policy else "{bot}"
-    await call.answer_html(render(template, {"bot": call.bot.first_name}))
+    return render(template, {"bot": bot_name})
 
 
 async def private_message(update: Update, context: Context) -> None:
     """Any private message counts as the member getting in touch: a due re-invite goes out,
-    a ticket's conversation is relayed elsewhere, and otherwise the member hears, once an
-    hour, what the bot does and how to get help."""
+    a ticket's conversation is relayed elsewhere, a member waiting out a removal hears
+    nothing (as with /start), and otherwise the member hears, once an hour, what the bot does
+    and how to get help."""
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
     app = context.bot_data
-    if await app.reinvites.offer(user.id) or await app.tickets.has_open_ticket(user.id):
+    if await app.reinvites.offer(user.id):
+        app.limiter.first_greeting(user.id)  # the apology with the invite is this hour's word
         return
-    if not app.limiter.first_greeting(user.id):
+    if await app.reinvites.pending(user.id) or await app.tickets.has_open_ticket(user.id):
         return
-    services = app.services
-    policy = services.loaded.policies.get(services.loaded.config.default_policy)
-    template = policy.templates.start_private if policy else "{bot}"
-    await reply_to(services, message, render(template, {"bot": context.bot.first_name}))
+    if app.limiter.first_greeting(user.id):
+        await reply_to(app.services, message, greeting(app.services, context.bot.first_name))

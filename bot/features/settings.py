@@ -74,16 +74,17 @@ class GroupSettings:
         self._tell_staff(chat_id, title, actor_id, f"dry-run {state}", audit_id)
 
     async def audit_entry(
-        self, chat_id: int, entry_id: int | None, replied_message_id: int | None
+        self, chat_id: int | None, entry_id: int | None, replied_message_id: int | None
     ) -> AuditEntry | None:
-        """The action named by its id, or the one recorded for a replied-to message."""
+        """The action named by its id, or the one recorded for a replied-to message; of this
+        group, or (`chat_id` None, for the staff) of any group, by id only."""
         audit = self.services.store.audit
         entry = None
         if entry_id is not None:
             entry = await audit.get(entry_id)
-        elif replied_message_id is not None:
+        elif replied_message_id is not None and chat_id is not None:
             entry = await audit.for_message(chat_id, replied_message_id)
-        return entry if entry is not None and entry.chat_id == chat_id else None
+        return entry if entry is not None and chat_id in (None, entry.chat_id) else None
 
     async def signed_entry(self, data: str, kind: str) -> AuditEntry | None:
         """The audit entry a signed button names, or None if the data is not genuine."""
