@@ -24,8 +24,16 @@ def policy(extra: str = "") -> str:
     return "extends: default\n" + (f"complaints:\n{extra}" if extra else "")
 
 
-async def started(tmp_path: Path, extra: str = "", *, staff: bool = True) -> Harness:
-    harness = await Harness.start(make_config(tmp_path, policy=policy(extra), staff=staff))
+async def started(
+    tmp_path: Path,
+    extra: str = "",
+    *,
+    staff: bool = True,
+    language: str = "en",
+    simulated_waits: bool = False,
+) -> Harness:
+    loaded = make_config(tmp_path, policy=policy(extra), staff=staff, language=language)
+    harness = await Harness.start(loaded, simulated_waits=simulated_waits)
     harness.fake.add_user(SARA, "Sara")
     harness.fake.add_member(STAFF, SARA)
     return harness
@@ -400,11 +408,7 @@ async def test_why_explains_a_ticket_from_the_public_reply(shop: Harness) -> Non
 async def test_a_burst_of_photos_inside_a_ticket_is_relayed_whole(tmp_path: Path) -> None:
     # Each photo is a header and a copy in the staff group: past its 20 sends a minute, so the
     # relay waits its turn (on the test clock) rather than dropping any.
-    shop = await Harness.start(
-        make_config(tmp_path, policy=policy(""), staff=True), simulated_waits=True
-    )
-    shop.fake.add_user(SARA, "Sara")
-    shop.fake.add_member(STAFF, SARA)
+    shop = await started(tmp_path, simulated_waits=True)
     try:
         bob = shop.member("bob")
         await shop.say(bob, COMPLAINT)
@@ -422,9 +426,7 @@ async def test_a_burst_of_photos_inside_a_ticket_is_relayed_whole(tmp_path: Path
 
 
 async def test_a_photo_without_a_caption_is_named_in_the_staffs_language(tmp_path: Path) -> None:
-    harness = await Harness.start(make_config(tmp_path, policy=policy(""), language="zh"))
-    harness.fake.add_user(SARA, "Sara")
-    harness.fake.add_member(STAFF, SARA)
+    harness = await started(tmp_path, language="zh")
     try:
         bob = harness.member("bob")
         await harness.say(bob, COMPLAINT)
