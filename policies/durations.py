@@ -1,5 +1,7 @@
 """Human durations ("90s", "10m", "6h", "7d", "forever") used in policies and commands.
 
+The unit may also be a word: "10 minutes", or in Chinese "10分钟", "6小时", "7天", "永久".
+
 Only ASCII digits count: `²` or `٣` look like numbers but are not what an admin typed on
 purpose. A duration longer than ten years is refused rather than overflowing a date, and a
 mute must fit Telegram's window, outside which Telegram makes a restriction permanent.
@@ -17,8 +19,27 @@ from policies.base import Invalid
 
 FOREVER = float("inf")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*([smhdw])\s*$")
-_FOREVER_WORDS = frozenset({"forever", "permanent", "inf"})
+_ENGLISH_UNITS = {
+    **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), "m"),
+    **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("day", "days"), "d"),
+    **dict.fromkeys(("week", "weeks"), "w"),
+}
+_CHINESE_UNITS = {
+    **dict.fromkeys(("秒", "秒钟"), "s"),
+    **dict.fromkeys(("分", "分钟"), "m"),
+    **dict.fromkeys(("小时", "个小时"), "h"),
+    **dict.fromkeys(("天", "日"), "d"),
+    **dict.fromkeys(("周", "星期", "个星期"), "w"),
+}
+_UNIT_OF = {**{unit: unit for unit in _UNITS}, **_ENGLISH_UNITS, **_CHINESE_UNITS}
+_DURATION = re.compile(
+    r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*("
+    + "|".join(sorted(_UNIT_OF, key=len, reverse=True))
+    + r")\s*$"
+)
+_FOREVER_WORDS = frozenset({"forever", "permanent", "inf", "永久", "永远"})
 
 LONGEST = 3650 * 86400.0
 """Ten years: any longer is a typo, and far longer overflows dates."""
@@ -88,7 +109,7 @@ def _seconds(value: object) -> float:
             raise DurationError(
                 "{value!r} is not a duration: write a number and s, m, h, d or w", value=value
             )
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+        seconds = float(match.group(1)) * _UNITS[_UNIT_OF[match.group(2)]]
     else:
         seconds = float(value)
     if math.isnan(seconds) or seconds < 0:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    BeforeValidator,
     Field,
     ValidationInfo,
     field_validator,
@@ -304,3 +305,23 @@ class Policy(StrictModel):
             if step.kind.value == self.moderation.mode.value:
                 return index
         return 0
+
+
+def is_duration_key(path: tuple[str, ...]) -> bool:
+    """Whether a policy key (`moderation.window`) holds a duration: a bare number typed for it
+    in chat would silently mean seconds."""
+    model: type[StrictModel] = Policy
+    for position, name in enumerate(path):
+        field = model.model_fields.get(name)
+        if field is None:
+            return False
+        if position == len(path) - 1:
+            return any(
+                isinstance(rule, BeforeValidator) and rule.func is parse_duration
+                for rule in field.metadata
+            )
+        nested = field.annotation
+        if not (isinstance(nested, type) and issubclass(nested, StrictModel)):
+            return False
+        model = nested
+    return False

@@ -128,3 +128,63 @@ async def test_unicode_digits_as_a_group_id_in_private_are_refused(shop: Harness
     await shop.feed(shop.fake.private_message(ADMIN, "/ban ² 1001"))
     replies = shop.fake.bot_messages(ADMIN)
     assert replies and replies[-1].text.startswith("In private, name the group first")
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("30秒", 30.0),
+        ("10分钟", 600.0),
+        ("5分", 300.0),
+        ("6小时", 6 * 3600.0),
+        ("3个小时", 3 * 3600.0),
+        ("7天", 7 * 86400.0),
+        ("2周", 14 * 86400.0),
+        ("1 星期", 7 * 86400.0),
+        ("10 minutes", 600.0),
+        ("2 Hours", 7200.0),
+        ("1day", 86400.0),
+        ("永久", FOREVER),
+    ],
+)
+def test_units_may_be_written_as_words_in_chinese_or_english(written: str, seconds: float) -> None:
+    assert parse_duration(written) == seconds
+
+
+@pytest.mark.parametrize("written", ["10 分 钟", "10分钟钟", "10年", "分钟", "10minute s"])
+def test_a_unit_word_that_is_not_one_is_refused(written: str) -> None:
+    with pytest.raises(DurationError, match="not a duration"):
+        parse_duration(written)
+
+
+async def test_a_chinese_admin_mutes_for_ten_minutes_in_chinese(tmp_path: Path) -> None:
+    harness = await Harness.start(make_config(tmp_path, policy="extends: shop-zh\n"))
+    try:
+        bob = harness.member("bob")
+        answer = await _command(harness, f"/mute {bob} 10分钟")
+        assert "10 分钟" in answer, answer
+        assert harness.fake.status_of(GROUP, bob) == "restricted"
+    finally:
+        await harness.stop()
+
+
+async def test_a_duration_set_without_a_unit_asks_for_one_and_changes_nothing(
+    shop: Harness,
+) -> None:
+    answer = await _command(shop, "/set moderation.reinvite_after 30")
+    assert answer.startswith("Not changed: moderation.reinvite_after is a duration"), answer
+    assert "30m" in answer
+    policy = (await shop.services.policies.policy_for(GROUP)).policy
+    assert policy.moderation.reinvite_after == parse_duration("6h")
+    shop.clock.advance(120)
+    assert await _command(shop, "/set moderation.reinvite_after 30分钟") == (
+        "moderation.reinvite_after = 30分钟"
+    )
+    policy = (await shop.services.policies.policy_for(GROUP)).policy
+    assert policy.moderation.reinvite_after == 1800.0
+
+
+async def test_a_number_for_a_key_that_is_no_duration_is_still_a_number(shop: Harness) -> None:
+    assert await _command(shop, "/set moderation.flood.messages 7") == (
+        "moderation.flood.messages = 7"
+    )
