@@ -472,7 +472,7 @@ async def test_the_welcome_gift_waits_a_week_for_its_newcomer(shop: Harness) -> 
     assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
 
 
-async def test_the_claim_window_is_the_policys(tmp_path: Path) -> None:
+async def test_a_shop_may_shorten_the_claim_window(tmp_path: Path) -> None:
     harness = await started(tmp_path, policy(gifts=GIFTS + "  welcome_claim_within: 2h\n"))
     try:
         bob = await join(harness, "bob")
