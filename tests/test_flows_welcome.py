@@ -461,15 +461,29 @@ async def test_a_newcomer_of_another_group_is_no_newcomer_here(tmp_path: Path) -
 
 async def test_the_welcome_gift_waits_a_week_for_its_newcomer(shop: Harness) -> None:
     bob, carol = await join(shop, "bob"), await join(shop, "carol")
-    bobs_link = await gift_link(shop, bob)
+    shop.clock.advance(10)
+    await fire(shop, welcome_job_name(GROUP))
+    carols_link = await gift_link(shop, carol)
     shop.clock.advance(WEEK - 60)
-    (gift,) = await open_link(shop, carol, await gift_link(shop, carol))
+    await join(shop, "dan")  # its welcome forgets last week's queue; the members' joins remain
+    assert not await shop.services.store.welcome_queue.known(GROUP, bob)
+    (gift,) = await open_link(shop, bob, await gift_link(shop, bob))
     assert "SNACK-001" in gift
     shop.clock.advance(120)
-    (late,) = await open_link(shop, bob, bobs_link)
+    (late,) = await open_link(shop, carol, carols_link)
     assert late == NEWCOMERS_ONLY
-    assert (await press(shop, bob, "gft_"))["text"] == NEWCOMERS_ONLY
+    assert (await press(shop, carol, "gft_"))["text"] == NEWCOMERS_ONLY
     assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
+
+
+async def test_a_newcomer_whose_join_time_a_crash_lost_still_claims(shop: Harness) -> None:
+    bob = await join(shop, "bob")
+    members = shop.services.store.members
+    members.forget_chat(GROUP)  # the unwritten join time, as a crash loses it
+    await members.db.execute("UPDATE members SET joined_at = NULL")
+    assert await members.joined_at(GROUP, bob) is None
+    (gift,) = await open_link(shop, bob, await gift_link(shop, bob))
+    assert "SNACK-001" in gift
 
 
 async def test_a_shop_may_shorten_the_claim_window(tmp_path: Path) -> None:

@@ -144,13 +144,25 @@ class GiftDesk:
     async def _may_claim(self, link: GiftLink, gifts: GiftsConfig) -> bool:
         """Whether the link's member may claim through its button: the welcome's shared one is
         for newcomers of the link's group."""
-        joined_at = await self.runtime.store.members.joined_at(link.chat_id, link.user_id)
         right = may_claim(
-            gifts, personal=link.personal, joined_at=joined_at, now=self.runtime.now()
+            gifts,
+            personal=link.personal,
+            joined_at=await self._joined_at(link.chat_id, link.user_id),
+            now=self.runtime.now(),
         )
         if not right.allowed:
             logger.info("gift refused to {} in {}: {}", link.user_id, link.chat_id, right.reason)
         return right.allowed
+
+    async def _joined_at(self, chat_id: int, user_id: int) -> float | None:
+        """The member's latest join qunbot saw: the welcome queue holds it from the moment of
+        the join (a crash may cost the members' last seconds), the members' rows for longer."""
+        store = self.runtime.store
+        seen = (
+            await store.welcome_queue.joined_at(chat_id, user_id),
+            await store.members.joined_at(chat_id, user_id),
+        )
+        return max((at for at in seen if at is not None), default=None)
 
     async def _deliver(
         self, user: User, chat_id: int, title: str, pool_name: str, policy: Policy

@@ -978,6 +978,16 @@ class WelcomeQueue:
             (chat_id, newcomer.user_id, newcomer.name, newcomer.title, int(newcomer.checked), now),
         )
 
+    async def joined_at(self, chat_id: int, user_id: int) -> float | None:
+        """When the member joined, if they wait for their welcome or were welcomed in the last
+        day. Written at once, unlike the members' join times, which a crash can cost."""
+        async with self.db.execute(
+            "SELECT joined_at FROM welcome_queue WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row is not None else None
+
     async def waiting(self, chat_id: int) -> list[WaitingNewcomer]:
         """Everyone of the group still waiting, in the order they joined."""
         async with self.db.execute(
