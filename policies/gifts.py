@@ -2,28 +2,33 @@
 rewards, and the texts of a claim.
 
 A gift is claimed through a deep link and delivered in the member's private chat, once per
-member, group and pool. Pure: the shell reads code files, talks to Telegram and keeps the
-claims in SQLite.
+member, group and pool. The welcome's gift is for newcomers only: a member whose join qunbot
+saw within `welcome_claim_within`, so old members cannot farm it through the welcome's button.
+Pure: the shell reads code files, talks to Telegram and keeps the claims in SQLite.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from policies.base import Invalid, Names, StrictModel, check_placeholders
+from policies.durations import FOREVER, Duration, format_duration, parse_duration
 
 __all__ = [
     "GIFT_PLACEHOLDERS",
+    "ClaimRight",
     "GiftPool",
     "GiftReward",
     "GiftTemplates",
     "GiftsConfig",
     "hashtags_in",
     "matching_reward",
+    "may_claim",
     "parse_codes",
     "pool_number",
 ]
@@ -31,6 +36,10 @@ __all__ = [
 POOL_NUMBERS = 100_000
 """Pools travel in buttons and deep links as a short number derived from their name."""
 MAX_CODE_LENGTH = 64
+SHORTEST_CLAIM_WINDOW = 3600.0
+"""A newcomer may be muted by the newcomer check, or wait for a raid's welcome, for a while."""
+LONGEST_CLAIM_WINDOW = 90 * 86400.0
+"""Past three months a member is no newcomer, whatever the shop means by one."""
 
 _CODE = re.compile(rf"^\S{{1,{MAX_CODE_LENGTH}}}$")
 _HASHTAG = re.compile(r"#\w+")
@@ -46,6 +55,7 @@ GIFT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "not_member": frozenset({"group"}),
     "link_invalid": frozenset(),
     "not_yours": frozenset(),
+    "newcomers_only": frozenset(),
 }
 
 
@@ -130,8 +140,9 @@ class GiftReward(StrictModel):
 
 
 class GiftTemplates(StrictModel):
-    """Texts of a gift claim. HTML templates, except `link_invalid` and `not_yours`, which
-    also appear as button pop-ups and must be plain text. No defaults in code."""
+    """Texts of a gift claim. HTML templates, except `link_invalid`, `not_yours` and
+    `newcomers_only`, which also appear as button pop-ups and must be plain text. No defaults
+    in code."""
 
     claim_button: str = Field(description="The button under a reward prompt")
     reward_prompt: str = Field(description="In the group, to a member who earned a reward")
@@ -141,6 +152,9 @@ class GiftTemplates(StrictModel):
     not_member: str = Field(description="In private: only members of the group may claim")
     link_invalid: str = Field(description="A forged or foreign gift link (plain text)")
     not_yours: str = Field(description="Pop-up: the button was meant for someone else")
+    newcomers_only: str = Field(
+        description="Pop-up, and in private: the welcome's gift is for newcomers (plain text)"
+    )
 
     @field_validator("*")
     @classmethod
@@ -156,8 +170,20 @@ class GiftsConfig(StrictModel):
     welcome_pool: PoolName | None = Field(
         None, description="The pool behind the welcome's gift button; none hides the button"
     )
+    welcome_claim_within: Duration = Field(
+        parse_duration("7d"),
+        description="Only members whose join qunbot saw within this long may claim the "
+        "welcome's gift; between 1h and 90d",
+    )
     rewards: tuple[GiftReward, ...] = Field((), description="Behaviour that earns a gift prompt")
     templates: GiftTemplates
+
+    @field_validator("welcome_claim_within")
+    @classmethod
+    def _sensible_claim_window(cls, value: float) -> float:
+        if value == FOREVER or not SHORTEST_CLAIM_WINDOW <= value <= LONGEST_CLAIM_WINDOW:
+            raise Invalid("must be between 1h and 90d")
+        return value
 
     @model_validator(mode="after")
     def _pools_exist(self) -> GiftsConfig:
@@ -196,3 +222,28 @@ def matching_reward(
         if (has_photo or not reward.photo) and tags & set(reward.hashtags):
             return reward
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRight:
+    """Whether a member may claim from a pool, and the rule that decided it."""
+
+    allowed: bool
+    reason: str
+
+
+def may_claim(
+    gifts: GiftsConfig, *, personal: bool, joined_at: float | None, now: float
+) -> ClaimRight:
+    """The welcome's gift button is shared by everyone its welcome greets, and any member can
+    press it: so its gift goes to newcomers only, members whose join qunbot saw in this group
+    within `welcome_claim_within`. A personal button (a reward) was earned by its member,
+    whatever pool it draws from."""
+    if personal:
+        return ClaimRight(True, "a personal button: the member earned this gift")
+    window = format_duration(gifts.welcome_claim_within)
+    if joined_at is None:
+        return ClaimRight(False, "qunbot never saw this member join the group: not a newcomer")
+    if now - joined_at > gifts.welcome_claim_within:
+        return ClaimRight(False, f"joined more than {window} ago: no longer a newcomer")
+    return ClaimRight(True, f"joined within {window}: a newcomer")

@@ -261,7 +261,7 @@ async def test_kills_during_joins_claims_and_tickets_lose_and_double_nothing(
     fake.add_user(3001, "Sara")
     fake.add_member(STAFF, 3001)
     joiners = people(fake, 910_001, JOINERS, members=False)
-    claimers = people(fake, 920_001, CLAIMERS, members=True)
+    claimers = joiners[:CLAIMERS]  # the welcome's gift is for newcomers
     complainers = people(fake, 930_001, COMPLAINERS, members=True)
     wire = Tripwire(fake)
     async with FakeTelegramServer(fake) as server:

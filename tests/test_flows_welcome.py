@@ -19,6 +19,7 @@ from bot.fake.models import Member
 from bot.fake.state import FakeTelegram
 from bot.features.newcomers import check_job_name
 from bot.features.welcome import welcome_job_name
+from policies.gifts import pool_number
 from tests.harness import (
     ADMIN,
     GROUP,
@@ -324,10 +325,8 @@ async def test_an_empty_pool_tells_the_member_and_the_staff(tmp_path: Path) -> N
             text for text in harness.texts_in(STAFF) if "gift pool 'welcome' is empty" in text
         ]
         assert len(alarm) == 1
-        harness.fake.add_member(GROUP, harness.member("dan"))
-        await open_link(
-            harness, harness.users["dan"], await gift_link(harness, harness.users["dan"])
-        )
+        dan = await join(harness, "dan")
+        await open_link(harness, dan, await gift_link(harness, dan))
         assert len([t for t in harness.texts_in(STAFF) if "is empty" in t]) == 1, "once an hour"
     finally:
         await harness.stop()
@@ -386,6 +385,129 @@ async def test_a_member_who_left_cannot_claim(shop: Harness) -> None:
     (refused,) = await open_link(shop, bob, link)
     assert refused.startswith("🧧 This gift is for members of Sunny Snacks")
     assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
+
+
+NEWCOMERS_ONLY = "This red envelope is a welcome gift for newcomers 🙂"
+WEEK = 7 * 86400.0
+
+
+def shared_link(harness: Harness, chat_id: int, user_id: int) -> str:
+    """The link the welcome's button would make for this member, had they been let through."""
+    signer = harness.services.signer
+    assert signer is not None
+    return signer.sign("gift", chat_id, user_id, pool_number("welcome"))
+
+
+async def test_every_newcomer_of_a_wave_claims_from_the_welcome_they_share(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, policy("welcome:\n  wave_window: 10s\n"))
+    try:
+        await join(harness, "ann")
+        harness.clock.advance(2)
+        ben, cat = await join(harness, "ben"), await join(harness, "cat")
+        harness.clock.advance(8)
+        await fire(harness, welcome_job_name(GROUP))
+        assert "Ben" in welcomes(harness)[-1] and "Cat" in welcomes(harness)[-1]
+        for newcomer, code in ((ben, "SNACK-001"), (cat, "SNACK-002")):
+            (gift,) = await open_link(harness, newcomer, await gift_link(harness, newcomer))
+            assert code in gift
+    finally:
+        await harness.stop()
+
+
+async def test_an_old_member_cannot_take_a_newcomers_welcome_gift(shop: Harness) -> None:
+    bob = await join(shop, "bob")
+    oscar = shop.member("oscar")  # in the group before qunbot saw anyone join
+    refused = await press(shop, oscar, "gft_")
+    assert refused == {"text": NEWCOMERS_ONLY, "show_alert": True}
+    (private,) = await open_link(shop, oscar, shared_link(shop, GROUP, oscar))
+    assert private == NEWCOMERS_ONLY
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
+    (gift,) = await open_link(shop, bob, await gift_link(shop, bob))
+    assert "SNACK-001" in gift
+
+
+async def test_the_old_member_is_refused_in_the_groups_language(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n" + GIFTS)
+    try:
+        await join(harness, "bob")
+        oscar = harness.member("oscar")
+        refused = await press(harness, oscar, "gft_")
+        assert refused == {"text": "这个红包是送给新成员的见面礼哦 🙂", "show_alert": True}
+        (private,) = await open_link(harness, oscar, shared_link(harness, GROUP, oscar))
+        assert private == "这个红包是送给新成员的见面礼哦 🙂"
+    finally:
+        await harness.stop()
+
+
+async def test_a_newcomer_of_another_group_is_no_newcomer_here(tmp_path: Path) -> None:
+    config = make_config(tmp_path, policy=policy(), extra_groups=(OTHER_GROUP,))
+    harness = await Harness.start(config)
+    try:
+        harness.fake.add_chat(OTHER_GROUP, "supergroup", "Other shop")
+        harness.fake.bot_is_admin(OTHER_GROUP)
+        await join(harness, "bob")
+        carol = harness.member("carol")
+        await harness.feed(harness.fake.join(OTHER_GROUP, carol))
+        assert (await press(harness, carol, "gft_"))["text"] == NEWCOMERS_ONLY
+        (here,) = await open_link(harness, carol, shared_link(harness, GROUP, carol))
+        assert here == NEWCOMERS_ONLY
+        (there,) = await open_link(harness, carol, shared_link(harness, OTHER_GROUP, carol))
+        assert "SNACK-001" in there and "Other shop" in there
+    finally:
+        await harness.stop()
+
+
+async def test_the_welcome_gift_waits_a_week_for_its_newcomer(shop: Harness) -> None:
+    bob, carol = await join(shop, "bob"), await join(shop, "carol")
+    shop.clock.advance(10)
+    await fire(shop, welcome_job_name(GROUP))
+    carols_link = await gift_link(shop, carol)
+    shop.clock.advance(WEEK - 60)
+    await join(shop, "dan")  # its welcome forgets last week's queue; the members' joins remain
+    assert not await shop.services.store.welcome_queue.known(GROUP, bob)
+    (gift,) = await open_link(shop, bob, await gift_link(shop, bob))
+    assert "SNACK-001" in gift
+    shop.clock.advance(120)
+    (late,) = await open_link(shop, carol, carols_link)
+    assert late == NEWCOMERS_ONLY
+    assert (await press(shop, carol, "gft_"))["text"] == NEWCOMERS_ONLY
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
+
+
+async def test_a_newcomer_whose_join_time_a_crash_lost_still_claims(shop: Harness) -> None:
+    bob = await join(shop, "bob")
+    members = shop.services.store.members
+    members.forget_chat(GROUP)  # the unwritten join time, as a crash loses it
+    await members.db.execute("UPDATE members SET joined_at = NULL")
+    assert await members.joined_at(GROUP, bob) is None
+    (gift,) = await open_link(shop, bob, await gift_link(shop, bob))
+    assert "SNACK-001" in gift
+
+
+async def test_a_shop_may_shorten_the_claim_window(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(gifts=GIFTS + "  welcome_claim_within: 2h\n"))
+    try:
+        bob = await join(harness, "bob")
+        harness.clock.advance(2 * 3600 + 1)
+        assert (await press(harness, bob, "gft_"))["text"] == NEWCOMERS_ONLY
+    finally:
+        await harness.stop()
+
+
+async def test_a_reward_from_the_welcome_pool_stays_the_rewarded_members(
+    tmp_path: Path,
+) -> None:
+    gifts = GIFTS.replace("{pool: review,", "{pool: welcome,")
+    harness = await started(tmp_path, policy(gifts=gifts))
+    try:
+        oscar = harness.member("oscar")  # an old member, earning a reward
+        await harness.say(oscar, "#review", photo=True)
+        (gift,) = await open_link(harness, oscar, await gift_link(harness, oscar))
+        assert "SNACK-001" in gift
+    finally:
+        await harness.stop()
 
 
 # --------------------------------------------------------------- newcomer check

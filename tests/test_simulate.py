@@ -144,6 +144,13 @@ def test_the_gift_arrives_privately_and_only_once(transcript: str) -> None:
     assert "SUNNY-NEW-9XW4" not in transcript
 
 
+def test_an_old_member_is_refused_the_welcomes_gift(transcript: str) -> None:
+    refused = section(transcript, "Carol, an old member")
+    assert "Carol pressed [🧧 Claim your gift]" in refused
+    assert "qunbot ↪ Carol (alert): This red envelope is a welcome gift for newcomers" in refused
+    assert "[private Carol]" not in refused
+
+
 def test_a_buyer_photo_earns_a_reward(transcript: str) -> None:
     reward = section(transcript, "buyer's photo")
     assert "Thanks for showing us your order, Carol" in reward

@@ -50,6 +50,7 @@ def test_the_day_is_played_in_chinese(transcript: str) -> None:
     for expected in (
         "欢迎 小博",  # the welcome, with its gift
         "SUNNY-NEW-7Q2K",
+        "这个红包是送给新成员的见面礼哦",  # an old member pressing the welcome's red envelope
         "#4 踢出：规则",  # /why
         "只有本群管理员可以使用这个命令。",
         "模式已切换为「提醒」。",

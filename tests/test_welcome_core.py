@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from bot.core.policy_files import PolicyLibrary
-from policies.gifts import GiftReward, hashtags_in, matching_reward, parse_codes, pool_number
+from policies.gifts import (
+    GiftReward,
+    hashtags_in,
+    matching_reward,
+    may_claim,
+    parse_codes,
+    pool_number,
+)
 from policies.loader import PolicySource, load_policy
+from policies.schema import Policy
 from policies.welcome import JoinWaves
 from policies.yamlsource import SourceError
 
@@ -85,7 +93,7 @@ def test_pool_numbers_are_stable_and_short() -> None:
     assert pool_number("welcome") != pool_number("review")
 
 
-def load(text: str) -> object:
+def load(text: str) -> Policy:
     presets = PolicyLibrary(None)
 
     def lookup(name: str, asking: PolicySource | None) -> PolicySource | None:
@@ -137,6 +145,18 @@ def problems_of(text: str) -> str:
             "extends: default\nwelcome:\n  newcomer_check:\n    timeout: 10s\n",
             "welcome.newcomer_check.timeout: must be between 1m and 1d",
         ),
+        (
+            "extends: default\ngifts:\n  welcome_claim_within: 30m\n",
+            "gifts.welcome_claim_within: must be between 1h and 90d",
+        ),
+        (
+            "extends: default\ngifts:\n  welcome_claim_within: forever\n",
+            "gifts.welcome_claim_within: must be between 1h and 90d",
+        ),
+        (
+            "extends: default\ngifts:\n  welcome_claim_within: a week\n",
+            "gifts.welcome_claim_within: 'a week' is not a duration",
+        ),
         ("extends: default\nwelcome:\n  wave_windw: 5s\n", "(did you mean 'wave_window'?)"),
     ],
 )
@@ -151,3 +171,32 @@ def test_presets_carry_every_member_facing_text(name: str) -> None:
     assert "{users}" in policy.welcome.templates.text
     assert "{code}" in policy.gifts.templates.delivered
     assert policy.gifts.welcome_pool is None
+
+
+DAY = 86400.0
+
+
+@pytest.mark.parametrize(
+    ("personal", "joined_at", "allowed", "reason"),
+    [
+        (False, T0 - 3 * DAY, True, "joined within 1w: a newcomer"),
+        (False, T0 - 7 * DAY, True, "joined within 1w: a newcomer"),
+        (False, T0 - 7 * DAY - 1, False, "joined more than 1w ago: no longer a newcomer"),
+        (False, None, False, "qunbot never saw this member join the group: not a newcomer"),
+        (True, None, True, "a personal button: the member earned this gift"),
+        (True, T0 - 90 * DAY, True, "a personal button: the member earned this gift"),
+    ],
+)
+def test_only_newcomers_may_claim_through_the_welcomes_shared_button(
+    personal: bool, joined_at: float | None, allowed: bool, reason: str
+) -> None:
+    gifts = PolicyLibrary(None).load("default").gifts
+    assert gifts.welcome_claim_within == 7 * DAY
+    right = may_claim(gifts, personal=personal, joined_at=joined_at, now=T0)
+    assert (right.allowed, right.reason) == (allowed, reason)
+
+
+def test_the_claim_window_is_the_policys() -> None:
+    policy = load("extends: default\ngifts:\n  welcome_claim_within: 2h\n")
+    right = may_claim(policy.gifts, personal=False, joined_at=T0 - 3 * 3600, now=T0)
+    assert not right.allowed and "more than 2h" in right.reason

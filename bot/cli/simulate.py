@@ -389,7 +389,8 @@ class Player:
 
     async def _step_claim(self, value: dict[str, Any]) -> None:
         """Press the newest gift button in the group, then follow the deep link the bot
-        answers with into the private chat."""
+        answers with into the private chat; a refusal (the welcome's gift is for newcomers)
+        ends the claim, and the transcript shows it."""
         script = self.transcript.script
         user_id = script.user_id(value["as"])
         found = self._newest_button(script.group_id, gift=True)
@@ -400,6 +401,8 @@ class Player:
         query = self.fake.callback_queries[update["callback_query"]["id"]]
         url = str((query.answer or {}).get("url", ""))
         payload = parse_qs(urlparse(url).query).get("start")
+        if not payload and (query.answer or {}).get("show_alert"):
+            return
         if not payload:
             raise LookupError(f"the gift button answered without a deep link: {query.answer}")
         self.fake.start_private(user_id, payload=payload[0])

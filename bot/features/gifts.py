@@ -1,9 +1,11 @@
 """Red-envelope gifts: the claim button, the deep link it opens, and private delivery.
 
 A button in the group is signed for the group and the pool (and, for a reward, the member).
-Pressing it answers with a deep link signed for the group, the pool and the presser, so a
-forwarded link is worthless to anyone else. The claim itself is settled by SQLite: one claim
-per member, group and pool, and each listed code handed out once.
+Pressing it answers with a deep link signed for the group, the pool and the presser (and
+whether the button was personal), so a forwarded link is worthless to anyone else. The
+welcome's shared button serves newcomers only, checked at the press and again at the link.
+The claim itself is settled by SQLite: one claim per member, group and pool, and each listed
+code handed out once.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from bot.store import GiftOutcome
 from bot.telegram.callbacks import answer_button
 from bot.telegram.extract import display_name
 from bot.telegram.permissions import is_present
-from policies.gifts import GiftPool, matching_reward, parse_codes, pool_number
+from policies.gifts import (
+    GiftPool,
+    GiftsConfig,
+    matching_reward,
+    may_claim,
+    parse_codes,
+    pool_number,
+)
 from policies.schema import Policy
 from policies.texts import mention, render
 
@@ -39,6 +48,30 @@ LINK_KIND = "gift"
 REWARD_PROMPT_COOLDOWN = 3600.0
 """A member who keeps posting tagged photos is prompted once an hour, not every time."""
 PROMPTS_KEPT = 10_000
+PERSONAL_MARK = 1
+"""A link made from a personal button (a reward) ends in this mark; one made from the welcome's
+shared button, which only newcomers may use, ends at the pool."""
+
+
+@dataclass(frozen=True, slots=True)
+class GiftLink:
+    """What a genuine deep link names: where, for whom, which pool, and from which button."""
+
+    chat_id: int
+    user_id: int
+    pool_number: int
+    personal: bool
+
+    def token(self, signer: Signer) -> str:
+        mark = (PERSONAL_MARK,) if self.personal else ()
+        return signer.sign(LINK_KIND, self.chat_id, self.user_id, self.pool_number, *mark)
+
+    @classmethod
+    def read(cls, signer: Signer, payload: str) -> GiftLink | None:
+        parts = signer.verify(payload, LINK_KIND)
+        if parts is None or len(parts) not in (3, 4) or parts[3:] not in ([], [PERSONAL_MARK]):
+            return None
+        return cls(parts[0], parts[1], parts[2], personal=len(parts) == 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +103,8 @@ class GiftDesk:
         """A gift button was pressed: answer with the presser's own deep link."""
         parts = self.signer.verify(query.data or "", BUTTON_KIND)
         home = query.message.chat.id if query.message else 0
-        templates = (await self._policy(parts[0] if parts else home)).gifts.templates
+        gifts = (await self._policy(parts[0] if parts else home)).gifts
+        templates = gifts.templates
         if parts is None or len(parts) != 3:
             await answer_button(query, render(templates.link_invalid, {}), show_alert=True)
             return
@@ -78,19 +112,23 @@ class GiftDesk:
         if for_user and for_user != query.from_user.id:
             await answer_button(query, render(templates.not_yours, {}), show_alert=True)
             return
-        token = self.signer.sign(LINK_KIND, chat_id, query.from_user.id, number)
-        await answer_button(query, url=create_deep_linked_url(self.bot.username, token))
+        link = GiftLink(chat_id, query.from_user.id, number, personal=bool(for_user))
+        if not await self._may_claim(link, gifts):
+            await answer_button(query, render(templates.newcomers_only, {}), show_alert=True)
+            return
+        url = create_deep_linked_url(self.bot.username, link.token(self.signer))
+        await answer_button(query, url=url)
 
     async def serve_link(self, user: User, payload: str) -> None:
         """`/start gift_...` in the private chat: check the link and the member, then claim."""
-        parts = self.signer.verify(payload, LINK_KIND)
-        if parts is None or len(parts) != 3 or parts[1] != user.id:
-            policy = await self._policy(parts[0] if parts else None)
+        link = GiftLink.read(self.signer, payload)
+        if link is None or link.user_id != user.id:
+            policy = await self._policy(link.chat_id if link else None)
             await self._send(user.id, render(policy.gifts.templates.link_invalid, {}))
             return
-        chat_id, _, number = parts
+        chat_id = link.chat_id
         policy = await self._policy(chat_id)
-        found = policy.gifts.pool_by_number(number)
+        found = policy.gifts.pool_by_number(link.pool_number)
         if found is None:
             await self._send(user.id, render(policy.gifts.templates.link_invalid, {}))
             return
@@ -98,7 +136,33 @@ class GiftDesk:
         if not await self._is_member(chat_id, user.id):
             await self._send(user.id, render(policy.gifts.templates.not_member, {"group": title}))
             return
+        if not await self._may_claim(link, policy.gifts):
+            await self._send(user.id, render(policy.gifts.templates.newcomers_only, {}))
+            return
         await self._deliver(user, chat_id, title, found[0], policy)
+
+    async def _may_claim(self, link: GiftLink, gifts: GiftsConfig) -> bool:
+        """Whether the link's member may claim through its button: the welcome's shared one is
+        for newcomers of the link's group."""
+        right = may_claim(
+            gifts,
+            personal=link.personal,
+            joined_at=await self._joined_at(link.chat_id, link.user_id),
+            now=self.runtime.now(),
+        )
+        if not right.allowed:
+            logger.info("gift refused to {} in {}: {}", link.user_id, link.chat_id, right.reason)
+        return right.allowed
+
+    async def _joined_at(self, chat_id: int, user_id: int) -> float | None:
+        """The member's latest join qunbot saw: the welcome queue holds it from the moment of
+        the join (a crash may cost the members' last seconds), the members' rows for longer."""
+        store = self.runtime.store
+        seen = (
+            await store.welcome_queue.joined_at(chat_id, user_id),
+            await store.members.joined_at(chat_id, user_id),
+        )
+        return max((at for at in seen if at is not None), default=None)
 
     async def _deliver(
         self, user: User, chat_id: int, title: str, pool_name: str, policy: Policy

@@ -172,6 +172,18 @@ class Members:
         state.joined_at = now
         state.dirty = True
 
+    async def joined_at(self, chat_id: int, user_id: int) -> float | None:
+        """When qunbot last saw the member join, without caching or creating a row: someone
+        merely pressing a button is not a member's activity."""
+        cached = self.cache.get((chat_id, user_id))
+        if cached is not None:
+            return cached.joined_at
+        async with self.db.execute(
+            "SELECT joined_at FROM members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row is not None and row[0] is not None else None
+
     async def set_trusted(self, chat_id: int, user_id: int, trusted: bool, now: float) -> None:
         state = await self.state(chat_id, user_id, now)
         state.trusted = trusted
@@ -965,6 +977,16 @@ class WelcomeQueue:
             " joined_at = excluded.joined_at, welcomed_at = NULL",
             (chat_id, newcomer.user_id, newcomer.name, newcomer.title, int(newcomer.checked), now),
         )
+
+    async def joined_at(self, chat_id: int, user_id: int) -> float | None:
+        """When the member joined, if they wait for their welcome or were welcomed in the last
+        day. Written at once, unlike the members' join times, which a crash can cost."""
+        async with self.db.execute(
+            "SELECT joined_at FROM welcome_queue WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row is not None else None
 
     async def waiting(self, chat_id: int) -> list[WaitingNewcomer]:
         """Everyone of the group still waiting, in the order they joined."""
