@@ -57,21 +57,27 @@ class LinearModel:
     features: str = FEATURES_VERSION
     """The feature recipe the weights were trained on (see `policies.detect.features`)."""
     _reader: Reader = field(init=False, repr=False, compare=False)
-    _last: tuple[Normalized | None, set[str]] = field(
-        init=False, repr=False, compare=False, default=(None, set())
+    _last: tuple[Normalized | None, list[str], list[float]] = field(
+        init=False, repr=False, compare=False, default=(None, [], [])
     )
-    """The last message read and its features: a flagged message is scored and then
-    explained (`strongest`), and reading it once is half the cost."""
+    """The last message read, its features and their weights: a flagged message is scored
+    and then explained (`strongest`), and reading and weighing it once is half the cost (a
+    weight look-up costs as much as making the feature: the table is too big for the cache)."""
 
     def __post_init__(self) -> None:
         self._reader = reader(self.features)
 
-    def _read(self, norm: Normalized) -> set[str]:
-        last, found = self._last
+    def _weighed(self, norm: Normalized) -> tuple[list[str], list[float]]:
+        """The message's features and what each weighs, trained and taught together."""
+        last, names, weighed = self._last
         if last is not norm:
-            found = self._reader(norm)
-            self._last = (norm, found)
-        return found
+            names = list(self._reader(norm))
+            weighed = list(map(self.weights.get, names, repeat(0.0)))
+            if self.adjustments:
+                taught = map(self.adjustments.get, names, repeat(0.0))
+                weighed = list(map(operator.add, weighed, taught))
+            self._last = (norm, names, weighed)
+        return names, weighed
 
     @property
     def trained(self) -> bool:
@@ -89,10 +95,7 @@ class LinearModel:
         )
 
     def logit_of(self, norm: Normalized) -> float:
-        found = self._read(norm)
-        total = self.bias + sum(map(self.weights.get, found, repeat(0.0)))
-        if self.adjustments:
-            total += sum(map(self.adjustments.get, found, repeat(0.0)))
+        total = self.bias + sum(self._weighed(norm)[1])
         return max(-_MAX_LOGIT, min(_MAX_LOGIT, total))
 
     def strongest(self, norm: Normalized, count: int = 3) -> list[str]:
@@ -104,11 +107,7 @@ class LinearModel:
         and `compress`, and only those are ordered by a Python key."""
         if count <= 0:
             return []
-        names = list(self._read(norm))
-        weighed = list(map(self.weights.get, names, repeat(0.0)))
-        if self.adjustments:
-            taught = map(self.adjustments.get, names, repeat(0.0))
-            weighed = list(map(operator.add, weighed, taught))
+        names, weighed = self._weighed(norm)
         ordered = sorted(weighed)
         heaviest = ordered[-count:]
         if _clear_lead(ordered, heaviest):
@@ -129,7 +128,7 @@ class LinearModel:
     def learn(self, text: str, spam: bool) -> None:
         """Agree with an admin about one message from now on (see the module docstring)."""
         norm = normalize(text)
-        found = self._read(norm)
+        found, _ = self._weighed(norm)
         if not found:
             return
         target = logit_of(self.threshold) + (LEARN_MARGIN if spam else -LEARN_MARGIN)
@@ -140,6 +139,7 @@ class LinearModel:
         step = min(_MAX_STEP, missing / len(found)) * (1.0 if spam else -1.0)
         for feature in found:
             self.adjustments[feature] = self.adjustments.get(feature, 0.0) + step
+        self._last = (None, [], [])  # the weights just changed
 
     def learn_many(self, texts: list[str], spam: bool) -> None:
         for text in texts:
