@@ -236,6 +236,8 @@ def _start_failure(error: Exception, base_url: str | None, say: Messages) -> str
     from telegram.error import InvalidToken, NetworkError
 
     from bot.core.logging import redact
+    from bot.core.reasons import say_invalid
+    from bot.store import StorageError
 
     if isinstance(error, InvalidToken):
         return say.tp(
@@ -249,6 +251,8 @@ def _start_failure(error: Exception, base_url: str | None, say: Messages) -> str
             where=base_url or "https://api.telegram.org",
             error=redact(str(error)),
         )
+    if isinstance(error, StorageError) and error.reason is not None:
+        return redact(say_invalid(say, error.reason))
     return redact(str(error))
 
 
