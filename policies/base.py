@@ -27,12 +27,23 @@ class Names(tuple[str, ...]):
 class Invalid(ValueError):
     """Why a value is refused, kept as data: `template` is a message id of the catalog with
     `{placeholders}`, `values` fill them. The shell says it in a group's language; `str()` is
-    the English, for the command line and logs."""
+    the English, for the logs and an English command line."""
 
     def __init__(self, template: str, /, **values: object) -> None:
         super().__init__(template.format_map(values))
         self.template = template
         self.values = values
+
+
+class Phrases(tuple[Invalid | str, ...]):
+    """Short phrases given to a reason (`group -1001`, `network 'east'`), each a message id
+    with its values, or a key kept as written: the shell says each in the reader's language
+    and lists them the way that language does."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return ", ".join(str(phrase) for phrase in self)
 
 
 class StrictModel(BaseModel):

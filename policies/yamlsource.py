@@ -36,7 +36,9 @@ class Position:
 class Problem:
     """One thing wrong with a config or policy file. `message` is the English; `template` and
     `values` are the same reason as a catalog message id and its values, or `kind` is
-    pydantic's error type with its context in `values` (the shell knows their templates)."""
+    pydantic's error type with its context in `values` (the shell knows their templates).
+    `note` says where the problem matters (which policy, used by which groups), after the
+    reason."""
 
     position: Position
     path: str
@@ -44,6 +46,7 @@ class Problem:
     kind: str = ""
     template: str = ""
     values: Mapping[str, object] = field(default_factory=dict, compare=False)
+    note: Invalid | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, position: Position, path: str, reason: Invalid) -> Problem:
@@ -51,7 +54,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.position.file}:{self.position.line}:{self.position.column}"
-        return f"{where}: {self.path or '(top)'}: {self.message}"
+        noted = f" ({self.note})" if self.note is not None else ""
+        return f"{where}: {self.path or '(top)'}: {self.message}{noted}"
 
 
 class SourceError(Exception):

@@ -13,11 +13,16 @@ from policies.yamlsource import SourceError
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_command(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`qunbot ARGUMENTS` in this process: its exit status, stdout and stderr."""
     with pytest.raises(SystemExit) as exited:
-        main(["check", str(path)])
+        main(arguments)
     captured = capsys.readouterr()
     return int(exited.value.code or 0), captured.out, captured.err
+
+
+def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    return run_command(["check", str(path)], capsys)
 
 
 def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:

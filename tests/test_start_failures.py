@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from bot.fake import FakeTelegramServer
+from tests.english import english_phrases
 from tests.harness import TestClock, make_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,19 +33,19 @@ class Outcome:
     log: str
 
 
-def write_config(workdir: Path) -> Path:
+def write_config(workdir: Path, language: str = "en") -> Path:
     (workdir / "policies").mkdir()
     (workdir / "policies" / "shop.yaml").write_text("extends: default\n", encoding="utf-8")
     config = workdir / "config.yaml"
     config.write_text(
         "database: ./qunbot.db\npolicies_dir: ./policies\ndefault_policy: shop\n"
-        "logging: {level: DEBUG, file: logs/qunbot.log}\n",
+        f"logging: {{level: DEBUG, file: logs/qunbot.log}}\nlanguage: {language}\n",
         encoding="utf-8",
     )
     return config
 
 
-async def run_bot(workdir: Path, base_url: str) -> Outcome:
+async def run_bot(workdir: Path, base_url: str, language: str = "en") -> Outcome:
     """`qunbot run` started from the repository root, so a path relative to the working
     directory instead of the config's folder would land elsewhere."""
     env = os.environ | {
@@ -57,7 +58,7 @@ async def run_bot(workdir: Path, base_url: str) -> Outcome:
         "-m",
         "bot",
         "run",
-        str(write_config(workdir)),
+        str(write_config(workdir, language)),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -129,6 +130,14 @@ async def test_a_refused_token_is_one_line_and_appears_nowhere(
     assert "rejected" in outcome.log, "the log file keeps the detail, redacted"
 
 
+async def test_a_refused_token_is_told_in_the_config_language(
+    tmp_path: Path, refusing_telegram: str
+) -> None:
+    outcome = await run_bot(tmp_path, refusing_telegram, language="zh")
+    line = assert_one_line(outcome, "Telegram 拒绝了这个令牌", "请检查 QUNBOT_TOKEN")
+    assert english_phrases(line) == []
+
+
 async def test_an_unreachable_telegram_is_one_line(tmp_path: Path) -> None:
     outcome = await run_bot(tmp_path, f"http://127.0.0.1:{closed_port()}/bot")
     assert_one_line(outcome, "cannot reach Telegram", "QUNBOT_BASE_URL")
@@ -149,6 +158,15 @@ async def test_an_empty_database_is_refused_not_replaced(tmp_path: Path, telegra
     outcome = await run_bot(tmp_path, telegram)
     assert_one_line(outcome, "qunbot.db is empty", "restore it from a backup", "delete it")
     assert (tmp_path / "qunbot.db").stat().st_size == 0, "nothing was written over it"
+
+
+async def test_an_empty_database_is_refused_in_the_config_language(
+    tmp_path: Path, telegram: str
+) -> None:
+    (tmp_path / "qunbot.db").write_bytes(b"")
+    outcome = await run_bot(tmp_path, telegram, language="zh")
+    line = assert_one_line(outcome, "qunbot.db 是空文件（0 字节），数据已丢失：请从备份恢复")
+    assert english_phrases(line.replace(str(tmp_path), ".")) == []
 
 
 async def test_a_damaged_database_is_refused(tmp_path: Path, telegram: str) -> None:

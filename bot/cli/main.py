@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli.load import load_or_explain
+from bot.cli.load import load_or_explain, operator_messages
 from bot.core.config import LoadedConfig, WebhookConfig
+from bot.core.i18n import Messages
+from policies.yamlsource import SourceError
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -117,48 +119,73 @@ def _check(arguments: argparse.Namespace) -> int:
         return 1
     from bot.cli.check import warnings_for
 
-    for warning in warnings_for(loaded):
-        print(f"warning: {warning}")
-    groups = len(loaded.config.groups)
-    names = ", ".join(sorted(loaded.policies))
-    print(f"{arguments.config}: OK ({groups} group(s) configured; policies: {names})")
+    say = operator_messages(loaded)
+    for warning in warnings_for(loaded, say):
+        print(say.tp("warning: {warning}", warning=warning))
+    print(
+        say.tnp(
+            "{config}: OK ({count} group configured; policies: {names})",
+            "{config}: OK ({count} groups configured; policies: {names})",
+            len(loaded.config.groups),
+            config=arguments.config,
+            names=say.listing(sorted(loaded.policies)),
+        )
+    )
     return 0
 
 
 def _run(arguments: argparse.Namespace) -> int:
     from bot.core.config import (
+        SettingRefused,
         base_url_from_environment,
         signing_secret_from_environment,
         token_from_environment,
     )
     from bot.core.logging import register_secret, setup_logging
+    from bot.core.reasons import say_invalid
 
     loaded = load_or_explain(arguments.config)
     if loaded is None:
         return 1
-    token = token_from_environment()
-    register_secret(token)
-    secret = signing_secret_from_environment()
+    say = operator_messages(loaded)
+    try:
+        token = token_from_environment()
+        register_secret(token)
+        secret = signing_secret_from_environment()
+    except SettingRefused as refused:
+        print(f"qunbot: {say_invalid(say, refused.reason)}", file=sys.stderr)
+        return 1
     if secret is not None:
         register_secret(secret)
-    webhook = _webhook_settings(loaded, arguments)
+    try:
+        webhook = _webhook_settings(loaded, arguments)
+    except SourceError as error:
+        return _refuse_webhook(say, error)
     setup_logging(loaded.config.logging, file=loaded.log_file, hold_while_starting=True)
-    return _run_until_stopped(loaded, token, base_url_from_environment(), webhook)
+    return _run_until_stopped(loaded, say, token, base_url_from_environment(), webhook)
 
 
 def _webhook_settings(loaded: LoadedConfig, arguments: argparse.Namespace) -> WebhookConfig | None:
-    """The webhook from the command line, else from the config; None to poll."""
+    """The webhook from the command line, else from the config; None to poll. A value the
+    schema refuses raises `SourceError`."""
+    from policies.yamlsource import Located, validate
+
     configured = loaded.config.webhook
     url = arguments.webhook or (configured.url if configured else None)
     if url is None:
         return None
-    base = configured or WebhookConfig(url=url)
-    try:
-        return WebhookConfig.model_validate(
-            base.model_dump() | {"url": url, "listen": arguments.listen or base.listen}
-        )
-    except ValueError as error:
-        raise SystemExit(f"qunbot: invalid webhook setting: {error}") from None
+    base = configured or WebhookConfig.model_construct(url=url)
+    settings = base.model_dump() | {"url": url, "listen": arguments.listen or base.listen}
+    return validate(WebhookConfig, Located(settings, {}, {}, "--webhook"))
+
+
+def _refuse_webhook(say: Messages, error: SourceError) -> int:
+    from bot.core.reasons import say_problems
+
+    problems = say_problems(say, error.problems)
+    line = say.tp("invalid webhook setting: {problems}", problems=problems)
+    print(f"qunbot: {line}", file=sys.stderr)
+    return 1
 
 
 def _status(arguments: argparse.Namespace) -> int:
@@ -173,7 +200,11 @@ def _status(arguments: argparse.Namespace) -> int:
 
 
 def _run_until_stopped(
-    loaded: LoadedConfig, token: str, base_url: str | None, webhook: WebhookConfig | None
+    loaded: LoadedConfig,
+    say: Messages,
+    token: str,
+    base_url: str | None,
+    webhook: WebhookConfig | None,
 ) -> int:
     """Poll (or serve the webhook) until stopped; a refused token, an unreachable Telegram or
     an unusable database end it with one line saying what to check, never a traceback."""
@@ -194,29 +225,34 @@ def _run_until_stopped(
             return run_webhook(application, webhook)
     except (InvalidToken, NetworkError, StorageError) as error:
         discard_start_up_lines()
-        return _fail(_start_failure(error, base_url))
+        return _fail(_start_failure(error, base_url, say))
     except BaseException:
         started()
         raise
     return 0
 
 
-def _start_failure(error: Exception, base_url: str | None) -> str:
+def _start_failure(error: Exception, base_url: str | None, say: Messages) -> str:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.core.logging import redact
+    from bot.core.reasons import say_invalid
+    from bot.store import StorageError
 
     if isinstance(error, InvalidToken):
-        return (
+        return say.tp(
             "Telegram refused the token (401 Unauthorized): check QUNBOT_TOKEN; BotFather's "
             "/token shows the bot's current one"
         )
     if isinstance(error, NetworkError):
-        where = base_url or "https://api.telegram.org"
-        return (
-            f"cannot reach Telegram at {where} ({redact(str(error))}): check the network, "
-            "the `proxy:` setting (or HTTPS_PROXY) or QUNBOT_BASE_URL"
+        return say.tp(
+            "cannot reach Telegram at {where} ({error}): check the network, "
+            "the `proxy:` setting (or HTTPS_PROXY) or QUNBOT_BASE_URL",
+            where=base_url or "https://api.telegram.org",
+            error=redact(str(error)),
         )
+    if isinstance(error, StorageError) and error.reason is not None:
+        return redact(say_invalid(say, error.reason))
     return redact(str(error))
 
 

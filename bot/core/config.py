@@ -13,10 +13,19 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from bot.core.policy_files import PolicyLibrary, PolicyUnreadable
+from policies.base import Invalid, Names, Phrases
 from policies.durations import Duration
 from policies.loader import with_overrides
 from policies.schema import Policy, PolicyName, StrictModel
-from policies.yamlsource import Located, Position, Problem, SourceError, parse_yaml, validate
+from policies.yamlsource import (
+    Located,
+    Position,
+    Problem,
+    SourceError,
+    dotted,
+    parse_yaml,
+    validate,
+)
 
 TOKEN_VARIABLE = "QUNBOT_TOKEN"
 BASE_URL_VARIABLE = "QUNBOT_BASE_URL"
@@ -122,7 +131,7 @@ class Config(StrictModel):
     @classmethod
     def socks_needs_socksio(cls, proxy: str | None) -> str | None:
         if proxy and proxy.startswith("socks") and importlib.util.find_spec("socksio") is None:
-            raise ValueError(
+            raise Invalid(
                 "a SOCKS proxy needs the socksio package: run `.venv/bin/pip install "
                 "'httpx[socks]'`, or use your proxy's HTTP port (http://HOST:PORT)"
             )
@@ -142,8 +151,9 @@ class Config(StrictModel):
     @classmethod
     def refuse_token(cls, data: object) -> object:
         if isinstance(data, dict) and "token" in data:
-            raise ValueError(
-                f"do not put the bot token in the config file; set {TOKEN_VARIABLE} instead"
+            raise Invalid(
+                "do not put the bot token in the config file; set {variable} instead",
+                variable=TOKEN_VARIABLE,
             )
         return data
 
@@ -250,10 +260,11 @@ def load_config(path: Path) -> LoadedConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise SourceError([_file_problem(str(path), f"cannot read the config: {error}")]) from None
+        reason = Invalid("cannot read the config: {error}", error=str(error))
+        raise SourceError([_file_problem(str(path), reason)]) from None
     except UnicodeDecodeError:
-        message = "the config is not UTF-8 text: save it as UTF-8"
-        raise SourceError([_file_problem(str(path), message)]) from None
+        reason = Invalid("the config is not UTF-8 text: save it as UTF-8")
+        raise SourceError([_file_problem(str(path), reason)]) from None
     located = parse_yaml(text, str(path))
     return loaded_from(located, path.resolve().parent)
 
@@ -296,19 +307,23 @@ def _load_policies(loaded: LoadedConfig, located: Located) -> list[Problem]:
     """Load each named policy once; a broken one is reported once, naming every group (and
     setting) that uses it."""
     config = loaded.config
-    named: list[tuple[tuple[str | int, ...], str, str]] = [
+    named: list[tuple[tuple[str | int, ...], str, Invalid | str]] = [
         (("default_policy",), config.default_policy, "default_policy")
     ]
     named += [
-        (("groups", index, "policy"), group.policy, f"group {group.chat_id}")
+        (("groups", index, "policy"), group.policy, Invalid("group {id}", id=group.chat_id))
         for index, group in enumerate(config.groups)
     ]
     named += [
-        (("networks", index, "policy"), network.policy, f"network {network.name!r}")
+        (
+            ("networks", index, "policy"),
+            network.policy,
+            Invalid("network {name!r}", name=network.name),
+        )
         for index, network in enumerate(config.networks)
         if network.policy is not None
     ]
-    users: dict[str, list[tuple[tuple[str | int, ...], str]]] = {}
+    users: dict[str, list[tuple[tuple[str | int, ...], Invalid | str]]] = {}
     for path, name, user in named:
         users.setdefault(name, []).append((path, user))
     problems: list[Problem] = []
@@ -321,44 +336,67 @@ def _load_policy(
     loaded: LoadedConfig,
     located: Located,
     name: str,
-    uses: list[tuple[tuple[str | int, ...], str]],
+    uses: list[tuple[tuple[str | int, ...], Invalid | str]],
 ) -> list[Problem]:
     library = loaded.library
-    used_by = "used by " + ", ".join(user for _, user in uses)
+    users = Phrases(user for _, user in uses)
+    path = uses[0][0]
+    where = located.position_of(path)
     try:
         document = library.resolve(name)
         loaded.policies[name] = with_overrides(document, None)
         loaded.documents[name] = document
     except LookupError:
-        known = ", ".join(library.names())
-        message = f"unknown policy or preset {name!r} ({used_by}); available: {known}"
+        known = Names(library.names())
         if library.directory is not None and not library.directory.is_dir():
-            message += f" (the policies directory {library.directory} does not exist)"
-        path = uses[0][0]
-        return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
+            reason = Invalid(
+                "unknown policy or preset {name!r} (used by {users}); available: {known} "
+                "(the policies directory {directory} does not exist)",
+                name=name,
+                users=users,
+                known=known,
+                directory=str(library.directory),
+            )
+        else:
+            reason = Invalid(
+                "unknown policy or preset {name!r} (used by {users}); available: {known}",
+                name=name,
+                users=users,
+                known=known,
+            )
+        return [Problem.of(where, dotted(path), reason)]
     except PolicyUnreadable as error:
-        path = uses[0][0]
-        message = f"{error} (policy {name!r}, {used_by})"
-        return [Problem(located.position_of(path), ".".join(map(str, path)), message)]
+        note = Invalid("policy {name!r}, used by {users}", name=name, users=users)
+        return [replace(Problem.of(where, dotted(path), error.reason), note=note)]
     except SourceError as error:
-        return [
-            replace(problem, message=f"{problem.message} (policy {name!r}, {used_by})")
-            for problem in error.problems
-        ]
+        note = Invalid("policy {name!r}, used by {users}", name=name, users=users)
+        return [replace(problem, note=note) for problem in error.problems]
     return []
 
 
-def _file_problem(file: str, message: str) -> Problem:
-    return Problem(Position(file, 1, 1), "", message)
+def _file_problem(file: str, reason: Invalid) -> Problem:
+    return Problem.of(Position(file, 1, 1), "", reason)
+
+
+class SettingRefused(SystemExit):
+    """A setting from the environment that keeps qunbot from starting. `str()` is the
+    English line; `reason` lets the command line say it in the config's language."""
+
+    def __init__(self, reason: Invalid) -> None:
+        super().__init__(f"qunbot: {reason}")
+        self.reason = reason
 
 
 def token_from_environment() -> str:
     """The bot token, or a clear error saying where to put it."""
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:
-        raise SystemExit(
-            f"qunbot: set {TOKEN_VARIABLE} to the token BotFather gave you "
-            "(or try `qunbot simulate`, which needs no token)"
+        raise SettingRefused(
+            Invalid(
+                "set {variable} to the token BotFather gave you "
+                "(or try `qunbot simulate`, which needs no token)",
+                variable=TOKEN_VARIABLE,
+            )
         )
     return token
 
@@ -370,10 +408,13 @@ def signing_secret_from_environment() -> str | None:
     if not secret:
         return None
     if _HEX_SECRET.fullmatch(secret) is None:
-        raise SystemExit(
-            f"qunbot: {SIGNING_SECRET_VARIABLE} must be at least 64 hexadecimal digits "
-            "(for example from `openssl rand -hex 32`); unset it to keep the secret in the "
-            "database"
+        raise SettingRefused(
+            Invalid(
+                "{variable} must be at least 64 hexadecimal digits (for example from "
+                "{command}); unset it to keep the secret in the database",
+                variable=SIGNING_SECRET_VARIABLE,
+                command="`openssl rand -hex 32`",
+            )
         )
     return secret.lower()
 

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from policies.base import Invalid
 from policies.loader import PolicySource, resolve, with_overrides
 from policies.schema import Policy
 from policies.yamlsource import Located
@@ -29,10 +30,17 @@ class PolicyUnreadable(Exception):
         self.file = file
         self.not_text = isinstance(error, UnicodeDecodeError)
         if self.not_text:
-            reason = "it is not UTF-8 text: save it as UTF-8"
+            self.reason = Invalid(
+                "cannot read the policy file {file}: it is not UTF-8 text: save it as UTF-8",
+                file=file,
+            )
         else:
-            reason = f"{getattr(error, 'strerror', None) or error}: check it and its permissions"
-        super().__init__(f"cannot read the policy file {file}: {reason}")
+            self.reason = Invalid(
+                "cannot read the policy file {file}: {error}: check it and its permissions",
+                file=file,
+                error=getattr(error, "strerror", None) or str(error),
+            )
+        super().__init__(str(self.reason))
 
 
 class PolicyLibrary:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from bot.core.i18n import N_, Messages
-from policies.base import Invalid, Names
+from policies.base import Invalid, Names, Phrases
 from policies.durations import Span
 from policies.yamlsource import Problem
 
@@ -76,8 +76,12 @@ def _say(
 
 
 def say_problem(messages: Messages, problem: Problem) -> str:
-    """`dotted.path: reason`: the path stays as written, it is what an admin types."""
+    """`dotted.path: reason (note)`: the path stays as written, it is what an admin types."""
     reason = say_reason(messages, problem)
+    if problem.note is not None:
+        reason = messages.tp(
+            "{reason} ({note})", reason=reason, note=say_invalid(messages, problem.note)
+        )
     return f"{problem.path}: {reason}" if problem.path else reason
 
 
@@ -100,6 +104,11 @@ def _template(problem: Problem) -> tuple[str, Mapping[str, object]]:
 
 
 def _value_shown(messages: Messages, value: object) -> object:
+    if isinstance(value, Phrases):
+        return messages.listing(
+            say_invalid(messages, phrase) if isinstance(phrase, Invalid) else phrase
+            for phrase in value
+        )
     if isinstance(value, Names):
         return messages.listing(value)
     if isinstance(value, Span):

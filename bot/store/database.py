@@ -11,6 +11,7 @@ import aiosqlite
 from loguru import logger
 
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS, MOVED_TABLES
+from policies.base import Invalid
 
 BUSY_TIMEOUT_MS = 5000
 PRIVATE_FILE_MODE = 0o600
@@ -28,7 +29,13 @@ more."""
 
 
 class StorageError(RuntimeError):
-    """The database cannot be used as it is; the message says what to do."""
+    """The database cannot be used as it is; the message says what to do. Given as a catalog
+    message (`Invalid`), it is kept as `reason` so that `qunbot run` can say it in the config's
+    language."""
+
+    def __init__(self, message: str | Invalid) -> None:
+        super().__init__(str(message))
+        self.reason = message if isinstance(message, Invalid) else None
 
 
 class NewerDatabaseError(StorageError):
@@ -52,8 +59,12 @@ async def connect(path: Path | str, *, up_to: int = LATEST_VERSION) -> aiosqlite
     except sqlite3.OperationalError as error:
         await connection.close()
         raise StorageError(
-            f"cannot use {path} ({error}): check that no other program holds it, and the "
-            "disk's free space and permissions"
+            Invalid(
+                "cannot use {path} ({error}): check that no other program holds it, and the "
+                "disk's free space and permissions",
+                path=str(path),
+                error=str(error),
+            )
         ) from None
     except sqlite3.DatabaseError as error:
         await connection.close()
@@ -73,8 +84,11 @@ def _prepare_file(path: Path) -> None:
     if path.exists():
         if path.stat().st_size == 0:
             raise StorageError(
-                f"{path} is empty (0 bytes), so its data is lost: restore it from a backup, "
-                "or delete it to start with a fresh database"
+                Invalid(
+                    "{path} is empty (0 bytes), so its data is lost: restore it from a backup, "
+                    "or delete it to start with a fresh database",
+                    path=str(path),
+                )
             )
         _make_private(path)
         return
@@ -95,10 +109,12 @@ async def _quick_check(connection: aiosqlite.Connection, path: Path | str) -> No
         raise StorageError(_unreadable(path, "; ".join(problems[:3])))
 
 
-def _unreadable(path: Path | str, detail: str) -> str:
-    return (
-        f"{path} is damaged ({detail}): restore it from a backup, or move it away to start "
-        "with a fresh database"
+def _unreadable(path: Path | str, detail: str) -> Invalid:
+    return Invalid(
+        "{path} is damaged ({detail}): restore it from a backup, or move it away to start "
+        "with a fresh database",
+        path=str(path),
+        detail=detail,
     )
 
 
@@ -117,8 +133,12 @@ async def migrate(connection: aiosqlite.Connection, *, up_to: int = LATEST_VERSI
     current = await schema_version(connection)
     if current > LATEST_VERSION:
         raise NewerDatabaseError(
-            f"the database is at schema version {current}, newer than this qunbot "
-            f"({LATEST_VERSION}); upgrade qunbot or point `database:` at another file"
+            Invalid(
+                "the database is at schema version {current}, newer than this qunbot "
+                "({latest}); upgrade qunbot or point `database:` at another file",
+                current=current,
+                latest=LATEST_VERSION,
+            )
         )
     for migration in MIGRATIONS:
         if current < migration.version <= up_to:
