@@ -17,6 +17,7 @@ from bot.features.explain import action_name, explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from bot.telegram.staff import StaffNote
+from policies.durations import is_bare_number
 from policies.schema import Mode, Policy, is_duration_key
 from policies.texts import public_reason
 from policies.yamlsource import SourceError
@@ -127,7 +128,7 @@ async def set_key(call: CommandCall, app: BotData) -> None:
     except yaml.YAMLError:
         await call.answer(say.tp("Cannot read that value. Usage: {usage}", usage=call.usage()))
         return
-    if _bare_number(value) and is_duration_key(path):
+    if is_bare_number(value) and is_duration_key(path):
         await call.answer(say.tp(DURATION_NEEDS_UNIT, key=".".join(path), value=value))
         return
     problem = await app.settings.override(call.group, call.chat_title, path, value, call.actor_id)
@@ -141,12 +142,6 @@ DURATION_NEEDS_UNIT = N_(
     "Not changed: {key} is a duration, and {value} alone could be seconds, minutes or days. "
     "Write the unit: {value}s, {value}m, {value}h or {value}d"
 )
-
-
-def _bare_number(value: object) -> bool:
-    """A positive number typed without a unit (0 is none in any unit; a negative one is
-    refused by the schema as it is)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 async def reload_policies(call: CommandCall, app: BotData) -> None:

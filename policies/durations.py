@@ -117,6 +117,12 @@ def _seconds(value: object) -> float:
     return seconds
 
 
+def is_bare_number(value: object) -> bool:
+    """A positive number with no unit: seconds to `parse_duration`, but maybe not to whoever
+    wrote it (0 is none in any unit; a negative number is refused anyway)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 def format_duration(seconds: float) -> str:
     """The shortest exact spelling of a duration, the inverse of `parse_duration`."""
     if seconds == FOREVER:

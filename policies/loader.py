@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.base import Invalid, Names
-from policies.schema import Policy
+from policies.durations import is_bare_number
+from policies.schema import Policy, is_duration_key
 from policies.yamlsource import (
     Located,
     Position,
     Problem,
     SourceError,
+    dotted,
     parse_yaml,
     validate,
 )
@@ -108,3 +110,25 @@ def _find_parent(
 def _problem(located: Located, reason: Invalid) -> Problem:
     position: Position = located.value_positions.get(("extends",), located.position_of(()))
     return Problem.of(position, "extends", reason)
+
+
+def bare_durations(document: Located) -> list[Problem]:
+    """Durations written as a bare number (`reinvite_after: 30`): read as seconds, which an
+    operator who meant minutes or days would never notice until customers stay out for 30 s
+    or a month. Not an error (seconds are a valid reading), a warning for `qunbot check`."""
+    found: list[Problem] = []
+    for path, value in _leaves(document.data, ()):
+        if is_bare_number(value) and is_duration_key(path):
+            reason = Invalid(
+                "{value} is read as {value} seconds: write {value}s to keep it, or the unit "
+                "you meant ({value}m, {value}h, {value}d)",
+                value=value,
+            )
+            found.append(Problem.of(document.position_of(path), dotted(path), reason))
+    return found
+
+
+def _leaves(data: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    if not isinstance(data, Mapping):
+        return [(path, data)]
+    return [leaf for key, value in data.items() for leaf in _leaves(value, (*path, str(key)))]

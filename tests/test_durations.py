@@ -13,6 +13,8 @@ from policies.durations import FOREVER, DurationError, parse_duration, parse_mut
 from policies.loader import PolicySource, load_policy
 from policies.yamlsource import SourceError
 from tests.harness import ADMIN, GROUP, Harness, make_config
+from tests.test_cli_language import write_config
+from tests.test_config import run_check
 
 LIBRARY = PolicyLibrary(None)
 
@@ -188,3 +190,44 @@ async def test_a_number_for_a_key_that_is_no_duration_is_still_a_number(shop: Ha
     assert await _command(shop, "/set moderation.flood.messages 7") == (
         "moderation.flood.messages = 7"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            "moderation.reinvite_after: 30 is read as 30 seconds: write 30s to keep it, "
+            "or the unit you meant (30m, 30h, 30d)",
+        ),
+        ("zh", "moderation.reinvite_after: 30 会按 30 秒算：确实是秒就写 30s"),
+    ],
+)
+def test_check_warns_of_a_duration_written_without_a_unit_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], language: str, expected: str
+) -> None:
+    policy = "extends: shop-zh\nmoderation:\n  window: 7d\n  reinvite_after: 30\n"
+    config = write_config(
+        tmp_path,
+        f"language: {language}\ndefault_policy: shop\n"
+        "groups: [{chat_id: -1001, policy: shop}]\n",
+        policy,
+    )
+    code, out, _ = run_check(config, capsys)
+    assert code == 0
+    file = tmp_path / "policies" / "shop.yaml"
+    warned = [line for line in out.splitlines() if str(file) in line]
+    assert len(warned) == 1 and f"{file}:4:19: {expected}" in warned[0], out
+
+
+def test_check_says_nothing_of_durations_with_units_or_of_the_presets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = (
+        "extends: shop-zh\nmoderation:\n  reinvite_after: 30m\n  probation:\n    messages: 9\n"
+    )
+    config = write_config(
+        tmp_path, "default_policy: shop\ngroups: [{chat_id: -1001, policy: shop}]\n", policy
+    )
+    code, out, _ = run_check(config, capsys)
+    assert code == 0 and "is read as" not in out, out

@@ -8,9 +8,11 @@ import time
 from bot.core.classifier import NAIVE_BAYES, load_linear_model, read_sample
 from bot.core.config import LoadedConfig, resolve_path, stale_ids
 from bot.core.i18n import FALLBACK, Messages
+from bot.core.reasons import say_located
 from bot.features.rhythm import skipped_in
 from bot.store import read_chat_moves
 from policies.detect.config import SHIPPED_MODEL
+from policies.loader import bare_durations
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse
 
 CHECK_AHEAD = 30 * DAY
@@ -46,9 +48,19 @@ def warnings_for(loaded: LoadedConfig, say: Messages = ENGLISH) -> list[str]:
             )
         )
     notes += moved_chat_warnings(loaded, say)
+    notes += bare_duration_warnings(loaded, say)
     notes += missing_codes_files(loaded, say)[1]
     notes += rhythm_warnings(loaded, time.time(), say)
     return notes
+
+
+def bare_duration_warnings(loaded: LoadedConfig, say: Messages = ENGLISH) -> list[str]:
+    """Durations written without a unit in the policy files in use, once each."""
+    found: dict[str, None] = {}
+    for name in sorted(loaded.policies):
+        for problem in bare_durations(loaded.library.resolve(name)):
+            found[say_located(say, problem)] = None
+    return list(found)
 
 
 def moved_chat_warnings(loaded: LoadedConfig, say: Messages = ENGLISH) -> list[str]:
