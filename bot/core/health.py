@@ -31,10 +31,13 @@ class Heartbeat:
 
     def beat(self, *, handled: bool = True) -> None:
         now = time.time()
+        first = handled and self.last_handled is None
         if handled:
             self.handled += 1
             self.last_handled = now
-        if now - self.last_written < BEAT_INTERVAL:
+        # The first update handled is written at once: a file saying "none handled yet" could
+        # otherwise stand until the next idle beat, half a minute later.
+        if now - self.last_written < BEAT_INTERVAL and not first:
             return
         self.last_written = now
         record = {
