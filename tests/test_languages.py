@@ -178,3 +178,19 @@ rhythm:
         assert english_phrases(warning) == []
     finally:
         await harness.stop()
+
+
+async def test_the_staff_hear_of_settings_changed_in_their_language(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        await harness.say(ADMIN, "/set moderation.reinvite_after 30分钟")
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/dryrun on")
+        await harness.services.staff.flush(STAFF)
+        notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
+        assert len(notes) == 2, harness.texts_in(STAFF)
+        assert 'moderation.reinvite_after 改为 "30分钟"' in notes[0], notes
+        assert "开启试运行" in notes[1], notes
+        assert all(english_phrases(note) == [] for note in notes), notes
+    finally:
+        await harness.stop()

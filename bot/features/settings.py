@@ -14,6 +14,8 @@ from bot.telegram.staff import StaffNote
 from policies.yamlsource import SourceError
 
 SETTING_NOTE = N_("⚙️ {actor} in {group}: {change} (#{id})")
+SET_CHANGE = N_("set {key} = {value}")
+DRY_RUN_CHANGE = {True: N_("dry-run on"), False: N_("dry-run off")}
 
 
 class GroupSettings:
@@ -46,20 +48,28 @@ class GroupSettings:
         audit_id = await rt.store.audit.add(
             chat_id, rt.now(), f"set {key}", actor_id=actor_id, text=shown
         )
-        self._tell_staff(chat_id, title, actor_id, f"set {key} = {shown[:300]}", audit_id)
+        change: tuple[str, dict[str, object]] = (SET_CHANGE, {"key": key, "value": shown[:300]})
+        self._tell_staff(chat_id, title, actor_id, change, audit_id)
         return None
 
     def _tell_staff(
-        self, chat_id: int, title: str, actor_id: int | None, change: str, audit_id: int
+        self,
+        chat_id: int,
+        title: str,
+        actor_id: int | None,
+        change: tuple[str, dict[str, object]],
+        audit_id: int,
     ) -> None:
-        """Every manual change reaches the staff chat, like every automatic action."""
+        """Every manual change reaches the staff chat, like every automatic action, in the
+        staff chat's language."""
+        staff = self.services.staff
+        template, changed = change
         values = {
             "actor": self.services.actor(actor_id),
             "group": title or chat_id,
-            "change": change,
+            "change": staff.messages.tp(template, **changed),
             "id": audit_id,
         }
-        staff = self.services.staff
         staff.add(StaffNote(staff.messages.t(SETTING_NOTE, **values)))
 
     async def set_dry_run(self, chat_id: int, title: str, on: bool, actor_id: int | None) -> None:
@@ -71,7 +81,7 @@ class GroupSettings:
         audit_id = await rt.store.audit.add(
             chat_id, rt.now(), f"dryrun {state}", actor_id=actor_id
         )
-        self._tell_staff(chat_id, title, actor_id, f"dry-run {state}", audit_id)
+        self._tell_staff(chat_id, title, actor_id, (DRY_RUN_CHANGE[on], {}), audit_id)
 
     async def audit_entry(
         self, chat_id: int | None, entry_id: int | None, replied_message_id: int | None
