@@ -9,7 +9,7 @@ from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall, is_own_message
 from bot.features.moderation import target_of
 from bot.telegram.extract import replied_to
-from policies.durations import DurationError, parse_mute_duration
+from policies.durations import FOREVER, DurationError, parse_duration, parse_mute_duration
 from policies.facts import is_chat_id
 from policies.texts import mention, render
 
@@ -76,7 +76,7 @@ async def mute(call: CommandCall, app: BotData) -> None:
         )
         return
     try:
-        seconds = parse_mute_duration(call.args[0]) if call.args else None
+        seconds = _mute_length(call.args)
     except DurationError as error:
         await call.answer(
             call.messages.tp(
@@ -90,10 +90,32 @@ async def mute(call: CommandCall, app: BotData) -> None:
         await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
     await app.actions.mute(member, seconds, call.actor_id)
+    if seconds == FOREVER:
+        await call.answer(call.messages.tp("{name} is muted for good.", name=member.name))
+        return
     duration = call.messages.duration(seconds)
     await call.answer(
         call.messages.tp("{name} is muted for {duration}.", name=member.name, duration=duration)
     )
+
+
+def _mute_length(args: list[str]) -> float | None:
+    """The duration after the member; `10 分钟` and `2 hours` come as two words."""
+    if not args:
+        return None
+    if len(args) > 1 and not _reads_as_duration(args[0]):
+        joined = f"{args[0]} {args[1]}"
+        if _reads_as_duration(joined):
+            return parse_mute_duration(joined)
+    return parse_mute_duration(args[0])
+
+
+def _reads_as_duration(text: str) -> bool:
+    try:
+        parse_duration(text)
+    except DurationError:
+        return False
+    return True
 
 
 async def unmute(call: CommandCall, app: BotData) -> None:

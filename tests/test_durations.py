@@ -200,7 +200,11 @@ async def test_a_number_for_a_key_that_is_no_duration_is_still_a_number(shop: Ha
             "moderation.reinvite_after: 30 is read as 30 seconds: write 30s to keep it, "
             "or the unit you meant (30m, 30h, 30d)",
         ),
-        ("zh", "moderation.reinvite_after: 30 会按 30 秒算：确实是秒就写 30s"),
+        (
+            "zh",
+            "moderation.reinvite_after: 30 会按 30 秒算："
+            "确实是秒就写 30秒，否则写上想要的单位（30分钟",
+        ),
     ],
 )
 def test_check_warns_of_a_duration_written_without_a_unit_at_its_line(
@@ -231,3 +235,17 @@ def test_check_says_nothing_of_durations_with_units_or_of_the_presets(
     )
     code, out, _ = run_check(config, capsys)
     assert code == 0 and "is read as" not in out, out
+
+
+async def test_a_chinese_mute_may_put_a_space_before_the_unit_and_forever_reads_well(
+    tmp_path: Path,
+) -> None:
+    harness = await Harness.start(make_config(tmp_path, policy="extends: shop-zh\n"))
+    try:
+        bob, carol = harness.member("bob"), harness.member("carol")
+        assert "10 分钟" in await _command(harness, f"/mute {bob} 10 分钟")
+        assert harness.fake.status_of(GROUP, bob) == "restricted"
+        harness.clock.advance(120)
+        assert await _command(harness, f"/mute {carol} 永久") == f"{carol} 已被永久禁言。"
+    finally:
+        await harness.stop()

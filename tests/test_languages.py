@@ -190,7 +190,27 @@ async def test_the_staff_hear_of_settings_changed_in_their_language(tmp_path: Pa
         notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
         assert len(notes) == 2, harness.texts_in(STAFF)
         assert 'moderation.reinvite_after 改为 "30分钟"' in notes[0], notes
-        assert "开启试运行" in notes[1], notes
+        assert "开启演练模式" in notes[1], notes
         assert all(english_phrases(note) == [] for note in notes), notes
+    finally:
+        await harness.stop()
+
+
+async def test_the_staff_hear_of_every_manual_action_in_their_language(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        bob = harness.member("bob")
+        for command in ("/mute", "/unmute", "/kick", "/ban", "/unban", "/trust", "/untrust"):
+            harness.clock.advance(120)
+            await harness.say(ADMIN, f"{command} {bob}" + (" 永久" if command == "/mute" else ""))
+        await harness.services.staff.flush(STAFF)
+        notes = [text for text in harness.texts_in(STAFF) if text.startswith("👮")]
+        assert len(notes) == 7, harness.texts_in(STAFF)
+        for note, action in zip(
+            notes,
+            ("永久禁言", "解除禁言", "踢出", "封禁", "解除封禁", "加入信任名单", "移出信任名单"),
+            strict=True,
+        ):
+            assert f"执行{action}" in note and english_phrases(note) == [], note
     finally:
         await harness.stop()

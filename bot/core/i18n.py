@@ -126,6 +126,8 @@ class Messages:
         """A ladder step or mode in words: `neutral`/`踢出`, `mute 1 day`/`禁言 1 天`."""
         if isinstance(step, str):
             step = LadderStep.model_validate(step)
+        if step.kind is StepKind.MUTE and step.duration == FOREVER:
+            return self.tp("mute for good")
         if step.kind is StepKind.MUTE and step.duration is not None:
             return self.tp("mute {duration}", duration=self.duration(step.duration))
         return self.tp(STEP_NAMES[step.kind])

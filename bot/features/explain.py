@@ -120,4 +120,12 @@ ACTION_NAMES = {
     "warn": N_("warning"),
     "spam": N_("ad"),
     "dry-run": N_("dry-run"),
+    "kick": N_("kick"),
+    "ban": N_("ban"),
+    "unban": N_("unban"),
+    "unmute": N_("unmute"),
+    "unwarn": N_("unwarn"),
+    "trust": N_("trust"),
+    "untrust": N_("untrust"),
+    "pardon": N_("pardon"),
 }
