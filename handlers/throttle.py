@@ -42,7 +42,7 @@ async def limit_user(update: Update, context: Context) -> None:
     if user is None or message is None or not _counted(update):
         return
     app = context.bot_data
-    if app.limiter.allow(user.id):
+    if app.limiter.allow(message.chat_id, user.id):
         return
     # An admin setting the bot up sends many commands at once; only past the limit is Telegram
     # asked, so ordinary traffic costs no call.

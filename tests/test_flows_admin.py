@@ -527,6 +527,16 @@ async def test_an_admin_setting_the_bot_up_is_not_throttled(shop: Harness) -> No
     assert len(answers) == 20 and not any("going too fast" in text for text in answers)
 
 
+async def test_an_admin_busy_in_the_group_is_still_answered_in_private(shop: Harness) -> None:
+    for _ in range(20):
+        shop.clock.advance(2)
+        await shop.say(ADMIN, "/help")
+    shop.fake.start_private(ADMIN)
+    await shop.feed(shop.fake.private_message(ADMIN, f"/mute {GROUP} {shop.member('bob')} 1h"))
+    answer = shop.texts_in(ADMIN)[-1]
+    assert "muted for 1h" in answer and "going too fast" not in answer, answer
+
+
 async def test_block_overrides_the_presets_entry_for_the_same_word(shop: Harness) -> None:
     bob = shop.member("bob")
     first = await shop.say(bob, "谁要刷单")

@@ -14,12 +14,14 @@ GREETING_INTERVAL = 3600.0
 
 
 class CommandLimiter:
-    """At most `PER_USER_LIMIT` counted messages per user per minute."""
+    """At most `PER_USER_LIMIT` counted messages per user and chat per minute."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.recent: BoundedDict[int, tuple[float, ...]] = BoundedDict(USERS_KEPT)
-        """A tuple per user, not a bounded deque, which would reserve about 600 bytes each."""
+        self.recent: BoundedDict[tuple[int, int], tuple[float, ...]] = BoundedDict(USERS_KEPT)
+        """A tuple per chat and user, not a bounded deque, which would reserve about 600 bytes
+        each. Counted per chat: an admin setting up a group, where admins are not limited,
+        must not use up their allowance in the private chat."""
         self.warned: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
         """When each user over the limit was last told to slow down."""
         self.admins: BoundedDict[tuple[int, int], tuple[bool, float]] = BoundedDict(USERS_KEPT)
@@ -39,13 +41,13 @@ class CommandLimiter:
     def remember_admin(self, chat_id: int, user_id: int, is_admin: bool) -> None:
         self.admins[(chat_id, user_id)] = (is_admin, self.clock.now())
 
-    def allow(self, user_id: int) -> bool:
-        """Count one message of the user; False when they are over the limit."""
-        now = self.clock.now()
-        times = self.recent.touch(user_id) or ()
+    def allow(self, chat_id: int, user_id: int) -> bool:
+        """Count one message of the user in this chat; False when they are over the limit."""
+        now, key = self.clock.now(), (chat_id, user_id)
+        times = self.recent.touch(key) or ()
         if len(times) == PER_USER_LIMIT and now - times[0] < WINDOW_SECONDS:
             return False
-        self.recent[user_id] = (*times[1 - PER_USER_LIMIT :], now)
+        self.recent[key] = (*times[1 - PER_USER_LIMIT :], now)
         return True
 
     def first_refusal(self, user_id: int) -> bool:
