@@ -133,7 +133,11 @@ def clip_html(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def capped_mentions(
-    mentions: Iterable[Html], budget: int = MENTIONS_BUDGET, *, total: int | None = None
+    mentions: Iterable[Html],
+    budget: int = MENTIONS_BUDGET,
+    *,
+    total: int | None = None,
+    separator: str = ", ",
 ) -> Html:
     """The first people by name, then how many more: a raid's message names 200 accounts.
     `total` is how many people the list stands for, when only the first were passed."""
@@ -146,8 +150,13 @@ def capped_mentions(
             continue
         shown.append(item)
     hidden = max(total if total is not None else seen, seen) - len(shown)
-    joined = join_mentions(shown)
+    joined = join_mentions(shown, separator=separator)
     return Html(f"{joined} +{hidden}") if hidden else joined
+
+
+def list_separator(template: str) -> str:
+    """How a template's own language joins names: `、` in a Chinese template, else `, `."""
+    return "、" if _CHINESE.search(template) else ", "
 
 
 def pack(parts: Iterable[str], limit: int = MAX_MESSAGE, separator: str = "\n\n") -> list[str]:

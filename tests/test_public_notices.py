@@ -104,6 +104,16 @@ def test_a_chinese_notice_lists_the_kinds_with_a_chinese_separator() -> None:
     assert "；".join(named) in text and "; " not in text, text
 
 
+@pytest.mark.parametrize(("preset", "separator"), [("shop-zh", "、"), ("default", ", ")])
+def test_the_people_a_notice_names_are_joined_as_its_language_lists(
+    preset: str, separator: str
+) -> None:
+    policy = PolicyLibrary(None).load(preset)
+    people = [mention(7, "小王"), mention(8, "小李")]
+    text = render_notice(policy, "announce_removed", people, "小店", [["contact.wechat"]])
+    assert f"小王</a>{separator}<a" in text, text
+
+
 def test_the_separator_follows_the_kinds_words_not_the_group_language() -> None:
     # /lang changes the replies, not the policy's templates: the kinds keep their own language.
     policy = PolicyLibrary(None).load("default").model_copy(update={"language": "zh"})

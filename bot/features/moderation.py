@@ -32,7 +32,15 @@ from policies.decide import decide
 from policies.durations import FOREVER
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
-from policies.texts import Html, capped_mentions, mention, pack, public_reason, render
+from policies.texts import (
+    Html,
+    capped_mentions,
+    list_separator,
+    mention,
+    pack,
+    public_reason,
+    render,
+)
 from policies.verdict import Action, ActionKind, Verdict
 from policies.waves import WaveTracker
 
@@ -131,13 +139,14 @@ def render_notice(
     (`WeChat contact`), never the matched text, number or link: the bot must not re-publish
     the ad it removes, nor a customer's phone number."""
     kinds = policy.templates.rule_kinds
+    text = getattr(policy.templates, template)
     values = {
-        "users": capped_mentions(mentions),
+        "users": capped_mentions(mentions, separator=list_separator(text)),
         "group": title,
         "reason": public_reason([rule for broken in rules for rule in broken], kinds)[:200],
         "duration": duration,
     }
-    return render(getattr(policy.templates, template), values)
+    return render(text, values)
 
 
 class PublicNotices(Collapser):

@@ -18,7 +18,7 @@ from bot.features.newcomers import NewcomerGate
 from bot.store import WaitingNewcomer
 from bot.telegram.extract import display_name
 from policies.schema import Policy
-from policies.texts import Html, capped_mentions, clip_html, mention, render
+from policies.texts import Html, capped_mentions, clip_html, list_separator, mention, render
 from policies.welcome import JoinWaves, Newcomer
 
 CHECK_KIND = "nc"
@@ -36,10 +36,16 @@ def welcome_job_name(chat_id: int) -> str:
     return f"qunbot.welcome.{chat_id}"
 
 
-def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer]) -> Html:
-    """At most MAX_MENTIONS names, and no more than fit the mentions budget; the rest counted."""
+def mentions(newcomers: tuple[Newcomer, ...] | list[Newcomer], template: str = "") -> Html:
+    """At most MAX_MENTIONS names, and no more than fit the mentions budget; the rest counted;
+    joined the way the template's language joins names."""
     named = (mention(n.user_id, n.name) for n in newcomers[:MAX_MENTIONS])
-    return capped_mentions(named, WELCOME_MENTIONS_BUDGET, total=len(newcomers))
+    return capped_mentions(
+        named,
+        WELCOME_MENTIONS_BUDGET,
+        total=len(newcomers),
+        separator=list_separator(template),
+    )
 
 
 def welcome_text(
@@ -50,14 +56,17 @@ def welcome_text(
     parts = []
     templates = policy.welcome.templates
     if policy.welcome.enabled:
-        values = {"users": mentions(newcomers), "group": title}
+        values = {"users": mentions(newcomers, templates.text), "group": title}
         parts.append(render(templates.text, values))
         if _offers_gift(policy) and templates.gift_text:
             parts.append(render(templates.gift_text, {}))
     checked = [n for n in newcomers if n.checked]
     if checked:
         check = policy.welcome.newcomer_check
-        values = {"users": mentions(checked), "timeout": say.duration(check.timeout)}
+        values = {
+            "users": mentions(checked, check.templates.prompt),
+            "timeout": say.duration(check.timeout),
+        }
         parts.append(render(check.templates.prompt, values))
     return clip_html("\n\n".join(parts))
 
