@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
@@ -54,11 +55,16 @@ def _mode_choice(say: Messages, mode: str) -> str:
     return mode if named == mode else say.tp("{mode} ({name})", mode=mode, name=named)
 
 
+_STEP_SEPARATORS = re.compile("[,，、→>]+")
+"""Between ladder steps: commas, or the arrow `/policy` shows them with."""
+
+
 async def set_ladder(call: CommandCall, app: BotData) -> None:
     """Show the ladder, or set it: steps separated by commas."""
     say = call.messages
     if call.args:
-        wanted = [step.strip() for step in " ".join(call.args).split(",") if step.strip()]
+        written = _STEP_SEPARATORS.split(" ".join(call.args))
+        wanted = [step.strip() for step in written if step.strip()]
         problem = await app.settings.override(
             call.group, call.chat_title, ("moderation", "ladder"), wanted, call.actor_id
         )

@@ -62,6 +62,33 @@ class StepKind(StrEnum):
 
 
 _STEP = re.compile(r"^\s*(soft|neutral|hard|mute)(?:\s+(\S+))?\s*$", re.IGNORECASE)
+STEP_WORDS = {"提醒": "soft", "踢出": "neutral", "移出": "neutral", "封禁": "hard", "禁言": "mute"}
+"""Steps and modes as a Chinese group's replies name them (`/policy` shows `禁言 1 天 → 踢出`),
+so an admin may type back what the bot showed."""
+_CHINESE_STEP = re.compile(f"^\\s*({'|'.join(STEP_WORDS)})\\s*(.*?)\\s*$")
+
+
+_WHOLE_STEPS = {"永久禁言": ("mute", "forever"), "mute for good": ("mute", "forever")}
+"""Steps the replies name with the duration first (a mute for good)."""
+
+
+def _step_parts(value: str) -> tuple[str, str | None] | None:
+    """(kind, duration or None) of a step written in English or Chinese (`mute 1d`, `禁言1天`)."""
+    whole = _WHOLE_STEPS.get(value.strip().lower())
+    if whole is not None:
+        return whole
+    match = _STEP.match(value)
+    if match is not None:
+        return match.group(1).lower(), match.group(2)
+    match = _CHINESE_STEP.match(value)
+    if match is not None:
+        return STEP_WORDS[match.group(1)], match.group(2) or None
+    return None
+
+
+def mode_word(value: Any) -> Any:
+    """A mode as its Chinese name (`踢出`) read as the mode it names; anything else as it is."""
+    return STEP_WORDS.get(value.strip(), value) if isinstance(value, str) else value
 
 
 class LadderStep(StrictModel):
@@ -75,13 +102,13 @@ class LadderStep(StrictModel):
     def parse_text(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        match = _STEP.match(value)
-        if match is None:
+        parts = _step_parts(value)
+        if parts is None:
             raise Invalid(
                 "{value!r} is not a ladder step: use soft, neutral, hard or 'mute 1d'",
                 value=value,
             )
-        kind, duration = match.group(1).lower(), match.group(2)
+        kind, duration = parts
         if kind == "mute":
             if duration is None:
                 raise Invalid("a mute step needs a duration, for example 'mute 1d'")
@@ -203,6 +230,11 @@ class ModerationConfig(StrictModel):
         if value == FOREVER or value <= 0:
             raise Invalid("must be a positive, finite duration")
         return value
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_in_chinese(cls, value: Any) -> Any:
+        return mode_word(value)
 
 
 TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {

@@ -12,7 +12,8 @@ import pytest
 from bot.core.i18n import Messages
 from bot.core.reasons import PYDANTIC_TEMPLATES, UNKNOWN_KEY_WITH_SUGGESTION, say_reason
 from policies.base import Names
-from policies.schema import Policy
+from policies.durations import FOREVER
+from policies.schema import STEP_WORDS, LadderStep, Policy, StepKind
 from policies.yamlsource import Position, Problem, SourceError, parse_yaml, validate
 from tests.english import english_phrases
 from tests.harness import ADMIN, GROUP, Harness, make_config
@@ -238,3 +239,20 @@ def test_a_full_width_colon_in_a_text_is_not_blamed_for_another_error() -> None:
         parse_yaml(broken, "f.yaml")
     (problem,) = raised.value.problems
     assert "is not closed" in problem.message, problem
+
+
+async def test_a_chinese_admin_types_back_the_step_names_the_bot_shows(zh_shop: Harness) -> None:
+    assert await _answer(zh_shop, "/set moderation.mode 提醒") == ("moderation.mode = 提醒")
+    policy = (await zh_shop.services.policies.policy_for(GROUP)).policy
+    assert policy.moderation.mode.value == "soft"
+    answer = await _answer(zh_shop, "/ladder 禁言 1天 → 踢出，封禁、永久禁言")
+    assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁 → 永久禁言"), answer
+    assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
+
+
+def test_the_step_names_the_catalog_shows_are_the_ones_the_schema_reads() -> None:
+    for kind in StepKind:
+        step = "mute 1d" if kind is StepKind.MUTE else kind.value
+        shown = ZH.step(step).split(" ")[0]
+        assert STEP_WORDS[shown] == kind.value, (kind, shown)
+    assert LadderStep.model_validate(ZH.step("mute forever")).duration == FOREVER
