@@ -14,13 +14,11 @@ from bot.core.policy_files import PolicyNotFound, PolicyUnreadable
 from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
-from bot.features.explain import action_name, explain_entry
+from bot.features.explain import explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
-from bot.telegram.staff import StaffNote
 from policies.durations import is_bare_number
 from policies.schema import Mode, Policy, is_duration_key
-from policies.texts import public_reason
 from policies.yamlsource import SourceError
 
 
@@ -198,10 +196,6 @@ POLICY_UNREADABLE = N_(
     "again."
 )
 CHAT_ID = N_("Chat id of {title}: {chat_id}")
-WHY_NOTE = N_("🔎 /why in {group}: {why}")
-WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")
-EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
-EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
 ALLOWED = N_("Allowed ({kind}): {value}")
 ALLOW_KINDS = {
     "link": ("moderation", "detectors", "links", "allow"),
@@ -312,7 +306,8 @@ async def set_language(call: CommandCall, app: BotData) -> None:
 
 
 async def explain_action(call: CommandCall, app: BotData) -> None:
-    """Which rules fired and what was done, for an action id or a replied-to message."""
+    """Which rules fired and what was done, for an action id or a replied-to message (each
+    member a notice of qunbot's names, by the ids the staff chat gave their removals)."""
     number = call.args[0].lstrip("#") if call.args else ""
     entry_id = int(number) if number.isascii() and number.isdigit() else None
     say = call.messages
@@ -324,33 +319,16 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
         return
     replied = replied_to(call.message)
     replied_id = replied.message_id if replied is not None else None
-    entry = await app.settings.audit_entry(call.group, entry_id, replied_id)
-    if entry is None:
+    entries = await app.settings.entries_asked(call.group, entry_id, replied_id)
+    if not entries:
         await call.answer(say.tp("Nothing recorded for that. Usage: {usage}", usage=call.usage()))
         return
-    hits = entry.verdict.get("hits", [])
     in_group = call.message.chat.type != "private"
-    if not (in_group and entry.verdict.get("spam") and any(hit.get("evidence") for hit in hits)):
-        await call.answer(explain_entry(entry, say))
-        return
-    # The group must not read the ad (or a customer's number) again: the evidence goes to
-    # the staff chat, or to the admin in private.
-    policy = (await call.services.policies.policy_for(call.group)).policy
-    rules = [str(hit.get("rule", "")) for hit in hits]
-    kinds = public_reason(rules, policy.templates.rule_kinds)
-    staff = call.services.staff
-    if staff.staff_chat is not None:
-        full = explain_entry(entry, staff.messages)
-        staff.add(StaffNote(staff.messages.t(WHY_NOTE, group=call.chat_title, why=full)))
-        where = say.tp(EVIDENCE_IN_STAFF_CHAT)
-    else:
-        where = say.tp(EVIDENCE_IN_PRIVATE, group=call.group, id=entry.id)
-    step = entry.verdict.get("step") if entry.action == "notice" else None
-    action = say.step(str(step)) if step else action_name(entry.action, say)
-    answer = say.tp(
-        WHY_IN_GROUP, id=entry.id, action=action, rules=", ".join(rules), kinds=kinds, where=where
-    )
-    await call.answer(answer)
+    lines = [
+        await app.settings.explained(entry, say, call.chat_title, in_group=in_group)
+        for entry in entries
+    ]
+    await call.answer("\n".join(lines))
 
 
 async def show_status(call: CommandCall, app: BotData) -> None:

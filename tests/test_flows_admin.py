@@ -158,6 +158,28 @@ async def test_why_in_the_group_keeps_the_evidence_out_of_it(shop: Harness) -> N
     assert "abc12345" in shop.texts_in(ADMIN)[-1]
 
 
+async def test_why_on_a_notice_naming_several_explains_each_by_the_staff_chats_ids(
+    shop: Harness,
+) -> None:
+    await shop.say(shop.member("dave"), AD)  # named at once; the next wait for the interval
+    await shop.say(shop.member("erin"), "加我微信 vx：xyz98765 领取内部优惠券")
+    await shop.say(shop.member("finn"), "加我微信 vx：fff11111 领取内部优惠券")
+    shop.clock.advance(120)
+    await shop.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+    notice = shop.fake.bot_messages(GROUP)[-1]
+    assert "Erin" in notice.text and "Finn" in notice.text, notice.text
+    staff = await flush_staff(shop)
+    removals = [line for line in staff.splitlines() if line.startswith("👋 Removed")]
+    ids = {line.split(" ")[2]: line.split("(#")[1].split(",")[0] for line in removals}
+    answer = await command(shop, ADMIN, "/why", reply_to=notice.message_id)
+    lines = answer.splitlines()
+    assert [line.split(" ")[0] for line in lines] == [f"#{ids['Erin']}", f"#{ids['Finn']}"], (
+        lines,
+        ids,
+    )
+    assert all(" neutral: rules " in line for line in lines), lines
+
+
 async def test_member_actions_by_reply_and_by_id(shop: Harness) -> None:
     bob = shop.member("bob")
     hello = await shop.say(bob, "hello")

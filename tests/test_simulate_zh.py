@@ -51,7 +51,7 @@ def test_the_day_is_played_in_chinese(transcript: str) -> None:
         "欢迎 小博",  # the welcome, with its gift
         "SUNNY-NEW-7Q2K",
         "这个红包是送给新成员的见面礼哦",  # an old member pressing the welcome's red envelope
-        "#4 踢出：规则",  # /why
+        "#3 踢出：规则",  # /why on the notice: the removal, by the id the staff chat gave it
         "只有本群管理员可以使用这个命令。",
         "模式已切换为「提醒」。",
         "[↩️ 撤销] [✅ 确认] [🌐 全部群封禁]",  # the audit note's buttons

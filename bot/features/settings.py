@@ -6,15 +6,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Messages
 from bot.core.reasons import say_problems
 from bot.core.services import Services
+from bot.features.explain import action_name, explain_entry
 from bot.store import AuditEntry
 from bot.telegram.staff import StaffNote
+from policies.texts import public_reason
 from policies.yamlsource import SourceError
 
 SETTING_NOTE = N_("⚙️ {actor} in {group}: {change} (#{id})")
 SET_CHANGE = N_("set {key} = {value}")
+WHY_NOTE = N_("🔎 /why in {group}: {why}")
+WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")
+EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
+EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
 DRY_RUN_CHANGE = {True: N_("dry-run on"), False: N_("dry-run off")}
 
 
@@ -95,6 +101,52 @@ class GroupSettings:
         elif replied_message_id is not None and chat_id is not None:
             entry = await audit.for_message(chat_id, replied_message_id)
         return entry if entry is not None and chat_id in (None, entry.chat_id) else None
+
+    async def entries_asked(
+        self, chat_id: int, entry_id: int | None, replied_message_id: int | None
+    ) -> list[AuditEntry]:
+        """What /why in a group asks about: the action named by its id, or the one recorded
+        for the replied-to message; for a notice of qunbot's, the action taken on each member
+        it names (the ids the staff chat gave them), not the notice itself."""
+        if entry_id is None and replied_message_id is not None:
+            audit = self.services.store.audit
+            targets = await audit.notice_targets(chat_id, replied_message_id)
+            found = [await audit.last_automatic(chat_id, target) for target in targets]
+            actions = [entry for entry in found if entry is not None]
+            if actions:
+                return actions
+        entry = await self.audit_entry(chat_id, entry_id, replied_message_id)
+        return [entry] if entry is not None else []
+
+    async def explained(
+        self, entry: AuditEntry, say: Messages, title: str, *, in_group: bool
+    ) -> str:
+        """One action explained where /why was asked; in a group without the evidence, which
+        the group must not read again (the ad, or a customer's number): it goes to the staff
+        chat, or to the admin in private."""
+        hits = entry.verdict.get("hits", [])
+        if not (in_group and entry.verdict.get("spam") and any(h.get("evidence") for h in hits)):
+            return explain_entry(entry, say)
+        policy = (await self.services.policies.policy_for(entry.chat_id)).policy
+        rules = [str(hit.get("rule", "")) for hit in hits]
+        kinds = public_reason(rules, policy.templates.rule_kinds)
+        staff = self.services.staff
+        if staff.staff_chat is not None:
+            full = explain_entry(entry, staff.messages)
+            staff.add(StaffNote(staff.messages.t(WHY_NOTE, group=title, why=full)))
+            where = say.tp(EVIDENCE_IN_STAFF_CHAT)
+        else:
+            where = say.tp(EVIDENCE_IN_PRIVATE, group=entry.chat_id, id=entry.id)
+        step = entry.verdict.get("step") if entry.action == "notice" else None
+        action = say.step(str(step)) if step else action_name(entry.action, say)
+        return say.tp(
+            WHY_IN_GROUP,
+            id=entry.id,
+            action=action,
+            rules=", ".join(rules),
+            kinds=kinds,
+            where=where,
+        )
 
     async def signed_entry(self, data: str, kind: str) -> AuditEntry | None:
         """The audit entry a signed button names, or None if the data is not genuine."""
