@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -96,7 +98,10 @@ async def show_policy(call: CommandCall, app: BotData) -> None:
     name = call.services.loaded.config.policy_for(call.group)
     lines = [
         say.tp("Policy: {name} ({title})", name=name, title=policy.name),
-        say.tp("Language: {language}", language=say.language),
+        say.tp(
+            "Language: {language}",
+            language=say.tp(LANGUAGE_NAMES.get(say.language, say.language)),
+        ),
         say.tp(
             "Mode: {mode}; ladder: {steps}",
             mode=say.step(moderation.mode.value),
@@ -112,12 +117,21 @@ async def show_policy(call: CommandCall, app: BotData) -> None:
             "Allowed: {allowed}", allowed=say.listing(moderation.detectors.links.allow) or none
         ),
         say.tp("Dry-run: {state}", state=say.tp("on") if dry_run else say.tp("off")),
-        say.tp(
-            "Overrides: {overrides}",
-            overrides=json.dumps(overrides, ensure_ascii=False) if overrides else none,
-        ),
+        say.tp("Overrides: {overrides}", overrides=say.listing(_settings(overrides)) or none),
     ]
     await call.answer("\n".join(lines))
+
+
+def _settings(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """A group's overrides as the admin typed them: `moderation.mode = soft`."""
+    found = []
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            found += _settings(value, f"{prefix}{key}.")
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            found.append(f"{prefix}{key} = {shown}")
+    return found
 
 
 async def set_key(call: CommandCall, app: BotData) -> None:
@@ -197,6 +211,8 @@ POLICY_UNREADABLE = N_(
 )
 CHAT_ID = N_("Chat id of {title}: {chat_id}")
 ALLOWED = N_("Allowed ({kind}): {value}")
+ALLOW_KIND_NAMES = {"link": N_("link"), "contact": N_("contact"), "shop": N_("shop")}
+LANGUAGE_NAMES = {"en": N_("English"), "zh": N_("Chinese")}
 ALLOW_KINDS = {
     "link": ("moderation", "detectors", "links", "allow"),
     "contact": ("moderation", "detectors", "contacts", "allow"),
@@ -251,7 +267,8 @@ async def allow_link(call: CommandCall, app: BotData) -> None:
     if problem:
         await call.answer(call.messages.tp("Not changed: {problem}", problem=problem))
         return
-    await call.answer(call.messages.tp(ALLOWED, kind=kind, value=value))
+    kind_name = call.messages.tp(ALLOW_KIND_NAMES[kind])
+    await call.answer(call.messages.tp(ALLOWED, kind=kind_name, value=value))
 
 
 async def block_word(call: CommandCall, app: BotData) -> None:

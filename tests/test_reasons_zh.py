@@ -256,3 +256,11 @@ def test_the_step_names_the_catalog_shows_are_the_ones_the_schema_reads() -> Non
         shown = ZH.step(step).split(" ")[0]
         assert STEP_WORDS[shown] == kind.value, (kind, shown)
     assert LadderStep.model_validate(ZH.step("mute forever")).duration == FOREVER
+
+
+async def test_policy_and_allow_speak_chinese_without_raw_codes(zh_shop: Harness) -> None:
+    await _answer(zh_shop, "/set moderation.reinvite_after 30分钟")
+    assert await _answer(zh_shop, "/allow contact sunny_cs01") == "已放行（联系方式）：sunny_cs01"
+    shown = await _answer(zh_shop, "/policy")
+    assert "语言：中文" in shown, shown
+    assert "moderation.reinvite_after = 30分钟" in shown and "{" not in shown, shown
