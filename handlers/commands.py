@@ -16,9 +16,15 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.core.i18n import Messages
+from bot.core.i18n import N_, Messages
 from bot.features.bot_data import BotData, Context
-from bot.features.command_call import CommandCall, authorise, target_from_notice
+from bot.features.command_call import (
+    CommandCall,
+    authorise,
+    named,
+    target_from_notice,
+    unknown_username,
+)
 from bot.features.commands import BY_NAME, COMMANDS, Command, Where, Who, menu_description
 from bot.telegram.permissions import sent_by_admin
 from handlers import admin, complaints, private, sanctions, stats, welcome
@@ -122,8 +128,10 @@ def _as_handler(
         if command.takes_member and call.target is None:
             call.target = await target_from_notice(call)
         if command.takes_member and call.target is None:
-            await call.answer(call.messages.tp("Whom? Usage: {usage}", usage=call.usage()))
+            await call.answer(_whom(call))
             return
+        if call.target is not None:
+            call.target = await named(call, call.target)
         try:
             await function(call, app)
         except TelegramError as error:
@@ -135,6 +143,19 @@ def _as_handler(
 
     handle.__doc__ = function.__doc__
     return handle
+
+
+def _whom(call: CommandCall) -> str:
+    unknown = unknown_username(call)
+    if unknown is not None:
+        return call.messages.tp(UNKNOWN_USERNAME, name=unknown, usage=call.usage())
+    return call.messages.tp("Whom? Usage: {usage}", usage=call.usage())
+
+
+UNKNOWN_USERNAME = N_(
+    "I have not seen {name} yet: reply to one of their messages, or give their numeric id. "
+    "Usage: {usage}"
+)
 
 
 async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]

@@ -603,7 +603,7 @@ async def test_every_manual_action_reaches_the_staff_chat_with_undo(shop: Harnes
         assert f"{action} " in staff, action
     assert "spamming stickers" in staff
     assert staff.count("👮 Adam: ") == 4 and "⚙️ Adam in Sunny Snacks" in staff
-    ban_id = int(staff.split(f"ban {dave} in ")[1].split("(#")[1].split(")")[0])
+    ban_id = int(staff.split("ban Dave in ")[1].split("(#")[1].split(")")[0])
     undo_buttons = [
         (note, button)
         for note in shop.fake.bot_messages(STAFF)
@@ -645,9 +645,7 @@ async def test_a_reply_elsewhere_never_names_a_member_from_a_notice(shop: Harnes
 async def test_notspam_with_nothing_to_learn_or_undo_says_so(shop: Harness) -> None:
     dave = shop.member("dave")
     await shop.say(dave, "hello")
-    assert await command(shop, ADMIN, f"/notspam {dave}") == (
-        f"Nothing to learn or undo for {dave}."
-    )
+    assert await command(shop, ADMIN, f"/notspam {dave}") == ("Nothing to learn or undo for Dave.")
     assert await shop.services.store.learned.all() == []
 
 

@@ -264,3 +264,13 @@ async def test_policy_and_allow_speak_chinese_without_raw_codes(zh_shop: Harness
     shown = await _answer(zh_shop, "/policy")
     assert "语言：中文" in shown, shown
     assert "moderation.reinvite_after = 30分钟" in shown and "{" not in shown, shown
+
+
+async def test_a_member_named_by_id_is_answered_by_name_and_an_unknown_username_is_said(
+    zh_shop: Harness,
+) -> None:
+    bob = zh_shop.member("bob")
+    await zh_shop.say(bob, "你好")
+    assert await _answer(zh_shop, f"/mute {bob} 10分钟") == "Bob 已被禁言 10 分钟。"
+    unknown = await _answer(zh_shop, "/mute @nobody_here 10分钟")
+    assert unknown.startswith("我还不认识 @nobody_here：请回复他发过的消息，或写他的数字 ID。")

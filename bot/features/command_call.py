@@ -227,6 +227,21 @@ async def target_from_notice(call: CommandCall) -> Member | None:
     return Member(call.group, targets[0], await _member_name(call.bot, call.group, targets[0]))
 
 
+async def named(call: CommandCall, member: Member) -> Member:
+    """A member named by their id in the command, with the name Telegram knows them by, so
+    the answer and the staff note say who it was."""
+    if member.name != str(member.user_id) or call.group is None:
+        return member
+    name = await _member_name(call.bot, call.group, member.user_id)
+    return Member(member.chat_id, member.user_id, name)
+
+
+def unknown_username(call: CommandCall) -> str | None:
+    """The @username a member command named that qunbot has not seen yet, if that was it."""
+    word = call.args[0] if call.args else ""
+    return word if word.startswith("@") and len(word) > 1 else None
+
+
 async def _member_name(bot: Bot, chat_id: int, user_id: int) -> str:
     """A member's name as Telegram knows it now (their message is gone), else their id."""
     if user_id < 0:
