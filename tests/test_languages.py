@@ -214,3 +214,16 @@ async def test_the_staff_hear_of_every_manual_action_in_their_language(tmp_path:
             assert f"执行{action}" in note and english_phrases(note) == [], note
     finally:
         await harness.stop()
+
+
+async def test_a_chinese_ticket_card_names_each_reason_in_chinese(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        await harness.say(harness.member("bob"), "收到的东西是坏的，什么破店，退钱！")
+        await harness.services.staff.flush(STAFF)
+        (card,) = [text for text in harness.texts_in(STAFF) if text.startswith("🎫")]
+        reason = card.split("原因：")[1]
+        assert "退款或退货：退钱" in reason and "读起来像投诉" in reason, card
+        assert "投诉：退钱" not in reason, card
+    finally:
+        await harness.stop()

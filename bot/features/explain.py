@@ -40,7 +40,20 @@ RULE_NAMES = {
     "admin.spam": N_("marked as an ad by an admin"),
     "admin.warn": N_("warning"),
     "members.report": N_("reported by members"),
+    "complaint.model": N_("reads like a complaint"),
+    "complaint.not_arrived": N_("order not arrived"),
+    "complaint.slow_shipping": N_("slow shipping"),
+    "complaint.broken": N_("arrived broken"),
+    "complaint.quality": N_("quality problem"),
+    "complaint.refund": N_("refund or return"),
+    "complaint.review": N_("bad review"),
+    "complaint.escalate": N_("complaint to an authority"),
+    "complaint.report": N_("report"),
+    "complaint.service": N_("service"),
+    "complaint.anger": N_("anger"),
+    "complaint.shouting": N_("shouting"),
 }
+"""The rules of the shipped presets; a policy's own complaint cues read as "complaint"."""
 FAMILY_NAMES = {
     "market": N_("shopping app share code"),
     "keyword": N_("ad keyword"),
