@@ -37,8 +37,11 @@ CommandFunction = Callable[[CommandCall, BotData], Awaitable[None]]
 
 async def show_help(call: CommandCall, app: BotData) -> None:
     """List the commands the caller may use here."""
-    is_admin = call.message.chat.type != "private" and await sent_by_admin(call.bot, call.message)
+    private = call.message.chat.type == "private"
+    is_admin = not private and await sent_by_admin(call.bot, call.message)
     shown = [c for c in COMMANDS if c.in_menu and (c.for_members or is_admin)]
+    if private:  # /report and the like only work in the group
+        shown = [c for c in shown if Where.PRIVATE in c.where]
     say = call.messages
     lines = [say.tp(command.usage) for command in shown]
     if is_admin:

@@ -405,7 +405,7 @@ async def test_admins_can_act_from_the_private_chat(shop: Harness) -> None:
     shop.fake.start_private(bob)
     await shop.feed(shop.fake.private_message(bob, f"/ban {GROUP} {ADMIN}"))
     assert shop.fake.status_of(GROUP, ADMIN) == "administrator"
-    assert shop.texts_in(bob)[-1] == "Only admins of this group can use this command."
+    assert shop.texts_in(bob)[-1] == "Only an admin of that group can do this."
 
 
 async def test_status_names_missing_rights(tmp_path: Path) -> None:

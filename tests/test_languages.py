@@ -227,3 +227,26 @@ async def test_a_chinese_ticket_card_names_each_reason_in_chinese(tmp_path: Path
         assert "投诉：退钱" not in reason, card
     finally:
         await harness.stop()
+
+
+async def test_a_member_refused_in_private_is_not_told_of_this_group(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        bob = harness.member("bob")
+        harness.fake.start_private(bob)
+        await harness.feed(harness.fake.private_message(bob, f"/mute {GROUP} {ADMIN} 10分钟"))
+        assert harness.texts_in(bob)[-1] == "只有该群的管理员可以这样操作。"
+    finally:
+        await harness.stop()
+
+
+async def test_help_in_private_lists_only_what_works_there(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        bob = harness.member("bob")
+        harness.fake.start_private(bob)
+        await harness.feed(harness.fake.private_message(bob, "/help"))
+        listed = harness.texts_in(bob)[-1]
+        assert "/help" in listed and "/report" not in listed, listed
+    finally:
+        await harness.stop()

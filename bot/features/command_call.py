@@ -21,7 +21,8 @@ from bot.telegram.extract import replied_to
 from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
 from policies.facts import PSEUDO_USER_IDS
 
-REFUSAL = N_("Only admins of this group can use this command.")
+REFUSAL = N_("Only an admin of that group can do this.")
+"""In private, where "this group" would name no group."""
 NOT_STAFF = N_("Only the shop's staff can do this.")
 NAME_THE_GROUP = N_("In private, name the group first: /COMMAND GROUP_ID ...")
 
