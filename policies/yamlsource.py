@@ -222,15 +222,19 @@ def _walk(node: yaml.Node, path: Path, located: Located) -> list[Problem]:
     located.value_positions[path] = _mark(node, located.file)
     problems: list[Problem] = []
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             child = (*path, key)
-            if key in seen:
-                position = _mark(key_node, located.file)
-                problems.append(Problem.of(position, dotted(child), Invalid("duplicate key")))
-            seen.add(key)
-            located.key_positions[child] = _mark(key_node, located.file)
+            position = _mark(key_node, located.file)
+            if key in first_line:
+                reason = Invalid(
+                    "duplicate key: it is also on line {line}; keep one of the two",
+                    line=first_line[key],
+                )
+                problems.append(Problem.of(position, dotted(child), reason))
+            first_line.setdefault(key, position.line)
+            located.key_positions[child] = position
             problems += _walk(value_node, child, located)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

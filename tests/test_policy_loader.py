@@ -104,7 +104,7 @@ def test_operator_file_named_like_a_preset_extends_that_preset() -> None:
         ),
         (
             "extends: default\nmoderation:\n  mode: soft\n  mode: hard\n",
-            "mine.yaml:4:3: moderation.mode: duplicate key",
+            "mine.yaml:4:3: moderation.mode: duplicate key: it is also on line 3; keep one of",
         ),
         ("extends: default\nmoderation: [\n", "mine.yaml:3:1: (top): YAML syntax error"),
         ("name: no templates\n", "mine.yaml:1:1: templates: required key is missing"),

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.core.i18n import Messages
-from bot.core.reasons import PYDANTIC_TEMPLATES, UNKNOWN_KEY_WITH_SUGGESTION, say_reason
+from bot.core.reasons import (
+    PYDANTIC_TEMPLATES,
+    UNKNOWN_KEY_WITH_SUGGESTION,
+    say_located,
+    say_reason,
+)
 from policies.base import Names
 from policies.durations import FOREVER
 from policies.schema import STEP_WORDS, LadderStep, Policy, StepKind
@@ -274,3 +279,13 @@ async def test_a_member_named_by_id_is_answered_by_name_and_an_unknown_username_
     assert await _answer(zh_shop, f"/mute {bob} 10分钟") == "Bob 已被禁言 10 分钟。"
     unknown = await _answer(zh_shop, "/mute @nobody_here 10分钟")
     assert unknown.startswith("我还不认识 @nobody_here：请回复他发过的消息，或写他的数字 ID。")
+
+
+def test_a_duplicate_key_says_where_its_first_copy_is_in_chinese() -> None:
+    text = "extends: shop-zh\nmoderation:\n  mode: soft\n  window: 7d\n  mode: hard\n"
+    with pytest.raises(SourceError) as error:
+        parse_yaml(text, "shop.yaml")
+    (problem,) = error.value.problems
+    assert say_located(ZH, problem) == (
+        "shop.yaml:5:3: moderation.mode: 键重复了：第 3 行也有这个键，请只保留一个"
+    )
