@@ -1,6 +1,8 @@
 """Human durations ("90s", "10m", "6h", "7d", "forever") used in policies and commands.
 
-The unit may also be a word: "10 minutes", or in Chinese "10分钟", "6小时", "7天", "永久".
+The unit may also be a word: "10 minutes", or in Chinese "10分钟", "6小时", "7天", "永久". A
+Chinese admin may write the number in Chinese too, as they would say it: "十分钟", "两个小时",
+"三十天", "半小时", "一个半小时".
 
 Only ASCII digits count: `²` or `٣` look like numbers but are not what an admin typed on
 purpose. A duration longer than ten years is refused rather than overflowing a date, and a
@@ -37,6 +39,14 @@ _UNIT_OF = {**{unit: unit for unit in _UNITS}, **_ENGLISH_UNITS, **_CHINESE_UNIT
 _DURATION = re.compile(
     r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*("
     + "|".join(sorted(_UNIT_OF, key=len, reverse=True))
+    + r")\s*$"
+)
+_CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CHINESE_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+_CHINESE_TENS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_DURATION = re.compile(
+    f"^\\s*([0-9]{{0,4}}|[{''.join(_CHINESE_DIGITS)}{''.join(_CHINESE_TENS)}]*?)(个)?(半)?\\s*("
+    + "|".join(sorted(_CHINESE_UNITS, key=len, reverse=True))
     + r")\s*$"
 )
 _FOREVER_WORDS = frozenset({"forever", "permanent", "inf", "永久", "永远"})
@@ -104,17 +114,57 @@ def _seconds(value: object) -> float:
     if isinstance(value, str):
         if value.strip().lower() in _FOREVER_WORDS:
             return FOREVER
-        match = _DURATION.match(value.lower())
-        if match is None:
-            raise DurationError(
-                "{value!r} is not a duration: write a number and s, m, h, d or w", value=value
-            )
-        seconds = float(match.group(1)) * _UNITS[_UNIT_OF[match.group(2)]]
+        seconds = _written_seconds(value)
     else:
         seconds = float(value)
     if math.isnan(seconds) or seconds < 0:
         raise DurationError("{value!r} is not a duration: it must be 0 or more", value=value)
     return seconds
+
+
+def _written_seconds(value: str) -> float:
+    """A duration written as text: a number and a unit, the number in digits or in Chinese."""
+    match = _DURATION.match(value.lower())
+    if match is not None:
+        return float(match.group(1)) * _UNITS[_UNIT_OF[match.group(2)]]
+    spoken = _CHINESE_DURATION.match(value)
+    amount = None if spoken is None else _spoken_amount(*spoken.group(1, 2, 3))
+    if spoken is None or amount is None:
+        raise DurationError(
+            "{value!r} is not a duration: write a number and s, m, h, d or w", value=value
+        )
+    return amount * _UNITS[_UNIT_OF[spoken.group(4)]]
+
+
+def _spoken_amount(number: str, measure: str | None, half: str | None) -> float | None:
+    """The amount before a Chinese unit: "两" 2, "十五" 15, "一个半" 1.5, "1个半" 1.5, "半" 0.5;
+    None for what is no amount ("", "个", "十十")."""
+    if not number:
+        return 0.5 if half and not measure else None
+    whole = int(number) if number.isascii() else chinese_number(number)
+    if whole is None:
+        return None
+    return whole + (0.5 if half else 0.0)
+
+
+def chinese_number(text: str) -> int | None:
+    """A whole number written in Chinese numerals, up to 9999 ("二十五", "一百零八", "十"); None
+    for anything else."""
+    total, digit, last_place = 0, None, 10_000
+    for character in text:
+        if character in _CHINESE_DIGITS:
+            if digit is not None and digit != 0 and _CHINESE_DIGITS[character] != 0:
+                return None  # two digits in a row ("二三") is no number
+            digit = _CHINESE_DIGITS[character]
+            continue
+        place = _CHINESE_TENS[character]
+        if place >= last_place:
+            return None
+        total += (1 if digit is None else digit) * place
+        digit, last_place = None, place
+    if digit is not None:
+        total += digit
+    return total if text else None
 
 
 def is_bare_number(value: object) -> bool:

@@ -153,6 +153,34 @@ def test_units_may_be_written_as_words_in_chinese_or_english(written: str, secon
     assert parse_duration(written) == seconds
 
 
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("十分钟", 600.0),
+        ("二十五分钟", 1500.0),
+        ("两个小时", 7200.0),
+        ("半小时", 1800.0),
+        ("半个小时", 1800.0),
+        ("一个半小时", 5400.0),
+        ("1个半小时", 5400.0),
+        ("半天", 43200.0),
+        ("三十天", 30 * 86400.0),
+        ("一百零八秒", 108.0),
+        ("两周", 14 * 86400.0),
+        ("三个星期", 21 * 86400.0),
+        ("十 分钟", 600.0),
+    ],
+)
+def test_a_chinese_number_is_read_as_a_chinese_admin_says_it(written: str, seconds: float) -> None:
+    assert parse_duration(written) == seconds
+
+
+@pytest.mark.parametrize("written", ["十十分钟", "二三分钟", "个小时", "个半小时", "半", "五年"])
+def test_chinese_that_is_no_amount_is_refused(written: str) -> None:
+    with pytest.raises(DurationError, match="not a duration"):
+        parse_duration(written)
+
+
 @pytest.mark.parametrize("written", ["10 分 钟", "10分钟钟", "10年", "分钟", "10minute s"])
 def test_a_unit_word_that_is_not_one_is_refused(written: str) -> None:
     with pytest.raises(DurationError, match="not a duration"):
@@ -247,5 +275,7 @@ async def test_a_chinese_mute_may_put_a_space_before_the_unit_and_forever_reads_
         assert harness.fake.status_of(GROUP, bob) == "restricted"
         harness.clock.advance(120)
         assert await _command(harness, f"/mute {carol} 永久") == "Carol 已被永久禁言。"
+        harness.clock.advance(120)
+        assert await _command(harness, f"/mute {carol} 半个小时") == "Carol 已被禁言 30 分钟。"
     finally:
         await harness.stop()
