@@ -4,6 +4,7 @@ error type with a template reads in both languages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -253,6 +254,16 @@ async def test_a_chinese_admin_types_back_the_step_names_the_bot_shows(zh_shop: 
     answer = await _answer(zh_shop, "/ladder 禁言 1天 → 踢出，封禁、永久禁言")
     assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁 → 永久禁言"), answer
     assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
+
+
+async def test_the_chinese_help_gives_examples_an_admin_can_type_back(zh_shop: Harness) -> None:
+    shown = await _answer(zh_shop, "/help")
+    example = "/ladder 禁言 1天, 禁言 7天, 封禁"
+    assert example in shown and "/mode 提醒|踢出|封禁" in shown, shown
+    assert "/mute 十分钟" in shown, shown
+    assert not re.search(r"\b(soft|neutral|hard)\b", shown), shown
+    answer = await _answer(zh_shop, example)
+    assert answer.startswith("处罚阶梯：禁言 1 天 → 禁言 1 周 → 封禁"), answer
 
 
 def test_the_step_names_the_catalog_shows_are_the_ones_the_schema_reads() -> None:
