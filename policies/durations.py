@@ -20,13 +20,15 @@ from pydantic import BeforeValidator, PlainSerializer
 from policies.base import Invalid
 
 FOREVER = float("inf")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
+"""A month is 30 days: a mute or a window of "a month" needs no calendar."""
 _ENGLISH_UNITS = {
     **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), "m"),
     **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
     **dict.fromkeys(("day", "days"), "d"),
     **dict.fromkeys(("week", "weeks"), "w"),
+    **dict.fromkeys(("month", "months"), "mo"),
 }
 _CHINESE_UNITS = {
     **dict.fromkeys(("秒", "秒钟"), "s"),
@@ -34,6 +36,7 @@ _CHINESE_UNITS = {
     **dict.fromkeys(("小时", "个小时"), "h"),
     **dict.fromkeys(("天", "日"), "d"),
     **dict.fromkeys(("周", "星期", "个星期"), "w"),
+    **dict.fromkeys(("月", "个月"), "mo"),
 }
 _UNIT_OF = {**{unit: unit for unit in _UNITS}, **_ENGLISH_UNITS, **_CHINESE_UNITS}
 _DURATION = re.compile(
@@ -148,22 +151,25 @@ def _spoken_amount(number: str, measure: str | None, half: str | None) -> float 
 
 
 def chinese_number(text: str) -> int | None:
-    """A whole number written in Chinese numerals, up to 9999 ("二十五", "一百零八", "十"); None
-    for anything else."""
-    total, digit, last_place = 0, None, 10_000
+    """A whole number written in Chinese numerals, up to 9999 ("二十五", "一百零八", "十"), and
+    as it is said: a digit right after 百 or 千 counts in the next place down ("一百一" 110,
+    "一千五" 1500; "一百零一" is 101). None for anything else."""
+    total, digit, last_place, zero_since = 0, None, 10_000, False
     for character in text:
         if character in _CHINESE_DIGITS:
             if digit is not None and digit != 0 and _CHINESE_DIGITS[character] != 0:
                 return None  # two digits in a row ("二三") is no number
             digit = _CHINESE_DIGITS[character]
+            zero_since = zero_since or digit == 0
             continue
         place = _CHINESE_TENS[character]
         if place >= last_place:
             return None
         total += (1 if digit is None else digit) * place
-        digit, last_place = None, place
+        digit, last_place, zero_since = None, place, False
     if digit is not None:
-        total += digit
+        said_short = last_place in (100, 1000) and not zero_since
+        total += digit * (last_place // 10 if said_short else 1)
     return total if text else None
 
 

@@ -169,6 +169,11 @@ def test_units_may_be_written_as_words_in_chinese_or_english(written: str, secon
         ("两周", 14 * 86400.0),
         ("三个星期", 21 * 86400.0),
         ("十 分钟", 600.0),
+        ("一百一分钟", 110 * 60.0),
+        ("一百零一分钟", 101 * 60.0),
+        ("一千五秒", 1500.0),
+        ("一个月", 30 * 86400.0),
+        ("2 months", 60 * 86400.0),
     ],
 )
 def test_a_chinese_number_is_read_as_a_chinese_admin_says_it(written: str, seconds: float) -> None:
