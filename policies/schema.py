@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import (
     BeforeValidator,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -89,6 +90,28 @@ def _step_parts(value: str) -> tuple[str, str | None] | None:
 def mode_word(value: Any) -> Any:
     """A mode as its Chinese name (`踢出`) read as the mode it names; anything else as it is."""
     return STEP_WORDS.get(value.strip(), value) if isinstance(value, str) else value
+
+
+MODE_PATH = ("moderation", "mode")
+LADDER_PATH = ("moderation", "ladder")
+
+
+def canonical_setting(path: tuple[str, ...], value: Any) -> Any:
+    """A mode or ladder an admin typed, as the schema names it (`提醒` is `soft`, `禁言 1天` is
+    `mute 1d`): a stored override then reads the same whatever language the group speaks
+    later. Anything else, and a step the schema refuses, as it was written."""
+    if path == MODE_PATH:
+        return mode_word(value)
+    if path == LADDER_PATH and isinstance(value, list):
+        return [_step_label(step) for step in value]
+    return value
+
+
+def _step_label(value: Any) -> Any:
+    try:
+        return LadderStep.model_validate(value).label()
+    except ValidationError:
+        return value
 
 
 class LadderStep(StrictModel):

@@ -196,6 +196,33 @@ async def test_the_staff_hear_of_settings_changed_in_their_language(tmp_path: Pa
         await harness.stop()
 
 
+async def test_a_mode_and_ladder_typed_in_chinese_are_stored_as_the_schema_names_them(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        await harness.say(ADMIN, "/set moderation.mode 提醒")
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/ladder 禁言 1天 → 踢出、永久禁言")
+        overrides, _ = await harness.services.policies.settings(GROUP)
+        assert overrides["moderation"] == {
+            "mode": "soft",
+            "ladder": ["mute 1d", "neutral", "mute forever"],
+        }
+        await harness.services.staff.flush(STAFF)
+        notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
+        assert "moderation.mode 改为 提醒" in notes[0], notes
+        assert "moderation.ladder 改为 禁言 1 天 → 踢出 → 永久禁言" in notes[1], notes
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/lang en")
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/policy")
+        shown = harness.fake.bot_messages(GROUP)[-1].text
+        assert "moderation.mode = soft" in shown and "提醒" not in shown, shown
+    finally:
+        await harness.stop()
+
+
 async def test_the_staff_hear_of_every_manual_action_in_their_language(tmp_path: Path) -> None:
     harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
     try:

@@ -12,6 +12,7 @@ from bot.core.services import Services
 from bot.features.explain import action_name, explain_entry
 from bot.store import AuditEntry
 from bot.telegram.staff import StaffNote
+from policies.schema import LADDER_PATH, MODE_PATH, LadderStep, canonical_setting
 from policies.texts import public_reason
 from policies.yamlsource import SourceError
 
@@ -36,6 +37,7 @@ class GroupSettings:
         """Store a per-group override once the schema accepts it; else say why not, in the
         group's language."""
         rt = self.services
+        value = canonical_setting(path, value)
         overrides, _ = await rt.policies.settings(chat_id)
         updated = json.loads(json.dumps(overrides))
         node = updated
@@ -54,7 +56,8 @@ class GroupSettings:
         audit_id = await rt.store.audit.add(
             chat_id, rt.now(), f"set {key}", actor_id=actor_id, text=shown
         )
-        change: tuple[str, dict[str, object]] = (SET_CHANGE, {"key": key, "value": shown[:300]})
+        told = _spoken(path, value, rt.staff.messages) or shown[:300]
+        change: tuple[str, dict[str, object]] = (SET_CHANGE, {"key": key, "value": told})
         self._tell_staff(chat_id, title, actor_id, change, audit_id)
         return None
 
@@ -154,3 +157,13 @@ class GroupSettings:
         if parts is None or len(parts) != 1:
             return None
         return await self.services.store.audit.get(parts[0])
+
+
+def _spoken(path: tuple[str, ...], value: Any, say: Messages) -> str | None:
+    """A mode or ladder in the staff chat's words (`提醒`, `禁言 1 天 → 踢出`); None for other
+    settings, which are shown as stored."""
+    if path == MODE_PATH:
+        return say.step(str(value))
+    if path == LADDER_PATH:
+        return say.ladder(LadderStep.model_validate(step) for step in value)
+    return None
