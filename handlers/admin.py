@@ -55,8 +55,8 @@ def _mode_choice(say: Messages, mode: str) -> str:
     return mode if named == mode else say.tp("{mode} ({name})", mode=mode, name=named)
 
 
-_STEP_SEPARATORS = re.compile("[,，、→>]+")
-"""Between ladder steps: commas, or the arrow `/policy` shows them with."""
+_STEP_SEPARATORS = re.compile("(?:-+>|=>|[,，、;；→⇒>＞])+")
+"""Between ladder steps: commas, semicolons, or an arrow (`→` as `/policy` shows them, `->`)."""
 
 
 async def set_ladder(call: CommandCall, app: BotData) -> None:

@@ -234,6 +234,9 @@ async def test_the_ladder_says_where_the_mode_starts_or_that_it_is_not_on_it(
 async def test_a_chinese_admin_may_name_the_mode_in_chinese(zh_shop: Harness) -> None:
     assert (await _answer(zh_shop, "/mode")).startswith("当前模式为「")
     assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
+    for typed in ("/ladder 禁言 1 天 -> 踢出 -> 封禁", "/ladder 禁言 1天；踢出; 封禁"):
+        answer = await _answer(zh_shop, typed)
+        assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁"), (typed, answer)
     wrong = await _answer(zh_shop, "/mode 温柔")
     choices = "soft（提醒）、neutral（踢出）、hard（封禁）"
     assert wrong == f"没有「温柔」这个模式，请从以下模式中选择：{choices}。"
@@ -254,6 +257,9 @@ async def test_a_chinese_admin_types_back_the_step_names_the_bot_shows(zh_shop: 
     answer = await _answer(zh_shop, "/ladder 禁言 1天 → 踢出，封禁、永久禁言")
     assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁 → 永久禁言"), answer
     assert await _answer(zh_shop, "/mode 踢出") == "模式已切换为「踢出」。"
+    for typed in ("/ladder 禁言 1 天 -> 踢出 -> 封禁", "/ladder 禁言 1天；踢出; 封禁"):
+        answer = await _answer(zh_shop, typed)
+        assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁"), (typed, answer)
 
 
 async def test_the_chinese_help_gives_examples_an_admin_can_type_back(zh_shop: Harness) -> None:
