@@ -282,5 +282,8 @@ async def test_a_chinese_mute_may_put_a_space_before_the_unit_and_forever_reads_
         assert await _command(harness, f"/mute {carol} 永久") == "Carol 已被永久禁言。"
         harness.clock.advance(120)
         assert await _command(harness, f"/mute {carol} 半个小时") == "Carol 已被禁言 30 分钟。"
+        harness.clock.advance(120)
+        answer = await _command(harness, "/mute 10 分钟")
+        assert answer.startswith("要对谁操作？"), answer
     finally:
         await harness.stop()

@@ -19,6 +19,7 @@ from bot.features.admin_actions import Member
 from bot.features.commands import Command, Where, Who, usage
 from bot.telegram.extract import replied_to
 from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
+from policies.durations import DurationError, parse_duration
 from policies.facts import PSEUDO_USER_IDS
 
 REFUSAL = N_("Only an admin of that group can do this.")
@@ -188,6 +189,18 @@ def _is_chat_id(word: str) -> bool:
     return digits.isascii() and digits.isdigit()
 
 
+def _starts_a_duration(args: list[str]) -> bool:
+    """Whether the first words are a number and its unit (`/mute 10 分钟` with no reply): the
+    number is then how long, not whom."""
+    if len(args) < 2:
+        return False
+    try:
+        parse_duration(f"{args[0]} {args[1]}")
+    except DurationError:
+        return False
+    return True
+
+
 def resolve_target(call: CommandCall) -> Member | None:
     """The member a command is about: the replied-to sender, an @username seen before, or an id.
 
@@ -206,7 +219,7 @@ def resolve_target(call: CommandCall) -> Member | None:
     user_id = (
         call.services.usernames.get(word.lstrip("@").lower()) if word.startswith("@") else None
     )
-    if user_id is None and _is_chat_id(word):
+    if user_id is None and _is_chat_id(word) and not _starts_a_duration(call.args):
         user_id = int(word)  # a negative id names a channel: /ban -100... bans it as a sender
     if user_id is None or user_id in PSEUDO_USER_IDS:
         return None
