@@ -52,7 +52,7 @@ async def limit_user(update: Update, context: Context) -> None:
     if in_ticket and await app.tickets.has_open_ticket(user.id):
         return
     logger.info("user {} is over {} commands a minute; ignored", user.id, PER_USER_LIMIT)
-    if app.limiter.first_refusal(user.id):
+    if app.limiter.first_refusal(message.chat_id, user.id):
         policy = (await app.services.policies.policy_for(message.chat_id)).policy
         await reply_to(app.services, message, policy.templates.slow_down, html=False)
     raise ApplicationHandlerStop

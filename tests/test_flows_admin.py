@@ -527,6 +527,20 @@ async def test_a_member_cannot_flood_the_bot_with_commands(shop: Harness) -> Non
     assert len(shop.texts_in(GROUP)) == 14
 
 
+async def test_a_member_over_the_limit_in_two_chats_is_told_in_each(shop: Harness) -> None:
+    bob = shop.member("bob")
+    shop.fake.start_private(bob)
+    for _ in range(14):
+        shop.clock.advance(2)
+        await shop.say(bob, "/help")
+    for _ in range(14):
+        shop.clock.advance(1)
+        await shop.feed(shop.fake.private_message(bob, "/help"))
+    slow_down = "You are going too fast: I will answer you again in a minute. 🙏"
+    assert shop.texts_in(GROUP).count(slow_down) == 1
+    assert shop.texts_in(bob).count(slow_down) == 1, shop.texts_in(bob)
+
+
 async def test_a_member_flooding_commands_costs_one_admin_question_a_minute(
     shop: Harness,
 ) -> None:

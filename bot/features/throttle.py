@@ -22,12 +22,12 @@ class CommandLimiter:
         """A tuple per chat and user, not a bounded deque, which would reserve about 600 bytes
         each. Counted per chat: an admin setting up a group, where admins are not limited,
         must not use up their allowance in the private chat."""
-        self.warned: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
-        """When each user over the limit was last told to slow down."""
+        self.warned: BoundedDict[tuple[int, int], float] = BoundedDict(USERS_KEPT)
+        """When each user over the limit in a chat was last told to slow down there."""
         self.admins: BoundedDict[tuple[int, int], tuple[bool, float]] = BoundedDict(USERS_KEPT)
+        """Whether a user over the limit is an admin of a group, and when Telegram said so."""
         self.greeted: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
         """When each user writing in private with nothing to answer was last greeted."""
-        """Whether a user over the limit is an admin of a group, and when Telegram said so."""
 
     def admin_verdict(self, chat_id: int, user_id: int) -> bool | None:
         """What Telegram said within the window about this user being an admin, if anything:
@@ -50,13 +50,13 @@ class CommandLimiter:
         self.recent[key] = (*times[1 - PER_USER_LIMIT :], now)
         return True
 
-    def first_refusal(self, user_id: int) -> bool:
-        """True once per window for a user over the limit: they are told to slow down once,
-        not once per message."""
-        now = self.clock.now()
-        if now - self.warned.get(user_id, float("-inf")) < WINDOW_SECONDS:
+    def first_refusal(self, chat_id: int, user_id: int) -> bool:
+        """True once per window for a user over the limit in a chat: they are told to slow
+        down there once, not once per message (and in each chat where they are ignored)."""
+        now, key = self.clock.now(), (chat_id, user_id)
+        if now - self.warned.get(key, float("-inf")) < WINDOW_SECONDS:
             return False
-        self.warned[user_id] = now
+        self.warned[key] = now
         return True
 
     def first_greeting(self, user_id: int) -> bool:
