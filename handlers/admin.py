@@ -322,6 +322,11 @@ async def set_language(call: CommandCall, app: BotData) -> None:
     await call.answer(now_speaking.tp("I speak English in this group now."))
 
 
+WHY_EXPLAINED = 8
+"""Members of one notice /why explains in full; a raid's notice names dozens, and one message
+holds about ten explanations."""
+
+
 async def explain_action(call: CommandCall, app: BotData) -> None:
     """Which rules fired and what was done, for an action id or a replied-to message (each
     member a notice of qunbot's names, by the ids the staff chat gave their removals)."""
@@ -343,8 +348,14 @@ async def explain_action(call: CommandCall, app: BotData) -> None:
     in_group = call.message.chat.type != "private"
     lines = [
         await app.settings.explained(entry, say, call.chat_title, in_group=in_group)
-        for entry in entries
+        for entry in entries[:WHY_EXPLAINED]
     ]
+    rest = entries[WHY_EXPLAINED:]
+    if rest:
+        ids = say.listing(f"#{entry.id}" for entry in rest)
+        lines.append(
+            say.tp("{count} more: {ids} (/why ID explains one)", count=len(rest), ids=ids)
+        )
     await call.answer("\n".join(lines))
 
 

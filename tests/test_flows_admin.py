@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.admin import WHY_EXPLAINED
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -178,6 +179,43 @@ async def test_why_on_a_notice_naming_several_explains_each_by_the_staff_chats_i
         ids,
     )
     assert all(" neutral: rules " in line for line in lines), lines
+
+
+async def test_why_on_an_older_notice_explains_the_actions_it_announced(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode soft")
+    await shop.say(shop.member("dave"), AD)
+    erin = shop.member("erin")
+    await shop.say(erin, "加我微信 vx：xyz98765 领取内部优惠券")
+    await shop.say(shop.member("finn"), "加我微信 vx：fff11111 领取内部优惠券")
+    shop.clock.advance(120)
+    await shop.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+    notice = shop.fake.bot_messages(GROUP)[-1]
+    first = await shop.services.store.audit.last_automatic(GROUP, erin)
+    shop.clock.advance(600)
+    await shop.say(erin, "加我微信 vx：xyz98765 再送一张券")
+    later = await shop.services.store.audit.last_automatic(GROUP, erin)
+    assert first is not None and later is not None and later.id != first.id
+    answer = await command(shop, ADMIN, "/why", reply_to=notice.message_id)
+    shown = [line.split(" ")[0] for line in answer.splitlines()]
+    assert f"#{first.id}" in shown and f"#{later.id}" not in shown, (shown, first.id, later.id)
+
+
+async def test_why_on_a_raid_notice_explains_the_first_members_and_lists_the_rest(
+    shop: Harness,
+) -> None:
+    for number in range(30):
+        await shop.say(
+            shop.member(f"spammer{number}"), f"加我微信 vx：ad{number:05d} 领取内部优惠券"
+        )
+    shop.clock.advance(120)
+    await shop.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+    notice = shop.fake.bot_messages(GROUP)[-1]
+    answer = await command(shop, ADMIN, "/why", reply_to=notice.message_id)
+    lines = answer.splitlines()
+    assert len([line for line in lines if line.startswith("#")]) == WHY_EXPLAINED, lines
+    assert lines[-1].startswith(f"{30 - 1 - WHY_EXPLAINED} more: #"), lines[-1]
+    rest = lines[-1].split(": ", 1)[1].split(" (")[0].split(", ")
+    assert len(rest) == 30 - 1 - WHY_EXPLAINED and all(name.startswith("#") for name in rest)
 
 
 async def test_member_actions_by_reply_and_by_id(shop: Harness) -> None:

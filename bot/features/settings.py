@@ -113,8 +113,8 @@ class GroupSettings:
         it names (the ids the staff chat gave them), not the notice itself."""
         if entry_id is None and replied_message_id is not None:
             audit = self.services.store.audit
-            targets = await audit.notice_targets(chat_id, replied_message_id)
-            found = [await audit.last_automatic(chat_id, target) for target in targets]
+            rows = await audit.notice_rows(chat_id, replied_message_id)
+            found = [await audit.last_automatic(chat_id, target, row) for target, row in rows]
             actions = [entry for entry in found if entry is not None]
             if actions:
                 return actions

@@ -355,13 +355,27 @@ class Audit:
         ) as cursor:
             return [int(row[0]) for row in await cursor.fetchall()]
 
-    async def last_automatic(self, chat_id: int, target_id: int) -> AuditEntry | None:
-        """The latest action qunbot took on its own against this member."""
+    async def notice_rows(self, chat_id: int, message_id: int) -> list[tuple[int, int]]:
+        """(member, the id of the notice's row about them) for qunbot's public notice with
+        this message id: a notice is recorded after the actions it announces."""
+        async with self.db.execute(
+            "SELECT target_id, MIN(id) FROM audit WHERE chat_id = ? AND message_id = ?"
+            " AND action = 'notice' AND target_id IS NOT NULL GROUP BY target_id"
+            " ORDER BY target_id",
+            (chat_id, message_id),
+        ) as cursor:
+            return [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
+
+    async def last_automatic(
+        self, chat_id: int, target_id: int, before_id: int | None = None
+    ) -> AuditEntry | None:
+        """The latest action qunbot took on its own against this member (before the entry
+        `before_id`, when given: the action a notice recorded then was about)."""
         return await self._one(
             f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? AND target_id = ?"
             " AND actor_id IS NULL AND action NOT IN ('notice', 'reinvite')"
-            " AND action NOT LIKE 'dry-run%' ORDER BY id DESC LIMIT 1",
-            (chat_id, target_id),
+            " AND action NOT LIKE 'dry-run%' AND id < ? ORDER BY id DESC LIMIT 1",
+            (chat_id, target_id, before_id if before_id is not None else 2**62),
         )
 
     async def recent(self, chat_id: int, limit: int = 20) -> list[AuditEntry]:
