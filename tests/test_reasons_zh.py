@@ -98,7 +98,7 @@ async def test_chinese_refusals_keep_the_path_and_the_choices(zh_shop: Harness) 
     assert "mode、ladder、window" in unknown
     assert "不是有效时长" in await _answer(zh_shop, "/set moderation.probation.duration -5")
     assert "禁言步骤要写时长" in await _answer(zh_shop, "/ladder mute")
-    assert "请设 1 分钟到 365 天" in await _answer(zh_shop, "/mute 1001 3s")
+    assert "可设 1 分钟到 365 天" in await _answer(zh_shop, "/mute 1001 3s")
 
 
 async def test_an_english_group_hears_refusals_in_english(en_shop: Harness) -> None:
@@ -190,12 +190,12 @@ def test_a_validator_reason_reaches_the_problem_as_data_with_the_english_unchang
     assert problem.message == "a mute step needs a duration, for example 'mute 1d'"
     assert problem.template == problem.message and problem.values == {}
     assert str(problem) == f"mine.yaml:2:18: moderation.ladder.1: {problem.message}"
-    assert say_reason(ZH, problem) == "禁言步骤要写时长，例如 'mute 1d'"
+    assert say_reason(ZH, problem) == "禁言步骤要写时长，例如「禁言 1天」"
 
 
 async def test_a_wrong_single_step_is_named_once(zh_shop: Harness) -> None:
     assert await _answer(zh_shop, "/ladder mute") == (
-        "未修改：moderation.ladder.0: 禁言步骤要写时长，例如 'mute 1d'"
+        "未修改：moderation.ladder.0: 禁言步骤要写时长，例如「禁言 1天」"
     )
 
 
