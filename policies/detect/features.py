@@ -9,12 +9,14 @@ character a space: the n-grams then describe the shape around a number or an id 
 while Latin, Cyrillic and Greek words are taken whole as tokens (with a control-character
 prefix, so they never collide with an n-gram). Numbers count by their length ("#11");
 characters used to dodge filters (full-width, zero-width, mathematical letters) count by kind,
-since normalization hides them. Fillers between Chinese characters need no features of their
+since normalization hides them, and so does a word that still mixes Latin and Cyrillic letters
+once normalization has read its look-alikes as Latin ("<look-alike>", a Russian spammer's
+trick). Fillers between Chinese characters need no features of their
 own: normalization already removes them.
 
 Each feature counts once per message. Both the training and the live scorer call the recipe a
 model file names, so what the model learned and what it reads are the same by construction.
-`FEATURES_VERSION` names the current recipe; `READERS` keeps the earlier one for model files
+`FEATURES_VERSION` names the current recipe; `READERS` keeps the earlier ones for model files
 trained on it, and a model naming any other recipe is refused.
 
 The recipe runs on every message of every group, so it is built for speed as much as for
@@ -43,7 +45,7 @@ __all__ = [
 
 Reader = Callable[[Normalized], set[str]]
 
-FEATURES_VERSION = "shaped-ngrams-1-2+ends+tokens/3"
+FEATURES_VERSION = "shaped-ngrams-1-2+ends+tokens+look-alikes/4"
 MAX_CHARACTERS = 300
 """Only the start of a long message is read: it says what the message is, and the cost of
 scoring stays bounded (a 4,000-character paste costs what a 300-character one does)."""
@@ -96,17 +98,33 @@ _DISGUISE = re.compile(
     )
     + "]"
 )
+_MIXED = re.compile("[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
+"""A Latin letter beside a Cyrillic one inside a word: normalization reads the Cyrillic
+look-alikes of such a word as Latin, and what is left mixed was typed to dodge a filter."""
+LOOK_ALIKE = "<look-alike>"
 _add = operator.add
 
 
 def features(norm: Normalized) -> set[str]:
     """The distinct features of one normalized message (the current recipe)."""
+    return _shaped_ngrams(norm, look_alikes=True)
+
+
+def features_without_look_alikes(norm: Normalized) -> set[str]:
+    """The earlier recipe, kept for model files trained on it: the same without `<look-alike>`."""
+    return _shaped_ngrams(norm, look_alikes=False)
+
+
+def _shaped_ngrams(norm: Normalized, *, look_alikes: bool) -> set[str]:
     text = norm.text[:MAX_CHARACTERS]
     shaped = "^" + _shaped(text) + "$"
     characters = list(shaped)  # each Chinese character becomes a string once, not three times
     found = {*characters, *map(_add, characters, characters[1:]), shaped[:3], shaped[-3:]}
     if "a" in shaped or not text.isascii():
-        found.update(map(_WORD_PREFIX.__add__, _WORD.findall(text)))
+        words = _WORD.findall(text)
+        found.update(map(_WORD_PREFIX.__add__, words))
+        if look_alikes and words and not text.isascii() and _MIXED.search(" ".join(words)):
+            found.add(LOOK_ALIKE)
     if "0" in shaped:
         found.update(map(_NUMBER_FEATURES.__getitem__, map(len, _NUMBER.findall(text))))
     if not norm.original.isascii():
@@ -165,6 +183,7 @@ def features_with_pairs(norm: Normalized) -> set[str]:
 
 READERS: dict[str, Reader] = {
     FEATURES_VERSION: features,
+    "shaped-ngrams-1-2+ends+tokens/3": features_without_look_alikes,
     "ngrams-1-3+cjk-pairs+tokens/2": features_with_pairs,
 }
 """Every recipe a model file may name, by the name it is stored under."""
