@@ -246,3 +246,25 @@ async def test_group_state_follows_a_migration(tmp_path: Path) -> None:
         assert await store.offences.count_within(-1009999, frank, 0) == 1
     finally:
         await harness.stop()
+
+
+async def test_a_neutral_removal_in_a_basic_group_removes_without_an_alarm(tmp_path: Path) -> None:
+    """A basic group (type `group`) has no bans to lift: the removal is the whole of it."""
+    clock = TestClock()
+    fake = make_world(clock)
+    fake.chats[GROUP].type = "group"
+    harness = await Harness.start(
+        make_config(tmp_path, policy=policy(mode="neutral")), fake=fake, clock=clock
+    )
+    try:
+        dave = harness.member("dave")
+        ad = await harness.say(dave, AD)
+        await harness.settle()
+        assert harness.fake.is_deleted(GROUP, ad)
+        assert harness.fake.status_of(GROUP, dave) in ("kicked", "left")
+        assert harness.fake.calls_to("banChatMember")
+        await harness.services.staff.flush(STAFF)
+        staff = "\n".join(harness.texts_in(STAFF))
+        assert "Removed" in staff and "supergroup" not in staff.lower(), staff
+    finally:
+        await harness.stop()

@@ -243,14 +243,19 @@ class LiveDoor:
 
     async def kick(self, chat_id: int, user_id: int, now: float) -> None:
         await self.bot.ban_chat_member(chat_id, user_id, until_date=_date(now + KICK_BAN_SECONDS))
-        await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        await self.unban(chat_id, user_id)
 
     async def ban(self, chat_id: int, user_id: int, *, revoke_messages: bool = False) -> None:
         await self.bot.ban_chat_member(chat_id, user_id, revoke_messages=revoke_messages)
 
     async def unban(self, chat_id: int, user_id: int) -> None:
-        """`only_if_banned` keeps a present member from being kicked by the unban."""
-        await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        """`only_if_banned` keeps a present member from being kicked by the unban. A basic
+        group has no bans to lift: a member removed from it may come back by an invite link."""
+        try:
+            await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        except BadRequest as error:
+            if not _only_in_supergroups(error):
+                raise
 
     async def ban_sender_chat(self, chat_id: int, sender_chat_id: int) -> None:
         await self.bot.ban_chat_sender_chat(chat_id, sender_chat_id)
@@ -473,3 +478,8 @@ class Doors:
     async def for_chat(self, chat_id: int) -> Door:
         """The simulated door while the group is in dry-run, else the live one."""
         return self.simulated if await self._dry_run(chat_id) else self.live
+
+
+def _only_in_supergroups(error: BadRequest) -> bool:
+    """Telegram's answer to a method a basic group (type `group`) does not have."""
+    return "supergroup and channel chats only" in error.message.lower()
