@@ -233,14 +233,22 @@ class ClaimRight:
 
 
 def may_claim(
-    gifts: GiftsConfig, *, personal: bool, joined_at: float | None, now: float
+    gifts: GiftsConfig,
+    *,
+    personal: bool,
+    joined_at: float | None,
+    now: float,
+    offences: int = 0,
 ) -> ClaimRight:
     """The welcome's gift button is shared by everyone its welcome greets, and any member can
     press it: so its gift goes to newcomers only, members whose join qunbot saw in this group
-    within `welcome_claim_within`. A personal button (a reward) was earned by its member,
-    whatever pool it draws from."""
+    within `welcome_claim_within` and who have no offence on record here (a spammer removed and
+    re-invited joins again, but is no new customer). A personal button (a reward) was earned by
+    its member, whatever pool it draws from."""
     if personal:
         return ClaimRight(True, "a personal button: the member earned this gift")
+    if offences:
+        return ClaimRight(False, "the member has offences on record in this group: no newcomer")
     window = format_duration(gifts.welcome_claim_within)
     if joined_at is None:
         return ClaimRight(False, "qunbot never saw this member join the group: not a newcomer")

@@ -476,6 +476,17 @@ async def test_the_welcome_gift_waits_a_week_for_its_newcomer(shop: Harness) -> 
     assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 1
 
 
+async def test_a_spammer_removed_and_back_again_is_no_newcomer_for_the_gift(
+    shop: Harness,
+) -> None:
+    dave = await join(shop, "dave")
+    await shop.say(dave, "加我微信 vx：abc12345 领取内部优惠券")
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    await join(shop, "dave")
+    assert (await press(shop, dave, "gft_"))["text"] == NEWCOMERS_ONLY
+    assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
+
+
 async def test_a_newcomer_whose_join_time_a_crash_lost_still_claims(shop: Harness) -> None:
     bob = await join(shop, "bob")
     members = shop.services.store.members

@@ -196,6 +196,13 @@ def test_only_newcomers_may_claim_through_the_welcomes_shared_button(
     assert (right.allowed, right.reason) == (allowed, reason)
 
 
+def test_a_member_with_offences_is_no_newcomer_for_the_shared_button() -> None:
+    gifts = PolicyLibrary(None).load("default").gifts
+    right = may_claim(gifts, personal=False, joined_at=T0 - 60, now=T0, offences=1)
+    assert not right.allowed and "offences" in right.reason
+    assert may_claim(gifts, personal=True, joined_at=T0 - 60, now=T0, offences=1).allowed
+
+
 def test_the_claim_window_is_the_policys() -> None:
     policy = load("extends: default\ngifts:\n  welcome_claim_within: 2h\n")
     right = may_claim(policy.gifts, personal=False, joined_at=T0 - 3 * 3600, now=T0)

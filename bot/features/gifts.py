@@ -144,11 +144,13 @@ class GiftDesk:
     async def _may_claim(self, link: GiftLink, gifts: GiftsConfig) -> bool:
         """Whether the link's member may claim through its button: the welcome's shared one is
         for newcomers of the link's group."""
+        store = self.runtime.store
         right = may_claim(
             gifts,
             personal=link.personal,
             joined_at=await self._joined_at(link.chat_id, link.user_id),
             now=self.runtime.now(),
+            offences=await store.offences.count_within(link.chat_id, link.user_id, 0.0),
         )
         if not right.allowed:
             logger.info("gift refused to {} in {}: {}", link.user_id, link.chat_id, right.reason)
