@@ -289,6 +289,30 @@ async def test_notspam_as_a_reply_to_the_notice_undoes_and_learns_the_removed_me
     assert trusted.startswith("Dave is trusted"), trusted
 
 
+async def test_undo_invites_back_only_a_member_who_is_not_back_already(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    shop.fake.start_private(dave)
+    await shop.say(dave, AD)
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    await shop.feed(shop.fake.join(GROUP, dave))
+    answer = await command(shop, ADMIN, f"/notspam {dave}")
+    assert "back in the group already" in answer, answer
+    assert not [text for text in shop.texts_in(dave) if "t.me/" in text], shop.texts_in(dave)
+
+
+async def test_undo_of_a_call_out_forgives_and_invites_no_one(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode soft")
+    erin = shop.member("erin")
+    shop.fake.start_private(erin)
+    await shop.say(erin, AD)
+    assert await shop.services.store.offences.count_within(GROUP, erin, 0.0) == 1
+    answer = await command(shop, ADMIN, f"/notspam {erin}")
+    assert "call-out taken back" in answer, answer
+    assert await shop.services.store.offences.count_within(GROUP, erin, 0.0) == 0
+    assert shop.texts_in(erin) == [] and shop.fake.calls_to("unbanChatMember") == []
+
+
 async def newcomer(harness: Harness, name: str) -> int:
     """A member whose join qunbot saw: on probation."""
     user = harness.member(name, joined=False)

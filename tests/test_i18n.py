@@ -127,6 +127,7 @@ CHAT_CODE = [
 """The code that composes what chats read (the CLI and the fake Telegram are not chats)."""
 NEVER_SHOWN = {
     "can't be deleted": "a sign in Telegram's own error text, matched, never shown",
+    "supergroup and channel chats only": "a sign in Telegram's own error text, matched",
     "Noto Sans CJK SC": "a font's name",
     "newcomer-check-removed": "an audit log action, a key",
 }

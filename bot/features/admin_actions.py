@@ -18,6 +18,7 @@ from bot.features.network import ban_in_network, unban_in_network
 from bot.features.reinvite import Reinvites
 from bot.store import AuditEntry
 from bot.telegram.door import Door
+from bot.telegram.permissions import is_member_now
 from bot.telegram.staff import StaffNote
 from policies.decide import escalate
 from policies.durations import format_duration
@@ -31,6 +32,12 @@ UNDOABLE = frozenset({"mute", "kick", "ban", "warn"})
 """Manual actions whose staff note carries Undo; the others (unban, trust, pardon ...) are
 themselves the way back."""
 BAN_ACTIONS = frozenset({"ban", "hard"})
+NOTHING_TO_LIFT = {
+    "warn": N_("Undone #{id}: warning taken back."),
+    "soft": N_("Undone #{id}: call-out taken back, offence forgiven."),
+}
+"""Actions that removed and restricted no one: undoing them forgives the offence and lifts
+nothing (a later ban of the same member or channel stays, with its own Undo)."""
 """Audit actions that banned (by hand, or the ladder's last step): their undo lifts the ban
 in every group of the network, the same groups the ban reached."""
 
@@ -213,11 +220,11 @@ class AdminActions:
             return say.tp("nothing to undo for that action")
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
             return say.tp("#{id} was undone already.", id=entry.id)
-        if entry.action == "warn":
+        if entry.action in NOTHING_TO_LIFT:
             await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
             await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
             await self._audit_undo(entry, actor_id)
-            return say.tp("Undone #{id}: warning taken back.", id=entry.id)
+            return say.tp(NOTHING_TO_LIFT[entry.action], id=entry.id)
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
             return await self._undo_sender_chat_ban(door, entry, actor_id, say)
@@ -236,15 +243,21 @@ class AdminActions:
         if not muted:
             if entry.action in BAN_ACTIONS:
                 await unban_in_network(rt, entry.chat_id, entry.target_id)
-            await rt.store.reinvites.add(entry.chat_id, entry.target_id, rt.now(), rt.now())
-            invited = await self.reinvites.offer(entry.target_id)
-            outcome = (
-                say.tp("ban lifted, invite sent")
-                if invited
-                else say.tp("ban lifted, an invite waits for them in the bot's private chat")
-            )
+            outcome = await self._invite_back(entry.chat_id, entry.target_id, say)
         await self._audit_undo(entry, actor_id)
         return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
+
+    async def _invite_back(self, chat_id: int, user_id: int, say: Messages) -> str:
+        """An invite for a member an undo let back, unless they are back already (a re-invite
+        used, or an admin added them): a second invite would only puzzle them."""
+        rt = self.services
+        if await is_member_now(self.reinvites.bot, chat_id, user_id):
+            await rt.store.reinvites.cancel(chat_id, user_id)
+            return say.tp("ban lifted, they are back in the group already")
+        await rt.store.reinvites.add(chat_id, user_id, rt.now(), rt.now())
+        if await self.reinvites.offer(user_id):
+            return say.tp("ban lifted, invite sent")
+        return say.tp("ban lifted, an invite waits for them in the bot's private chat")
 
     async def _audit_undo(self, entry: AuditEntry, actor_id: int | None) -> None:
         await self.services.store.audit.add(

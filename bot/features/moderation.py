@@ -90,6 +90,22 @@ class Target:
         return self.thread_id is not None and self.message_id == self.thread_id
 
 
+_CHANNEL_TEMPLATES = {"announce_muted": "announce_removed", "admin_removed": "admin_banned"}
+"""What a mute's or a removal's notices become for a channel: Telegram bans it as a sender
+chat, until lifted (it is neither muted for a while nor re-invited)."""
+
+
+def _as_for_a_channel(action: Action) -> Action:
+    template = _CHANNEL_TEMPLATES.get(action.template or "")
+    return action if template is None else replace(action, template=template)
+
+
+def _step_taken(target: Target, verdict: Verdict) -> str:
+    """The ladder step as done: a channel's mute or removal is a ban."""
+    step = verdict.step or ""
+    return "hard" if target.is_sender_chat and step and step != "soft" else step
+
+
 def _rules(verdict: Verdict) -> list[str]:
     """The rules that fired, strongest first."""
     return [hit.rule for hit in sorted(verdict.hits, key=lambda hit: -hit.score)]
@@ -364,6 +380,8 @@ class Enforcer:
         policy: Policy,
         audit_id: int,
     ) -> None:
+        if target.is_sender_chat:
+            action = _as_for_a_channel(action)
         kind, chat, user = action.kind, target.chat_id, target.user_id
         try:
             if kind is ActionKind.DELETE:
@@ -490,7 +508,7 @@ class Enforcer:
             text = render(getattr(policy.templates, action.template), values)
         else:
             text = say.t("🗑 {user} in {group}: {reason}", **values)
-        step = say.step(verdict.step) if verdict.step else ""
+        step = say.step(_step_taken(target, verdict)) if verdict.step else ""
         text += say.t(" (#{id}, {step})", id=audit_id, step=step)
         buttons = self.audit_buttons(
             target.chat_id,
