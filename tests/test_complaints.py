@@ -36,6 +36,14 @@ COMPLAINTS = [
     ("客服不理人，差评", ["complaint.service", "complaint.review"]),
     ("骗子！发的是假货！", ["complaint.quality", "complaint.anger"]),
     ("我要投诉", ["complaint.escalate"]),
+    (
+        "Your support is useless, I've been waiting 5 days",
+        ["complaint.no_reply", "complaint.anger"],
+    ),
+    (
+        "Still no reply from customer service, unacceptable",
+        ["complaint.no_reply", "complaint.anger"],
+    ),
 ]
 
 
@@ -71,6 +79,7 @@ def test_questions_are_routed_when_the_policy_says_so(text: str) -> None:
 
 ORDINARY = [
     "Does the cookie gift box ship to Shenzhen?",
+    "No reply needed, just saying thanks",
     "Great sale today!!!",
     "Return of the Jedi is my favourite film",
     "This weather is garbage",

@@ -50,6 +50,7 @@ RULE_NAMES = {
     "complaint.escalate": N_("complaint to an authority"),
     "complaint.report": N_("report"),
     "complaint.service": N_("service"),
+    "complaint.no_reply": N_("no reply"),
     "complaint.anger": N_("anger"),
     "complaint.shouting": N_("shouting"),
 }
