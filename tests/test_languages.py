@@ -277,3 +277,26 @@ async def test_help_in_private_lists_only_what_works_there(tmp_path: Path) -> No
         assert "/help" in listed and "/report" not in listed, listed
     finally:
         await harness.stop()
+
+
+async def test_a_chinese_staff_chat_reads_of_an_english_group_in_chinese(tmp_path: Path) -> None:
+    policy = "extends: default\nlanguage: en\nmoderation:\n  mode: neutral\n"
+    harness = await started(tmp_path, policy, "zh")
+    try:
+        assert (await harness.services.messages_for(GROUP)).language == "en"
+        await harness.say(harness.member("dave"), AD)
+        await harness.say(
+            harness.member("erin"), "The box arrived broken and nobody answers me!!!"
+        )
+        await harness.services.staff.flush(STAFF)
+        await harness.settle()
+        staff = said_by_the_bot(harness.fake, STAFF)
+        assert any(text.startswith("👋 已将 Dave 移出") for text in staff), staff
+        assert any(text.startswith("🎫 新工单") and "原因：" in text for text in staff), staff
+        assert "🙋 接单" in staff and "↩️ 立即重新邀请" in staff, staff
+        removal = next(text for text in staff if text.startswith("👋"))
+        assert english_phrases(removal) == [], removal
+        group = said_by_the_bot(harness.fake, GROUP)
+        assert group and all(english_phrases(text) for text in group), group
+    finally:
+        await harness.stop()

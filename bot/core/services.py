@@ -28,6 +28,7 @@ from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import Scorer
+from policies.schema import Policy
 from policies.texts import Html, mention
 
 ADMIN_NAME = N_("admin {id}")
@@ -39,6 +40,8 @@ MOVED_NOTICE = N_(
 )
 RECORD_DELETED_PAUSES = (0.2, 1.0, 5.0)
 """Pauses between tries at marking deletes done in the database."""
+STAFF_PRESETS = {"en": "default", "zh": "shop-zh"}
+"""The shipped preset written in each language the staff chat may speak."""
 USERNAMES_KEPT = 25_000
 """@usernames remembered so admins can name members by them; the least recent are dropped."""
 
@@ -85,6 +88,7 @@ class Services:
         """Names of the people who used a command, so staff notes say who acted."""
         self.deep_links: dict[str, DeepLinkHandler] = {}
         """`/start <kind>_...` payloads by kind; feature handlers add theirs in `register`."""
+        self._staff_presets: dict[str, Policy] = {}
         self.on_ready: list[ReadyHook] = []
         """Run at the end of post_init, once the store is open (to reschedule persisted jobs)."""
 
@@ -119,6 +123,18 @@ class Services:
             return self.catalogs.default
         policy = (await self.policies.policy_for(chat_id)).policy
         return self.catalogs.get(policy.language)
+
+    def staff_side(self, policy: Policy) -> Policy:
+        """The policy whose staff-side texts (removal notes, ticket cards, their buttons) the
+        staff chat reads: the group's own when both speak one language, else the shipped preset
+        of the staff chat's language, so a Chinese staff chat reads of an English group in
+        Chinese (that group's own staff-side wording is then not used)."""
+        staff = self.catalogs.default.language
+        if self.catalogs.get(policy.language).language == staff:
+            return policy
+        if staff not in self._staff_presets:
+            self._staff_presets[staff] = self.loaded.library.load(STAFF_PRESETS[staff])
+        return self._staff_presets[staff]
 
     def actor(self, actor_id: int | None) -> Html | str:
         """Who did something by hand, as a link for the staff chat."""

@@ -504,8 +504,9 @@ class Enforcer:
             "reason": main_reason(verdict, say),
             "reinvite_after": say.duration(policy.moderation.reinvite_after),
         }
+        staff_side = self.services.staff_side(policy)
         if action.template is not None:
-            text = render(getattr(policy.templates, action.template), values)
+            text = render(getattr(staff_side.templates, action.template), values)
         else:
             text = say.t("🗑 {user} in {group}: {reason}", **values)
         step = say.step(_step_taken(target, verdict)) if verdict.step else ""
@@ -514,7 +515,7 @@ class Enforcer:
             target.chat_id,
             target.user_id,
             audit_id,
-            reinvite_label=policy.templates.reinvite_now_button
+            reinvite_label=staff_side.templates.reinvite_now_button
             if action.template == "admin_removed" and not target.is_sender_chat
             else None,
         )

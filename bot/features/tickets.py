@@ -130,7 +130,7 @@ class TicketDesk:
             "group": target.chat_title,
             "complaint": clip(target.text),
         }
-        await self._to_staff(ticket, render(config.templates.staff_again, values))
+        await self._tell_staff(ticket, "staff_again", values)
         opened = ticket.opened_at is not None
         if config.original is OriginalMessage.DELETE or (
             opened and config.original is OriginalMessage.DELETE_WHEN_OPENED
@@ -183,8 +183,9 @@ class TicketDesk:
                 hit_reason(hit.as_dict(), self.rt.staff.messages) for hit in assessment.hits
             ),
         }
-        text = render(config.templates.staff_ticket, values)
-        sent = await self.rt.staff.send_card(text, markup=self.staff_buttons(ticket, config))
+        text = await self._staff_text(ticket.chat_id, "staff_ticket", values)
+        staff_side = await self.staff_config_for(ticket.chat_id)
+        sent = await self.rt.staff.send_card(text, markup=self.staff_buttons(ticket, staff_side))
         if sent is not None:
             await self.rt.store.tickets.set_card(ticket.id, sent.message_id)
             await self.rt.store.tickets.add_post(sent.chat_id, sent.message_id, ticket.id)
@@ -218,6 +219,13 @@ class TicketDesk:
             await self.rt.store.tickets.add_post(staff, sent.message_id, ticket.id)
         return sent
 
+    async def _tell_staff(
+        self, ticket: Ticket, template: str, values: dict[str, Any]
+    ) -> Message | None:
+        return await self._to_staff(
+            ticket, await self._staff_text(ticket.chat_id, template, values)
+        )
+
     async def _note_to_staff(self, text: str, *, reply_to: int | None = None) -> None:
         """An operational note for the staff, in plain text."""
         if self.staff_chat is None:
@@ -231,10 +239,11 @@ class TicketDesk:
         staff = self.staff_chat
         if ticket is None or ticket.card_message_id is None or staff is None:
             return
-        config = await self.config_for(ticket.chat_id)
         try:
             await self.rt.door.edit_markup(
-                staff, ticket.card_message_id, self.staff_buttons(ticket, config)
+                staff,
+                ticket.card_message_id,
+                self.staff_buttons(ticket, await self.staff_config_for(ticket.chat_id)),
             )
         except TelegramError as error:
             logger.info("ticket #{} card not updated: {}", ticket.id, error.message)
@@ -277,7 +286,7 @@ class TicketDesk:
 
     async def _first_opened(self, ticket: Ticket, config: ComplaintsConfig, who: Html) -> None:
         values = {"ticket": ticket.id, "user": who}
-        await self._to_staff(ticket, render(config.templates.staff_opened, values))
+        await self._tell_staff(ticket, "staff_opened", values)
         if config.original is OriginalMessage.DELETE_WHEN_OPENED:
             messages = await self.rt.store.tickets.messages(ticket.id)
             said = [m.message_id for m in messages if m.source == "group" and m.message_id]
@@ -296,7 +305,6 @@ class TicketDesk:
         ticket = await self.rt.store.tickets.latest_opened_by(user.id)
         if ticket is None:
             return False
-        config = await self.config_for(ticket.chat_id)
         label = self.rt.staff.messages.tp(ATTACHMENT_KINDS.get(attachment_kind(message), "[…]"))
         shown = message.text or message.caption or label
         values = {
@@ -305,7 +313,7 @@ class TicketDesk:
             "group": await self.group_title(ticket.chat_id),
             "text": clip(shown),
         }
-        header = await self._to_staff(ticket, render(config.templates.staff_message, values))
+        header = await self._tell_staff(ticket, "staff_message", values)
         if header is None:
             return False
         if not message.text:
@@ -389,9 +397,8 @@ class TicketDesk:
             return say.tp("Ticket #{id} is closed.", id=ticket_id)
         if not await self.rt.store.tickets.take(ticket_id, staff_id, self.rt.now()):
             return say.tp("Ticket #{id} is already being handled.", id=ticket_id)
-        config = await self.config_for(ticket.chat_id)
         values = {"ticket": ticket.id, "staff": mention(staff_id, staff_name)}
-        await self._to_staff(ticket, render(config.templates.staff_taken, values))
+        await self._tell_staff(ticket, "staff_taken", values)
         await self._refresh_card(ticket.id)
         return say.tp("You took ticket #{id}.", id=ticket_id)
 
@@ -405,7 +412,7 @@ class TicketDesk:
         config = await self.config_for(ticket.chat_id)
         await self._to_member(ticket, lambda: self._send_closing(ticket, config))
         values = {"ticket": ticket.id, "staff": mention(actor_id, actor_name)}
-        await self._to_staff(ticket, render(config.templates.staff_closed, values))
+        await self._tell_staff(ticket, "staff_closed", values)
         await self._refresh_card(ticket.id)
         await store.audit.add(
             ticket.chat_id,
@@ -449,7 +456,7 @@ class TicketDesk:
             "user": mention(ticket.user_id, ticket.user_name),
             "rating": "👍" if good else "👎",
         }
-        await self._to_staff(ticket, render(config.templates.staff_rating, values))
+        await self._tell_staff(ticket, "staff_rating", values)
         return render(config.templates.thanks, {"ticket": ticket.id})
 
     # ---------------------------------------------------------------------- reminders
@@ -556,6 +563,15 @@ class TicketDesk:
 
     async def config_for(self, chat_id: int) -> ComplaintsConfig:
         return (await self.rt.policies.policy_for(chat_id)).policy.complaints
+
+    async def staff_config_for(self, chat_id: int) -> ComplaintsConfig:
+        """The complaint settings whose staff-side texts the staff chat reads (its language)."""
+        policy = (await self.rt.policies.policy_for(chat_id)).policy
+        return self.rt.staff_side(policy).complaints
+
+    async def _staff_text(self, chat_id: int, template: str, values: dict[str, Any]) -> str:
+        templates = (await self.staff_config_for(chat_id)).templates
+        return render(str(getattr(templates, template)), values)
 
     def _default_templates(self) -> ComplaintTemplates:
         name = self.rt.loaded.config.default_policy
