@@ -54,11 +54,82 @@ _WEIGHED_SHOWN = 3
 _WORDY = re.compile(f"[{CJK}]|[a-z]{{2,}}")
 
 
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "with",
+        "you",
+        "your",
+        "的",
+        "了",
+        "是",
+        "我",
+        "你",
+        "他",
+        "她",
+        "在",
+        "和",
+        "就",
+        "都",
+        "也",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "着",
+        "个",
+        "这",
+        "那",
+    ]
+)
+"""Words that carry weight in the model only by their company: shown as what a complaint
+"weighed", they tell the staff nothing ("and", "的")."""
+
+
 def _shown_word(readable: str) -> bool:
     """A feature worth showing a person: quoted text with a Chinese character or a word in it,
-    not a comma, the shape of a number or a kind of character."""
+    not a comma, the shape of a number, a kind of character or a function word."""
     inner = readable.removeprefix("“").removesuffix("”")
-    return readable.startswith("“") and inner.isalnum() and _WORDY.search(inner) is not None
+    return (
+        readable.startswith("“")
+        and inner.isalnum()
+        and _WORDY.search(inner) is not None
+        and inner.lower() not in _FUNCTION_WORDS
+    )
 
 
 class ComplaintCue(StrictModel):

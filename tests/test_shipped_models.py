@@ -210,3 +210,10 @@ def test_the_complaint_models_hit_names_words_not_the_whole_message() -> None:
     assert 1 <= len(shown) == len(set(shown)) <= 3
     assert all(word.startswith("“") and word.strip("“”") in text for word in shown), shown
     assert all(word.strip("“”").isalnum() for word in shown), "no punctuation in a word shown"
+
+
+def test_what_weighed_most_in_a_complaint_leaves_function_words_out() -> None:
+    assessment = EN.complaints.assess("The box arrived broken and nobody answers me!!!")
+    (model_hit,) = [hit for hit in assessment.hits if hit.rule == "complaint.model"]
+    shown = model_hit.evidence.split(", ")
+    assert len(shown) == 3 and "“and”" not in shown and "“the”" not in shown, shown
