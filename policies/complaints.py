@@ -54,68 +54,12 @@ _WEIGHED_SHOWN = 3
 _WORDY = re.compile(f"[{CJK}]|[a-z]{{2,}}")
 
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "with",
-        "you",
-        "your",
-        "的",
-        "了",
-        "是",
-        "我",
-        "你",
-        "他",
-        "她",
-        "在",
-        "和",
-        "就",
-        "都",
-        "也",
-        "吗",
-        "呢",
-        "啊",
-        "吧",
-        "着",
-        "个",
-        "这",
-        "那",
-    ]
+_FUNCTION_WORD_LIST = (
+    "a an and are as at be but by for from had has have i in is it its me my of on or so that "
+    "the their them they this to was we were with you your 的 了 是 我 你 他 她 在 和 就 都 也 "
+    "吗 呢 啊 吧 着 个 这 那"
 )
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 """Words that carry weight in the model only by their company: shown as what a complaint
 "weighed", they tell the staff nothing ("and", "的")."""
 
