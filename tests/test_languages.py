@@ -8,9 +8,11 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.core.config import loaded_from
 from bot.fake import FakeTelegram
 from bot.fake.models import EventKind
 from bot.features.commands import COMMANDS, Who
+from policies.yamlsource import Located
 from tests.english import english_phrases
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
@@ -275,5 +277,33 @@ async def test_help_in_private_lists_only_what_works_there(tmp_path: Path) -> No
         await harness.feed(harness.fake.private_message(bob, "/help"))
         listed = harness.texts_in(bob)[-1]
         assert "/help" in listed and "/report" not in listed, listed
+    finally:
+        await harness.stop()
+
+
+async def an_english_group_in_a_chinese_shop(tmp_path: Path) -> Harness:
+    """The config speaks Chinese and its default policy is shop-zh; GROUP's policy is English."""
+    english = make_config(tmp_path, policy="extends: default\nlanguage: en\n", language="zh")
+    raw = english.config.model_copy(update={"default_policy": "shop-zh"})
+    loaded = loaded_from(Located(raw.model_dump(mode="json"), {}, {}, "(test)"), tmp_path)
+    return await Harness.start(loaded, clock=TestClock(MONDAY_10AM))
+
+
+async def test_the_private_greeting_speaks_the_language_of_the_members_group(
+    tmp_path: Path,
+) -> None:
+    harness = await an_english_group_in_a_chinese_shop(tmp_path)
+    try:
+        alice, carol = harness.member("alice"), harness.member("carol")
+        await harness.say(alice, "My parcel arrived broken and nobody answers my messages!!!")
+        assert await harness.services.store.tickets.latest_active_of(alice) is not None
+        await harness.say(carol, "Good morning everyone")
+        stranger = harness.member("dan", joined=False)
+        for member in (alice, carol, stranger):
+            harness.fake.start_private(member)
+            await harness.feed(harness.fake.private_message(member, "/start"))
+        assert harness.texts_in(alice)[-1].startswith("Hi! I'm"), "her open ticket's group"
+        assert harness.texts_in(carol)[-1].startswith("Hi! I'm"), "the group she was seen in"
+        assert harness.texts_in(stranger)[-1].startswith("您好！"), "no group: the config's"
     finally:
         await harness.stop()
