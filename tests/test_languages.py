@@ -5,6 +5,7 @@ whole flow reads without an English phrase."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_c
 
 MONDAY_10AM = dt.datetime(2026, 5, 11, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 AD = "加我微信 vx：abc12345 领取内部优惠券，私聊我"
+CHINESE = re.compile("[\u4e00-\u9fff]")
 SAID_BY_THE_BOT = {EventKind.BOT_MESSAGE, EventKind.BOT_EDIT, EventKind.CALLBACK_ANSWER}
 
 
@@ -305,5 +307,9 @@ async def test_the_private_greeting_speaks_the_language_of_the_members_group(
         assert harness.texts_in(alice)[-1].startswith("Hi! I'm"), "her open ticket's group"
         assert harness.texts_in(carol)[-1].startswith("Hi! I'm"), "the group she was seen in"
         assert harness.texts_in(stranger)[-1].startswith("您好！"), "no group: the config's"
+        for member in (carol, stranger):
+            await harness.feed(harness.fake.private_message(member, "/help"))
+        assert not CHINESE.search(harness.texts_in(carol)[-1]), harness.texts_in(carol)[-1]
+        assert CHINESE.search(harness.texts_in(stranger)[-1]), harness.texts_in(stranger)[-1]
     finally:
         await harness.stop()

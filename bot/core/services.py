@@ -139,6 +139,10 @@ class Services:
         seen = await store.members.groups_of(user_id)
         return next((g for g in seen if config.serves(g) and g != config.staff_chat), None)
 
+    async def messages_for_member(self, user_id: int) -> Messages:
+        """The language of a member's private chat: that of the group they came from."""
+        return await self.messages_for(await self.home_group(user_id))
+
     def remember_actor(self, message: Message) -> None:
         """Note who sent a command, so staff notes name them. An anonymous admin is known only
         by the group's id and, if they have one, their custom title, which then names the

@@ -166,7 +166,7 @@ async def _private_call(
     if Where.PRIVATE not in command.where:
         return None
     user = message.from_user
-    private = services.catalogs.default
+    private = await services.messages_for_member(user.id) if user else services.catalogs.default
     if Who.ANYONE in command.who or not command.needs_group:
         actor = user.id if user else None
         return CommandCall(services, bot, message, command, None, "", actor, private, args)
