@@ -36,13 +36,18 @@ async def start_private(call: CommandCall, app: BotData) -> None:
     app.limiter.first_greeting(user.id)
     if await app.reinvites.offer(user.id) or await app.reinvites.pending(user.id):
         return
-    await call.answer_html(greeting(services, call.bot.first_name))
+    await call.answer_html(await greeting(services, call.bot.first_name, user.id))
 
 
-def greeting(services: Services, bot_name: str) -> str:
-    """The default policy's greeting in the private chat (HTML)."""
-    policy = services.loaded.policies.get(services.loaded.config.default_policy)
-    template = policy.templates.start_private if policy else "{bot}"
+async def greeting(services: Services, bot_name: str, user_id: int) -> str:
+    """The greeting in the private chat (HTML), from the policy of the group the member came
+    from, so it speaks that group's language; the default policy's for a stranger."""
+    home = await services.home_group(user_id)
+    if home is not None:
+        template = (await services.policies.policy_for(home)).policy.templates.start_private
+    else:
+        policy = services.loaded.policies.get(services.loaded.config.default_policy)
+        template = policy.templates.start_private if policy else "{bot}"
     return render(template, {"bot": bot_name})
 
 
@@ -61,4 +66,5 @@ async def private_message(update: Update, context: Context) -> None:
     if await app.reinvites.pending(user.id) or await app.tickets.has_open_ticket(user.id):
         return
     if app.limiter.first_greeting(user.id):
-        await reply_to(app.services, message, greeting(app.services, context.bot.first_name))
+        hello = await greeting(app.services, context.bot.first_name, user.id)
+        await reply_to(app.services, message, hello)

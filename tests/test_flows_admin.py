@@ -499,10 +499,12 @@ async def test_command_menus_are_scoped(shop: Harness) -> None:
     assert len(scopes["all_chat_administrators"]) > len(scopes["default"])
 
 
-async def test_the_bot_reports_its_rights_when_added_to_a_group(tmp_path: Path) -> None:
+async def test_without_a_staff_chat_the_bot_reports_its_rights_in_the_group(
+    tmp_path: Path,
+) -> None:
     branch = -1001000000077
     network = {"name": "Sunny", "groups": [GROUP, branch]}
-    harness = await Harness.start(make_config(tmp_path, networks=(network,)))
+    harness = await Harness.start(make_config(tmp_path, staff=False, networks=(network,)))
     try:
         harness.fake.add_chat(branch, "supergroup", "New branch")
         await harness.feed(harness.fake.bot_added_to_chat(branch, OWNER, admin=False))
@@ -748,3 +750,25 @@ async def test_why_in_the_staff_chat_explains_an_action_by_its_id(shop: Harness)
     shop.clock.advance(6)
     await shop.feed(shop.fake.user_message(STAFF, ADMIN, "/why 99999"))
     assert shop.fake.bot_messages(STAFF)[-1].text.startswith("Nothing recorded for that.")
+
+
+async def test_an_anonymous_admin_is_named_as_one_in_staff_notes(shop: Harness) -> None:
+    await shop.feed(shop.fake.user_message(GROUP, ADMIN, "/mode soft", sender_chat=GROUP))
+    note = await flush_staff(shop)
+    assert "⚙️ An anonymous admin in Sunny Snacks:" in note, note
+    shop.fake.make_admin(GROUP, ADMIN, custom_title="Night shift")
+    await shop.feed(shop.fake.user_message(GROUP, ADMIN, "/mode hard", sender_chat=GROUP))
+    note = await flush_staff(shop)
+    assert "⚙️ Night shift (anonymous admin) in Sunny Snacks:" in note, note
+
+
+async def test_an_anonymous_admin_reads_as_one_in_chinese(tmp_path: Path) -> None:
+    harness = await Harness.start(make_config(tmp_path, language="zh"))
+    try:
+        sent_as_group = harness.fake.user_message(GROUP, ADMIN, "/mode soft", sender_chat=GROUP)
+        await harness.feed(sent_as_group)
+        note = await flush_staff(harness)
+        assert note.startswith("⚙️ 匿名管理员"), note
+        assert "-100" not in note and "…" not in note, note
+    finally:
+        await harness.stop()

@@ -462,3 +462,23 @@ async def test_a_private_message_in_a_ticket_is_relayed_not_greeted(shop: Harnes
     await shop.feed(shop.fake.user_message(bob, bob, "the box was crushed too"))
     assert len(shop.fake.bot_messages(bob)) == before
     assert "the box was crushed too" in shop.texts_in(STAFF)[-1]
+
+
+async def test_the_reminder_goes_to_the_complaints_topic_even_if_its_messages_are_gone(
+    shop: Harness,
+) -> None:
+    shop.fake.chat(GROUP).is_forum = True
+    bob = shop.member("bob")
+    opened = shop.fake.create_topic(GROUP, bob, "Orders")
+    await shop.feed(opened)
+    topic = int(opened["message"]["message_id"])
+    complaint = await shop.say(bob, COMPLAINT, thread=topic)
+    reply = shop.fake.bot_messages(GROUP)[-1]
+    assert reply.data["message_thread_id"] == topic
+    for gone in (complaint, reply.message_id):
+        shop.fake.chat(GROUP).messages[gone].deleted = True
+    shop.clock.advance(30 * 60)
+    assert await shop.app.bot_data.tickets.remind(1)
+    reminder = shop.fake.bot_messages(GROUP)[-1]
+    assert "we haven't heard from you yet" in reminder.text
+    assert reminder.data.get("message_thread_id") == topic, "not in General"

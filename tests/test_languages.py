@@ -5,17 +5,21 @@ whole flow reads without an English phrase."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.core.config import loaded_from
 from bot.fake import FakeTelegram
 from bot.fake.models import EventKind
 from bot.features.commands import COMMANDS, Who
+from policies.yamlsource import Located
 from tests.english import english_phrases
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config
 
 MONDAY_10AM = dt.datetime(2026, 5, 11, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 AD = "加我微信 vx：abc12345 领取内部优惠券，私聊我"
+CHINESE = re.compile("[\u4e00-\u9fff]")
 SAID_BY_THE_BOT = {EventKind.BOT_MESSAGE, EventKind.BOT_EDIT, EventKind.CALLBACK_ANSWER}
 
 
@@ -298,5 +302,37 @@ async def test_a_chinese_staff_chat_reads_of_an_english_group_in_chinese(tmp_pat
         assert english_phrases(removal) == [], removal
         group = said_by_the_bot(harness.fake, GROUP)
         assert group and all(english_phrases(text) for text in group), group
+    finally:
+        await harness.stop()
+
+
+async def an_english_group_in_a_chinese_shop(tmp_path: Path) -> Harness:
+    """The config speaks Chinese and its default policy is shop-zh; GROUP's policy is English."""
+    english = make_config(tmp_path, policy="extends: default\nlanguage: en\n", language="zh")
+    raw = english.config.model_copy(update={"default_policy": "shop-zh"})
+    loaded = loaded_from(Located(raw.model_dump(mode="json"), {}, {}, "(test)"), tmp_path)
+    return await Harness.start(loaded, clock=TestClock(MONDAY_10AM))
+
+
+async def test_the_private_greeting_speaks_the_language_of_the_members_group(
+    tmp_path: Path,
+) -> None:
+    harness = await an_english_group_in_a_chinese_shop(tmp_path)
+    try:
+        alice, carol = harness.member("alice"), harness.member("carol")
+        await harness.say(alice, "My parcel arrived broken and nobody answers my messages!!!")
+        assert await harness.services.store.tickets.latest_active_of(alice) is not None
+        await harness.say(carol, "Good morning everyone")
+        stranger = harness.member("dan", joined=False)
+        for member in (alice, carol, stranger):
+            harness.fake.start_private(member)
+            await harness.feed(harness.fake.private_message(member, "/start"))
+        assert harness.texts_in(alice)[-1].startswith("Hi! I'm"), "her open ticket's group"
+        assert harness.texts_in(carol)[-1].startswith("Hi! I'm"), "the group she was seen in"
+        assert harness.texts_in(stranger)[-1].startswith("您好！"), "no group: the config's"
+        for member in (carol, stranger):
+            await harness.feed(harness.fake.private_message(member, "/help"))
+        assert not CHINESE.search(harness.texts_in(carol)[-1]), harness.texts_in(carol)[-1]
+        assert CHINESE.search(harness.texts_in(stranger)[-1]), harness.texts_in(stranger)[-1]
     finally:
         await harness.stop()

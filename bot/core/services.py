@@ -28,11 +28,16 @@ from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
 from policies.detect.classifier import Scorer
+from policies.facts import is_chat_id
 from policies.schema import Policy
 from policies.texts import Html, mention
 
 ADMIN_NAME = N_("admin {id}")
 """How staff notes name an admin qunbot has not seen use a command yet."""
+ANONYMOUS_ADMIN = N_("An anonymous admin")
+"""How staff notes name an admin who acted as the group itself (no user id to link)."""
+SIGNED_ANONYMOUS_ADMIN = N_("{title} (anonymous admin)")
+"""An anonymous admin whose message carried their custom title (`author_signature`)."""
 MOVED_NOTICE = N_(
     "🔀 Chat {old} became the supergroup {new}. qunbot follows it already (its state, policy,"
     " network and staff role moved with it); replace {old} with {new} in config.yaml when"
@@ -136,11 +141,49 @@ class Services:
             self._staff_presets[staff] = self.loaded.library.load(STAFF_PRESETS[staff])
         return self._staff_presets[staff]
 
+    async def home_group(self, user_id: int) -> int | None:
+        """The group a member's private chat speaks for: their open ticket's, a pending
+        re-invite's, else the served group qunbot saw them in last; None for a stranger."""
+        store = self.store
+        ticket = await store.tickets.latest_active_of(user_id)
+        if ticket is not None:
+            return ticket.chat_id
+        reinvites = await store.reinvites.pending_for(user_id)
+        if reinvites:
+            return reinvites[0].chat_id
+        config = self.loaded.config
+        seen = await store.members.groups_of(user_id)
+        return next((g for g in seen if config.serves(g) and g != config.staff_chat), None)
+
+    async def messages_for_member(self, user_id: int) -> Messages:
+        """The language of a member's private chat: that of the group they came from."""
+        return await self.messages_for(await self.home_group(user_id))
+
+    def remember_actor(self, message: Message) -> None:
+        """Note who sent a command, so staff notes name them. An anonymous admin is known only
+        by the group's id and, if they have one, their custom title, which then names the
+        group's anonymous admin until the next anonymous command there."""
+        sender_chat, user = message.sender_chat, message.from_user
+        if sender_chat is not None:
+            if message.author_signature:
+                self.actor_names[sender_chat.id] = message.author_signature
+            else:
+                self.actor_names.pop(sender_chat.id, None)
+        elif user is not None:
+            self.actor_names[user.id] = user.full_name
+
     def actor(self, actor_id: int | None) -> Html | str:
-        """Who did something by hand, as a link for the staff chat."""
+        """Who did something by hand, as a link for the staff chat (plain text for an
+        anonymous admin, whose id is the group's)."""
         if actor_id is None:
             return "?"
-        name = self.actor_names.get(actor_id) or self.catalogs.default.tp(ADMIN_NAME, id=actor_id)
+        say = self.catalogs.default
+        if is_chat_id(actor_id):
+            title = self.actor_names.get(actor_id)
+            if title:
+                return say.tp(SIGNED_ANONYMOUS_ADMIN, title=title)
+            return say.tp(ANONYMOUS_ADMIN)
+        name = self.actor_names.get(actor_id) or say.tp(ADMIN_NAME, id=actor_id)
         return mention(actor_id, name)
 
     async def open(self) -> None:

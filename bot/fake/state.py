@@ -457,6 +457,24 @@ class FakeTelegram(World):
         change = self.member_change(chat, by_user, old, self.bot.to_api())
         return self.queue("my_chat_member", change)
 
+    def bot_removed_from_chat(self, chat_id: int, by_user_id: int) -> JSON:
+        """An admin removes the bot from a chat; returns the ``my_chat_member`` update."""
+        chat, by_user = self.chat(chat_id), self.user(by_user_id)
+        old = self.bot_member(chat)
+        chat.members[self.bot.id] = Member(self.bot.id, "kicked")
+        self.log(EventKind.BOT_LEFT, chat.id, by_user_id)
+        change = self.member_change(chat, by_user, old, self.bot.to_api())
+        return self.queue("my_chat_member", change)
+
+    def bot_rights_changed(self, chat_id: int, by_user_id: int, **rights: bool) -> JSON:
+        """An admin edits the bot's admin rights (``rights`` override moderator rights);
+        returns the ``my_chat_member`` update."""
+        chat, by_user = self.chat(chat_id), self.user(by_user_id)
+        old = self.bot_member(chat)
+        self.bot_is_admin(chat_id, **rights)
+        change = self.member_change(chat, by_user, old, self.bot.to_api())
+        return self.queue("my_chat_member", change)
+
     # --------------------------------------------------------- assertions and views
 
     def calls_to(self, method: str) -> list[RecordedCall]:

@@ -140,8 +140,8 @@ async def authorise(
         policy = (await services.policies.policy_for(message.chat_id)).policy
         await reply_to(services, message, policy.templates.not_admin, html=False)
         return None
-    if call is not None and message.from_user is not None:
-        services.actor_names[message.from_user.id] = message.from_user.full_name
+    if call is not None:
+        services.remember_actor(message)
     if call is not None and command.takes_member:
         call.target = resolve_target(call)
     return call
@@ -166,7 +166,7 @@ async def _private_call(
     if Where.PRIVATE not in command.where:
         return None
     user = message.from_user
-    private = services.catalogs.default
+    private = await services.messages_for_member(user.id) if user else services.catalogs.default
     if Who.ANYONE in command.who or not command.needs_group:
         actor = user.id if user else None
         return CommandCall(services, bot, message, command, None, "", actor, private, args)

@@ -11,7 +11,7 @@ from bot.core.i18n import N_
 from bot.core.services import Services
 from bot.features.stats import watch_size
 from bot.telegram.permissions import is_admin_now, is_present, joined, left
-from bot.telegram.rights import rights_report
+from bot.telegram.rights import lacking, rights_report, sees_every_message
 from bot.telegram.staff import StaffNote
 from policies.schema import ForeignBots
 from policies.texts import mention
@@ -23,6 +23,28 @@ UNKNOWN_GROUP_NOTE = N_(
     "🚪 {user} added qunbot to {group} (chat id <code>{chat_id}</code>), which config.yaml "
     "does not list, so qunbot serves nobody there and {outcome}. To serve it, add this under "
     "<code>groups:</code> and restart:\n<pre>{snippet}</pre>"
+)
+REMOVED_NOTE = N_(
+    "🚫 {actor} removed qunbot from {group}: nobody moderates it now. Add qunbot back as an"
+    " admin to resume."
+)
+DEMOTED_NOTE = N_(
+    "⚠️ {actor} took rights from qunbot in {group}: it now lacks {rights}, so it cannot"
+    " moderate there fully. Give them back to resume."
+)
+ADDED_READY_NOTE = N_("✅ {actor} added qunbot to {group}: it has every right it needs.")
+ADDED_LACKING_NOTE = N_(
+    "⚠️ {actor} added qunbot to {group}, but it lacks {rights}: make it an admin with these rights."
+)
+PROMOTED_READY_NOTE = N_(
+    "✅ {actor} gave qunbot the rights it needs in {group}: it moderates there fully now."
+)
+PROMOTED_LACKING_NOTE = N_(
+    "ℹ️ {actor} gave qunbot more rights in {group}; it still lacks {rights}."
+)
+PRIVACY_NOTE = N_(
+    "It cannot see ordinary messages there (privacy mode): make it an admin, or turn privacy"
+    " off in @BotFather and add it again."
 )
 UNKNOWN_GROUP_OUTCOMES = {"leave": N_("left it"), "idle": N_("stays there, idle")}
 CONFIG_SNIPPET = '  - chat_id: {chat_id}\n    policy: {policy}\n    title: "{title}"'
@@ -86,7 +108,7 @@ class Membership:
 
     async def bot_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
         """qunbot was added, promoted, demoted or removed: drop what it cached about the group,
-        and say at once what it may do there and what it still needs."""
+        and tell the staff at once what it may do there and what it still needs."""
         rt, chat = self.services, change.chat
         rt.chat_info.forget(chat.id)
         if chat.type in GROUP_TYPES and not rt.loaded.config.serves(chat.id):
@@ -101,8 +123,32 @@ class Membership:
         logger.info("qunbot is now {} in chat {} ({})", status, chat.id, chat.title)
         if is_present(change.new_chat_member):
             await rt.policies.note_group(chat.id, chat.title or "")
-            if chat.type in {"group", "supergroup"}:
-                await self._report_rights(bot, chat.id)
+        if chat.type not in GROUP_TYPES:
+            return
+        if rt.staff.staff_chat is not None and chat.id != rt.staff.staff_chat:
+            self._tell_staff(bot, change)
+        elif is_present(change.new_chat_member):
+            await self._report_rights(bot, chat.id)
+
+    def _tell_staff(self, bot: Bot, change: ChatMemberUpdated) -> None:
+        """The staff hear of every change that matters to moderation, in their language; the
+        customers hear nothing: only an admin can act on it, and a public "I cannot delete
+        yet" would tell spammers when the group is open to them."""
+        staff, old, new = self.services.staff, change.old_chat_member, change.new_chat_member
+        template = bot_change_note(old, new)
+        if template is None:
+            return
+        say = staff.messages
+        rights = say.tp(" and ").join(say.tp(right) for right in lacking(new))
+        values = {
+            "actor": mention(change.from_user.id, change.from_user.full_name),
+            "group": change.chat.title or change.chat.id,
+            "rights": rights,
+        }
+        note = say.t(template, **values)
+        if is_present(new) and not sees_every_message(bot, new):
+            note += " " + say.t(PRIVACY_NOTE)
+        staff.add(StaffNote(note))
 
     async def _unknown_group(self, chat: Chat, added_by: User) -> None:
         """A group the config does not list: tell the staff how to serve it, then leave it or
@@ -131,6 +177,7 @@ class Membership:
                 logger.warning("cannot leave {}: {}", chat.id, error.message)
 
     async def _report_rights(self, bot: Bot, chat_id: int) -> None:
+        """Without a staff chat, the group's admins read the rights report in the group."""
         try:
             messages = await self.services.messages_for(chat_id)
             report = await rights_report(bot, chat_id, messages)
@@ -147,3 +194,19 @@ class Membership:
         rt.policies.invalidate(old_id)
         await rt.follow_move(old_id, new_id)
         logger.info("group {} became supergroup {}; its state moved with it", old_id, new_id)
+
+
+def bot_change_note(old: ChatMember, new: ChatMember) -> str | None:
+    """The staff note (`N_` id) for qunbot's standing going from `old` to `new`, or None when
+    nothing it needs changed (a custom title, a right it does not use)."""
+    if not is_present(new):
+        return REMOVED_NOTE if is_present(old) else None
+    missing = lacking(new)
+    if not is_present(old):
+        return ADDED_LACKING_NOTE if missing else ADDED_READY_NOTE
+    lost = set(missing) - set(lacking(old))
+    if lost:
+        return DEMOTED_NOTE
+    if len(missing) < len(lacking(old)):
+        return PROMOTED_LACKING_NOTE if missing else PROMOTED_READY_NOTE
+    return None

@@ -89,6 +89,7 @@ class TicketDesk:
             message_id=target.message_id,
             now=now,
             remind_at=remind_at,
+            thread_id=target.thread_id,
         )
         if ticket is None:
             return None
@@ -480,7 +481,8 @@ class TicketDesk:
                 job.schedule_removal()
 
     async def remind(self, ticket_id: int) -> bool:
-        """The one gentle reminder in the group, if the member still has not opened the chat."""
+        """The one gentle reminder in the group, if the member still has not opened the chat:
+        in the complaint's topic, even if the message it answers is gone."""
         if not await self.rt.store.tickets.claim_reminder(ticket_id, self.rt.now()):
             return False
         ticket = await self.rt.store.tickets.get(ticket_id)
@@ -493,6 +495,7 @@ class TicketDesk:
             render(config.templates.reminder, {"user": mention(ticket.user_id, ticket.user_name)}),
             markup=self.open_button(ticket, config),
             reply_to=replied or None,
+            thread_id=ticket.thread_id,
         )
         if sent is not None:
             await self.rt.store.tickets.add_post(ticket.chat_id, sent.message_id, ticket.id)

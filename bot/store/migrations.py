@@ -250,6 +250,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "when qunbot saw each member join: only those members are newcomers on probation",
         ("ALTER TABLE members ADD COLUMN joined_at REAL",),
     ),
+    Migration(
+        9,
+        "the forum topic of each complaint, and members found by user: a member's private chat"
+        " speaks the language of the group qunbot last saw them in",
+        (
+            "ALTER TABLE tickets ADD COLUMN thread_id INTEGER",
+            "CREATE INDEX members_by_user ON members (user_id)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -250,6 +250,14 @@ class Members:
             (now, chat_id, user_id),
         )
 
+    async def groups_of(self, user_id: int) -> list[int]:
+        """The groups qunbot has seen the member in, the most recent first."""
+        await self.flush()
+        async with self.db.execute(
+            "SELECT chat_id FROM members WHERE user_id = ? ORDER BY last_seen DESC", (user_id,)
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
+
     async def mark_present(self, chat_id: int, user_id: int) -> None:
         await self.db.execute(
             "UPDATE members SET left_at = NULL WHERE chat_id = ? AND user_id = ?",
@@ -635,6 +643,8 @@ class Ticket:
     closed_at: float | None
     closed_by: int | None
     rating: int | None
+    thread_id: int | None = None
+    """The forum topic the complaint was written in, None outside topics."""
 
     @property
     def active(self) -> bool:
@@ -657,7 +667,7 @@ class Tickets:
     _COLUMNS = (
         "id, chat_id, user_id, user_name, text, message_id, reply_message_id, card_message_id,"
         " status, staff_id, created_at, updated_at, opened_at, remind_at, reminded_at,"
-        " closed_at, closed_by, rating"
+        " closed_at, closed_by, rating, thread_id"
     )
 
     def __init__(
@@ -676,14 +686,16 @@ class Tickets:
         message_id: int,
         now: float,
         remind_at: float | None,
+        thread_id: int | None = None,
     ) -> Ticket | None:
         """A new ticket with its first message (one transaction), or None if the member
         already has an active one in this group."""
         async with self.transactions.begin() as db:
             cursor = await db.execute(
                 "INSERT INTO tickets (chat_id, user_id, user_name, text, message_id, created_at,"
-                " updated_at, remind_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (chat_id, user_id, user_name, text, message_id, now, now, remind_at),
+                " updated_at, remind_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (chat_id, user_id, user_name, text, message_id, now, now, remind_at, thread_id),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
@@ -706,6 +718,14 @@ class Tickets:
         return await self._one(
             f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status != 'closed'"
             " AND opened_at IS NOT NULL ORDER BY opened_at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+
+    async def latest_active_of(self, user_id: int) -> Ticket | None:
+        """The member's newest active ticket, whether or not they opened its private chat."""
+        return await self._one(
+            f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status != 'closed'"
+            " ORDER BY id DESC LIMIT 1",
             (user_id,),
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, ChatMemberAdministrator
+from telegram import Bot, ChatMember, ChatMemberAdministrator
 from telegram.error import TelegramError
 
 from bot.core.i18n import N_, Messages
@@ -14,13 +14,22 @@ NEEDED_RIGHTS = {
 }
 
 
+def lacking(member: ChatMember) -> list[str]:
+    """The needed rights (`N_` labels) a standing of qunbot lacks: all of them unless admin."""
+    if not isinstance(member, ChatMemberAdministrator):
+        return list(NEEDED_RIGHTS.values())
+    return [label for right, label in NEEDED_RIGHTS.items() if not getattr(member, right)]
+
+
+def sees_every_message(bot: Bot, member: ChatMember) -> bool:
+    """An admin sees every message; otherwise only with privacy mode off in @BotFather."""
+    return isinstance(member, ChatMemberAdministrator) or bool(bot.can_read_all_group_messages)
+
+
 async def missing_rights(bot: Bot, chat_id: int) -> tuple[list[str], bool]:
     """The rights qunbot lacks in a group, and whether it sees every message there."""
     member = await bot.get_chat_member(chat_id, bot.id)
-    if not isinstance(member, ChatMemberAdministrator):
-        return list(NEEDED_RIGHTS.values()), bool(bot.can_read_all_group_messages)
-    missing = [label for right, label in NEEDED_RIGHTS.items() if not getattr(member, right)]
-    return missing, True
+    return lacking(member), sees_every_message(bot, member)
 
 
 async def rights_report(bot: Bot, chat_id: int, messages: Messages) -> str:
