@@ -169,6 +169,7 @@ def _install_features(data: BotData, services: Services, application: App) -> No
     services.on_ready.extend(
         [
             _when_ready(enforcer.resume_deletes),
+            _when_ready(enforcer.resume_staff_notes),
             _when_ready(data.welcome.gate.reschedule_pending),
             _when_ready(data.welcome.resume_waiting),
             _when_ready(data.tickets.reschedule_reminders),

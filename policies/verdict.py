@@ -6,7 +6,7 @@ turns it into Bot API calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -53,6 +53,15 @@ class Hit:
             "evidence": self.evidence,
             "score": round(self.score, 3),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Hit:
+        return cls(
+            str(data.get("rule", "")),
+            str(data.get("reason", "")),
+            str(data.get("evidence", "")),
+            float(data.get("score", 1.0)),
+        )
 
 
 _HIT_FIELDS = slot_setters(Hit, "rule", "reason", "evidence", "score")
@@ -102,6 +111,16 @@ class Action:
         if self.revoke_messages:
             data["revoke_messages"] = True
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        until = data.get("until")
+        return cls(
+            ActionKind(data["kind"]),
+            data.get("template") or None,
+            None if until is None else float(until),
+            bool(data.get("revoke_messages", False)),
+        )
 
 
 _ACTION_FIELDS = slot_setters(Action, "kind", "template", "until", "revoke_messages")
@@ -167,6 +186,22 @@ class Verdict:
             "offence_number": self.offence_number,
             "exempt_reason": self.exempt_reason,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """The verdict `as_dict` wrote (an audit entry's); unknown action kinds are skipped."""
+        kinds = {kind.value for kind in ActionKind}
+        actions = [a for a in data.get("actions", []) if a.get("kind") in kinds]
+        return cls(
+            spam=bool(data.get("spam", False)),
+            score=float(data.get("score", 0.0)),
+            hits=tuple(Hit.from_dict(hit) for hit in data.get("hits", [])),
+            actions=tuple(Action.from_dict(action) for action in actions),
+            explanation=str(data.get("explanation", "")),
+            step=data.get("step"),
+            offence_number=int(data.get("offence_number", 0)),
+            exempt_reason=data.get("exempt_reason"),
+        )
 
 
 _VERDICT_FIELDS = slot_setters(

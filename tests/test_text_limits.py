@@ -17,7 +17,12 @@ from bot.core.policy_files import PolicyLibrary
 from bot.features.moderation import PendingNotice, compose_notices
 from bot.features.tickets import clip as clip_quote
 from bot.features.welcome import welcome_text
-from bot.telegram.staff import MAX_BUTTON_ROWS, MAX_NOTES_PER_DIGEST, StaffChannel, StaffNote
+from bot.telegram.staff import (
+    MAX_BUTTON_ROWS,
+    MAX_KEYBOARD_BUTTONS,
+    StaffChannel,
+    StaffNote,
+)
 from bot.telegram.staff import digests as staff_digests
 from policies.loader import with_overrides
 from policies.schema import Policy
@@ -113,29 +118,31 @@ def test_plain_texts_and_button_answers_fit(text: str, limit: int) -> None:
     assert telegram_length(clip_plain(text, 200)) <= 200
 
 
-@example([(WORST_NAME, "&" * 5000, True)] * (MAX_NOTES_PER_DIGEST + 5))
-@given(
-    notes=st.lists(
-        st.tuples(NAMES, TEXTS, st.booleans()), min_size=1, max_size=MAX_NOTES_PER_DIGEST + 10
-    )
-)
+@example([(WORST_NAME, "&" * 5000, True)] * 25)
+@example([("Raider", "WeChat contact", True)] * 45)
+@given(notes=st.lists(st.tuples(NAMES, TEXTS, st.booleans()), min_size=1, max_size=60))
 @SETTINGS
-def test_staff_digests_fit_and_keep_every_shown_notes_buttons(
+def test_staff_digests_fit_and_keep_every_notes_buttons(
     notes: list[tuple[str, str, bool]],
 ) -> None:
     staff_notes = [
         StaffNote(
             render("🗑 {user} in Shop: {reason}", {"user": mention(i + 1, name), "reason": why}),
-            (InlineKeyboardButton("↩️ Undo", callback_data=f"undo{i}"),) if buttons else (),
+            tuple(InlineKeyboardButton(f"b{k}", callback_data=f"b{k}_{i}") for k in range(4))
+            if buttons
+            else (),
         )
         for i, (name, why, buttons) in enumerate(notes)
     ]
-    messages = staff_digests(staff_notes, Messages("en"))
-    shown = [note for _, part in messages for note in part]
-    assert shown == staff_notes[:MAX_NOTES_PER_DIGEST]
+    messages = staff_digests(staff_notes)
+    held = [note for _, part in messages for note in part]
+    assert held == staff_notes, "every note, once and in order"
     for text, part in messages:
         assert_sendable(text)
-        assert sum(1 for note in part if note.buttons) <= MAX_BUTTON_ROWS
+        assert all(clip_html(note.html, MAX_MESSAGE) in text for note in part)
+        rows = [note.buttons for note in part if note.buttons]
+        assert len(rows) <= MAX_BUTTON_ROWS
+        assert sum(len(row) for row in rows) <= MAX_KEYBOARD_BUTTONS
 
 
 @given(

@@ -8,6 +8,7 @@ is a module global, and nothing here holds a feature's own state.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -83,6 +84,7 @@ class Services:
             self.catalogs.default,
         )
         self.staff.on_moved = self.follow_move
+        self.staff.on_delivered = self._notes_delivered
         self.doors = Doors(live, SimulatedDoor(self._report_simulated), self.policies.dry_run)
         self.stats = StatsCounter(clock)
         self.idle_chats: set[int] = set()
@@ -251,6 +253,14 @@ class Services:
                     pause,
                 )
                 await asyncio.sleep(pause)
+
+    async def _notes_delivered(self, audit_ids: list[int]) -> None:
+        """Staff notes reached the staff chat. If the database refuses, they stay owed: the
+        next start sends them again (doubled, never lost)."""
+        try:
+            await self.store.enforced.noted(audit_ids)
+        except sqlite3.Error as error:
+            logger.warning("could not record {} staff note(s) as sent: {}", len(audit_ids), error)
 
     async def _delete_failed(self, chat_id: int, error: TelegramError) -> None:
         await self.staff.failed(chat_id, error, "delete")

@@ -23,11 +23,11 @@ from bot.core.sendqueue import Priority, send_priority
 from bot.core.services import Services
 from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
-from bot.store import MemberState, Offence
+from bot.store import MemberState, Offence, OwedNote
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import Door
 from bot.telegram.extract import facts_from_message
-from bot.telegram.staff import ACTION_NAMES, COUNTED_ONLY, StaffNote
+from bot.telegram.staff import ACTION_NAMES, StaffNote
 from policies.decide import decide
 from policies.durations import FOREVER
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
@@ -55,6 +55,10 @@ REMOVALS_KEPT = 10_000
 """Recent kicks and bans remembered, so a raid's backlog costs one ban per account."""
 REMOVALS_AT_ONCE = 32
 """Bans, kicks and mutes on the wire at once: a raid's removals go out side by side."""
+NOTES_OWED_FOR = 24 * 3600.0
+"""Staff notes a crash kept from the staff chat are sent at the next start if their action is
+this recent: an old database brought back must not flood the staff chat."""
+AFTER_RESTART = N_(" (announced after a restart)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +345,7 @@ class Enforcer:
             verdict=verdict.as_dict(),
             text=target.text,
             delete=ActionKind.DELETE in verdict.action_kinds,
+            user_name=target.user_name,
         )
 
     async def _simulate(self, door: Door, target: Target, verdict: Verdict, policy: Policy) -> int:
@@ -492,11 +497,11 @@ class Enforcer:
     def _notify_staff(
         self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
     ) -> None:
-        if self.services.staff.digest_is_full():
-            # A raid: this note would only be counted; composing and signing it costs the
-            # handler a third of a millisecond an ad (the audit log has it all).
-            self.services.staff.add(COUNTED_ONLY)
-            return
+        self.services.staff.add(self._staff_note(target, action, verdict, policy, audit_id))
+
+    def _staff_note(
+        self, target: Target, action: Action, verdict: Verdict, policy: Policy, audit_id: int
+    ) -> StaffNote:
         say = self.services.staff.messages
         values = {
             "user": target.mention,
@@ -519,7 +524,7 @@ class Enforcer:
             if action.template == "admin_removed" and not target.is_sender_chat
             else None,
         )
-        self.services.staff.add(StaffNote(text, buttons))
+        return StaffNote(text, buttons, audit_id)
 
     def audit_buttons(
         self, chat_id: int, user_id: int, audit_id: int, *, reinvite_label: str | None = None
@@ -552,6 +557,45 @@ class Enforcer:
         if owed:
             logger.info("sending {} delete(s) left over from the last run", len(owed))
         return len(owed)
+
+    async def resume_staff_notes(self) -> int:
+        """Queue again the staff notes of recent enforced actions that never reached the staff
+        chat (a crash took the digest waiting for its interval); returns how many. The public
+        call-out is not posted again: the group has moved on, the staff note carries the
+        buttons."""
+        staff = self.services.staff
+        if staff.staff_chat is None:
+            return 0
+        owed = await self.services.store.enforced.notes_owed(self.services.now() - NOTES_OWED_FOR)
+        queued = staff.pending_audit_ids()
+        owed = [note for note in owed if note.audit_id not in queued]
+        for note in owed:
+            staff.add(await self._owed_note(note))
+        if owed:
+            logger.info("sending {} staff note(s) left over from the last run", len(owed))
+        return len(owed)
+
+    async def _owed_note(self, owed: OwedNote) -> StaffNote:
+        """The note the crashed run would have sent, marked as late."""
+        verdict = Verdict.from_dict(owed.verdict)
+        target = Target(
+            chat_id=owed.chat_id,
+            chat_title=self.services.chat_info.title_of(owed.chat_id)
+            or await self._stored_title(owed.chat_id),
+            user_id=owed.user_id,
+            user_name=owed.user_name,
+            message_id=owed.message_id,
+        )
+        policy = (await self.services.policies.policy_for(owed.chat_id)).policy
+        told = [a for a in verdict.actions if a.kind is ActionKind.NOTIFY_ADMINS]
+        action = told[0] if told else Action(ActionKind.NOTIFY_ADMINS)
+        note = self._staff_note(target, action, verdict, policy, owed.audit_id)
+        late = self.services.staff.messages.t(AFTER_RESTART)
+        return replace(note, html=note.html + late)
+
+    async def _stored_title(self, chat_id: int) -> str:
+        group = await self.services.store.groups.get(chat_id)
+        return group.title if group is not None else str(chat_id)
 
     async def drain(self) -> None:
         """Let every removal, delete and notice under way go out (shutdown and tests)."""

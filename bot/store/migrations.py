@@ -259,6 +259,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX members_by_user ON members (user_id)",
         ),
     ),
+    Migration(
+        10,
+        "staff notes owed for enforced messages, so a crash never loses one, and the offender's"
+        " name to write them with",
+        (
+            # Rows enforced before this version were announced by the run that enforced them.
+            "ALTER TABLE enforced_messages ADD COLUMN note_owed INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE enforced_messages ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX enforced_notes_owed ON enforced_messages (at) WHERE note_owed = 1",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1309,31 +1309,49 @@ class Offence:
     verdict: dict[str, Any]
     text: str
     delete: bool
+    user_name: str = ""
+    """The offender's name, to write the staff note again after a crash."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwedNote:
+    """An enforced message whose staff note never reached the staff chat."""
+
+    audit_id: int
+    chat_id: int
+    message_id: int
+    user_id: int
+    user_name: str
+    at: float
+    verdict: dict[str, Any]
 
 
 RECORD_ENFORCEMENT = (
     "CREATE TEMP VIEW IF NOT EXISTS enforce_message AS SELECT 0 AS chat_id, 0 AS message_id,"
     " 0 AS user_id, 0.0 AS at, '' AS action, '' AS rule, '' AS verdict, '' AS text,"
-    " 0 AS delete_pending",
+    " 0 AS delete_pending, '' AS user_name",
     # enforced_messages is WITHOUT ROWID, so last_insert_rowid() is still the audit id after it.
     "CREATE TEMP TRIGGER IF NOT EXISTS enforce_message_insert INSTEAD OF INSERT ON"
     " enforce_message BEGIN"
     " INSERT INTO audit (chat_id, at, target_id, message_id, action, verdict, text)"
     " VALUES (NEW.chat_id, NEW.at, NEW.user_id, NEW.message_id, NEW.action, NEW.verdict,"
     " NEW.text);"
-    " INSERT INTO enforced_messages (chat_id, message_id, audit_id, at, delete_pending)"
-    " VALUES (NEW.chat_id, NEW.message_id, last_insert_rowid(), NEW.at, NEW.delete_pending);"
+    " INSERT INTO enforced_messages (chat_id, message_id, audit_id, at, delete_pending,"
+    " note_owed, user_name) VALUES (NEW.chat_id, NEW.message_id, last_insert_rowid(), NEW.at,"
+    " NEW.delete_pending, 1, NEW.user_name);"
     " INSERT INTO offences (chat_id, user_id, at, rule, audit_id)"
     " VALUES (NEW.chat_id, NEW.user_id, NEW.at, NEW.rule, last_insert_rowid());"
     " END",
 )
-"""A view and its trigger on this connection (TEMP: nothing in the database file changes)."""
+"""A view and its trigger on this connection (TEMP: nothing in the database file changes).
+The staff note starts owed: it is cleared once the digest carrying it was delivered."""
 
 
 class Enforcements:
     """Which messages were already enforced: the audit entry, the offence and this row are
     written in one transaction before acting, so a message redelivered after a crash is
-    never punished or announced twice, and a delete cut short by one is sent again."""
+    never punished or announced twice, and a delete or staff note cut short by one is sent
+    again."""
 
     def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
         self.db, self.transactions = db, transactions
@@ -1361,7 +1379,7 @@ class Enforcements:
                 self.prepared = True
             await self.db.execute(
                 "INSERT INTO enforce_message (chat_id, message_id, user_id, at, action, rule,"
-                " verdict, text, delete_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " verdict, text, delete_pending, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     o.chat_id,
                     o.message_id,
@@ -1372,6 +1390,7 @@ class Enforcements:
                     json.dumps(o.verdict, ensure_ascii=False),
                     o.text,
                     int(o.delete),
+                    o.user_name,
                 ),
             )
         audit_id = await self.audit_id_for(o.chat_id, o.message_id)
@@ -1397,6 +1416,29 @@ class Enforcements:
             )
         except sqlite3.Error as error:
             raise StorageError(f"deletes not marked done: {error}") from error
+
+    async def notes_owed(self, since: float) -> list[OwedNote]:
+        """Enforced messages since `since` whose staff note was never delivered, oldest first."""
+        async with self.db.execute(
+            "SELECT e.audit_id, e.chat_id, e.message_id, a.target_id, e.user_name, e.at,"
+            " a.verdict FROM enforced_messages AS e JOIN audit AS a ON a.id = e.audit_id"
+            " WHERE e.note_owed = 1 AND e.at >= ? ORDER BY e.audit_id",
+            (since,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            OwedNote(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), r[4], r[5], json.loads(r[6]))
+            for r in rows
+        ]
+
+    async def noted(self, audit_ids: Sequence[int]) -> None:
+        """These actions' staff notes reached the staff chat."""
+        placeholders = ", ".join("?" * len(audit_ids))
+        await self.db.execute(
+            "UPDATE enforced_messages SET note_owed = 0"
+            f" WHERE note_owed = 1 AND audit_id IN ({placeholders})",
+            tuple(audit_ids),
+        )
 
     async def forget_before(self, cutoff: float) -> None:
         await self.db.execute("DELETE FROM enforced_messages WHERE at < ?", (cutoff,))

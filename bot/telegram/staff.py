@@ -1,8 +1,9 @@
 """The one channel to the staff chat: audit notes, alarms, reports, tickets and reviews.
 
 Notes are collapsed into one digest per interval (a raid must not flood the staff chat) and
-every message is cut to Telegram's limits. Cards that need their own message (a ticket, whose
-replies are relayed) go out at once through `send_card`.
+every message is cut to Telegram's limits; a digest is split, never cut, so every note keeps
+its buttons, and what one interval cannot send goes out in the next. Cards that need their
+own message (a ticket, whose replies are relayed) go out at once through `send_card`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ from bot.telegram.door import LiveDoor
 from policies.texts import MAX_MESSAGE, clip_html, telegram_length
 
 ChatMoved = Callable[[int, int], Awaitable[None]]
+Delivered = Callable[[list[int]], Awaitable[None]]
 DIGEST_INTERVAL = 10.0
 MAX_TEXT = MAX_MESSAGE
-MAX_NOTES_PER_DIGEST = 20
 MAX_BUTTON_ROWS = 10
+"""Notes with buttons per message: a screenful the staff can still read and press."""
+MAX_KEYBOARD_BUTTONS = 100
+"""Telegram's limit of inline buttons under one message."""
+MAX_DIGESTS_PER_FLUSH = 3
+"""Messages per interval: 18 a minute stays under Telegram's 20 a minute per group, so the
+staff chat's budget is never spent on one raid; the rest goes out in the next interval."""
 ALARM_INTERVAL = 3600.0
 """The same problem in the same group reaches the staff once an hour at most."""
 MISSING_RIGHT_SIGNS = ("rights", "administrator", "can't be deleted", "chat_admin_required")
@@ -55,10 +62,8 @@ class StaffNote:
     html: str
     buttons: tuple[InlineKeyboardButton, ...] = ()
     """One row of buttons under this note (Undo, Confirm, ...)."""
-
-
-COUNTED_ONLY = StaffNote("")
-"""A note past the digest's shown ones: only counted, so it needs no text."""
+    audit_id: int | None = None
+    """The enforced action the note announces: marked delivered once its digest is sent."""
 
 
 def explain_failure(error: TelegramError, action: str, messages: Messages) -> str:
@@ -86,27 +91,31 @@ def explain_failure(error: TelegramError, action: str, messages: Messages) -> st
     return messages.tp("could not {action}: {error}", action=doing, error=error.message)
 
 
-def digests(notes: list[StaffNote], language: Messages) -> list[tuple[str, list[StaffNote]]]:
-    """The notes as messages that each fit Telegram's limit and carry every shown note's
-    buttons; past the first few notes, only how many more there were (the audit log has them
-    all), in the staff's language."""
-    kept, hidden = notes[:MAX_NOTES_PER_DIGEST], len(notes) - MAX_NOTES_PER_DIGEST
-    room = MAX_TEXT - 100
+def digests(notes: list[StaffNote]) -> list[tuple[str, list[StaffNote]]]:
+    """Every note, in order, as messages that each fit Telegram's limits (text, button rows,
+    buttons per keyboard) and carry the buttons of each note they hold."""
     messages: list[tuple[str, list[StaffNote]]] = []
-    text, shown = "", list[StaffNote]()
-    for note in kept:
-        html = clip_html(note.html, room)
+    text, held = "", list[StaffNote]()
+    for note in notes:
+        html = clip_html(note.html, MAX_TEXT)
         candidate = f"{text}\n\n{html}" if text else html
-        rows = sum(1 for n in (*shown, note) if n.buttons)
-        if shown and (telegram_length(candidate) > room or rows > MAX_BUTTON_ROWS):
-            messages.append((text, shown))
-            text, shown = html, [note]
+        if held and not _fits(candidate, [*held, note]):
+            messages.append((text, held))
+            text, held = html, [note]
         else:
-            text, shown = candidate, [*shown, note]
-    if hidden > 0:
-        text += "\n\n" + language.t("… and {count} more (see the audit log)", count=hidden)
-    messages.append((text, shown))
+            text, held = candidate, [*held, note]
+    if held:
+        messages.append((text, held))
     return messages
+
+
+def _fits(text: str, notes: list[StaffNote]) -> bool:
+    rows = [note.buttons for note in notes if note.buttons]
+    return (
+        telegram_length(text) <= MAX_TEXT
+        and len(rows) <= MAX_BUTTON_ROWS
+        and sum(len(row) for row in rows) <= MAX_KEYBOARD_BUTTONS
+    )
 
 
 class StaffChannel(Collapser):
@@ -129,11 +138,11 @@ class StaffChannel(Collapser):
         self.last_alarm: dict[tuple[int, str], float] = {}
         self.on_moved: ChatMoved | None = None
         """Told when the staff chat turns out to have become a supergroup."""
+        self.on_delivered: Delivered | None = None
+        """Told the audit ids of the notes in each digest the staff chat received."""
 
-    def digest_is_full(self) -> bool:
-        """Whether a note added now would only be counted ("… and N more"), not shown: during
-        a raid the caller may then skip composing it and add `COUNTED_ONLY`."""
-        return self.staff_chat is not None and len(self.pending) >= MAX_NOTES_PER_DIGEST
+    def pending_audit_ids(self) -> set[int]:
+        return {note.audit_id for note in self.pending if note.audit_id is not None}
 
     def add(self, note: StaffNote) -> None:
         """A note for the next digest."""
@@ -202,10 +211,24 @@ class StaffChannel(Collapser):
             return None
 
     async def flush(self, chat_id: int) -> None:
+        """Send the pending notes, at most `MAX_DIGESTS_PER_FLUSH` messages; the notes that
+        did not fit wait, ahead of newer ones, for the next interval."""
         notes, self.pending = self.pending, []
         if not notes:
             return
-        for text, shown in digests(notes, self.messages):
-            rows = [list(note.buttons) for note in shown if note.buttons]
-            markup = InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
-            await self.send_card(text, markup=markup)
+        parts = digests(notes)
+        now, later = parts[:MAX_DIGESTS_PER_FLUSH], parts[MAX_DIGESTS_PER_FLUSH:]
+        if later:
+            self.pending = [note for _, held in later for note in held]
+        for text, held in now:
+            rows = [list(note.buttons) for note in held if note.buttons]
+            sent = await self.send_card(text, markup=InlineKeyboardMarkup(rows) if rows else None)
+            if sent is not None:
+                await self._delivered(held)
+        if later and self.staff_chat is not None:
+            self.request_flush(self.staff_chat, DIGEST_INTERVAL)
+
+    async def _delivered(self, notes: list[StaffNote]) -> None:
+        audit_ids = [note.audit_id for note in notes if note.audit_id is not None]
+        if audit_ids and self.on_delivered is not None:
+            await self.on_delivered(audit_ids)
