@@ -200,6 +200,19 @@ async def test_the_previous_welcome_is_replaced(shop: Harness) -> None:
     assert "Carol" in second.text and not shop.fake.is_deleted(GROUP, second.message_id)
 
 
+async def test_a_welcome_too_old_to_delete_is_left_without_an_alarm(shop: Harness) -> None:
+    await join(shop, "bob")
+    (first,) = [m.message_id for m in shop.fake.bot_messages(GROUP)]
+    shop.clock.advance(49 * 3600)
+    await join(shop, "carol")
+    await shop.services.staff.flush(STAFF)
+    deletes = shop.fake.calls_to("deleteMessage") + shop.fake.calls_to("deleteMessages")
+    asked = [c.params.get("message_id") for c in deletes]
+    asked += [i for c in deletes for i in c.params.get("message_ids", [])]
+    assert first not in asked and len(welcomes(shop)) == 2, asked
+    assert not [text for text in shop.texts_in(STAFF) if "delete" in text.lower()]
+
+
 async def test_options_keep_the_service_message_and_old_welcomes(tmp_path: Path) -> None:
     extra = "welcome:\n  delete_service_message: false\n  delete_previous: false\n"
     harness = await started(tmp_path, policy(extra))

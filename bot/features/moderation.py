@@ -25,7 +25,7 @@ from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
 from bot.store import MemberState, Offence, OwedNote
 from bot.telegram.collapse import Collapser
-from bot.telegram.door import Door
+from bot.telegram.door import DELETABLE_FOR, Door
 from bot.telegram.extract import facts_from_message
 from bot.telegram.staff import ACTION_NAMES, StaffNote
 from policies.decide import decide
@@ -44,8 +44,6 @@ from policies.texts import (
 from policies.verdict import Action, ActionKind, Verdict
 from policies.waves import WaveTracker
 
-DELETABLE_FOR = 48 * 3600.0
-"""Telegram refuses to delete older messages, so older owed deletes are not retried."""
 TOO_OLD_TO_DELETE = N_(
     "🕰 Message {id} of {user} in {group} is an ad (edited into one, or seen late), but it was"
     " posted more than 48 hours ago and Telegram never lets bots delete such messages (no right"

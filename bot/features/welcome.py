@@ -16,6 +16,7 @@ from bot.core.signing import Signer
 from bot.features.gifts import gift_button
 from bot.features.newcomers import NewcomerGate
 from bot.store import WaitingNewcomer
+from bot.telegram.door import DELETABLE_FOR
 from bot.telegram.extract import display_name
 from policies.schema import Policy
 from policies.texts import Html, capped_mentions, clip_html, list_separator, mention, render
@@ -196,7 +197,10 @@ class Welcomer:
             await rt.staff.failed(chat_id, error, N_("post the welcome"), title)
             await rt.store.welcome_queue.welcomed(chat_id, wave, None, rt.now())
             return
-        previous = await rt.store.welcome_posts.latest(chat_id)
+        # Telegram refuses to delete a message older than 48 hours: an old welcome stays.
+        previous = await rt.store.welcome_posts.latest(
+            chat_id, posted_since=rt.now() - DELETABLE_FOR
+        )
         posted = sent.message_id if sent is not None else None
         await rt.store.welcome_queue.welcomed(chat_id, wave, posted, rt.now())
         if policy.welcome.delete_previous and previous is not None and posted is not None:

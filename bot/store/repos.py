@@ -962,9 +962,11 @@ class WelcomePosts:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
 
-    async def latest(self, chat_id: int) -> int | None:
+    async def latest(self, chat_id: int, *, posted_since: float | None = None) -> int | None:
+        """The group's latest welcome; with `posted_since`, only if posted since then."""
         async with self.db.execute(
-            "SELECT message_id FROM welcome_posts WHERE chat_id = ?", (chat_id,)
+            "SELECT message_id FROM welcome_posts WHERE chat_id = ? AND posted_at >= ?",
+            (chat_id, float("-inf") if posted_since is None else posted_since),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else None

@@ -31,6 +31,8 @@ from bot.core.i18n import N_
 from policies.texts import clip_html, clip_plain
 
 KICK_BAN_SECONDS = 60
+DELETABLE_FOR = 48 * 3600.0
+"""Telegram refuses to delete a message older than this (a bot's own messages included)."""
 """A kick is a short ban lifted at once; the ban itself must outlive the unban call."""
 DELETE_BATCH_DELAY = 0.05
 """Deletes arriving within this many seconds go out as one deleteMessages call."""
