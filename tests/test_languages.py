@@ -336,3 +336,20 @@ async def test_the_private_greeting_speaks_the_language_of_the_members_group(
         assert CHINESE.search(harness.texts_in(stranger)[-1]), harness.texts_in(stranger)[-1]
     finally:
         await harness.stop()
+
+
+async def test_the_staff_read_a_blocked_word_as_one_entry_not_the_whole_list(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        await harness.say(ADMIN, "/block 代购")
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/allow link sunnysnack.cn")
+        await harness.services.staff.flush(STAFF)
+        notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
+        assert "moderation.detectors.keywords.entries：+代购（#" in notes[0], notes
+        assert "moderation.detectors.links.allow：+sunnysnack.cn（#" in notes[1], notes
+        assert all("{" not in note and "pattern" not in note for note in notes), notes
+    finally:
+        await harness.stop()

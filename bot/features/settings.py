@@ -18,6 +18,7 @@ from policies.yamlsource import SourceError
 
 SETTING_NOTE = N_("⚙️ {actor} in {group}: {change} (#{id})")
 SET_CHANGE = N_("set {key} = {value}")
+LIST_CHANGE = N_("{key}: {changes}")
 WHY_NOTE = N_("🔎 /why in {group}: {why}")
 WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")
 EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
@@ -38,6 +39,7 @@ class GroupSettings:
         group's language."""
         rt = self.services
         value = canonical_setting(path, value)
+        before = _value_at((await rt.policies.policy_for(chat_id)).policy.model_dump(), path)
         overrides, _ = await rt.policies.settings(chat_id)
         updated = json.loads(json.dumps(overrides))
         node = updated
@@ -56,8 +58,11 @@ class GroupSettings:
         audit_id = await rt.store.audit.add(
             chat_id, rt.now(), f"set {key}", actor_id=actor_id, text=shown
         )
-        told = _spoken(path, value, rt.staff.messages) or shown[:300]
-        change: tuple[str, dict[str, object]] = (SET_CHANGE, {"key": key, "value": told})
+        listed = None if path == LADDER_PATH else _list_change(key, before, value)
+        change = listed or (
+            SET_CHANGE,
+            {"key": key, "value": _spoken(path, value, rt.staff.messages) or shown[:300]},
+        )
         self._tell_staff(chat_id, title, actor_id, change, audit_id)
         return None
 
@@ -167,3 +172,28 @@ def _spoken(path: tuple[str, ...], value: Any, say: Messages) -> str | None:
     if path == LADDER_PATH:
         return say.ladder(LadderStep.model_validate(step) for step in value)
     return None
+
+
+def _value_at(document: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document
+
+
+def _list_change(key: str, before: Any, after: Any) -> tuple[str, dict[str, object]] | None:
+    """A list setting's change as what was added and taken away (`+代购`), not the whole
+    list: /block and /allow change one entry of a list of dozens."""
+    if not isinstance(before, list) or not isinstance(after, list):
+        return None
+    added = [f"+{_entry(item)}" for item in after if item not in before]
+    removed = [f"−{_entry(item)}" for item in before if item not in after]
+    if not added and not removed:
+        return None
+    return LIST_CHANGE, {"key": key, "changes": " ".join(added + removed)[:300]}
+
+
+def _entry(item: Any) -> str:
+    """A list entry by what names it (a keyword's pattern), else as written."""
+    if isinstance(item, dict) and "pattern" in item:
+        return str(item["pattern"])
+    return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
