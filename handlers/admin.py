@@ -20,7 +20,7 @@ from bot.features.explain import explain_entry
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from policies.durations import is_bare_number
-from policies.schema import Mode, Policy, is_duration_key
+from policies.schema import LadderStep, Mode, Policy, is_duration_key
 from policies.yamlsource import SourceError
 
 
@@ -117,21 +117,37 @@ async def show_policy(call: CommandCall, app: BotData) -> None:
             "Allowed: {allowed}", allowed=say.listing(moderation.detectors.links.allow) or none
         ),
         say.tp("Dry-run: {state}", state=say.tp("on") if dry_run else say.tp("off")),
-        say.tp("Overrides: {overrides}", overrides=say.listing(_settings(overrides)) or none),
+        say.tp("Overrides: {overrides}", overrides=say.listing(_settings(overrides, say)) or none),
     ]
     await call.answer("\n".join(lines))
 
 
-def _settings(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """A group's overrides as the admin typed them: `moderation.mode = soft`."""
+def _settings(overrides: Mapping[str, Any], say: Messages, prefix: str = "") -> list[str]:
+    """A group's overrides as an admin would type them, in the group's words:
+    `moderation.mode = 提醒`, a list as its entries (a keyword by its pattern)."""
     found = []
     for key, value in overrides.items():
         if isinstance(value, Mapping):
-            found += _settings(value, f"{prefix}{key}.")
+            found += _settings(value, say, f"{prefix}{key}.")
         else:
-            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            found.append(f"{prefix}{key} = {shown}")
+            found.append(f"{prefix}{key} = {_shown_setting(f'{prefix}{key}', value, say)}")
     return found
+
+
+def _shown_setting(key: str, value: Any, say: Messages) -> str:
+    if key == "moderation.mode" and isinstance(value, str):
+        return say.step(value)
+    if key == "moderation.ladder" and isinstance(value, list):
+        return say.ladder(LadderStep.model_validate(step) for step in value)
+    if isinstance(value, list):
+        return say.listing(_entry_name(item) for item in value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _entry_name(item: Any) -> str:
+    if isinstance(item, Mapping) and "pattern" in item:
+        return str(item["pattern"])
+    return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
 
 
 async def set_key(call: CommandCall, app: BotData) -> None:

@@ -283,9 +283,15 @@ def test_the_step_names_the_catalog_shows_are_the_ones_the_schema_reads() -> Non
 async def test_policy_and_allow_speak_chinese_without_raw_codes(zh_shop: Harness) -> None:
     await _answer(zh_shop, "/set moderation.reinvite_after 30分钟")
     assert await _answer(zh_shop, "/allow contact sunny_cs01") == "已放行（联系方式）：sunny_cs01"
+    await _answer(zh_shop, "/mode 踢出")
+    await _answer(zh_shop, "/ladder 禁言 1天，踢出")
+    await _answer(zh_shop, "/block 代购")
     shown = await _answer(zh_shop, "/policy")
     assert "语言：中文" in shown, shown
     assert "moderation.reinvite_after = 30分钟" in shown and "{" not in shown, shown
+    assert "moderation.mode = 踢出" in shown and "neutral" not in shown, shown
+    assert "moderation.ladder = 禁言 1 天 → 踢出" in shown, shown
+    assert "、代购" in shown and "pattern" not in shown, shown
 
 
 async def test_a_member_named_by_id_is_answered_by_name_and_an_unknown_username_is_said(
