@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +16,7 @@ from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
 from bot.features.command_call import CommandCall
 from bot.features.explain import explain_entry
+from bot.features.settings import entry_name, plain_value
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from policies.durations import is_bare_number
@@ -140,14 +140,8 @@ def _shown_setting(key: str, value: Any, say: Messages) -> str:
     if key == "moderation.ladder" and isinstance(value, list):
         return say.ladder(LadderStep.model_validate(step) for step in value)
     if isinstance(value, list):
-        return say.listing(_entry_name(item) for item in value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _entry_name(item: Any) -> str:
-    if isinstance(item, Mapping) and "pattern" in item:
-        return str(item["pattern"])
-    return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+        return say.listing(entry_name(item) for item in value)
+    return plain_value(value)
 
 
 async def set_key(call: CommandCall, app: BotData) -> None:

@@ -193,7 +193,7 @@ async def test_the_staff_hear_of_settings_changed_in_their_language(tmp_path: Pa
         await harness.services.staff.flush(STAFF)
         notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
         assert len(notes) == 2, harness.texts_in(STAFF)
-        assert 'moderation.reinvite_after 改为 "30分钟"' in notes[0], notes
+        assert "moderation.reinvite_after 改为 30分钟（" in notes[0], notes
         assert "开启演练模式" in notes[1], notes
         assert all(english_phrases(note) == [] for note in notes), notes
     finally:

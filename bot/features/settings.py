@@ -61,7 +61,10 @@ class GroupSettings:
         listed = None if path == LADDER_PATH else _list_change(key, before, value)
         change = listed or (
             SET_CHANGE,
-            {"key": key, "value": _spoken(path, value, rt.staff.messages) or shown[:300]},
+            {
+                "key": key,
+                "value": _spoken(path, value, rt.staff.messages) or plain_value(value)[:300],
+            },
         )
         self._tell_staff(chat_id, title, actor_id, change, audit_id)
         return None
@@ -185,15 +188,20 @@ def _list_change(key: str, before: Any, after: Any) -> tuple[str, dict[str, obje
     list: /block and /allow change one entry of a list of dozens."""
     if not isinstance(before, list) or not isinstance(after, list):
         return None
-    added = [f"+{_entry(item)}" for item in after if item not in before]
-    removed = [f"−{_entry(item)}" for item in before if item not in after]
+    added = [f"+{entry_name(item)}" for item in after if item not in before]
+    removed = [f"−{entry_name(item)}" for item in before if item not in after]
     if not added and not removed:
         return None
     return LIST_CHANGE, {"key": key, "changes": " ".join(added + removed)[:300]}
 
 
-def _entry(item: Any) -> str:
+def entry_name(item: Any) -> str:
     """A list entry by what names it (a keyword's pattern), else as written."""
     if isinstance(item, dict) and "pattern" in item:
         return str(item["pattern"])
-    return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+    return plain_value(item)
+
+
+def plain_value(value: Any) -> str:
+    """A value as an admin typed it: text without JSON's quotes, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
