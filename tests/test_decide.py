@@ -194,3 +194,15 @@ def test_a_group_can_choose_to_treat_unknown_members_as_newcomers() -> None:
     assert decide(facts("加我"), policy, unknown, NOW).spam
     settled = MemberHistory(first_seen=NOW - 3 * DAY, message_count=40)
     assert not decide(facts("加我"), policy, settled, NOW).spam
+
+
+def test_a_shop_may_let_established_members_share_codes_but_not_newcomers() -> None:
+    """The README's tuning: a share code names no shop, so the shop decides who may share."""
+    share = facts("￥Xy9AbC12￥ 复制这段话打开手机淘宝，芒果干第二件半价")
+    newcomer = MemberHistory(joined_at=NOW - 60)
+    established = MemberHistory(message_count=50, joined_at=NOW - 90 * DAY)
+    shipped = compiled()
+    assert decide(share, shipped, established, NOW).spam
+    tuned = compiled(detectors={"marketplace": {"weight": 0.8}})
+    assert not decide(share, tuned, established, NOW).spam
+    assert decide(share, tuned, newcomer, NOW).spam
