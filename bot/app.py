@@ -8,8 +8,8 @@ This is the composition root: it builds the services and every feature, puts the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import cast
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 from loguru import logger
 from telegram import Update
@@ -84,7 +84,8 @@ def build_application(
 ) -> App:
     """Build the bot. Tests and the simulator pass a fake `request` or a local `base_url`; the
     simulator also passes a `sleep` that moves its clock instead of waiting."""
-    flow = UpdateFlow(heartbeat=_heartbeat(loaded))
+    heartbeat = _heartbeat(loaded)
+    flow = UpdateFlow(heartbeat=heartbeat)
     sends = SendQueue(clock=clock.now if clock is not None else None, sleep=sleep or asyncio.sleep)
     bot = _bot(loaded, token, request, base_url, SendOnlyRateLimiter(sends))
     bot.follow(flow)
@@ -98,7 +99,7 @@ def build_application(
         .context_types(context_types)
         .post_init(_open_services)
         .post_stop(_confirm_handled)
-        .post_shutdown(_close_services)
+        .post_shutdown(_closer(heartbeat))
     )
     # The bot is a LedgerBot, an ExtBot: the typed alias names the base class.
     application = cast(App, builder.build())
@@ -215,6 +216,20 @@ async def purge_old_texts(context: Context) -> None:
     await services.store.enforced.forget_before(cutoff)
     if cleared:
         logger.info("cleared {} stored text(s) older than the retention", cleared)
+
+
+def _closer(heartbeat: Heartbeat | None) -> Callable[[App], Coroutine[Any, Any, None]]:
+    """Close the services at shutdown, then mark the heartbeat stopped: `qunbot status` must
+    not take a bot that stopped cleanly for a running one."""
+
+    async def close(application: App) -> None:
+        try:
+            await _close_services(application)
+        finally:
+            if heartbeat is not None:
+                heartbeat.stopped()
+
+    return close
 
 
 async def _close_services(application: App) -> None:

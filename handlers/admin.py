@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from bot.features.settings import entry_name, plain_value
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from policies.durations import is_bare_number
-from policies.schema import LadderStep, Mode, Policy, is_duration_key
+from policies.schema import LadderStep, Mode, Policy, is_duration_key, split_steps
 from policies.yamlsource import SourceError
 
 
@@ -55,16 +54,11 @@ def _mode_choice(say: Messages, mode: str) -> str:
     return mode if named == mode else say.tp("{mode} ({name})", mode=mode, name=named)
 
 
-_STEP_SEPARATORS = re.compile("(?:-+>|=>|[,，、;；→⇒>＞])+")
-"""Between ladder steps: commas, semicolons, or an arrow (`→` as `/policy` shows them, `->`)."""
-
-
 async def set_ladder(call: CommandCall, app: BotData) -> None:
     """Show the ladder, or set it: steps separated by commas."""
     say = call.messages
     if call.args:
-        written = _STEP_SEPARATORS.split(" ".join(call.args))
-        wanted = [step.strip() for step in written if step.strip()]
+        wanted = split_steps(" ".join(call.args))
         problem = await app.settings.override(
             call.group, call.chat_title, ("moderation", "ladder"), wanted, call.actor_id
         )

@@ -35,6 +35,17 @@ class Invalid(ValueError):
         self.values = values
 
 
+PATTERN_WORDS: dict[str, Invalid] = {}
+"""What a `Field(pattern=...)` asks for, in words, by the pattern: an operator is told this
+instead of the regex."""
+
+
+def worded(pattern: str, words: Invalid) -> str:
+    """`pattern`, with `words` saying what it asks for when a value does not match it."""
+    PATTERN_WORDS[pattern] = words
+    return pattern
+
+
 class Phrases(tuple[Invalid | str, ...]):
     """Short phrases given to a reason (`group -1001`, `network 'east'`), each a message id
     with its values, or a key kept as written: the shell says each in the reader's language

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from policies.base import Invalid, Names, StrictModel, check_placeholders
+from policies.base import Invalid, Names, StrictModel, check_placeholders, worded
 from policies.durations import FOREVER, Duration, format_duration, parse_duration
 
 __all__ = [
@@ -44,7 +44,17 @@ LONGEST_CLAIM_WINDOW = 90 * 86400.0
 _CODE = re.compile(rf"^\S{{1,{MAX_CODE_LENGTH}}}$")
 _HASHTAG = re.compile(r"#\w+")
 
-PoolName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+POOL_NAME = worded(
+    r"^[a-z\u4e00-\u9fff][a-z0-9_\u4e00-\u9fff]{0,31}$",
+    Invalid(
+        "use only Chinese characters, lowercase English letters, digits and underscores (_), "
+        "at most 32, starting with a letter or a Chinese character, like {example}",
+        example="welcome",
+    ),
+)
+"""Chinese is safe here: a pool's name is a key and a label; buttons and links carry its
+number (`pool_number`), never the name."""
+PoolName = Annotated[str, Field(pattern=POOL_NAME)]
 
 GIFT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "claim_button": frozenset(),

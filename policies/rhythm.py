@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from policies.base import Invalid, StrictModel, check_placeholders
+from policies.base import Invalid, StrictModel, check_placeholders, worded
 from policies.durations import FOREVER, Duration, parse_duration
 
 __all__ = [
@@ -73,7 +73,16 @@ SCHEDULE_PLACEHOLDERS = frozenset({"group", "date"})
 COUNTDOWN_PLACEHOLDERS = frozenset({"group", "campaign", "date", "time", "days", "remaining"})
 """`remaining`: how long until the start (the `last_call` lead), spelled in the group's
 language by the shell."""
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
+IDENTIFIER = worded(
+    r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
+    Invalid(
+        "use only Chinese characters, lowercase English letters, digits, underscores (_) and "
+        "hyphens (-), at most 32, like {example}",
+        example="morning",
+    ),
+)
+"""Chinese is safe here: the id is only a key in the database and a label for the staff."""
+Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
 
 
 # ------------------------------------------------------------------------ value types

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from policies.base import Invalid, unknown_placeholder
+from policies.base import Invalid, unknown_placeholder, worded
 
 # Re-exported: sections and the config import them from here.
 from policies.base import StrictModel as StrictModel
@@ -87,9 +87,46 @@ def _step_parts(value: str) -> tuple[str, str | None] | None:
     return None
 
 
+STEP_SEPARATORS = re.compile("(?:-+>|=>|[,，、;；→⇒>＞])+")
+"""Between ladder steps written on one line: commas (`,` `，` `、`), semicolons (`;` `；`) or an
+arrow (`→` as `/policy` shows them, `->`). YAML reads `[提醒， 踢出]` as one item, since its
+commas are full-width; `/ladder` and a policy file split the same way."""
+
+
+def split_steps(value: Any) -> Any:
+    """A ladder written as one text (`提醒，踢出，封禁`), or with several steps in one item, as
+    its list of steps; anything else as it is."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return value
+    steps: list[Any] = []
+    for item in value:
+        if isinstance(item, str):
+            steps += [part.strip() for part in STEP_SEPARATORS.split(item) if part.strip()]
+        else:
+            steps.append(item)
+    return steps
+
+
 def mode_word(value: Any) -> Any:
     """A mode as its Chinese name (`踢出`) read as the mode it names; anything else as it is."""
     return STEP_WORDS.get(value.strip(), value) if isinstance(value, str) else value
+
+
+def mode_value(value: Any) -> Any:
+    """A mode written in English or Chinese, or a refusal that names the modes both ways (the
+    catalog gives each language its names)."""
+    word = mode_word(value)
+    if not isinstance(word, str) or word in set(Mode):
+        return word
+    if word == StepKind.MUTE:
+        raise Invalid(
+            "{value!r} is a ladder step, not a mode: the mode is soft, neutral or hard; "
+            "a mute goes in the ladder, like 'mute 1d'",
+            value=value,
+        )
+    raise Invalid("{value!r} is not a mode: use soft, neutral or hard", value=value)
 
 
 MODE_PATH = ("moderation", "mode")
@@ -102,6 +139,8 @@ def canonical_setting(path: tuple[str, ...], value: Any) -> Any:
     later. Anything else, and a step the schema refuses, as it was written."""
     if path == MODE_PATH:
         return mode_word(value)
+    if path == LADDER_PATH:
+        value = split_steps(value)
     if path == LADDER_PATH and isinstance(value, list):
         return [_step_label(step) for step in value]
     return value
@@ -257,7 +296,12 @@ class ModerationConfig(StrictModel):
     @field_validator("mode", mode="before")
     @classmethod
     def _mode_in_chinese(cls, value: Any) -> Any:
-        return mode_word(value)
+        return mode_value(value)
+
+    @field_validator("ladder", mode="before")
+    @classmethod
+    def _steps_on_one_line(cls, value: Any) -> Any:
+        return split_steps(value)
 
 
 TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -333,7 +377,19 @@ class Templates(StrictModel):
         return template
 
 
-PolicyName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+POLICY_NAME = worded(
+    r"^[A-Za-z0-9_.-]+$",
+    Invalid(
+        "use only English letters, digits, underscores (_), dots (.) and hyphens (-), like "
+        "{example}: a policy's name is its file's name ({file}); a name in Chinese goes in "
+        "the policy's `name:`",
+        example="shop_2",
+        file="policies/shop_2.yaml",
+    ),
+)
+"""ASCII only: the name is a file name, which a zip made on Windows or a GBK file system would
+garble, and operators type it in configs and commands."""
+PolicyName = Annotated[str, Field(pattern=POLICY_NAME, max_length=64)]
 
 
 class Policy(StrictModel):
@@ -343,7 +399,10 @@ class Policy(StrictModel):
     name: str = Field("", description="Shown by /policy")
     language: str | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-[A-Za-z]+)?$",
+        pattern=worded(
+            r"^[a-z]{2}(-[A-Za-z]+)?$",
+            Invalid("write a language code, like {example}", example="zh"),
+        ),
         description="The language qunbot speaks in the group (en, zh); unset: the config's",
     )
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from policies.base import Invalid, Names
+from policies.base import PATTERN_WORDS, Invalid, Names
 
 Path = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -59,11 +59,15 @@ class Problem:
 
 
 class SourceError(Exception):
-    """Every problem found in one or more files; `str()` lists them one per line."""
+    """Every problem found in one or more files; `str()` lists them one per line. `documents`
+    are the policies that could still be read, by name, for the warnings about them."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(
+        self, problems: list[Problem], documents: Mapping[str, Located] | None = None
+    ) -> None:
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+        self.documents = dict(documents or {})
 
 
 @dataclass(slots=True)
@@ -160,6 +164,7 @@ FULL_WIDTH_COLON = Invalid(
     "a key ends with a full-width colon '：'; write ':' and a space instead"
 )
 """Why a key typed with a Chinese keyboard's colon breaks the file, and the fix."""
+_PATTERN = "string_pattern_mismatch"
 _MAPPING_EXPECTED = {"model_type", "dict_type", "model_attributes_type"}
 _LINES_BEFORE = 3
 """How far above a syntax error a key with a full-width colon is taken for its cause."""
@@ -311,6 +316,9 @@ def _problem(
     if kind in _MAPPING_EXPECTED and isinstance(written, str) and _FULL_WIDTH_KEY.match(written):
         # `moderation:\n  mode：soft` parses: the section is the text "mode：soft".
         return Problem.of(position, dotted(path), FULL_WIDTH_COLON)
+    words = PATTERN_WORDS.get(context.get("pattern", "")) if kind == _PATTERN else None
+    if words is not None:
+        return Problem.of(position, dotted(path), words)
     if kind == "extra_forbidden":
         message, context = _unknown_key(model, path)
     else:

@@ -61,7 +61,10 @@ def test_a_policy_problem_is_told_in_chinese_at_its_file_and_line(
         f"{policy}:3:3: moderation.modee: 没有 'modee' 这个键（是不是 'mode'？）"
     )
     assert lines[1].endswith(used)
-    assert lines[2] == f"{policy}:4:9: moderation.mode: 只能是以下之一：soft、neutral、hard{used}"
+    assert lines[2] == (
+        f"{policy}:4:9: moderation.mode: 「sofft」 不是模式："
+        f"只能是 提醒（soft）、踢出（neutral）或 封禁（hard）{used}"
+    )
     assert lines[3] == f"发现 3 个问题；改好后再运行 `qunbot check {config}`。"
     assert prose(err, tmp_path) == []
 
@@ -153,5 +156,8 @@ def test_run_refuses_a_missing_token_and_a_bad_webhook_in_chinese(
     monkeypatch.setenv("QUNBOT_TOKEN", "123456:not-used")
     code, _, err = run_command(["run", str(config), "--webhook", "http://shop.example"], capsys)
     assert code == 1 and "Traceback" not in err
-    assert err.strip().startswith("qunbot: webhook 设置无效：url: 文字应符合格式")
+    assert err.strip() == (
+        "qunbot: webhook 设置无效：url: 请写以 https:// 开头、不带空格的地址，"
+        "例如 https://bot.example.com/qunbot"
+    )
     assert prose(err, tmp_path) == []

@@ -290,3 +290,27 @@ def test_qunbot_check_warns_about_posts_that_would_be_skipped(tmp_path: Path) ->
         "promotional posts from 05-14 to 05-16 (cap: 5 in 3 days)"
     ]
     assert rhythm_warnings(loaded, MONDAY_10AM + 30 * DAY)[-1].endswith("started in the past")
+
+
+async def test_qunbot_stats_dashes_the_days_before_qunbot_and_speaks_the_config_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness = await started(tmp_path)
+    await play_a_week(harness)
+    await harness.stop()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "language: zh\ndatabase: qunbot.db\npolicies_dir: policies\ndefault_policy: shop\n"
+        f"groups: [{{chat_id: {GROUP}, policy: shop}}]\n",
+        encoding="utf-8",
+    )
+    arguments = ["stats", "--group", str(GROUP), "--since", "9d", "--until", "2026-05-17"]
+    with pytest.raises(SystemExit) as exit_code:
+        await asyncio.to_thread(main, [*arguments, str(config)])
+    assert exit_code.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Sunny Snacks：2026-05-09 至 2026-05-17（Asia/Shanghai）"
+    assert lines[2].split() == ["周六", "05-09", "–", "–", "–", "–", "–", "–", "–"]
+    assert lines[3].split() == ["周日", "05-10", "–", "–", "–", "–", "–", "–", "–"]
+    assert lines[4].split() == ["周一", "05-11", "3", "2", "1", "0", "0", "0", "0"]
+    assert lines[-1].split()[1:] == ["6", "3", "1", "1", "1", "2", "1"]

@@ -84,7 +84,7 @@ def test_operator_file_named_like_a_preset_extends_that_preset() -> None:
         ),
         (
             "extends: default\nmoderation:\n  mode: gentle\n",
-            "mine.yaml:3:9: moderation.mode: input should be 'soft', 'neutral' or 'hard'",
+            "mine.yaml:3:9: moderation.mode: 'gentle' is not a mode: use soft, neutral or hard",
         ),
         (
             "extends: default\nmoderation:\n  window: soon\n",

@@ -91,7 +91,8 @@ async def test_chinese_refusals_keep_the_path_and_the_choices(zh_shop: Harness) 
         "未修改：moderation.flood.messages: 不能小于 2"
     )
     assert await _answer(zh_shop, "/set moderation.mode gentle") == (
-        "未修改：moderation.mode: 只能是以下之一：soft、neutral、hard"
+        "未修改：moderation.mode: 「gentle」 不是模式："
+        "只能是 提醒（soft）、踢出（neutral）或 封禁（hard）"
     )
     unknown = await _answer(zh_shop, "/set moderation.mdoe soft")
     assert unknown.startswith("未修改：moderation.mdoe: 没有 'mdoe' 这个键（是不是 'mode'？）")
@@ -106,7 +107,7 @@ async def test_an_english_group_hears_refusals_in_english(en_shop: Harness) -> N
         "Not changed: moderation.flood.messages: input should be a whole number"
     )
     assert await _answer(en_shop, "/set moderation.mode gentle") == (
-        "Not changed: moderation.mode: input should be one of: soft, neutral, hard"
+        "Not changed: moderation.mode: 'gentle' is not a mode: use soft, neutral or hard"
     )
     assert await _answer(en_shop, "/set moderation.probation.duration -5") == (
         "Not changed: moderation.probation.duration: -5 is not a duration: it must be 0 or more"

@@ -4,6 +4,7 @@ config's language (English unless `messages` says otherwise)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from bot.core.classifier import NAIVE_BAYES, load_linear_model, read_sample
 from bot.core.config import LoadedConfig, resolve_path, stale_ids
@@ -14,6 +15,7 @@ from bot.store import read_chat_moves
 from policies.detect.config import SHIPPED_MODEL
 from policies.loader import bare_durations
 from policies.rhythm import DAY, Outcome, campaign_start, rehearse
+from policies.yamlsource import Located
 
 CHECK_AHEAD = 30 * DAY
 """Scheduled posts are checked this far ahead, campaigns to their end."""
@@ -56,9 +58,15 @@ def warnings_for(loaded: LoadedConfig, say: Messages = ENGLISH) -> list[str]:
 
 def bare_duration_warnings(loaded: LoadedConfig, say: Messages = ENGLISH) -> list[str]:
     """Durations written without a unit in the policy files in use, once each."""
+    return bare_durations_in(loaded.documents, say)
+
+
+def bare_durations_in(documents: Mapping[str, Located], say: Messages = ENGLISH) -> list[str]:
+    """The same for policy documents that were read, valid or not: a config with errors is
+    warned about too, so that one run of `qunbot check` shows every problem."""
     found: dict[str, None] = {}
-    for name in sorted(loaded.policies):
-        for problem in bare_durations(loaded.library.resolve(name)):
+    for name in sorted(documents):
+        for problem in bare_durations(documents[name]):
             found[say_located(say, problem)] = None
     return list(found)
 

@@ -42,28 +42,36 @@ def say_for_operator(messages: Messages, problem: Problem) -> str:
     return say_located(messages, problem)
 
 
-def load_or_explain(path: Path) -> LoadedConfig | None:
-    """The config, or every problem printed to stderr as FILE:LINE:COL: path: message."""
-    from bot.cli.check import errors_for
+def load_or_explain(path: Path, *, warn: bool = False) -> LoadedConfig | None:
+    """The config, or every problem printed to stderr as FILE:LINE:COL: path: message; with
+    `warn` (`qunbot check`), the warnings about what could be read as well, so one run shows
+    everything to fix."""
+    from bot.cli.check import bare_durations_in, errors_for, warnings_for
 
     try:
         loaded = load_config(path)
     except SourceError as error:
         for messages in languages_of_broken(path):
             lines = [say_for_operator(messages, problem) for problem in error.problems]
-            _explain(messages, lines, path)
+            warnings = bare_durations_in(error.documents, messages) if warn else []
+            _explain(messages, lines, path, warnings)
         return None
     messages = operator_messages(loaded)
     errors = errors_for(loaded, messages)
     if errors:
-        _explain(messages, [f"{path}: {error}" for error in errors], path)
+        warnings = warnings_for(loaded, messages) if warn else []
+        _explain(messages, [f"{path}: {error}" for error in errors], path, warnings)
         return None
     return loaded
 
 
-def _explain(messages: Messages, problems: list[str], path: Path) -> None:
+def _explain(
+    messages: Messages, problems: list[str], path: Path, warnings: list[str] | None = None
+) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
+    for warning in warnings or ():
+        print(messages.tp("warning: {warning}", warning=warning), file=sys.stderr)
     print(
         messages.tnp(
             "{count} problem found; fix it and run `qunbot check {path}` again.",

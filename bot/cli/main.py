@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     status = commands.add_parser(
-        "status", help="when the running bot last handled an update (exit 1 if it seems stuck)"
+        "status",
+        help="whether the bot runs and when it last handled an update "
+        "(exit 1 if it is stopped or seems stuck)",
     )
     status.add_argument("config", nargs="?", type=Path, default=DEFAULT_CONFIG)
     status.set_defaults(handler=_status)
@@ -114,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(arguments: argparse.Namespace) -> int:
-    loaded = load_or_explain(arguments.config)
+    loaded = load_or_explain(arguments.config, warn=True)
     if loaded is None:
         return 1
     from bot.cli.check import warnings_for
@@ -194,7 +196,7 @@ def _status(arguments: argparse.Namespace) -> int:
     loaded = load_or_explain(arguments.config)
     if loaded is None:
         return 1
-    healthy, line = describe(heartbeat_path(loaded.database_path))
+    healthy, line = describe(heartbeat_path(loaded.database_path), operator_messages(loaded))
     print(line)
     return 0 if healthy else 1
 

@@ -35,6 +35,8 @@ from policies.durations import parse_duration
 from policies.yamlsource import Located
 
 QUIET_SECONDS = 0.03
+CLOCK_LINE_AFTER = 60.0
+"""A job an `advance:` reaches this much later than the last line gets the time printed."""
 QUIET_ROUNDS = 2
 STEP_PACE = 0.5
 """Simulated seconds each step of a script takes, members typing at a human pace: windows
@@ -262,6 +264,16 @@ class BotLoop:
         ]
         return min(notices, default=None)
 
+    async def next_job(self) -> float | None:
+        """When the next one-off job falls due (waited time), however far ahead."""
+        return await self.call(self._next_job())
+
+    async def _next_job(self) -> float | None:
+        self._note_new_jobs()
+        queue = self.application.job_queue
+        live = queue.jobs() if queue is not None else ()
+        return min((at for job, at in self.due.items() if job in live), default=None)
+
     async def run_due(self) -> None:
         """Run every one-off job due by now (waited time), earliest first."""
         await self.call(self._run_due())
@@ -445,19 +457,32 @@ class Player:
         self.fake.join(self.transcript.script.group_id, user_id, via_link=link)
 
     async def _step_advance(self, value: str) -> None:
-        """Simulated time passes; scheduled posts fall due on the way, as if the bot ran."""
+        """Simulated hours or days pass as if the bot ran through them: what falls due on the
+        way runs in time order, scheduled posts (the planner's) and the job queue's one-off
+        jobs alike (ticket reminders, newcomer deadlines, welcome waves, collapsed notices)."""
         target = self.clock.now() + parse_duration(value)
         self.transcript.note(f"⏩ {value} later")
-        if self.bot is not None:
-            rhythm = self.bot.application.bot_data.rhythm
-            while (
-                due := await self.bot.call(rhythm.next_due(self.clock.now(), target))
-            ) is not None:
-                self.clock.advance(due + 1 - self.clock.now())
-                self.transcript.clock_line(due)
-                await self.bot.call(rhythm.tick())
-                await self.settle()
-        self.clock.advance(max(0.0, target - self.clock.now()))
+        while self.bot is not None and (due := await self._next_due(self.bot, target)):
+            moment, is_post = due
+            if is_post or moment - self.clock.now() >= CLOCK_LINE_AFTER:
+                self.transcript.clock_line(moment)
+            self.clock.pass_time(moment + (1 if is_post else 0) - self.clock.now())
+            if is_post:
+                await self.bot.call(self.bot.application.bot_data.rhythm.tick())
+            else:
+                await self.bot.run_due()
+            await self.settle()
+        self.clock.pass_time(max(0.0, target - self.clock.now()))
+
+    async def _next_due(self, bot: BotLoop, target: float) -> tuple[float, bool] | None:
+        """(when, whether it is a scheduled post) of what falls due next by `target`: a post
+        first when both fall due at once, as the planner's tick would find it first."""
+        post = await bot.call(bot.application.bot_data.rhythm.next_due(self.clock.now(), target))
+        job = await bot.next_job()
+        job_moment = None if job is None else self.clock.now() + job - self.clock.elapsed
+        if job_moment is not None and job_moment <= target and (post is None or job_moment < post):
+            return job_moment, False
+        return None if post is None else (post, True)
 
     async def _step_wait(self, value: str) -> None:
         """Time passes as if the bot waited: what falls due meanwhile runs."""

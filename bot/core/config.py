@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from bot.core.policy_files import PolicyLibrary, PolicyUnreadable
-from policies.base import Invalid, Names, Phrases
+from policies.base import Invalid, Names, Phrases, worded
 from policies.durations import Duration
 from policies.loader import with_overrides
 from policies.schema import Policy, PolicyName, StrictModel
@@ -63,12 +63,21 @@ class WebhookConfig(StrictModel):
 
     url: str = Field(
         description="The public https URL Telegram posts to, e.g. https://bot.example.com/qunbot",
-        pattern=r"^https://\S+$",
+        pattern=worded(
+            r"^https://\S+$",
+            Invalid(
+                "write an https:// address without spaces, like {example}",
+                example="https://bot.example.com/qunbot",
+            ),
+        ),
     )
     listen: str = Field(
         "127.0.0.1:8443",
         description="HOST:PORT the webhook server binds, behind a TLS-terminating proxy",
-        pattern=r"^[^\s:]+:\d{1,5}$",
+        pattern=worded(
+            r"^[^\s:]+:\d{1,5}$",
+            Invalid("write HOST:PORT, like {example}", example="127.0.0.1:8443"),
+        ),
     )
     secret_token_env: str = Field(
         "QUNBOT_WEBHOOK_SECRET",
@@ -116,7 +125,14 @@ class Config(StrictModel):
         None,
         description="Reach Telegram through this proxy: http://HOST:PORT, https://..., or "
         "socks5://USER:PASSWORD@HOST:PORT",
-        pattern=r"^(https?|socks5h?)://\S+$",
+        pattern=worded(
+            r"^(https?|socks5h?)://\S+$",
+            Invalid(
+                "write an address starting with http://, https://, socks5:// or socks5h://, "
+                "without spaces, like {example}",
+                example="socks5://127.0.0.1:1080",
+            ),
+        ),
     )
     webhook: WebhookConfig | None = Field(
         None, description="Receive updates by webhook (`url`, `listen`); polling when absent"
@@ -281,7 +297,8 @@ def loaded_from(located: Located, base_dir: Path) -> LoadedConfig:
     problems += _load_policies(loaded, located)
     if problems:
         raise SourceError(
-            sorted(problems, key=lambda item: (item.position.file, item.position.line))
+            sorted(problems, key=lambda item: (item.position.file, item.position.line)),
+            loaded.documents,
         )
     return loaded
 
@@ -292,7 +309,9 @@ def _salvage(located: Located) -> Config:
     groups = []
     for item in data.get("groups") or ():
         if isinstance(item, dict) and isinstance(item.get("policy"), str):
-            groups.append(GroupConfig.model_construct(chat_id=0, policy=item["policy"]))
+            chat_id = item.get("chat_id")
+            chat_id = chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else 0
+            groups.append(GroupConfig.model_construct(chat_id=chat_id, policy=item["policy"]))
     default = data.get("default_policy")
     return Config.model_construct(
         groups=tuple(groups),
@@ -344,8 +363,9 @@ def _load_policy(
     where = located.position_of(path)
     try:
         document = library.resolve(name)
-        loaded.policies[name] = with_overrides(document, None)
+        # Kept even if the policy is refused: `qunbot check` still warns about what it reads.
         loaded.documents[name] = document
+        loaded.policies[name] = with_overrides(document, None)
     except LookupError:
         known = Names(library.names())
         if library.directory is not None and not library.directory.is_dir():

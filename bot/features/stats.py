@@ -184,11 +184,16 @@ async def send_summary(
 
 
 async def _first_day(rt: Services, chat_id: int) -> dt.date:
-    """The local day qunbot first saw the group: the chart has no data before it."""
-    seen = (await rt.store.groups.titles_and_first_seen()).get(chat_id)
+    return await first_day(rt.store, chat_id, await zone_of(rt, chat_id))
+
+
+async def first_day(store: Store, chat_id: int, zone: ZoneInfo) -> dt.date:
+    """The local day qunbot first saw the group: the chart has no data before it, the table
+    dashes."""
+    seen = (await store.groups.titles_and_first_seen()).get(chat_id)
     if seen is None:
         return dt.date.min
-    return local_date(await zone_of(rt, chat_id), seen[1])
+    return local_date(zone, seen[1])
 
 
 async def send_recent_stats(rt: Services, chat_id: int, title: str, days: int) -> None:
