@@ -205,6 +205,7 @@ async def _open_services(application: App) -> None:
 async def _flush_members(context: Context) -> None:
     services = context.bot_data.services
     await services.store.members.flush()
+    await services.store.usernames.flush()
     await flush_stats(services)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from bot.core.reasons import say_invalid
 from bot.features.admin_actions import Member
 from bot.features.bot_data import BotData
-from bot.features.command_call import CommandCall, is_own_message
+from bot.features.command_call import CommandCall, duration_words, is_own_message
 from bot.features.moderation import target_of
 from bot.telegram.extract import replied_to
-from policies.durations import FOREVER, DurationError, parse_duration, parse_mute_duration
+from policies.durations import FOREVER, DurationError, parse_mute_duration
 from policies.facts import is_chat_id
 from policies.texts import mention, render
 
@@ -100,22 +100,12 @@ async def mute(call: CommandCall, app: BotData) -> None:
 
 
 def _mute_length(args: list[str]) -> float | None:
-    """The duration after the member; `10 分钟` and `2 hours` come as two words."""
+    """The duration beside the member; `10 分钟` and `2 hours` come as two words."""
     if not args:
         return None
-    if len(args) > 1 and not _reads_as_duration(args[0]):
-        joined = f"{args[0]} {args[1]}"
-        if _reads_as_duration(joined):
-            return parse_mute_duration(joined)
+    if duration_words(args) == 2:
+        return parse_mute_duration(f"{args[0]} {args[1]}")
     return parse_mute_duration(args[0])
-
-
-def _reads_as_duration(text: str) -> bool:
-    try:
-        parse_duration(text)
-    except DurationError:
-        return False
-    return True
 
 
 async def unmute(call: CommandCall, app: BotData) -> None:

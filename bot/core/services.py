@@ -49,7 +49,7 @@ RECORD_DELETED_PAUSES = (0.2, 1.0, 5.0)
 STAFF_PRESETS = {"en": "default", "zh": "shop-zh"}
 """The shipped preset written in each language the staff chat may speak."""
 USERNAMES_KEPT = 25_000
-"""@usernames remembered so admins can name members by them; the least recent are dropped."""
+"""@usernames held in memory so admins can name members by them (the database keeps more)."""
 
 DeepLinkHandler = Callable[[Message, str], Awaitable[None]]
 """Serves `/start <kind>_...` in the private chat: the /start message and its payload."""
@@ -90,7 +90,8 @@ class Services:
         self.idle_chats: set[int] = set()
         """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
         self.usernames: BoundedDict[str, int] = BoundedDict(USERNAMES_KEPT)
-        """Lower-case @usernames seen in groups, so admins can name members by them."""
+        """Lower-case @usernames seen in groups, so admins can name members by them: the most
+        recent ones, in front of the database's (`remember_username`, `user_named`)."""
         self.actor_names: BoundedDict[int, str] = BoundedDict(USERNAMES_KEPT)
         """Names of the people who used a command, so staff notes say who acted."""
         self.deep_links: dict[str, DeepLinkHandler] = {}
@@ -188,6 +189,27 @@ class Services:
         name = self.actor_names.get(actor_id) or say.tp(ADMIN_NAME, id=actor_id)
         return mention(actor_id, name)
 
+    def remember_username(self, username: str, user_id: int) -> None:
+        """Note a member's @username as seen in a group. Only a name new to this run or now
+        someone else's is written (with the next flush), never one per message."""
+        key = username.lower()
+        if self.usernames.touch(key) == user_id:
+            return
+        self.usernames[key] = user_id
+        self.store.usernames.note(key, user_id, self.now())
+
+    async def user_named(self, username: str) -> int | None:
+        """The member an @username names, from memory or, past what memory holds, the
+        database; None for a name qunbot has never seen."""
+        key = username.lstrip("@").lower()
+        known = self.usernames.touch(key)
+        if known is not None:
+            return known
+        stored = await self.store.usernames.user_of(key)
+        if stored is not None:
+            self.usernames[key] = stored
+        return stored
+
     async def open(self) -> None:
         """Open the store, read the signing secret (the environment's, or the database's) and
         what admins taught the scorer."""
@@ -198,6 +220,8 @@ class Services:
         self._signer = Signer(secret)
         for text, spam in await self._store.learned.all():
             self.classifier.learn(text, spam)
+        for username, user_id in await self._store.usernames.recent(USERNAMES_KEPT):
+            self.usernames[username] = user_id
         moves = await self._store.chat_moves.all()
         if moves:
             self._apply_moves(moves)

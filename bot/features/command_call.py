@@ -143,7 +143,7 @@ async def authorise(
     if call is not None:
         services.remember_actor(message)
     if call is not None and command.takes_member:
-        call.target = resolve_target(call)
+        call.target = await resolve_target(call)
     return call
 
 
@@ -189,20 +189,25 @@ def _is_chat_id(word: str) -> bool:
     return digits.isascii() and digits.isdigit()
 
 
-def _starts_a_duration(args: list[str]) -> bool:
-    """Whether the first words are a number and its unit (`/mute 10 分钟` with no reply): the
-    number is then how long, not whom."""
-    if len(args) < 2:
-        return False
+def duration_words(args: list[str]) -> int:
+    """How many of the first words are a duration: `1d`, `半小时` (one) or `10 分钟`, `2 hours`
+    (a number and its unit: two); 0 when they are none."""
+    if len(args) > 1 and _reads_as_duration(f"{args[0]} {args[1]}"):
+        return 2
+    return 1 if args and _reads_as_duration(args[0]) else 0
+
+
+def _reads_as_duration(text: str) -> bool:
     try:
-        parse_duration(f"{args[0]} {args[1]}")
+        parse_duration(text)
     except DurationError:
         return False
     return True
 
 
-def resolve_target(call: CommandCall) -> Member | None:
-    """The member a command is about: the replied-to sender, an @username seen before, or an id.
+async def resolve_target(call: CommandCall) -> Member | None:
+    """The member a command is about: the replied-to sender, an @username seen before, or an
+    id. A command with a duration may name the member after it (`/mute 半小时 @name`).
 
     Consumes the argument that named the member.
     """
@@ -213,18 +218,40 @@ def resolve_target(call: CommandCall) -> Member | None:
         return Member(group, sender_chat.id, sender_chat.title or str(sender_chat.id))
     if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
         return Member(group, replied.from_user.id, replied.from_user.full_name)
-    if not call.args:
+    for position in _member_positions(call):
+        member = await _member_at(call, position)
+        if member is not None:
+            return member
+    return None
+
+
+def _member_positions(call: CommandCall) -> list[int]:
+    """Where the member may be named: first, or right after a leading duration."""
+    positions = [0]
+    after_duration = duration_words(call.args) if call.command.takes_duration else 0
+    if after_duration and after_duration < len(call.args):
+        positions.append(after_duration)
+    return positions
+
+
+async def _member_at(call: CommandCall, position: int) -> Member | None:
+    """The member the argument at `position` names, consumed; None if it names nobody."""
+    if position >= len(call.args):
         return None
-    word = call.args[0]
-    user_id = (
-        call.services.usernames.get(word.lstrip("@").lower()) if word.startswith("@") else None
-    )
-    if user_id is None and _is_chat_id(word) and not _starts_a_duration(call.args):
+    word = call.args[position]
+    user_id = await call.services.user_named(word) if word.startswith("@") else None
+    if user_id is None and _is_chat_id(word) and not _starts_a_duration(call.args[position:]):
         user_id = int(word)  # a negative id names a channel: /ban -100... bans it as a sender
     if user_id is None or user_id in PSEUDO_USER_IDS:
         return None
-    call.args.pop(0)
-    return Member(group, user_id, word)
+    call.args.pop(position)
+    return Member(call.group, user_id, word)
+
+
+def _starts_a_duration(args: list[str]) -> bool:
+    """Whether the first words are a number and its unit (`/mute 10 分钟` with no reply): the
+    number is then how long, not whom."""
+    return duration_words(args) == 2
 
 
 async def target_from_notice(call: CommandCall) -> Member | None:
@@ -252,8 +279,11 @@ async def named(call: CommandCall, member: Member) -> Member:
 
 def unknown_username(call: CommandCall) -> str | None:
     """The @username a member command named that qunbot has not seen yet, if that was it."""
-    word = call.args[0] if call.args else ""
-    return word if word.startswith("@") and len(word) > 1 else None
+    for position in _member_positions(call):
+        word = call.args[position] if position < len(call.args) else ""
+        if word.startswith("@") and len(word) > 1:
+            return word
+    return None
 
 
 async def _member_name(bot: Bot, chat_id: int, user_id: int) -> str:

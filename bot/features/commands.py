@@ -37,6 +37,8 @@ class Command:
     where: frozenset[Where]
     takes_member: bool = False
     """The command acts on one member: named by a reply, an @username or an id."""
+    takes_duration: bool = False
+    """A duration goes with the member, before or after them (`/mute @x 1d`, `/mute 1d @x`)."""
     in_menu: bool = True
     needs_group: bool = True
     """An admin command acts on a group (in private, named by its id first); one that does
@@ -54,8 +56,18 @@ GROUP_OR_PRIVATE = frozenset({Where.GROUP, Where.PRIVATE})
 GROUP_ONLY = frozenset({Where.GROUP})
 
 
-def _admin(name: str, usage: str, summary: str, *, member: bool = False) -> Command:
-    return Command(name, usage, summary, ADMIN, GROUP_OR_PRIVATE, takes_member=member)
+def _admin(
+    name: str, usage: str, summary: str, *, member: bool = False, duration: bool = False
+) -> Command:
+    return Command(
+        name,
+        usage,
+        summary,
+        ADMIN,
+        GROUP_OR_PRIVATE,
+        takes_member=member,
+        takes_duration=duration,
+    )
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -129,6 +141,7 @@ COMMANDS: tuple[Command, ...] = (
         N_("/mute DURATION e.g. /mute 1d (reply, @username or id)"),
         N_("mute a member"),
         member=True,
+        duration=True,
     ),
     _admin(
         "unmute",

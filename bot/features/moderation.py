@@ -663,7 +663,7 @@ class Moderation:
             return True
         await rt.policies.note_group(message.chat_id, message.chat.title or "")
         if facts.username and is_person(facts.user_id):
-            rt.usernames[facts.username.lower()] = facts.user_id
+            rt.remember_username(facts.username, facts.user_id)
         state = await rt.store.members.state(facts.chat_id, facts.offender_id, now)
         if not is_edit:
             rt.store.members.record_message(state, now)

@@ -38,6 +38,7 @@ from bot.store.repos import (
     Tickets,
     TicketStatus,
     Transactions,
+    Usernames,
     WaitingNewcomer,
     WelcomePosts,
     WelcomeQueue,
@@ -89,6 +90,7 @@ class Store:
         self.enforced = Enforcements(db, self.transactions)
         self.retention = Retention(db)
         self.sizes = GroupSizes(db)
+        self.usernames = Usernames(db, self.transactions)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -96,6 +98,7 @@ class Store:
 
     async def close(self) -> None:
         await self.members.flush()
+        await self.usernames.flush()
         await self.db.close()
 
     async def move_chat(self, old_id: int, new_id: int) -> None:

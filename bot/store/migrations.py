@@ -270,6 +270,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX enforced_notes_owed ON enforced_messages (at) WHERE note_owed = 1",
         ),
     ),
+    Migration(
+        11,
+        "the @usernames qunbot has seen, so admins can name members by them after a restart",
+        (
+            """CREATE TABLE usernames (
+                username TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL,
+                seen_at REAL NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX usernames_by_user ON usernames (user_id)",
+            "CREATE INDEX usernames_by_age ON usernames (seen_at)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

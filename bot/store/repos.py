@@ -21,6 +21,10 @@ RECENT_MESSAGES_KEPT = 32
 """Message times kept per member for flood detection; floods are counted in seconds."""
 MEMBERS_CACHED = 25_000
 """Members kept in memory; the least recently loaded are written back and dropped first."""
+USERNAMES_STORED = 200_000
+"""@usernames kept in the database; those written longest ago are dropped first."""
+PRUNE_EVERY = 1_000
+"""Usernames written between two prunings: the table holds at most USERNAMES_STORED + this."""
 
 
 @dataclass(slots=True)
@@ -571,6 +575,88 @@ class Meta:
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
+        )
+
+
+class Usernames:
+    """@usernames (lower case) and whose they are, written behind: `note` keeps a change in
+    memory, `flush` writes the changes of a few seconds in one transaction. A user has one
+    username at a time, so a new one replaces their old; past `kept` rows the ones written
+    longest ago are dropped."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        transactions: Transactions,
+        *,
+        kept: int = USERNAMES_STORED,
+    ) -> None:
+        self.db = db
+        self.transactions = transactions
+        self.kept = kept
+        self.pending: dict[str, tuple[int, float]] = {}
+        self.unpruned = 0
+        """Rows written since the last pruning: the table is pruned every PRUNE_EVERY."""
+
+    def note(self, username: str, user_id: int, now: float) -> None:
+        """Remember that `username` is `user_id`'s; written at the next flush."""
+        self.pending[username] = (user_id, now)
+
+    async def user_of(self, username: str) -> int | None:
+        pending = self.pending.get(username)
+        if pending is not None:
+            return pending[0]
+        async with self.db.execute(
+            "SELECT user_id FROM usernames WHERE username = ?", (username,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def recent(self, limit: int) -> list[tuple[str, int]]:
+        """The `limit` usernames written last, the oldest of them first."""
+        async with self.db.execute(
+            "SELECT username, user_id FROM (SELECT username, user_id, seen_at FROM usernames"
+            " ORDER BY seen_at DESC LIMIT ?) ORDER BY seen_at",
+            (limit,),
+        ) as cursor:
+            return [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
+
+    async def flush(self) -> int:
+        """Write the noted usernames in one transaction; returns how many."""
+        if not self.pending:
+            return 0
+        written, self.pending = self.pending, {}
+        latest: dict[int, tuple[str, float]] = {}
+        for name, (user_id, at) in sorted(written.items(), key=lambda item: item[1][1]):
+            latest[user_id] = (name, at)  # a user renamed twice keeps the newer name
+        rows = [(name, user_id, at) for user_id, (name, at) in latest.items()]
+        try:
+            async with self.transactions.begin():
+                await self.db.executemany(
+                    "DELETE FROM usernames WHERE user_id = ? AND username != ?",
+                    [(user_id, name) for name, user_id, _ in rows],
+                )
+                await self.db.executemany(
+                    "INSERT INTO usernames (username, user_id, seen_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (username) DO UPDATE SET"
+                    " user_id = excluded.user_id, seen_at = excluded.seen_at",
+                    rows,
+                )
+                unpruned = self.unpruned + len(rows)
+                if unpruned >= PRUNE_EVERY:
+                    await self._prune()
+                    unpruned = 0
+        except BaseException:
+            self.pending = written | self.pending
+            raise
+        self.unpruned = unpruned
+        return len(rows)
+
+    async def _prune(self) -> None:
+        await self.db.execute(
+            "DELETE FROM usernames WHERE username IN (SELECT username FROM usernames"
+            " ORDER BY seen_at DESC LIMIT -1 OFFSET ?)",
+            (self.kept,),
         )
 
 

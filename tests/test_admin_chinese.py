@@ -1,0 +1,152 @@
+"""A Chinese shop's admin at work: members named by @username after a restart, a member named
+after the duration, choices typed in Chinese, and /help in the private chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.repos import PRUNE_EVERY
+from tests.harness import ADMIN, GROUP, Harness, TestClock, make_config, make_world
+
+LISI, ZHANGSAN = 7001, 7002
+
+
+async def start_shop(tmp_path: Path, clock: TestClock | None = None) -> Harness:
+    clock = clock or TestClock()
+    fake = make_world(clock)
+    for user_id, name, username in (
+        (LISI, "李四", "lisi_2002"),
+        (ZHANGSAN, "张三", "ZhangSan88"),
+    ):
+        fake.add_user(user_id, name, username)
+        fake.add_member(GROUP, user_id)
+    loaded = make_config(tmp_path, policy="extends: shop-zh\n", language="zh")
+    return await Harness.start(loaded, fake=fake, clock=clock)
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await start_shop(tmp_path)
+    yield harness
+    await harness.stop()
+
+
+async def command(harness: Harness, text: str, *, chat: int = GROUP) -> str:
+    if chat == GROUP:
+        before = len(harness.fake.bot_messages(GROUP))
+        await harness.say(ADMIN, text)
+        replies = harness.fake.bot_messages(GROUP)[before:]
+    else:
+        harness.fake.start_private(ADMIN)
+        before = len(harness.fake.bot_messages(ADMIN))
+        await harness.feed(harness.fake.private_message(ADMIN, text))
+        replies = harness.fake.bot_messages(ADMIN)[before:]
+    return replies[-1].text if replies else ""
+
+
+# ------------------------------------------------------------ usernames survive a restart
+
+
+async def test_usernames_seen_before_a_restart_still_name_members(tmp_path: Path) -> None:
+    first = await start_shop(tmp_path)
+    await first.say(LISI, "大家好")
+    await first.say(ZHANGSAN, "请问什么时候发货")
+    await first.stop()
+    second = await Harness.start(first.loaded, fake=first.fake, clock=first.clock)
+    try:
+        answer = await command(second, "/trust @lisi_2002")
+        assert answer.startswith("@lisi_2002 已设为受信任成员"), answer
+        answer = await command(second, "/mute @zhangsan88 半小时")
+        assert answer == "@zhangsan88 已被禁言 30 分钟。", answer
+        assert second.fake.status_of(GROUP, ZHANGSAN) == "restricted"
+        answer = await command(second, "/unmute @ZhangSan88")
+        assert "我还不认识" not in answer, answer
+        assert second.fake.member(GROUP, ZHANGSAN).status == "member"
+    finally:
+        await second.stop()
+
+
+async def test_a_username_is_written_once_not_per_message_and_not_again_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    first = await start_shop(tmp_path)
+    store = first.services.store
+    await first.say(LISI, "第一句")
+    assert await store.usernames.flush() == 1
+    for text in ("第二句", "第三句", "第四句"):
+        await first.say(LISI, text)
+    assert await store.usernames.flush() == 0
+    await first.stop()
+    second = await Harness.start(first.loaded, fake=first.fake, clock=first.clock)
+    try:
+        await second.say(LISI, "重启后的第一句")
+        assert await second.services.store.usernames.flush() == 0
+    finally:
+        await second.stop()
+
+
+async def test_a_changed_username_replaces_the_old_one(shop: Harness) -> None:
+    await shop.say(LISI, "你好")
+    shop.fake.users[LISI].username = "lisi_new"
+    await shop.say(LISI, "我改名了")
+    store = shop.services.store
+    await store.usernames.flush()
+    assert await store.usernames.user_of("lisi_new") == LISI
+    assert await store.usernames.user_of("lisi_2002") is None
+
+
+async def test_a_username_memory_no_longer_holds_is_read_from_the_database(
+    shop: Harness,
+) -> None:
+    await shop.say(LISI, "你好")
+    await shop.services.store.usernames.flush()
+    shop.services.usernames.clear()
+    assert await shop.services.user_named("@LiSi_2002") == LISI
+    assert "lisi_2002" in shop.services.usernames
+
+
+async def test_the_stored_usernames_are_bounded(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        store.usernames.kept = 10
+        for n in range(PRUNE_EVERY):
+            store.usernames.note(f"member_{n}", 10_000 + n, float(n))
+        await store.usernames.flush()
+        recent = await store.usernames.recent(1_000_000)
+        assert len(recent) == 10
+        assert recent[-1] == (f"member_{PRUNE_EVERY - 1}", 10_000 + PRUNE_EVERY - 1)
+    finally:
+        await store.close()
+
+
+# ------------------------------------------------------------ the member after the duration
+
+
+async def test_a_member_may_be_named_after_the_duration(shop: Harness) -> None:
+    await shop.say(ZHANGSAN, "在吗")
+    answer = await command(shop, "/mute 半小时 @zhangsan88")
+    assert answer == "@zhangsan88 已被禁言 30 分钟。", answer
+    assert shop.fake.status_of(GROUP, ZHANGSAN) == "restricted"
+    shop.clock.advance(120)
+    answer = await command(shop, f"/mute 10 分钟 {LISI}")
+    assert answer == "李四 已被禁言 10 分钟。", answer
+    shop.clock.advance(120)
+    assert (await command(shop, "/mute 10 分钟")).startswith("要对谁操作？")
+    assert (await command(shop, "/mute 半小时")).startswith("要对谁操作？")
+
+
+async def test_an_unknown_username_after_the_duration_is_named_in_the_answer(
+    shop: Harness,
+) -> None:
+    answer = await command(shop, "/mute 1天 @nobody_here")
+    assert answer.startswith("我还不认识 @nobody_here"), answer
+
+
+async def test_the_member_after_the_duration_works_in_private_too(shop: Harness) -> None:
+    await shop.say(ZHANGSAN, "在吗")
+    answer = await command(shop, f"/mute {GROUP} 两个小时 @zhangsan88", chat=ADMIN)
+    assert shop.fake.status_of(GROUP, ZHANGSAN) == "restricted", answer
