@@ -13,6 +13,7 @@ from bot.core.i18n import N_, Messages, supported
 from bot.core.policy_files import PolicyNotFound, PolicyUnreadable
 from bot.core.reasons import say_located
 from bot.features.bot_data import BotData
+from bot.features.choices import choice_named, in_every_catalog, steps_in_every_catalog
 from bot.features.command_call import CommandCall
 from bot.features.explain import explain_entry
 from bot.features.settings import entry_name, plain_value
@@ -25,7 +26,7 @@ from policies.yamlsource import SourceError
 
 async def set_mode(call: CommandCall, app: BotData) -> None:
     """Switch the group's first response to ad posters; without a word, say the current one.
-    A mode may be named as the group's language names it (`/mode 踢出`)."""
+    A mode may be named as either language names it (`/mode 踢出`, `/mode 暴力`)."""
     say = call.messages
     if not call.args:
         policy = (await call.services.policies.policy_for(call.group)).policy
@@ -34,8 +35,7 @@ async def set_mode(call: CommandCall, app: BotData) -> None:
             say.tp("Mode is {mode}. Usage: {usage}", mode=current, usage=call.usage())
         )
         return
-    named = {say.step(mode.value): mode.value for mode in Mode} | {m.value: m.value for m in Mode}
-    choice = named.get(call.args[0].lower()) or named.get(call.args[0])
+    choice = choice_named(call.args[0], steps_in_every_catalog(MODES, MODE_WORDS))
     if choice is None:
         choices = say.listing(_mode_choice(say, mode.value) for mode in Mode)
         await call.answer(
@@ -46,6 +46,11 @@ async def set_mode(call: CommandCall, app: BotData) -> None:
     problem = await app.settings.override(call.group, call.chat_title, path, choice, call.actor_id)
     done = call.messages.tp("Mode is now {mode}.", mode=call.messages.step(choice))
     await call.answer(problem or done)
+
+
+MODES = tuple(mode.value for mode in Mode)
+MODE_WORDS = {"soft": ("温柔",), "neutral": ("中性",), "hard": ("暴力",)}
+"""The words shop owners use for the modes, beside the names qunbot's replies give them."""
 
 
 def _mode_choice(say: Messages, mode: str) -> str:
@@ -226,10 +231,21 @@ ALLOW_KINDS = {
 QQ and phone numbers) and the shop's own store ids on the marketplaces."""
 
 
-def allow_kind(value: str) -> str:
-    """A domain, URL or @name is a link; anything else (an id, a number) is a contact."""
-    looks_like_link = value.startswith("@") or "." in value or "/" in value
-    return "link" if looks_like_link else "contact"
+ALLOW_KIND_WORDS = in_every_catalog(ALLOW_KIND_NAMES)
+ALLOW_WHICH_KIND = N_(
+    "{value} is neither a link nor a contact (a WeChat id, a QQ or phone number). Say what it "
+    "is: /allow {kinds} {value}"
+)
+_CONTACT_ID = re.compile(r"[A-Za-z0-9_+\-]+")
+"""What a WeChat id, a QQ number or a phone number is written with."""
+
+
+def allow_kind(value: str) -> str | None:
+    """A domain, URL or @name is a link; an id or number is a contact; anything else (a word
+    such as 淘宝) is neither, and the admin is asked which kind they mean."""
+    if value.startswith("@") or "." in value or "/" in value:
+        return "link"
+    return "contact" if _CONTACT_ID.fullmatch(value) else None
 
 
 async def show_chat_id(call: CommandCall, app: BotData) -> None:
@@ -243,13 +259,16 @@ async def show_chat_id(call: CommandCall, app: BotData) -> None:
 async def allow_link(call: CommandCall, app: BotData) -> None:
     """Never treat this link, contact or store as an ad in this group, whatever the preset
     lists: a blocked entry of the same link is dropped."""
-    args = call.args
-    if len(args) == 2 and args[0].lower() in ALLOW_KINDS:
-        kind, value = args[0].lower(), args[1]
-    elif len(args) == 1:
-        kind, value = allow_kind(args[0]), args[0]
-    else:
-        await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
+    args, say = call.args, call.messages
+    named_kind = choice_named(args[0], ALLOW_KIND_WORDS) if len(args) == 2 else None
+    guessed = allow_kind(args[0]) if len(args) == 1 else None
+    kind, value = (named_kind, args[1]) if named_kind else (guessed, args[0] if args else "")
+    if len(args) == 1 and kind is None:
+        kinds = "|".join(say.tp(ALLOW_KIND_NAMES[name]) for name in ALLOW_KINDS)
+        await call.answer(say.tp(ALLOW_WHICH_KIND, value=value, kinds=kinds))
+        return
+    if kind is None:
+        await call.answer(say.tp("Usage: {usage}", usage=call.usage()))
         return
     detectors = (await call.services.policies.policy_for(call.group)).policy.moderation.detectors
     current = {
@@ -299,10 +318,15 @@ async def block_word(call: CommandCall, app: BotData) -> None:
     await call.answer(call.messages.tp("Blocked: {word}", word=word))
 
 
+DRY_RUN_WORDS = in_every_catalog(
+    {"on": N_("on"), "off": N_("off")}, {"on": ("开", "打开"), "off": ("关",)}
+)
+
+
 async def set_dry_run(call: CommandCall, app: BotData) -> None:
     """Decide and report, but touch nothing, until switched off again."""
-    choice = call.args[0].lower() if call.args else ""
-    if choice not in {"on", "off"}:
+    choice = choice_named(call.args[0], DRY_RUN_WORDS) if len(call.args) == 1 else None
+    if choice is None:
         await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
     await app.settings.set_dry_run(call.group, call.chat_title, choice == "on", call.actor_id)
@@ -313,7 +337,9 @@ async def set_dry_run(call: CommandCall, app: BotData) -> None:
 async def set_language(call: CommandCall, app: BotData) -> None:
     """The language qunbot speaks in this group (its replies, notices' placeholders, menus'
     answers); the policy's templates stay as written."""
-    choice = supported(call.args[0]) if len(call.args) == 1 else None
+    choice = None
+    if len(call.args) == 1:
+        choice = supported(call.args[0]) or choice_named(call.args[0], LANGUAGE_WORDS)
     if choice is None:
         await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
         return
@@ -324,6 +350,9 @@ async def set_language(call: CommandCall, app: BotData) -> None:
         return
     now_speaking = call.services.catalogs.get(choice)
     await call.answer(now_speaking.tp("I speak English in this group now."))
+
+
+LANGUAGE_WORDS = in_every_catalog(LANGUAGE_NAMES, {"zh": ("汉语",), "en": ("英语",)})
 
 
 WHY_EXPLAINED = 8

@@ -4,6 +4,7 @@ refusals into a short answer. `/help` and the command menus are read from the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.features.bot_data import BotData, Context
 from bot.features.command_call import (
     CommandCall,
     authorise,
+    group_administered,
     named,
     target_from_notice,
     unknown_username,
@@ -36,8 +38,13 @@ CommandFunction = Callable[[CommandCall, BotData], Awaitable[None]]
 
 
 async def show_help(call: CommandCall, app: BotData) -> None:
-    """List the commands the caller may use here."""
+    """List the commands the caller may use here; in private, an admin's with a group's id."""
     private = call.message.chat.type == "private"
+    if private and call.actor_id is not None:
+        group = await group_administered(call.services, call.bot, call.actor_id)
+        if group is not None:
+            await call.answer(await _private_admin_help(call, group))
+            return
     is_admin = not private and await sent_by_admin(call.bot, call.message)
     shown = [c for c in COMMANDS if c.in_menu and (c.for_members or is_admin)]
     if private:  # /report and the like only work in the group
@@ -47,6 +54,40 @@ async def show_help(call: CommandCall, app: BotData) -> None:
     if is_admin:
         lines.append(say.tp("In private with the bot, put the group id first: /mode -100123 soft"))
     await call.answer(say.tp("Commands you can use:\n{commands}", commands="\n".join(lines)))
+
+
+PRIVATE_ADMIN_HELP = N_(
+    "Commands you can use here, for {title} or any group you administer, with its id first:"
+    "\n{commands}"
+)
+
+
+async def _private_admin_help(call: CommandCall, group: int) -> str:
+    """What an admin can do from the private chat: every command that works here, the
+    group's id put where it goes; the commands that work only in a group are left out."""
+    say = call.messages
+    shown = [
+        c
+        for c in COMMANDS
+        if c.in_menu
+        and Where.PRIVATE in c.where
+        and not c.needs_reply
+        and (c.for_members or Who.ADMIN in c.who)
+    ]
+    lines = [
+        _with_group(say.tp(c.usage), c.name, group)
+        if c.needs_group and not c.for_members
+        else say.tp(c.usage)
+        for c in shown
+    ]
+    title = (await call.services.chat_info.get(call.bot, group)).title or str(group)
+    named = say.tp("{title} ({id})", title=title, id=group)
+    return say.tp(PRIVATE_ADMIN_HELP, title=named, commands="\n".join(lines))
+
+
+def _with_group(usage: str, name: str, group: int) -> str:
+    """A usage line with the group's id after each mention of its command (examples too)."""
+    return re.sub(rf"(?<![\w/])/{name}\b", f"/{name} {group}", usage)
 
 
 FUNCTIONS: dict[str, CommandFunction] = {

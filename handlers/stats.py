@@ -38,10 +38,20 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def stats_days(args: list[str]) -> int | None:
-    """The number of days asked for: 7 without an argument; None if invalid."""
+    """The number of days asked for: 7 without an argument; `7d`, `14`, or a duration of
+    whole days as any duration is written (`7天`, `两周`, `30 days`); None if invalid."""
     if not args:
         return 7
-    return parse_days(args[0]) if len(args) == 1 else None
+    if len(args) == 1 and parse_days(args[0]) is not None:
+        return parse_days(args[0])
+    if len(args) > 2:
+        return None
+    try:
+        seconds = parse_duration(" ".join(args))
+    except DurationError:
+        return None
+    days, rest = divmod(seconds, 86400)
+    return int(days) if not rest and 1 <= days <= MAX_DAYS else None
 
 
 async def show_stats(call: CommandCall, app: BotData) -> None:

@@ -150,3 +150,86 @@ async def test_the_member_after_the_duration_works_in_private_too(shop: Harness)
     await shop.say(ZHANGSAN, "在吗")
     answer = await command(shop, f"/mute {GROUP} 两个小时 @zhangsan88", chat=ADMIN)
     assert shop.fake.status_of(GROUP, ZHANGSAN) == "restricted", answer
+
+
+# ------------------------------------------------------------ choices typed in Chinese
+
+
+@pytest.mark.parametrize(
+    ("word", "mode"), [("温柔", "提醒"), ("中性", "踢出"), ("暴力", "封禁"), ("踢出", "踢出")]
+)
+async def test_a_mode_may_be_named_with_the_shop_owners_words(
+    shop: Harness, word: str, mode: str
+) -> None:
+    assert await command(shop, f"/mode {word}") == f"模式已切换为「{mode}」。"
+
+
+async def test_dry_run_is_switched_in_chinese(shop: Harness) -> None:
+    assert await command(shop, "/dryrun 开") == "演练模式已开启。"
+    assert await shop.services.policies.dry_run(GROUP)
+    assert await command(shop, "/dryrun 关") == "演练模式已关闭。"
+    assert not await shop.services.policies.dry_run(GROUP)
+
+
+async def test_the_language_is_named_in_chinese(shop: Harness) -> None:
+    assert await command(shop, "/lang 英文") == "I speak English in this group now."
+    assert await command(shop, "/lang 中文") == "好的，我在本群改说中文了。"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("/allow 链接 x.cn", "已放行（链接）：x.cn"),
+        ("/allow 联系方式 sunny_cs01", "已放行（联系方式）：sunny_cs01"),
+        ("/allow 店铺 shop57301942", "已放行（店铺）：shop57301942"),
+    ],
+)
+async def test_allow_takes_the_kind_in_chinese(shop: Harness, text: str, answer: str) -> None:
+    assert await command(shop, text) == answer
+
+
+async def test_allow_asks_which_kind_a_bare_word_is(shop: Harness) -> None:
+    answer = await command(shop, "/allow 淘宝")
+    assert answer.startswith("「淘宝」既不像链接"), answer
+    assert "/allow 链接|联系方式|店铺 淘宝" in answer
+    overrides, _ = await shop.services.policies.settings(GROUP)
+    assert overrides == {}
+
+
+@pytest.mark.parametrize("days", ["7天", "30天", "两周", "7 天"])
+async def test_stats_takes_days_in_chinese(shop: Harness, days: str) -> None:
+    before = len(shop.fake.bot_messages(GROUP))
+    await command(shop, f"/stats {days}")
+    sent = shop.fake.bot_messages(GROUP)[before:]
+    assert sent and not any("用法" in (message.text or "") for message in sent)
+
+
+async def test_the_chinese_help_shows_the_chinese_forms(shop: Harness) -> None:
+    answer = await command(shop, "/help")
+    for form in (
+        "/stats [7天|30天]",
+        "/dryrun 开|关",
+        "/lang 中文|英文",
+        "/allow [链接|联系方式|店铺]",
+    ):
+        assert form in answer, answer
+
+
+# ------------------------------------------------------------ /help in private
+
+
+async def test_an_admin_asking_for_help_in_private_gets_the_group_id_form(shop: Harness) -> None:
+    answer = await command(shop, "/help", chat=ADMIN)
+    assert f"/mode {GROUP} 提醒|踢出|封禁" in answer, answer
+    assert f"/mute {GROUP} 时长" in answer and f"/ban {GROUP}" in answer
+    assert f"/unban {GROUP}" in answer and "/id" in answer and "/help" in answer
+    for group_only in ("/stats", "/inactive", "/report", "/rules", "/tickets", "/close", "/spam"):
+        assert group_only not in answer, answer
+    assert "Sunny Snacks" in answer
+
+
+async def test_a_member_asking_for_help_in_private_gets_the_short_list(shop: Harness) -> None:
+    shop.fake.start_private(LISI)
+    await shop.feed(shop.fake.private_message(LISI, "/help"))
+    answer = shop.texts_in(LISI)[-1]
+    assert "/help" in answer and "/mode" not in answer and "/mute" not in answer, answer

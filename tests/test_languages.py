@@ -49,7 +49,7 @@ async def test_lang_switches_the_group_and_only_admins_may(tmp_path: Path) -> No
         await harness.say(ADMIN, "/mode soft")
         assert harness.texts_in(GROUP)[-1] == "模式已切换为「提醒」。"
         await harness.say(ADMIN, "/lang fr")
-        assert harness.texts_in(GROUP)[-1] == "用法：/lang zh|en"
+        assert harness.texts_in(GROUP)[-1] == "用法：/lang 中文|英文"
         await harness.say(ADMIN, "/lang en")
         assert harness.texts_in(GROUP)[-1] == "I speak English in this group now."
         await harness.say(ADMIN, "/mode hard")

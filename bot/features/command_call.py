@@ -184,6 +184,25 @@ async def _private_call(
     )
 
 
+GROUPS_ASKED = 5
+"""Groups asked whether someone is their admin when they ask for /help in private: the
+groups qunbot saw them in come first, then the config's."""
+
+
+async def group_administered(services: Services, bot: Bot, user_id: int) -> int | None:
+    """A served group the user is an admin of right now, asking Telegram about a few likely
+    ones; None when they administer none of them."""
+    config = services.loaded.config
+    seen = await services.store.members.groups_of(user_id)
+    configured = [group.chat_id for group in config.groups]
+    configured += [chat for network in config.networks for chat in network.groups]
+    likely = [g for g in dict.fromkeys([*seen, *configured]) if g != config.staff_chat]
+    for chat_id in [g for g in likely if config.serves(g)][:GROUPS_ASKED]:
+        if await is_admin_now(bot, chat_id, user_id):
+            return chat_id
+    return None
+
+
 def _is_chat_id(word: str) -> bool:
     digits = word.removeprefix("-")
     return digits.isascii() and digits.isdigit()

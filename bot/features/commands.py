@@ -40,6 +40,9 @@ class Command:
     takes_duration: bool = False
     """A duration goes with the member, before or after them (`/mute @x 1d`, `/mute 1d @x`)."""
     in_menu: bool = True
+    needs_reply: bool = False
+    """Works only as a reply to a member's message, so only in the group (/help in private
+    leaves it out)."""
     needs_group: bool = True
     """An admin command acts on a group (in private, named by its id first); one that does
     not (/id) answers about the chat it is sent in."""
@@ -57,7 +60,13 @@ GROUP_ONLY = frozenset({Where.GROUP})
 
 
 def _admin(
-    name: str, usage: str, summary: str, *, member: bool = False, duration: bool = False
+    name: str,
+    usage: str,
+    summary: str,
+    *,
+    member: bool = False,
+    duration: bool = False,
+    reply: bool = False,
 ) -> Command:
     return Command(
         name,
@@ -67,6 +76,7 @@ def _admin(
         GROUP_OR_PRIVATE,
         takes_member=member,
         takes_duration=duration,
+        needs_reply=reply,
     )
 
 
@@ -168,6 +178,7 @@ COMMANDS: tuple[Command, ...] = (
         N_("/spam (reply): remove as an ad, apply the ladder, teach the scorer"),
         N_("remove as an ad"),
         member=True,
+        reply=True,
     ),
     _admin(
         "notspam",
