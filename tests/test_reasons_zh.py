@@ -238,9 +238,9 @@ async def test_a_chinese_admin_may_name_the_mode_in_chinese(zh_shop: Harness) ->
     for typed in ("/ladder 禁言 1 天 -> 踢出 -> 封禁", "/ladder 禁言 1天；踢出; 封禁"):
         answer = await _answer(zh_shop, typed)
         assert answer.startswith("处罚阶梯：禁言 1 天 → 踢出 → 封禁"), (typed, answer)
-    wrong = await _answer(zh_shop, "/mode 温柔")
+    wrong = await _answer(zh_shop, "/mode 随便")
     choices = "soft（提醒）、neutral（踢出）、hard（封禁）"
-    assert wrong == f"没有「温柔」这个模式，请从以下模式中选择：{choices}。"
+    assert wrong == f"没有「随便」这个模式，请从以下模式中选择：{choices}。"
 
 
 def test_a_full_width_colon_in_a_text_is_not_blamed_for_another_error() -> None:
