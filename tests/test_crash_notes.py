@@ -158,3 +158,34 @@ async def test_only_a_days_owed_notes_are_sent_again_and_say_they_are_late(
         assert note.html.endswith(rt.staff.messages.t(AFTER_RESTART))
     finally:
         await harness.stop()
+
+
+async def test_a_channels_resumed_note_tells_a_ban_as_the_live_one_does(tmp_path: Path) -> None:
+    policy = "extends: default\nmoderation:\n  mode: neutral\n"
+    harness = await Harness.start(make_config(tmp_path, policy=policy))
+    try:
+        channel = -1009999
+        harness.fake.add_chat(channel, "channel", "Deals Daily")
+        await harness.say(harness.member("poster"), AD.format(n=3), sender_chat=channel)
+        rt = harness.services
+        await rt.staff.flush(STAFF)
+        (live,) = [text for text in harness.texts_in(STAFF) if "Deals Daily" in text]
+        await rt.store.db.execute("UPDATE enforced_messages SET note_owed = 1")
+        assert await harness.app.bot_data.moderation.enforcer.resume_staff_notes() == 1
+        (note,) = rt.staff.pending
+        assert "Banned" in live and "Banned" in note.html, (live, note.html)
+        assert "re-invited" not in note.html, note.html
+    finally:
+        await harness.stop()
+
+
+async def test_without_a_staff_chat_no_note_is_owed_for_a_staff_chat_added_later(
+    tmp_path: Path,
+) -> None:
+    harness = await Harness.start(make_config(tmp_path, staff=False))
+    try:
+        await harness.say(harness.member("early"), AD.format(n=4))
+        assert await harness.app.bot_data.moderation.enforcer.resume_staff_notes() == 0
+        assert await harness.services.store.enforced.notes_owed(float("-inf")) == []
+    finally:
+        await harness.stop()

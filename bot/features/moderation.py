@@ -561,10 +561,14 @@ class Enforcer:
         chat (a crash took the digest waiting for its interval); returns how many. The public
         call-out is not posted again: the group has moved on, the staff note carries the
         buttons."""
-        staff = self.services.staff
+        staff, store = self.services.staff, self.services.store
         if staff.staff_chat is None:
+            # Nobody to tell: a staff chat added later must not get a day of old removals.
+            unsent = await store.enforced.notes_owed(float("-inf"))
+            if unsent:
+                await store.enforced.noted([note.audit_id for note in unsent])
             return 0
-        owed = await self.services.store.enforced.notes_owed(self.services.now() - NOTES_OWED_FOR)
+        owed = await store.enforced.notes_owed(self.services.now() - NOTES_OWED_FOR)
         queued = staff.pending_audit_ids()
         owed = [note for note in owed if note.audit_id not in queued]
         for note in owed:
@@ -587,13 +591,15 @@ class Enforcer:
         policy = (await self.services.policies.policy_for(owed.chat_id)).policy
         told = [a for a in verdict.actions if a.kind is ActionKind.NOTIFY_ADMINS]
         action = told[0] if told else Action(ActionKind.NOTIFY_ADMINS)
+        if target.is_sender_chat:
+            action = _as_for_a_channel(action)
         note = self._staff_note(target, action, verdict, policy, owed.audit_id)
         late = self.services.staff.messages.t(AFTER_RESTART)
         return replace(note, html=note.html + late)
 
     async def _stored_title(self, chat_id: int) -> str:
         group = await self.services.store.groups.get(chat_id)
-        return group.title if group is not None else str(chat_id)
+        return group.title if group is not None and group.title else str(chat_id)
 
     async def drain(self) -> None:
         """Let every removal, delete and notice under way go out (shutdown and tests)."""
