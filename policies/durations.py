@@ -50,7 +50,7 @@ _CHINESE_TENS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_DURATION = re.compile(
     f"^\\s*([0-9]{{0,4}}|[{''.join(_CHINESE_DIGITS)}{''.join(_CHINESE_TENS)}]*?)(个)?(半)?\\s*("
     + "|".join(sorted(_CHINESE_UNITS, key=len, reverse=True))
-    + r")\s*$"
+    + r")(半)?\s*$"
 )
 _FOREVER_WORDS = frozenset({"forever", "permanent", "inf", "永久", "永远"})
 
@@ -131,7 +131,14 @@ def _written_seconds(value: str) -> float:
     if match is not None:
         return float(match.group(1)) * _UNITS[_UNIT_OF[match.group(2)]]
     spoken = _CHINESE_DURATION.match(value)
-    amount = None if spoken is None else _spoken_amount(*spoken.group(1, 2, 3))
+    amount = None
+    if spoken is not None and not (spoken.group(3) and spoken.group(5)):
+        # "一天半" is a day and a half, as "一个半小时" is an hour and a half.
+        amount = _spoken_amount(
+            spoken.group(1), spoken.group(2), spoken.group(3) or spoken.group(5)
+        )
+        if amount is not None and spoken.group(5) and not spoken.group(1):
+            amount = None  # "天半" says no amount
     if spoken is None or amount is None:
         raise DurationError(
             "{value!r} is not a duration: write a number and s, m, h, d or w", value=value
@@ -162,7 +169,9 @@ def chinese_number(text: str) -> int | None:
             digit = _CHINESE_DIGITS[character]
             zero_since = zero_since or digit == 0
             continue
-        place = _CHINESE_TENS[character]
+        place = _CHINESE_TENS.get(character)
+        if place is None:
+            return None  # not a numeral this reader knows (万, a letter)
         if place >= last_place:
             return None
         total += (1 if digit is None else digit) * place

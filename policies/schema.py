@@ -64,8 +64,9 @@ class StepKind(StrEnum):
 
 _STEP = re.compile(r"^\s*(soft|neutral|hard|mute)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 STEP_WORDS = {"提醒": "soft", "踢出": "neutral", "移出": "neutral", "封禁": "hard", "禁言": "mute"}
+STEP_WORDS |= {"温柔": "soft", "中性": "neutral", "暴力": "hard"}
 """Steps and modes as a Chinese group's replies name them (`/policy` shows `禁言 1 天 → 踢出`),
-so an admin may type back what the bot showed."""
+so an admin may type back what the bot showed, and the words shop owners use for the modes."""
 _CHINESE_STEP = re.compile(f"^\\s*({'|'.join(STEP_WORDS)})\\s*(.*?)\\s*$")
 
 

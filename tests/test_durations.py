@@ -173,6 +173,8 @@ def test_units_may_be_written_as_words_in_chinese_or_english(written: str, secon
         ("一百零一分钟", 101 * 60.0),
         ("一千五秒", 1500.0),
         ("一个月", 30 * 86400.0),
+        ("一天半", 36 * 3600.0),
+        ("1天半", 36 * 3600.0),
         ("2 months", 60 * 86400.0),
     ],
 )
@@ -180,7 +182,10 @@ def test_a_chinese_number_is_read_as_a_chinese_admin_says_it(written: str, secon
     assert parse_duration(written) == seconds
 
 
-@pytest.mark.parametrize("written", ["十十分钟", "二三分钟", "个小时", "个半小时", "半", "五年"])
+@pytest.mark.parametrize(
+    "written",
+    ["十十分钟", "二三分钟", "个小时", "个半小时", "半", "五年", "天半", "半天半", "两万秒"],
+)
 def test_chinese_that_is_no_amount_is_refused(written: str) -> None:
     with pytest.raises(DurationError, match="not a duration"):
         parse_duration(written)

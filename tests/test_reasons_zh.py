@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.i18n import Messages
+from bot.core.policy_files import PolicyLibrary
 from bot.core.reasons import (
     PYDANTIC_TEMPLATES,
     UNKNOWN_KEY_WITH_SUGGESTION,
@@ -313,3 +314,10 @@ def test_a_duplicate_key_says_where_its_first_copy_is_in_chinese() -> None:
     assert say_located(ZH, problem) == (
         "shop.yaml:5:3: moderation.mode: 键重复了：第 3 行也有这个键，请只保留一个"
     )
+
+
+def test_the_owners_words_for_the_modes_work_in_a_policy_as_in_mode() -> None:
+    overrides = {"moderation": {"mode": "温柔", "ladder": ["温柔", "中性", "暴力"]}}
+    policy = PolicyLibrary(None).load("shop-zh", overrides)
+    assert policy.moderation.mode.value == "soft"
+    assert [step.label() for step in policy.moderation.ladder] == ["soft", "neutral", "hard"]
