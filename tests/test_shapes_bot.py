@@ -457,3 +457,18 @@ async def test_in_dry_run_a_channel_is_only_reported_as_would_be_banned(tmp_path
         assert (s.group, f"ban channel {s.foreign_channel}") in effects
     finally:
         await harness.stop()
+
+
+async def test_an_undo_telegram_refuses_may_be_tried_again(tmp_path: Path) -> None:
+    harness, s = await started(tmp_path, "hard")
+    try:
+        tg = harness.fake
+        await harness.feed(tg.user_message(s.group, s.spammer, AD, sender_chat=s.foreign_channel))
+        entry = await harness.services.store.audit.last_automatic(s.group, s.foreign_channel)
+        assert entry is not None
+        actions = harness.app.bot_data.actions
+        tg.fail_next("unbanChatSenderChat", status=400, description="Bad Request: try later")
+        assert "could not undo" in await actions.undo(entry, s.admin)
+        assert "may post again" in await actions.undo(entry, s.admin)
+    finally:
+        await harness.stop()

@@ -138,7 +138,7 @@ class Services:
         of the staff chat's language, so a Chinese staff chat reads of an English group in
         Chinese (that group's own staff-side wording is then not used)."""
         staff = self.catalogs.default.language
-        if self.catalogs.get(policy.language).language == staff:
+        if self.catalogs.get(policy.language).language == staff or staff not in STAFF_PRESETS:
             return policy
         if staff not in self._staff_presets:
             self._staff_presets[staff] = self.loaded.library.load(STAFF_PRESETS[staff])

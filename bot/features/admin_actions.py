@@ -278,6 +278,7 @@ class AdminActions:
         try:
             await door.unban_sender_chat(entry.chat_id, channel)
         except TelegramError as error:
+            await rt.store.audit.release_undo(entry.id)
             return say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
         await rt.store.offences.forgive(entry.chat_id, channel, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, channel)
