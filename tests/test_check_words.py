@@ -101,7 +101,7 @@ def test_a_ladder_with_chinese_commas_passes_check_and_a_wrong_step_is_named(
         tmp_path, "extends: shop-zh\nmoderation:\n  ladder: 提醒，踢出，拉黑\n", capsys
     )
     assert code == 1
-    assert "「拉黑」 不是处罚步骤" in err, err
+    assert "「拉黑」不是处罚步骤" in err, err
 
 
 def test_a_mute_as_the_mode_is_explained_with_the_chinese_mode_names(
@@ -110,7 +110,7 @@ def test_a_mute_as_the_mode_is_explained_with_the_chinese_mode_names(
     code, _, err = check_zh(tmp_path, "extends: shop-zh\nmoderation:\n  mode: 禁言\n", capsys)
     assert code == 1
     assert (
-        "moderation.mode: 「禁言」 是处罚阶梯里的一步，不能当模式：模式只能是 提醒（soft）、"
+        "moderation.mode: 「禁言」是处罚阶梯里的一步，不能当模式：模式只能是 提醒（soft）、"
         "踢出（neutral）或 封禁（hard）；禁言请写进 ladder，例如「禁言 1天」"
     ) in err
 

@@ -62,7 +62,7 @@ def test_a_policy_problem_is_told_in_chinese_at_its_file_and_line(
     )
     assert lines[1].endswith(used)
     assert lines[2] == (
-        f"{policy}:4:9: moderation.mode: 「sofft」 不是模式："
+        f"{policy}:4:9: moderation.mode: 「sofft」不是模式："
         f"只能是 提醒（soft）、踢出（neutral）或 封禁（hard）{used}"
     )
     assert lines[3] == f"发现 3 个问题；改好后再运行 `qunbot check {config}`。"

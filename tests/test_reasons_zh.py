@@ -92,7 +92,7 @@ async def test_chinese_refusals_keep_the_path_and_the_choices(zh_shop: Harness) 
         "未修改：moderation.flood.messages: 不能小于 2"
     )
     assert await _answer(zh_shop, "/set moderation.mode gentle") == (
-        "未修改：moderation.mode: 「gentle」 不是模式："
+        "未修改：moderation.mode: 「gentle」不是模式："
         "只能是 提醒（soft）、踢出（neutral）或 封禁（hard）"
     )
     unknown = await _answer(zh_shop, "/set moderation.mdoe soft")
