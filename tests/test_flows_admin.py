@@ -772,3 +772,16 @@ async def test_an_anonymous_admin_reads_as_one_in_chinese(tmp_path: Path) -> Non
         assert "-100" not in note and "…" not in note, note
     finally:
         await harness.stop()
+
+
+async def test_help_in_private_asks_telegram_about_a_stranger_once_in_a_while(
+    shop: Harness,
+) -> None:
+    stranger = shop.member("stranger", joined=False)
+    shop.fake.start_private(stranger)
+    asked = len(shop.fake.calls_to("getChatMember"))
+    for _ in range(3):
+        shop.clock.advance(30)
+        await shop.feed(shop.fake.private_message(stranger, "/help"))
+    assert len(shop.fake.calls_to("getChatMember")) - asked == 1
+    assert all("/mode" not in text for text in shop.texts_in(stranger))

@@ -97,6 +97,11 @@ class Services:
         self.deep_links: dict[str, DeepLinkHandler] = {}
         """`/start <kind>_...` payloads by kind; feature handlers add theirs in `register`."""
         self._staff_presets: dict[str, Policy] = {}
+        self.group_administered: BoundedDict[int, tuple[int | None, float]] = BoundedDict(
+            USERNAMES_KEPT
+        )
+        """Which served group each user asking in private administers, and when Telegram said
+        so (`bot.features.command_call.group_administered`)."""
         self.on_ready: list[ReadyHook] = []
         """Run at the end of post_init, once the store is open (to reschedule persisted jobs)."""
 

@@ -192,15 +192,26 @@ groups qunbot saw them in come first, then the config's."""
 async def group_administered(services: Services, bot: Bot, user_id: int) -> int | None:
     """A served group the user is an admin of right now, asking Telegram about a few likely
     ones; None when they administer none of them."""
+    known = services.group_administered.get(user_id)
+    if known is not None and services.now() - known[1] < ADMIN_ANSWER_KEPT:
+        return known[0]
     config = services.loaded.config
     seen = await services.store.members.groups_of(user_id)
     configured = [group.chat_id for group in config.groups]
     configured += [chat for network in config.networks for chat in network.groups]
     likely = [g for g in dict.fromkeys([*seen, *configured]) if g != config.staff_chat]
+    found = None
     for chat_id in [g for g in likely if config.serves(g)][:GROUPS_ASKED]:
         if await is_admin_now(bot, chat_id, user_id):
-            return chat_id
-    return None
+            found = chat_id
+            break
+    services.group_administered[user_id] = (found, services.now())
+    return found
+
+
+ADMIN_ANSWER_KEPT = 300.0
+"""How long Telegram's answer about whom a user administers is reused for /help in private:
+a stranger sending /help over and over costs a few questions, not a few per message."""
 
 
 def _is_chat_id(word: str) -> bool:
