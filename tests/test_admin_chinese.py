@@ -97,6 +97,8 @@ async def test_a_changed_username_replaces_the_old_one(shop: Harness) -> None:
     await store.usernames.flush()
     assert await store.usernames.user_of("lisi_new") == LISI
     assert await store.usernames.user_of("lisi_2002") is None
+    assert await shop.services.user_named("@lisi_2002") is None, "memory forgets it too"
+    assert await shop.services.user_named("@lisi_new") == LISI
 
 
 async def test_a_username_memory_no_longer_holds_is_read_from_the_database(

@@ -90,6 +90,8 @@ class Services:
         self.idle_chats: set[int] = set()
         """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
         self.usernames: BoundedDict[str, int] = BoundedDict(USERNAMES_KEPT)
+        self.username_of: BoundedDict[int, str] = BoundedDict(USERNAMES_KEPT)
+        """Each user's @username as last seen, so a rename forgets the old name at once."""
         """Lower-case @usernames seen in groups, so admins can name members by them: the most
         recent ones, in front of the database's (`remember_username`, `user_named`)."""
         self.actor_names: BoundedDict[int, str] = BoundedDict(USERNAMES_KEPT)
@@ -200,7 +202,11 @@ class Services:
         key = username.lower()
         if self.usernames.touch(key) == user_id:
             return
+        earlier = self.username_of.get(user_id)
+        if earlier is not None and earlier != key and self.usernames.get(earlier) == user_id:
+            del self.usernames[earlier]  # renamed: the old name no longer names them
         self.usernames[key] = user_id
+        self.username_of[user_id] = key
         self.store.usernames.note(key, user_id, self.now())
 
     async def user_named(self, username: str) -> int | None:
@@ -227,6 +233,7 @@ class Services:
             self.classifier.learn(text, spam)
         for username, user_id in await self._store.usernames.recent(USERNAMES_KEPT):
             self.usernames[username] = user_id
+            self.username_of[user_id] = username
         moves = await self._store.chat_moves.all()
         if moves:
             self._apply_moves(moves)
