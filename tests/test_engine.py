@@ -221,6 +221,10 @@ async def test_a_raids_staff_notes_all_keep_their_buttons_over_several_flushes(
         await staff.flush(STAFF)
         sent = len(harness.fake.bot_messages(STAFF)) - first
         assert sent == MAX_DIGESTS_PER_FLUSH and staff.pending, "the rest waits, not dropped"
+        await staff.alarm(GROUP, "a right went missing")
+        await staff.flush(STAFF)
+        after_raid = harness.fake.bot_messages(STAFF)[first + sent]
+        assert after_raid.text.startswith("⚠️"), "an alarm goes ahead of the raid's backlog"
         await staff.flush(STAFF)
         assert not staff.pending
         undo = undo_buttons_by_action(harness)

@@ -211,11 +211,14 @@ class StaffChannel(Collapser):
             return None
 
     async def flush(self, chat_id: int) -> None:
-        """Send the pending notes, at most `MAX_DIGESTS_PER_FLUSH` messages; the notes that
-        did not fit wait, ahead of newer ones, for the next interval."""
+        """Send the pending notes, at most `MAX_DIGESTS_PER_FLUSH` messages, notes about no
+        action (alarms) first; the notes that did not fit wait, ahead of newer ones, for the
+        next interval."""
         notes, self.pending = self.pending, []
         if not notes:
             return
+        # An alarm (a missing right, an unknown group) must not wait behind a raid's removals.
+        notes = [n for n in notes if n.audit_id is None] + [n for n in notes if n.audit_id]
         parts = digests(notes)
         now, later = parts[:MAX_DIGESTS_PER_FLUSH], parts[MAX_DIGESTS_PER_FLUSH:]
         if later:
