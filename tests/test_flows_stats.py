@@ -254,22 +254,27 @@ async def test_the_staff_hear_once_when_the_group_grows_past_a_size(tmp_path: Pa
         await harness.stop()
 
 
-async def test_qunbot_stats_prints_the_same_table(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def stats_after_a_week(tmp_path: Path, language: str, since: str) -> None:
+    """`qunbot stats` over a week the bot played, up to 2026-05-17; exits 0."""
     harness = await started(tmp_path)
     await play_a_week(harness)
     await harness.stop()
     config = tmp_path / "config.yaml"
     config.write_text(
-        "database: qunbot.db\npolicies_dir: policies\ndefault_policy: shop\n"
+        f"{language}database: qunbot.db\npolicies_dir: policies\ndefault_policy: shop\n"
         f"groups: [{{chat_id: {GROUP}, policy: shop}}]\n",
         encoding="utf-8",
     )
-    arguments = ["stats", "--group", str(GROUP), "--since", "7d", "--until", "2026-05-17"]
+    arguments = ["stats", "--group", str(GROUP), "--since", since, "--until", "2026-05-17"]
     with pytest.raises(SystemExit) as exit_code:
         await asyncio.to_thread(main, [*arguments, str(config)])
     assert exit_code.value.code == 0
+
+
+async def test_qunbot_stats_prints_the_same_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await stats_after_a_week(tmp_path, "", "7d")
     out = capsys.readouterr().out
     assert "Sunny Snacks: 2026-05-11 to 2026-05-17 (Asia/Shanghai)" in out
     lines = out.splitlines()
@@ -295,19 +300,7 @@ def test_qunbot_check_warns_about_posts_that_would_be_skipped(tmp_path: Path) ->
 async def test_qunbot_stats_dashes_the_days_before_qunbot_and_speaks_the_config_language(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    harness = await started(tmp_path)
-    await play_a_week(harness)
-    await harness.stop()
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "language: zh\ndatabase: qunbot.db\npolicies_dir: policies\ndefault_policy: shop\n"
-        f"groups: [{{chat_id: {GROUP}, policy: shop}}]\n",
-        encoding="utf-8",
-    )
-    arguments = ["stats", "--group", str(GROUP), "--since", "9d", "--until", "2026-05-17"]
-    with pytest.raises(SystemExit) as exit_code:
-        await asyncio.to_thread(main, [*arguments, str(config)])
-    assert exit_code.value.code == 0
+    await stats_after_a_week(tmp_path, "language: zh\n", "9d")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Sunny Snacks：2026-05-09 至 2026-05-17（Asia/Shanghai）"
     assert lines[2].split() == ["周六", "05-09", "–", "–", "–", "–", "–", "–", "–"]
