@@ -299,12 +299,14 @@ async def target_from_notice(call: CommandCall) -> Member | None:
 
 
 async def named(call: CommandCall, member: Member) -> Member:
-    """A member named by their id in the command, with the name Telegram knows them by, so
-    the answer and the staff note say who it was."""
-    if member.name != str(member.user_id) or call.group is None:
+    """A member named by their id or @username in the command, with the name Telegram knows
+    them by, so the answer and the staff note say who it was (张三, not @zhangsan88)."""
+    typed = member.name == str(member.user_id) or member.name.startswith("@")
+    if not typed or call.group is None:
         return member
     name = await _member_name(call.bot, call.group, member.user_id)
-    return Member(member.chat_id, member.user_id, name)
+    known = name != str(member.user_id)
+    return Member(member.chat_id, member.user_id, name if known else member.name)
 
 
 def unknown_username(call: CommandCall) -> str | None:
