@@ -17,7 +17,7 @@ from bot.features.bot_data import BotData
 from bot.features.choices import choice_named, in_every_catalog, steps_in_every_catalog
 from bot.features.command_call import CommandCall
 from bot.features.explain import explain_entry
-from bot.features.settings import entry_name, plain_value
+from bot.features.settings import shown_value
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from policies.durations import is_bare_number
@@ -139,9 +139,7 @@ def _shown_setting(key: str, value: Any, say: Messages) -> str:
         return say.step(value)
     if key == "moderation.ladder" and isinstance(value, list):
         return say.ladder(LadderStep.model_validate(step) for step in value)
-    if isinstance(value, list):
-        return say.listing(entry_name(item) for item in value)
-    return plain_value(value)
+    return shown_value(value, say)
 
 
 async def set_key(call: CommandCall, app: BotData) -> None:

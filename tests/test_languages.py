@@ -353,3 +353,19 @@ async def test_the_staff_read_a_blocked_word_as_one_entry_not_the_whole_list(
         assert all("{" not in note and "pattern" not in note for note in notes), notes
     finally:
         await harness.stop()
+
+
+async def test_a_list_set_again_unchanged_is_noted_as_its_entries_not_json(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, "extends: shop-zh\n", language="zh")
+    try:
+        await harness.say(ADMIN, "/allow link sunnysnack.cn")
+        harness.clock.advance(120)
+        await harness.say(ADMIN, "/allow link sunnysnack.cn")
+        await harness.services.staff.flush(STAFF)
+        notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
+        assert len(notes) == 2 and "sunnysnack.cn" in notes[1], notes
+        assert "[" not in notes[1] and '"' not in notes[1], notes
+    finally:
+        await harness.stop()

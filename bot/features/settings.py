@@ -63,7 +63,8 @@ class GroupSettings:
             SET_CHANGE,
             {
                 "key": key,
-                "value": _spoken(path, value, rt.staff.messages) or plain_value(value)[:300],
+                "value": _spoken(path, value, rt.staff.messages)
+                or shown_value(value, rt.staff.messages)[:300],
             },
         )
         self._tell_staff(chat_id, title, actor_id, change, audit_id)
@@ -200,6 +201,13 @@ def entry_name(item: Any) -> str:
     if isinstance(item, dict) and "pattern" in item:
         return str(item["pattern"])
     return plain_value(item)
+
+
+def shown_value(value: Any, say: Messages) -> str:
+    """A value as an admin reads it: a list as its entries (`a、b`), anything else plainly."""
+    if isinstance(value, list):
+        return say.listing(entry_name(item) for item in value)
+    return plain_value(value)
 
 
 def plain_value(value: Any) -> str:
