@@ -21,7 +21,7 @@ from bot.features.settings import shown_value
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
 from policies.durations import is_bare_number
-from policies.schema import LadderStep, Mode, Policy, is_duration_key, split_steps
+from policies.schema import STEP_WORDS, LadderStep, Mode, Policy, is_duration_key, split_steps
 from policies.yamlsource import SourceError
 
 
@@ -50,7 +50,7 @@ async def set_mode(call: CommandCall, app: BotData) -> None:
 
 
 MODES = tuple(mode.value for mode in Mode)
-MODE_WORDS = {"soft": ("温柔",), "neutral": ("中性",), "hard": ("暴力",)}
+MODE_WORDS = {mode: tuple(w for w, step in STEP_WORDS.items() if step == mode) for mode in MODES}
 """The words shop owners use for the modes, beside the names qunbot's replies give them."""
 
 
