@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import sqlite3
 from pathlib import Path
@@ -242,3 +243,57 @@ async def test_coroutines_running_the_same_statement_at_once_all_succeed() -> No
         assert tuple(left[0]) == (0,)
     finally:
         await db.close()
+
+
+async def test_writes_from_other_coroutines_survive_a_transaction_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """One connection serves every coroutine: a write sent while another coroutine's
+    transaction is open would join it and vanish with its rollback. Each waits its turn."""
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        opened = asyncio.Event()
+
+        async def transaction_that_fails() -> None:
+            async with store.transactions.begin() as db:
+                await db.execute("INSERT INTO meta (key, value) VALUES ('doomed', '1')")
+                opened.set()
+                await asyncio.sleep(0.05)
+                raise RuntimeError("a statement of the transaction failed")
+
+        failing = asyncio.create_task(transaction_that_fails())
+        await opened.wait()
+        audit_id = await store.audit.add(-5, 1.0, "an admin's action")
+        await store.reinvites.add(-5, 7, 10.0, 1.0)
+        with pytest.raises(RuntimeError):
+            await failing
+        assert await store.audit.get(audit_id) is not None
+        assert [r.user_id for r in await store.reinvites.pending_for(7)] == [7]
+        assert await store.meta.get("doomed") is None, "the failed transaction is undone"
+    finally:
+        await store.close()
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def writes_around_the_lock(source: str) -> list[str]:
+    """Statements sent with `self.db.execute…` that change data: they would skip the lock."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if ast.unparse(node.func.value) != "self.db" or not node.args:
+            continue
+        first = node.args[0]
+        sql = first.value if isinstance(first, ast.Constant) else ast.unparse(first)
+        if isinstance(sql, str) and sql.lstrip("'\"f").upper().startswith(WRITES):
+            found.append(sql.split("(")[0][:40])
+    return found
+
+
+def test_every_write_of_the_repositories_waits_for_open_transactions() -> None:
+    source = (Path(__file__).resolve().parents[1] / "bot/store/repos.py").read_text("utf-8")
+    assert writes_around_the_lock(source) == []
+    planted = 'async def f(self):\n    await self.db.execute("UPDATE audit SET x = 1")\n'
+    assert writes_around_the_lock(planted) == ["UPDATE audit SET x = 1"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, closing
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -36,12 +37,73 @@ class GroupRow:
     dry_run: bool
 
 
-class Groups:
+_HOLDS_LOCK: ContextVar[bool] = ContextVar("holds_lock", default=False)
+"""Set while the current task holds the transactions' lock: its writes go straight ahead."""
+
+
+class Transactions:
+    """Explicit transactions on the one shared connection, one at a time: a second BEGIN
+    while another coroutine's transaction is open would fail, or be rolled back with it.
+
+    Every other write waits for the same lock (`writing`): on one connection a statement sent
+    while another coroutine's transaction is open joins that transaction, and would be lost
+    with it if it rolled back (a staff note recorded as sent, a re-invite, an audit entry)."""
+
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
+        self.lock = asyncio.Lock()
 
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.writing():
+            await self.db.execute("BEGIN")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold the lock for writes outside a transaction; inside one, they are part of it."""
+        if _HOLDS_LOCK.get():
+            yield
+            return
+        async with self.lock:
+            holding = _HOLDS_LOCK.set(True)
+            try:
+                yield
+            finally:
+                _HOLDS_LOCK.reset(holding)
+
+
+class Repository:
+    """A repository on the shared connection. Reads go straight to it; writes go through
+    `write`, `write_many` and `write_returning`, which wait for any open transaction."""
+
+    def __init__(self, db: aiosqlite.Connection, transactions: Transactions | None = None) -> None:
+        self.db = db
+        self.transactions = transactions or Transactions(db)
+
+    async def write(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
+        async with self.transactions.writing():
+            return await self.db.execute(sql, parameters)
+
+    async def write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transactions.writing():
+            await self.db.executemany(sql, rows)
+
+    async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        """A write with a RETURNING clause and its rows: read before the lock is let go, since
+        an unfinished statement keeps its own transaction open."""
+        async with self.transactions.writing(), self.db.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Groups(Repository):
     async def ensure(self, chat_id: int, title: str, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO groups (chat_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title,"
             " updated_at = excluded.updated_at WHERE groups.title != excluded.title",
@@ -71,13 +133,13 @@ class Groups:
             return {row[0]: (row[1], float(row[2])) for row in await cursor.fetchall()}
 
     async def set_overrides(self, chat_id: int, overrides: dict[str, Any], now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE groups SET overrides = ?, updated_at = ? WHERE chat_id = ?",
             (json.dumps(overrides, ensure_ascii=False), now, chat_id),
         )
 
     async def set_dry_run(self, chat_id: int, dry_run: bool, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE groups SET dry_run = ?, updated_at = ? WHERE chat_id = ?",
             (int(dry_run), now, chat_id),
         )
@@ -104,27 +166,7 @@ class MemberState:
     on their own) but they are never written as members, counted or offered to /inactive."""
 
 
-class Transactions:
-    """Explicit transactions on the one shared connection, one at a time: a second BEGIN
-    while another coroutine's transaction is open would fail, or be rolled back with it."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-        self.lock = asyncio.Lock()
-
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self.lock:
-            await self.db.execute("BEGIN")
-            try:
-                yield self.db
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
-
-
-class Members:
+class Members(Repository):
     """Member activity with a write-behind cache; `flush()` persists it in one transaction."""
 
     def __init__(
@@ -134,8 +176,7 @@ class Members:
         cache_limit: int = MEMBERS_CACHED,
         transactions: Transactions | None = None,
     ) -> None:
-        self.db = db
-        self.transactions = transactions or Transactions(db)
+        super().__init__(db, transactions)
         self.cache: dict[tuple[int, int], MemberState] = {}
         self.cache_limit = cache_limit
 
@@ -200,7 +241,7 @@ class Members:
         if not dirty:
             return 0
         async with self.transactions.begin():
-            await self.db.executemany(
+            await self.write_many(
                 "INSERT INTO members (chat_id, user_id, first_seen, last_seen, message_count,"
                 " trusted, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
@@ -249,7 +290,7 @@ class Members:
     async def mark_left(self, chat_id: int, user_id: int, now: float) -> None:
         """The member left or was removed; flushed first, so a new member's row exists."""
         await self.flush()
-        await self.db.execute(
+        await self.write(
             "UPDATE members SET left_at = ? WHERE chat_id = ? AND user_id = ?",
             (now, chat_id, user_id),
         )
@@ -263,7 +304,7 @@ class Members:
             return [int(row[0]) for row in await cursor.fetchall()]
 
     async def mark_present(self, chat_id: int, user_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE members SET left_at = NULL WHERE chat_id = ? AND user_id = ?",
             (chat_id, user_id),
         )
@@ -303,11 +344,8 @@ class AuditEntry:
     text: str | None
 
 
-class Audit:
+class Audit(Repository):
     _COLUMNS = "id, chat_id, at, actor_id, target_id, message_id, action, verdict, text"
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def add(
         self,
@@ -321,7 +359,7 @@ class Audit:
         verdict: dict[str, Any] | None = None,
         text: str | None = None,
     ) -> int:
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "INSERT INTO audit (chat_id, at, actor_id, target_id, message_id, action, verdict,"
             " text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -342,14 +380,14 @@ class Audit:
 
     async def claim_undo(self, entry_id: int, now: float) -> bool:
         """Mark an action as being undone; only the first press (or command) wins it."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE audit SET undone_at = ? WHERE id = ? AND undone_at IS NULL", (now, entry_id)
         )
         return cursor.rowcount > 0
 
     async def release_undo(self, entry_id: int) -> None:
         """Telegram refused the undo: it may be tried again."""
-        await self.db.execute("UPDATE audit SET undone_at = NULL WHERE id = ?", (entry_id,))
+        await self.write("UPDATE audit SET undone_at = NULL WHERE id = ?", (entry_id,))
 
     async def for_message(self, chat_id: int, message_id: int) -> AuditEntry | None:
         return await self._one(
@@ -409,14 +447,11 @@ def _audit_entry(row: Any) -> AuditEntry:
     )
 
 
-class Offences:
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-
+class Offences(Repository):
     async def add(
         self, chat_id: int, user_id: int, at: float, rule: str, audit_id: int | None
     ) -> int:
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "INSERT INTO offences (chat_id, user_id, at, rule, audit_id) VALUES (?, ?, ?, ?, ?)",
             (chat_id, user_id, at, rule, audit_id),
         )
@@ -433,7 +468,7 @@ class Offences:
 
     async def acknowledge_latest(self, chat_id: int, user_id: int) -> bool:
         """Forgive the member's latest offence; true if there was one to forgive."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE offences SET acknowledged = 1 WHERE id = (SELECT id FROM offences"
             " WHERE chat_id = ? AND user_id = ? AND acknowledged = 0 ORDER BY at DESC LIMIT 1)",
             (chat_id, user_id),
@@ -451,13 +486,13 @@ class Offences:
 
     async def forgive(self, chat_id: int, user_id: int, audit_id: int) -> None:
         """Drop the offence an audited action recorded (the action was undone)."""
-        await self.db.execute(
+        await self.write(
             "DELETE FROM offences WHERE chat_id = ? AND user_id = ? AND audit_id = ?",
             (chat_id, user_id, audit_id),
         )
 
     async def pardon(self, chat_id: int, user_id: int) -> int:
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "DELETE FROM offences WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         )
         return cursor.rowcount
@@ -470,14 +505,11 @@ class PendingReinvite:
     eligible_at: float
 
 
-class Reinvites:
+class Reinvites(Repository):
     """Removed members who may come back: a restart must not forget them."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-
     async def add(self, chat_id: int, user_id: int, eligible_at: float, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO reinvites (chat_id, user_id, eligible_at, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (chat_id, user_id) DO UPDATE SET eligible_at = excluded.eligible_at,"
             " created_at = excluded.created_at, sent_at = NULL, invite_link = NULL",
@@ -493,7 +525,7 @@ class Reinvites:
             return [PendingReinvite(*row) for row in await cursor.fetchall()]
 
     async def make_eligible(self, chat_id: int, user_id: int, now: float) -> bool:
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE reinvites SET eligible_at = ? WHERE chat_id = ? AND user_id = ?"
             " AND sent_at IS NULL",
             (now, chat_id, user_id),
@@ -502,7 +534,7 @@ class Reinvites:
 
     async def claim(self, chat_id: int, user_id: int, now: float) -> bool:
         """Mark a due re-invite as being sent; only one caller can win it."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE reinvites SET sent_at = ? WHERE chat_id = ? AND user_id = ?"
             " AND sent_at IS NULL AND eligible_at <= ?",
             (now, chat_id, user_id, now),
@@ -510,34 +542,31 @@ class Reinvites:
         return cursor.rowcount > 0
 
     async def record_link(self, chat_id: int, user_id: int, link: str) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE reinvites SET invite_link = ? WHERE chat_id = ? AND user_id = ?",
             (link, chat_id, user_id),
         )
 
     async def release(self, chat_id: int, user_id: int) -> None:
         """Give a claimed re-invite back, because sending it failed."""
-        await self.db.execute(
+        await self.write(
             "UPDATE reinvites SET sent_at = NULL WHERE chat_id = ? AND user_id = ?",
             (chat_id, user_id),
         )
 
     async def cancel(self, chat_id: int, user_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "DELETE FROM reinvites WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         )
 
 
-class LearnedSamples:
+class LearnedSamples(Repository):
     """Messages admins marked as spam or not, which teach the scorer."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def add(
         self, chat_id: int, text: str, *, spam: bool, at: float, actor_id: int | None
     ) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO learned_samples (chat_id, at, actor_id, spam, text)"
             " VALUES (?, ?, ?, ?, ?)",
             (chat_id, at, actor_id, int(spam), text),
@@ -548,15 +577,12 @@ class LearnedSamples:
             return [(row[0], bool(row[1])) for row in await cursor.fetchall()]
 
 
-class Meta:
+class Meta(Repository):
     """Small named values the bot keeps for itself, such as its signing secret."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def get_or_create(self, key: str, make: Callable[[], str]) -> str:
         """The stored value, or `make()` stored atomically if none exists yet."""
-        await self.db.execute(
+        await self.write(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
             (key, make()),
         )
@@ -571,14 +597,14 @@ class Meta:
         return None if row is None else str(row[0])
 
     async def set(self, key: str, value: str) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 
 
-class Usernames:
+class Usernames(Repository):
     """@usernames (lower case) and whose they are, written behind: `note` keeps a change in
     memory, `flush` writes the changes of a few seconds in one transaction. A user has one
     username at a time, so a new one replaces their old; past `kept` rows the ones written
@@ -591,8 +617,7 @@ class Usernames:
         *,
         kept: int = USERNAMES_STORED,
     ) -> None:
-        self.db = db
-        self.transactions = transactions
+        super().__init__(db, transactions)
         self.kept = kept
         self.pending: dict[str, tuple[int, float]] = {}
         self.unpruned = 0
@@ -632,11 +657,11 @@ class Usernames:
         rows = [(name, user_id, at) for user_id, (name, at) in latest.items()]
         try:
             async with self.transactions.begin():
-                await self.db.executemany(
+                await self.write_many(
                     "DELETE FROM usernames WHERE user_id = ? AND username != ?",
                     [(user_id, name) for name, user_id, _ in rows],
                 )
-                await self.db.executemany(
+                await self.write_many(
                     "INSERT INTO usernames (username, user_id, seen_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (username) DO UPDATE SET"
                     " user_id = excluded.user_id, seen_at = excluded.seen_at",
@@ -653,7 +678,7 @@ class Usernames:
         return len(rows)
 
     async def _prune(self) -> None:
-        await self.db.execute(
+        await self.write(
             "DELETE FROM usernames WHERE username IN (SELECT username FROM usernames"
             " ORDER BY seen_at DESC LIMIT -1 OFFSET ?)",
             (self.kept,),
@@ -747,7 +772,7 @@ class TicketMessage:
     text: str
 
 
-class Tickets:
+class Tickets(Repository):
     """Complaint tickets, what was said in them, and which chat messages belong to which."""
 
     _COLUMNS = (
@@ -755,12 +780,6 @@ class Tickets:
         " status, staff_id, created_at, updated_at, opened_at, remind_at, reminded_at,"
         " closed_at, closed_by, rating, thread_id"
     )
-
-    def __init__(
-        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
-    ) -> None:
-        self.db = db
-        self.transactions = transactions or Transactions(db)
 
     async def open(
         self,
@@ -825,30 +844,30 @@ class Tickets:
             return [_ticket(row) for row in await cursor.fetchall()]
 
     async def set_reply(self, ticket_id: int, message_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE tickets SET reply_message_id = ? WHERE id = ?", (message_id, ticket_id)
         )
 
     async def set_card(self, ticket_id: int, message_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE tickets SET card_message_id = ? WHERE id = ?", (message_id, ticket_id)
         )
 
     async def mark_opened(self, ticket_id: int, now: float) -> bool:
         """Note that the member opened the private chat; true the first time."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE tickets SET opened_at = ?, remind_at = NULL, updated_at = ?"
             " WHERE id = ? AND opened_at IS NULL",
             (now, now, ticket_id),
         )
         if cursor.rowcount > 0:
             return True
-        await self.db.execute("UPDATE tickets SET opened_at = ? WHERE id = ?", (now, ticket_id))
+        await self.write("UPDATE tickets SET opened_at = ? WHERE id = ?", (now, ticket_id))
         return False
 
     async def take(self, ticket_id: int, staff_id: int, now: float) -> bool:
         """An open ticket goes in progress with this staff member; false if it was not open."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE tickets SET status = 'in_progress', staff_id = ?, updated_at = ?"
             " WHERE id = ? AND status = 'open'",
             (staff_id, now, ticket_id),
@@ -857,7 +876,7 @@ class Tickets:
 
     async def close(self, ticket_id: int, actor_id: int | None, now: float) -> bool:
         """Close an active ticket; false if it was closed already."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?,"
             " remind_at = NULL, updated_at = ? WHERE id = ? AND status != 'closed'",
             (now, actor_id, now, ticket_id),
@@ -866,7 +885,7 @@ class Tickets:
 
     async def rate(self, ticket_id: int, rating: int, now: float) -> bool:
         """Record the member's satisfaction once, after closing."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE tickets SET rating = ?, rated_at = ?, updated_at = ?"
             " WHERE id = ? AND status = 'closed' AND rating IS NULL",
             (rating, now, now, ticket_id),
@@ -875,7 +894,7 @@ class Tickets:
 
     async def claim_reminder(self, ticket_id: int, now: float) -> bool:
         """Take a due reminder for sending; only one caller wins, and only once."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "UPDATE tickets SET reminded_at = ?, remind_at = NULL WHERE id = ?"
             " AND remind_at IS NOT NULL AND remind_at <= ? AND status != 'closed'"
             " AND opened_at IS NULL",
@@ -900,12 +919,12 @@ class Tickets:
         author_id: int | None = None,
         message_id: int | None = None,
     ) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO ticket_messages (ticket_id, at, source, author_id, message_id, text)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (ticket_id, at, source, author_id, message_id, text),
         )
-        await self.db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (at, ticket_id))
+        await self.write("UPDATE tickets SET updated_at = ? WHERE id = ?", (at, ticket_id))
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         async with self.db.execute(
@@ -917,7 +936,7 @@ class Tickets:
 
     async def add_post(self, chat_id: int, message_id: int, ticket_id: int) -> None:
         """Remember that a message in a chat is about this ticket, so replies find it."""
-        await self.db.execute(
+        await self.write(
             "INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id)"
             " VALUES (?, ?, ?)",
             (chat_id, message_id, ticket_id),
@@ -957,19 +976,13 @@ class GiftOutcome(StrEnum):
     EMPTY = "empty"
 
 
-class Gifts:
+class Gifts(Repository):
     """Gift claims, once per member, group and pool, and the codes handed out, each once.
 
     Both rules are constraints in SQLite, and a claim is one transaction (the claim, its code
     and its audit entry), so two claims at the same moment cannot both win, and a crash
     leaves either a claim with its code or no claim at all.
     """
-
-    def __init__(
-        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
-    ) -> None:
-        self.db = db
-        self.transactions = transactions or Transactions(db)
 
     async def claim(
         self,
@@ -1021,15 +1034,14 @@ class Gifts:
     ) -> str | None:
         """The first candidate never handed out, now handed to this member; None if none is
         left. One statement, so concurrent claims never get the same code."""
-        async with self.db.execute(
+        rows = await self.write_returning(
             "INSERT INTO gift_codes (code, chat_id, user_id, given_at)"
             " SELECT candidates.value, ?, ?, ? FROM json_each(?) AS candidates"
             " WHERE candidates.value NOT IN (SELECT code FROM gift_codes)"
             " ORDER BY candidates.key LIMIT 1 RETURNING code",
             (chat_id, user_id, now, json.dumps(list(candidates), ensure_ascii=False)),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        )
+        return str(rows[0][0]) if rows else None
 
     async def remaining(self, candidates: Sequence[str]) -> int:
         """How many of the candidates were never handed out."""
@@ -1042,11 +1054,8 @@ class Gifts:
         return int(row[0]) if row else 0
 
 
-class WelcomePosts:
+class WelcomePosts(Repository):
     """The latest welcome per group, so the next one can replace it even after a restart."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def latest(self, chat_id: int, *, posted_since: float | None = None) -> int | None:
         """The group's latest welcome; with `posted_since`, only if posted since then."""
@@ -1058,7 +1067,7 @@ class WelcomePosts:
         return int(row[0]) if row else None
 
     async def replace(self, chat_id: int, message_id: int, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO welcome_posts (chat_id, message_id, posted_at) VALUES (?, ?, ?)"
             " ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id,"
             " posted_at = excluded.posted_at",
@@ -1074,15 +1083,12 @@ class WaitingNewcomer:
     checked: bool
 
 
-class WelcomeQueue:
+class WelcomeQueue(Repository):
     """Newcomers waiting for their welcome, kept until it is posted: a restart welcomes them
     then, and a join delivered again after a crash is recognised and not welcomed twice."""
 
     KEPT_FOR = 86400.0
     """Welcomed newcomers are remembered this long, to recognise a join delivered again."""
-
-    def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
-        self.db, self.transactions = db, transactions
 
     async def known(self, chat_id: int, user_id: int) -> bool:
         """Whether this join is already waiting or was welcomed."""
@@ -1092,7 +1098,7 @@ class WelcomeQueue:
             return await cursor.fetchone() is not None
 
     async def add(self, chat_id: int, newcomer: WaitingNewcomer, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO welcome_queue (chat_id, user_id, name, title, checked, joined_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
             " name = excluded.name, title = excluded.title, checked = excluded.checked,"
@@ -1150,13 +1156,13 @@ class WelcomeQueue:
     async def removed(self, chat_id: int, user_id: int) -> None:
         """qunbot or an admin removed the member: the next welcome does not name them, and a
         later join is a new one."""
-        await self.db.execute(
+        await self.write(
             "DELETE FROM welcome_queue WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         )
 
     async def left(self, chat_id: int, user_id: int) -> None:
         """A welcomed member left: a later join is a new one. One still waiting stays named."""
-        await self.db.execute(
+        await self.write(
             "DELETE FROM welcome_queue WHERE chat_id = ? AND user_id = ?"
             " AND welcomed_at IS NOT NULL",
             (chat_id, user_id),
@@ -1170,14 +1176,11 @@ class PendingCheck:
     deadline: float
 
 
-class NewcomerChecks:
+class NewcomerChecks(Repository):
     """Newcomers who must press the button by a deadline: a restart must not forget them."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-
     async def add(self, chat_id: int, user_id: int, deadline: float, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO newcomer_checks (chat_id, user_id, deadline, created_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
             " deadline = excluded.deadline, created_at = excluded.created_at",
@@ -1186,7 +1189,7 @@ class NewcomerChecks:
 
     async def finish(self, chat_id: int, user_id: int) -> bool:
         """End a pending check; only one caller (the press or the timeout) can win it."""
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "DELETE FROM newcomer_checks WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         )
         return cursor.rowcount > 0
@@ -1212,15 +1215,12 @@ class PinnedPost:
     message_id: int
 
 
-class RhythmPosts:
+class RhythmPosts(Repository):
     """Every planned post the rhythm decided about, keyed by (group, post key, due time).
 
     A post is claimed (`sending`) before it is sent, so a crash or a restart can never send it
     twice; at worst a post interrupted mid-send is reported as `interrupted`.
     """
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def decided_since(self, since: float) -> set[tuple[int, str, float]]:
         async with self.db.execute(
@@ -1237,7 +1237,7 @@ class RhythmPosts:
     async def record(
         self, chat_id: int, key: str, due: float, status: str, *, promotional: bool, now: float
     ) -> bool:
-        cursor = await self.db.execute(
+        cursor = await self.write(
             "INSERT INTO rhythm_posts (chat_id, post_key, due_at, status, promotional,"
             " decided_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (chat_id, key, due, status, int(promotional), now),
@@ -1247,7 +1247,7 @@ class RhythmPosts:
     async def finish(
         self, chat_id: int, key: str, due: float, status: str, message_id: int | None = None
     ) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE rhythm_posts SET status = ?, message_id = ? WHERE chat_id = ?"
             " AND post_key = ? AND due_at = ?",
             (status, message_id, chat_id, key, due),
@@ -1255,14 +1255,14 @@ class RhythmPosts:
 
     async def release(self, chat_id: int, key: str, due: float) -> None:
         """Give a claimed post back because Telegram could not be reached; retried later."""
-        await self.db.execute(
+        await self.write(
             "DELETE FROM rhythm_posts WHERE chat_id = ? AND post_key = ? AND due_at = ?"
             " AND status = 'sending'",
             (chat_id, key, due),
         )
 
     async def set_pinned(self, chat_id: int, key: str, due: float, pinned: bool) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE rhythm_posts SET pinned = ? WHERE chat_id = ? AND post_key = ? AND due_at = ?",
             (int(pinned), chat_id, key, due),
         )
@@ -1288,21 +1288,15 @@ class RhythmPosts:
 
     async def interrupted(self) -> list[tuple[int, str, float]]:
         """Posts claimed but never finished (the bot stopped mid-send), now marked so."""
-        async with self.db.execute(
+        rows = await self.write_returning(
             "UPDATE rhythm_posts SET status = 'interrupted' WHERE status = 'sending'"
             " RETURNING chat_id, post_key, due_at"
-        ) as cursor:
-            return [(row[0], row[1], float(row[2])) for row in await cursor.fetchall()]
+        )
+        return [(row[0], row[1], float(row[2])) for row in rows]
 
 
-class DailyStats:
+class DailyStats(Repository):
     """Per-group daily counters and the people who spoke each day, written in batches."""
-
-    def __init__(
-        self, db: aiosqlite.Connection, *, transactions: Transactions | None = None
-    ) -> None:
-        self.db = db
-        self.transactions = transactions or Transactions(db)
 
     async def add(
         self,
@@ -1314,13 +1308,13 @@ class DailyStats:
         if not counts and not speakers:
             return
         async with self.transactions.begin():
-            await self.db.executemany(
+            await self.write_many(
                 "INSERT INTO daily_stats (chat_id, day, counter, value) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, day, counter)"
                 " DO UPDATE SET value = value + excluded.value",
                 counts,
             )
-            await self.db.executemany(
+            await self.write_many(
                 "INSERT INTO daily_active (chat_id, day, user_id) VALUES (?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
                 speakers,
@@ -1356,15 +1350,12 @@ class DailyStats:
         return int(row[0]) if row else 0
 
     async def forget_speakers_before(self, day: str) -> int:
-        cursor = await self.db.execute("DELETE FROM daily_active WHERE day < ?", (day,))
+        cursor = await self.write("DELETE FROM daily_active WHERE day < ?", (day,))
         return cursor.rowcount
 
 
-class GroupSizes:
+class GroupSizes(Repository):
     """The last member count seen per group and the size alert it has reached."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def last_check(self, chat_id: int) -> tuple[int, float]:
         """The size alert level reached and when the size was last checked."""
@@ -1375,7 +1366,7 @@ class GroupSizes:
         return (int(row[0]), float(row[1])) if row else (0, float("-inf"))
 
     async def record(self, chat_id: int, members: int, level: int, now: float) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO group_sizes (chat_id, members, alert_level, checked_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
             " members = excluded.members, alert_level = excluded.alert_level,"
@@ -1435,14 +1426,14 @@ RECORD_ENFORCEMENT = (
 The staff note starts owed: it is cleared once the digest carrying it was delivered."""
 
 
-class Enforcements:
+class Enforcements(Repository):
     """Which messages were already enforced: the audit entry, the offence and this row are
     written in one transaction before acting, so a message redelivered after a crash is
     never punished or announced twice, and a delete or staff note cut short by one is sent
     again."""
 
     def __init__(self, db: aiosqlite.Connection, transactions: Transactions) -> None:
-        self.db, self.transactions = db, transactions
+        super().__init__(db, transactions)
         self.prepared = False
 
     async def audit_id_for(self, chat_id: int, message_id: int) -> int | None:
@@ -1460,12 +1451,12 @@ class Enforcements:
         atomic by itself and costs one round trip to the database thread instead of five: a
         raid's backlog is recorded one ad after another."""
         o = offence
-        async with self.transactions.lock:
+        async with self.transactions.writing():
             if not self.prepared:
                 for statement in RECORD_ENFORCEMENT:
-                    await self.db.execute(statement)
+                    await self.write(statement)
                 self.prepared = True
-            await self.db.execute(
+            await self.write(
                 "INSERT INTO enforce_message (chat_id, message_id, user_id, at, action, rule,"
                 " verdict, text, delete_pending, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -1497,7 +1488,7 @@ class Enforcements:
     async def deleted(self, chat_id: int, message_ids: Sequence[int]) -> None:
         placeholders = ", ".join("?" * len(message_ids))
         try:
-            await self.db.execute(
+            await self.write(
                 "UPDATE enforced_messages SET delete_pending = 0"
                 f" WHERE chat_id = ? AND message_id IN ({placeholders})",
                 (chat_id, *message_ids),
@@ -1522,24 +1513,21 @@ class Enforcements:
     async def noted(self, audit_ids: Sequence[int]) -> None:
         """These actions' staff notes reached the staff chat."""
         placeholders = ", ".join("?" * len(audit_ids))
-        await self.db.execute(
+        await self.write(
             "UPDATE enforced_messages SET note_owed = 0"
             f" WHERE note_owed = 1 AND audit_id IN ({placeholders})",
             tuple(audit_ids),
         )
 
     async def forget_before(self, cutoff: float) -> None:
-        await self.db.execute("DELETE FROM enforced_messages WHERE at < ?", (cutoff,))
+        await self.write("DELETE FROM enforced_messages WHERE at < ?", (cutoff,))
 
 
-class Retention:
+class Retention(Repository):
     """Clears what members wrote, their names on closed tickets, learned samples and invite
     links once older than the retention; the other rows stay, so counts, the ladder and /why
     keep working. Open tickets keep theirs until they are closed: staff still need the
     conversation."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
 
     async def purge_texts(self, cutoff: float) -> int:
         """Blank or delete what was written before `cutoff`; returns how many rows changed."""
@@ -1554,6 +1542,6 @@ class Retention:
             " AND invite_link IS NOT NULL",
             "DELETE FROM learned_samples WHERE at < ?",
         ):
-            cursor = await self.db.execute(sql, (cutoff,))
+            cursor = await self.write(sql, (cutoff,))
             cleared += max(cursor.rowcount, 0)
         return cleared
