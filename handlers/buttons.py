@@ -103,9 +103,9 @@ async def audit_button(update: Update, context: Context) -> None:
         await answer_button(query, only, show_alert=True)
         return
     outcome = await context.bot_data.actions.apply_button(kind, entry, query.from_user.id)
-    await answer_button(query, outcome[:190])
-    note = say.t("{outcome} ({by})", outcome=outcome, by=query.from_user.full_name)
-    await append_to_pressed(rt, query, note)
+    await answer_button(query, outcome.text[:190])
+    note = say.t("{outcome} ({by})", outcome=outcome.text, by=query.from_user.full_name)
+    await append_to_pressed(rt, query, note, keep_buttons=outcome.failed)
 
 
 async def remove_reported(update: Update, context: Context) -> None:

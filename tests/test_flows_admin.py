@@ -112,6 +112,23 @@ async def test_undo_from_the_staff_chat_restores_the_member(shop: Harness) -> No
     assert any("https://t.me/+" in text for text in shop.texts_in(dave))
 
 
+async def test_an_undo_telegram_refuses_keeps_its_button_for_another_try(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    shop.fake.fail_next("unbanChatMember", status=400, description="Bad Request: try later")
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    assert shop.fake.status_of(GROUP, dave) == "kicked"
+    assert "could not undo" in note.text
+    assert note.data["reply_markup"]["inline_keyboard"][0][0] == undo, "the button stays"
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    assert "reply_markup" not in note.data or not note.data["reply_markup"]
+
+
 async def test_a_forged_callback_is_refused(shop: Harness) -> None:
     await command(shop, ADMIN, "/mode hard")
     dave = shop.member("dave")

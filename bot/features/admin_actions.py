@@ -46,6 +46,15 @@ ADMIN_SPAM_REASON = N_("marked as an ad by an admin")
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a staff button did, in the staff's language; `failed` when Telegram refused, so
+    the buttons stay for another try."""
+
+    text: str
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     chat_id: int
     user_id: int
@@ -214,17 +223,21 @@ class AdminActions:
     ) -> str:
         """Reverse an action: lift the ban or mute, forgive the offence, offer the way back.
         Returns what happened, in the language of `say` (the staff's by default)."""
+        return (await self.undo_outcome(entry, actor_id, say or self.services.staff.messages)).text
+
+    async def undo_outcome(
+        self, entry: AuditEntry, actor_id: int | None, say: Messages
+    ) -> Outcome:
         rt = self.services
-        say = say or rt.staff.messages
         if entry.target_id is None:
-            return say.tp("nothing to undo for that action")
+            return Outcome(say.tp("nothing to undo for that action"))
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
-            return say.tp("#{id} was undone already.", id=entry.id)
+            return Outcome(say.tp("#{id} was undone already.", id=entry.id))
         if entry.action in NOTHING_TO_LIFT:
             await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
             await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
             await self._audit_undo(entry, actor_id)
-            return say.tp(NOTHING_TO_LIFT[entry.action], id=entry.id)
+            return Outcome(say.tp(NOTHING_TO_LIFT[entry.action], id=entry.id))
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
             return await self._undo_sender_chat_ban(door, entry, actor_id, say)
@@ -235,8 +248,7 @@ class AdminActions:
             else:
                 await door.unban(entry.chat_id, entry.target_id)
         except TelegramError as error:
-            await rt.store.audit.release_undo(entry.id)
-            return say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
+            return await self._undo_refused(entry, error, say)
         await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
         outcome = say.tp("mute lifted")
@@ -245,7 +257,17 @@ class AdminActions:
                 await unban_in_network(rt, entry.chat_id, entry.target_id)
             outcome = await self._invite_back(entry.chat_id, entry.target_id, say)
         await self._audit_undo(entry, actor_id)
-        return say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
+        return Outcome(
+            say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
+        )
+
+    async def _undo_refused(
+        self, entry: AuditEntry, error: TelegramError, say: Messages
+    ) -> Outcome:
+        """Telegram refused: the undo is free to be tried again."""
+        await self.services.store.audit.release_undo(entry.id)
+        refused = say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
+        return Outcome(refused, failed=True)
 
     async def _invite_back(self, chat_id: int, user_id: int, say: Messages) -> str:
         """An invite for a member an undo let back, unless they are back already (a re-invite
@@ -271,15 +293,14 @@ class AdminActions:
 
     async def _undo_sender_chat_ban(
         self, door: Door, entry: AuditEntry, actor_id: int | None, say: Messages
-    ) -> str:
+    ) -> Outcome:
         """A channel's ban lifted here and across the network; a channel gets no invite."""
         rt, channel = self.services, entry.target_id
         assert channel is not None
         try:
             await door.unban_sender_chat(entry.chat_id, channel)
         except TelegramError as error:
-            await rt.store.audit.release_undo(entry.id)
-            return say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
+            return await self._undo_refused(entry, error, say)
         await rt.store.offences.forgive(entry.chat_id, channel, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, channel)
         await unban_in_network(rt, entry.chat_id, channel)
@@ -291,22 +312,26 @@ class AdminActions:
             target_id=channel,
             text=f"undo #{entry.id}",
         )
-        return say.tp("Undone #{id}: the channel may post again, offence forgiven.", id=entry.id)
+        return Outcome(
+            say.tp("Undone #{id}: the channel may post again, offence forgiven.", id=entry.id)
+        )
 
-    async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> str:
+    async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> Outcome:
         """An audit note's button (in the staff chat): undo, spread the ban, or confirm."""
         say = self.services.staff.messages
         if kind == "undo":
-            return await self.undo(entry, actor_id, say)
+            return await self.undo_outcome(entry, actor_id, say)
         if kind == "nban":
             return await self.ban_everywhere(entry, actor_id, say)
-        return await self.confirm(entry, actor_id, say)
+        return Outcome(await self.confirm(entry, actor_id, say))
 
-    async def ban_everywhere(self, entry: AuditEntry, actor_id: int | None, say: Messages) -> str:
+    async def ban_everywhere(
+        self, entry: AuditEntry, actor_id: int | None, say: Messages
+    ) -> Outcome:
         """Ban in the group of the action and in every other group of its network: the same
         groups an undo or /unban there lifts it from."""
         if entry.target_id is None:
-            return say.tp("nobody to ban for that action")
+            return Outcome(say.tp("nobody to ban for that action"))
         door = await self.services.doors.for_chat(entry.chat_id)
         try:
             if is_chat_id(entry.target_id):
@@ -314,7 +339,8 @@ class AdminActions:
             else:
                 await door.ban(entry.chat_id, entry.target_id)
         except TelegramError as error:
-            return say.tp("could not ban #{id}: {error}", id=entry.id, error=error.message)
+            refused = say.tp("could not ban #{id}: {error}", id=entry.id, error=error.message)
+            return Outcome(refused, failed=True)
         peers = await ban_in_network(self.services, entry.chat_id, entry.target_id)
         await self.services.store.audit.add(
             entry.chat_id,
@@ -324,10 +350,12 @@ class AdminActions:
             target_id=entry.target_id,
             text=f"ban everywhere #{entry.id}",
         )
-        return say.tnp(
-            "Banned here and in {count} other group of the network.",
-            "Banned here and in {count} other groups of the network.",
-            len(peers),
+        return Outcome(
+            say.tnp(
+                "Banned here and in {count} other group of the network.",
+                "Banned here and in {count} other groups of the network.",
+                len(peers),
+            )
         )
 
     async def confirm(self, entry: AuditEntry, actor_id: int, say: Messages) -> str:

@@ -97,17 +97,22 @@ async def edit_pressed(services: Services, query: CallbackQuery, html: str) -> N
         await services.door.edit(message.chat.id, message.message_id, html)
 
 
-async def append_to_pressed(services: Services, query: CallbackQuery, note: str) -> None:
-    """Add a line under the pressed message and drop its buttons."""
+async def append_to_pressed(
+    services: Services, query: CallbackQuery, note: str, *, keep_buttons: bool = False
+) -> None:
+    """Add a line under the pressed message and drop its buttons, or keep them when what
+    they do may be tried again (Telegram refused it this time)."""
     message = query.message
     if not isinstance(message, Message):
         return
+    markup = message.reply_markup if keep_buttons else None
     try:
         await services.door.edit(
-            message.chat_id, message.message_id, f"{message.text_html}\n\n{note}"
+            message.chat_id, message.message_id, f"{message.text_html}\n\n{note}", markup=markup
         )
     except TelegramError:
-        await services.door.edit_markup(message.chat_id, message.message_id, None)
+        if not keep_buttons:
+            await services.door.edit_markup(message.chat_id, message.message_id, None)
 
 
 async def authorise(
