@@ -165,7 +165,7 @@ def _install_features(data: BotData, services: Services, application: App) -> No
     data.gifts = GiftDesk(services, bot)
     data.tickets = TicketDesk(services, bot, jobs)
     data.rhythm = Rhythm(services, bot, jobs)
-    data.membership = Membership(services)
+    data.membership = Membership(services, jobs)
     data.limiter = CommandLimiter(services.clock)
     services.on_ready.extend(
         [

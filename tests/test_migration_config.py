@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.cli.check import warnings_for
 from bot.core.config import Config, GroupConfig, LoadedConfig, NetworkConfig, loaded_from
 from bot.fake import FakeTelegram
+from bot.features.membership import UNKNOWN_GROUP_JOB
 from policies.yamlsource import Located
 from tests.harness import Harness, TestClock
 
@@ -109,3 +110,30 @@ async def test_a_migrated_staff_chat_keeps_getting_the_notices(tmp_path: Path) -
         await harness.stop()
     warnings = "\n".join(warnings_for(config(tmp_path)))
     assert f"staff_chat: {STAFF} → {NEW_STAFF}" in warnings
+
+
+async def test_the_bots_own_join_to_the_new_supergroup_does_not_make_it_leave(
+    tmp_path: Path,
+) -> None:
+    """Telegram tells the bot it joined the supergroup before it says which group that was:
+    for a moment the new id is in no config. Leaving "an unknown group" then would leave the
+    shop's own group."""
+    clock = TestClock()
+    harness = await Harness.start(config(tmp_path), fake=world(clock), clock=clock)
+    tg = harness.fake
+    try:
+        first = len(tg.updates)
+        tg.migrate_to_supergroup(SHOP, NEW_SHOP)
+        assert "my_chat_member" in tg.updates[first], "the join comes first"
+        await harness.feed(tg.updates[first:])
+        assert harness.app.job_queue is not None
+        (decision,) = harness.app.job_queue.get_jobs_by_name(UNKNOWN_GROUP_JOB.format(NEW_SHOP))
+        await decision.run(harness.app)
+        assert tg.calls_to("leaveChat") == []
+        await flush_staff(harness)
+        staff = "\n".join(m.text for m in tg.bot_messages(STAFF))
+        assert "does not list" not in staff, staff
+        await harness.feed(tg.user_message(NEW_SHOP, BUYER, AD))
+        assert tg.calls_to("deleteMessage") or tg.calls_to("deleteMessages")
+    finally:
+        await harness.stop()

@@ -183,10 +183,13 @@ class FakeTelegram(World):
     ) -> JSON:
         """Upgrades a basic group; calls to ``old_id`` then fail with ``migrate_to_chat_id``.
 
-        Telegram gives the supergroup a new id and starts its message ids from 1 again. The old
-        group gets ``migrate_to_chat_id`` and the new one ``migrate_from_chat_id``, both from
-        the member who upgraded it (the owner unless ``by_user_id`` says otherwise). Returns
-        the old group's update; the new group's follows it.
+        Telegram gives the supergroup a new id and starts its message ids from 1 again. The
+        bot first gets a ``my_chat_member`` of its own for the supergroup (from "left" to its
+        standing in the group, nothing saying it is the same group), and never one saying it
+        left the old group. Then the old group gets ``migrate_to_chat_id`` and the new one
+        ``migrate_from_chat_id``, both from the member who upgraded it (the owner unless
+        ``by_user_id`` says otherwise). Returns the old group's update; the new group's follows
+        it.
         """
         old = self.chat(old_id)
         if old.type != "group":
@@ -203,6 +206,11 @@ class FakeTelegram(World):
         if upgrader is not None and not self.member_of(old, upgrader).is_admin:
             raise ScriptError(f"user {upgrader} is not an administrator of {old_id}")
         sender = self.users[upgrader].to_api() if upgrader is not None else None
+        if self.bot_member(old).present and upgrader is not None:
+            joined = self.member_change(
+                new, self.users[upgrader], Member(self.bot.id, "left"), self.bot.to_api()
+            )
+            self.queue("my_chat_member", joined)
         notice = self.new_message(old, sender, {"migrate_to_chat_id": new_id})
         old.migrated_to = new_id
         self.log(EventKind.MIGRATED, old_id, upgrader or 0, detail=f"now {new_id}")

@@ -3,9 +3,12 @@ own membership (added, promoted, demoted, removed), and groups that became super
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from loguru import logger
 from telegram import Bot, Chat, ChatMember, ChatMemberUpdated, User
 from telegram.error import TelegramError
+from telegram.ext import CallbackContext, JobQueue
 
 from bot.core.i18n import N_
 from bot.core.services import Services
@@ -47,6 +50,11 @@ PRIVACY_NOTE = N_(
     " off in @BotFather and add it again."
 )
 UNKNOWN_GROUP_OUTCOMES = {"leave": N_("left it"), "idle": N_("stays there, idle")}
+UNKNOWN_SUPERGROUP_GRACE = 30.0
+"""Seconds qunbot waits before it treats a supergroup it was added to as unknown: when a
+served group becomes a supergroup, Telegram tells the bot it joined the new chat before it
+says which group that was, and leaving then would leave the shop's own group."""
+UNKNOWN_GROUP_JOB = "qunbot.UnknownGroup.{}"
 CONFIG_SNIPPET = '  - chat_id: {chat_id}\n    policy: {policy}\n    title: "{title}"'
 GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 
@@ -54,8 +62,9 @@ GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 class Membership:
     """Keeps the member records, the admin cache and the idle groups in step with Telegram."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, jobs: JobQueue[Any] | None = None) -> None:
         self.services = services
+        self.jobs = jobs
 
     async def member_changed(self, bot: Bot, change: ChatMemberUpdated) -> None:
         """Keep the cached admin list in step, and start a newcomer's probation clock."""
@@ -113,7 +122,7 @@ class Membership:
         rt.chat_info.forget(chat.id)
         if chat.type in GROUP_TYPES and not rt.loaded.config.serves(chat.id):
             if is_present(change.new_chat_member):
-                await self._unknown_group(chat, change.from_user)
+                await self._unknown_group_soon(chat, change.from_user)
             return
         status = change.new_chat_member.status
         if status == ChatMember.ADMINISTRATOR:
@@ -149,6 +158,27 @@ class Membership:
         if is_present(new) and not sees_every_message(bot, new):
             note += " " + say.t(PRIVACY_NOTE)
         staff.add(StaffNote(note))
+
+    async def _unknown_group_soon(self, chat: Chat, added_by: User) -> None:
+        """A basic group at once; a supergroup after `UNKNOWN_SUPERGROUP_GRACE`, unless by
+        then it turned out to be a served group's new id."""
+        if chat.type != Chat.SUPERGROUP or self.jobs is None:
+            await self._unknown_group(chat, added_by)
+            return
+        self.jobs.run_once(
+            self._unknown_group_job,
+            when=UNKNOWN_SUPERGROUP_GRACE,
+            data=(chat, added_by),
+            name=UNKNOWN_GROUP_JOB.format(chat.id),
+        )
+
+    async def _unknown_group_job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        assert context.job is not None
+        chat, added_by = cast(tuple[Chat, User], context.job.data)
+        if self.services.loaded.config.serves(chat.id):
+            logger.info("the supergroup {} qunbot joined is a served group's new id", chat.id)
+            return
+        await self._unknown_group(chat, added_by)
 
     async def _unknown_group(self, chat: Chat, added_by: User) -> None:
         """A group the config does not list: tell the staff how to serve it, then leave it or
