@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.features.membership import UNKNOWN_GROUP_JOB
 from handlers.admin import WHY_EXPLAINED
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
@@ -544,10 +543,6 @@ async def test_an_unknown_group_gets_nothing_and_the_staff_hear_of_it(shop: Harn
     fake.add_user(7777, "Stranger")
     fake.add_member(STRANGER_GROUP, 7777, status="creator")
     await shop.feed(fake.bot_added_to_chat(STRANGER_GROUP, 7777, admin=True))
-    assert fake.status_of(STRANGER_GROUP, fake.bot.id) == "administrator", "not yet: it may be"
-    assert shop.app.job_queue is not None  # a served group's new id (a migration)
-    (decision,) = shop.app.job_queue.get_jobs_by_name(UNKNOWN_GROUP_JOB.format(STRANGER_GROUP))
-    await decision.run(shop.app)
     assert fake.status_of(STRANGER_GROUP, fake.bot.id) == "left"
     assert shop.texts_in(STRANGER_GROUP) == []
     note = await flush_staff(shop)
@@ -566,10 +561,6 @@ async def test_an_idle_unknown_group_answers_only_id(tmp_path: Path) -> None:
         fake.add_user(7777, "Stranger")
         fake.add_member(STRANGER_GROUP, 7777, status="creator")
         await harness.feed(fake.bot_added_to_chat(STRANGER_GROUP, 7777, admin=True))
-        assert harness.app.job_queue is not None
-        job = UNKNOWN_GROUP_JOB.format(STRANGER_GROUP)
-        (decision,) = harness.app.job_queue.get_jobs_by_name(job)
-        await decision.run(harness.app)
         assert fake.status_of(STRANGER_GROUP, fake.bot.id) == "administrator"
         assert "stays there, idle" in await flush_staff(harness)
         fake.add_user(7778, "Friend")

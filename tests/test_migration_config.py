@@ -137,3 +137,27 @@ async def test_the_bots_own_join_to_the_new_supergroup_does_not_make_it_leave(
         assert tg.calls_to("deleteMessage") or tg.calls_to("deleteMessages")
     finally:
         await harness.stop()
+
+
+async def test_a_strangers_supergroup_is_left_after_the_grace_while_a_basic_group_is_served(
+    tmp_path: Path,
+) -> None:
+    clock = TestClock()
+    harness = await Harness.start(config(tmp_path), fake=world(clock), clock=clock)
+    tg = harness.fake
+    stranger_group, stranger = -1001000000666, 7777
+    try:
+        tg.add_user(stranger, "Stranger")
+        tg.add_chat(stranger_group, "supergroup", "Free coupons", bot_status="left")
+        tg.add_member(stranger_group, stranger, status="creator")
+        await harness.feed(tg.bot_added_to_chat(stranger_group, stranger))
+        assert tg.calls_to("leaveChat") == [], "it may be the shop's group coming back"
+        assert harness.app.job_queue is not None
+        job = UNKNOWN_GROUP_JOB.format(stranger_group)
+        (decision,) = harness.app.job_queue.get_jobs_by_name(job)
+        await decision.run(harness.app)
+        assert tg.status_of(stranger_group, tg.bot.id) == "left"
+        await flush_staff(harness)
+        assert any("Free coupons" in m.text for m in tg.bot_messages(STAFF))
+    finally:
+        await harness.stop()

@@ -185,6 +185,12 @@ class Config(StrictModel):
         """A group qunbot works in: listed under `groups` or in a network, or the staff chat."""
         return chat_id in self._policy_by_chat or chat_id == self.staff_chat
 
+    def serves_a_basic_group(self) -> bool:
+        """Whether any served chat is a basic group (ids above -10¹²; supergroups' ids are
+        -100…): only a basic group can come back as a supergroup with a new id."""
+        served = [*self._policy_by_chat, *([self.staff_chat] if self.staff_chat else [])]
+        return any(-(10**12) < chat_id < 0 for chat_id in served)
+
     def adopt(self, old_id: int, new_id: int) -> None:
         """A served group became a supergroup: serve the new id with the same policy."""
         if old_id in self._policy_by_chat:

@@ -51,9 +51,10 @@ PRIVACY_NOTE = N_(
 )
 UNKNOWN_GROUP_OUTCOMES = {"leave": N_("left it"), "idle": N_("stays there, idle")}
 UNKNOWN_SUPERGROUP_GRACE = 30.0
-"""Seconds qunbot waits before it treats a supergroup it was added to as unknown: when a
-served group becomes a supergroup, Telegram tells the bot it joined the new chat before it
-says which group that was, and leaving then would leave the shop's own group."""
+"""Seconds qunbot waits, while it serves a basic group, before it treats a supergroup it was
+added to as unknown: when a basic group becomes a supergroup, Telegram tells the bot it joined
+the new chat before it says which group that was, and leaving then would leave the shop's own
+group."""
 UNKNOWN_GROUP_JOB = "qunbot.UnknownGroup.{}"
 CONFIG_SNIPPET = '  - chat_id: {chat_id}\n    policy: {policy}\n    title: "{title}"'
 GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
@@ -160,9 +161,11 @@ class Membership:
         staff.add(StaffNote(note))
 
     async def _unknown_group_soon(self, chat: Chat, added_by: User) -> None:
-        """A basic group at once; a supergroup after `UNKNOWN_SUPERGROUP_GRACE`, unless by
-        then it turned out to be a served group's new id."""
-        if chat.type != Chat.SUPERGROUP or self.jobs is None:
+        """At once, unless it may be a served basic group's new id: then after
+        `UNKNOWN_SUPERGROUP_GRACE`, if it has not turned out to be one by then."""
+        config = self.services.loaded.config
+        may_be_moving = chat.type == Chat.SUPERGROUP and config.serves_a_basic_group()
+        if not may_be_moving or self.jobs is None:
             await self._unknown_group(chat, added_by)
             return
         self.jobs.run_once(
