@@ -150,7 +150,10 @@ def decide(
     # Flood and wave need at least two messages or accounts (the schema's minimum).
     if history.recent_message_times or wave_accounts > 0:
         behaviour = behaviour_hits(policy, history, now, wave_accounts)
-        enough = threshold - compiled.detector.score(behaviour)
+        # A flood must not cut the scan short: whether the message is also an ad decides
+        # between the ladder and a flood's short mute.
+        counted = [hit for hit in behaviour if hit.rule != FLOOD_RULE]
+        enough = threshold - compiled.detector.score(counted)
     else:
         behaviour, enough = [], threshold
     hits = (*compiled.detector.scan(facts, enough=enough), *behaviour)
@@ -161,7 +164,52 @@ def decide(
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
     judged = f"score {score:.2f}{compiled.judged_against[probation]}"
+    if behaviour and _flood_tipped_it(compiled, hits, threshold):
+        return _flood(policy, now, hits, judged)
     return _escalate(compiled.ladder, history, now, hits, judged)
+
+
+FLOOD_TEMPLATES = frozenset({"flood_muted", "flood_warned"})
+
+
+def is_flood(verdict: Verdict) -> bool:
+    """A verdict on posting too fast rather than on an ad (see `_flood`)."""
+    return any(action.template in FLOOD_TEMPLATES for action in verdict.actions)
+
+
+def _flood_tipped_it(compiled: CompiledPolicy, hits: tuple[Hit, ...], threshold: float) -> bool:
+    """Whether the message is spam only because it came too fast: what it says is no ad."""
+    if not any(hit.rule == FLOOD_RULE for hit in hits):
+        return False
+    said = [hit for hit in hits if hit.rule != FLOOD_RULE]
+    return compiled.detector.score(said) < threshold
+
+
+def _flood(policy: Policy, now: float, hits: tuple[Hit, ...], judged: str) -> Verdict:
+    """Too many messages: a short mute (or a reminder) and nothing more. A red-envelope
+    thank-you storm is no ad: it is never called one and never climbs the ladder, and the
+    mute ends the burst, so one burst is one verdict."""
+    mute = policy.moderation.flood.mute
+    reasons = "; ".join(hit.reason for hit in hits)
+    if mute > 0:
+        until = now + mute
+        actions: tuple[Action, ...] = (
+            Action(ActionKind.MUTE, until=until),
+            Action(ActionKind.ANNOUNCE, template="flood_muted", until=until),
+        )
+        step = LadderStep(kind=StepKind.MUTE, duration=mute).label()
+        outcome = f"muted for {format_duration(mute)}"
+    else:
+        actions = (Action(ActionKind.ANNOUNCE, template="flood_warned"),)
+        step, outcome = StepKind.SOFT.value, "a public reminder"
+    return Verdict(
+        spam=True,
+        score=sum(hit.score for hit in hits),
+        hits=hits,
+        actions=actions,
+        explanation=f"{judged}: {reasons}. A flood, not an ad: {outcome}, off the ladder",
+        step=step,
+    )
 
 
 def escalate(

@@ -228,6 +228,18 @@ class FloodConfig(StrictModel):
     enabled: bool = True
     messages: int = Field(8, ge=2, description="Messages allowed within `window`")
     window: Duration = Field(10.0, description="The window the count applies to")
+    mute: Duration = Field(
+        parse_duration("5m"),
+        description="How long a member who floods may not post (0: a public reminder only). "
+        "A flood is not an ad: it never climbs the ladder and is never called one",
+    )
+
+    @field_validator("mute")
+    @classmethod
+    def finite_mute(cls, value: float) -> float:
+        if value == FOREVER or value < 0:
+            raise Invalid("must be a finite duration, 0 for a reminder only")
+        return value
 
 
 class WaveConfig(StrictModel):
@@ -311,6 +323,8 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "callout_acknowledged": frozenset({"user"}),
     "announce_removed": frozenset({"users", "group", "reason"}),
     "announce_muted": frozenset({"users", "group", "duration"}),
+    "flood_muted": frozenset({"users", "group", "duration"}),
+    "flood_warned": frozenset({"users", "group"}),
     "reinvite_apology": frozenset({"user", "group", "invite"}),
     "admin_banned": frozenset({"user", "group", "reason"}),
     "admin_removed": frozenset({"user", "group", "reason", "reinvite_after"}),
@@ -338,6 +352,8 @@ class Templates(StrictModel):
     callout_acknowledged: str
     announce_removed: str
     announce_muted: str
+    flood_muted: str
+    flood_warned: str
     reinvite_apology: str
     admin_banned: str
     admin_removed: str

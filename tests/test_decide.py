@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.policy_files import PolicyLibrary
-from policies.decide import CompiledPolicy, decide, ladder_step
+from policies.decide import CompiledPolicy, decide, is_flood, ladder_step
 from policies.facts import SERVICE_USER_ID, MemberHistory, MessageFacts
 from policies.verdict import ActionKind
 
@@ -141,6 +141,35 @@ def test_flood_is_an_offence() -> None:
     )
     verdict = decide(facts("lol"), compiled(), history, NOW)
     assert verdict.spam and verdict.hits[-1].rule == "behaviour.flood"
+
+
+def test_a_flood_is_a_short_mute_off_the_ladder_never_called_an_ad() -> None:
+    history = MemberHistory(
+        message_count=50,
+        first_seen=NOW - 90 * DAY,
+        recent_message_times=tuple(NOW - n for n in range(8)),
+        offence_times=(NOW - 3600,),
+    )
+    verdict = decide(facts("谢谢老板！"), compiled(), history, NOW)
+    assert verdict.spam and is_flood(verdict)
+    assert verdict.action_kinds == (ActionKind.MUTE, ActionKind.ANNOUNCE)
+    assert verdict.actions[0].until == NOW + 300
+    assert verdict.actions[1].template == "flood_muted"
+    assert verdict.offence_number == 0 and verdict.step == "mute 5m"
+    assert "not an ad" in verdict.explanation
+
+
+def test_a_flood_set_to_remind_only_touches_nobody() -> None:
+    history = MemberHistory(recent_message_times=tuple(NOW - n for n in range(8)))
+    verdict = decide(facts("lol"), compiled(flood={"mute": 0}), history, NOW)
+    assert verdict.action_kinds == (ActionKind.ANNOUNCE,)
+    assert verdict.actions[0].template == "flood_warned"
+
+
+def test_an_ad_posted_in_a_flood_still_climbs_the_ladder() -> None:
+    history = MemberHistory(recent_message_times=tuple(NOW - n for n in range(8)))
+    verdict = decide(facts(AD), compiled(), history, NOW)
+    assert verdict.spam and not is_flood(verdict) and verdict.offence_number == 1
 
 
 def test_a_spam_wave_is_an_offence() -> None:

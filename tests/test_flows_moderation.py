@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import LoadedConfig
+from bot.fake import ScriptError
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -266,5 +267,33 @@ async def test_a_neutral_removal_in_a_basic_group_removes_without_an_alarm(tmp_p
         await harness.services.staff.flush(STAFF)
         staff = "\n".join(harness.texts_in(STAFF))
         assert "Removed" in staff and "supergroup" not in staff.lower(), staff
+    finally:
+        await harness.stop()
+
+
+async def test_a_thank_you_storm_is_one_short_mute_never_an_ad_or_a_kick(tmp_path: Path) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        tg, bob = harness.fake, harness.member("bob")
+        harness.clock.advance(90 * 86400)  # a long-time customer
+        said = 0
+        with pytest.raises(ScriptError):  # muted: Telegram lets them post no more
+            for _ in range(12):
+                await harness.say(bob, "Thank you boss!")
+                said += 1
+        assert said == 8
+        (mute,) = tg.calls_to("restrictChatMember")
+        assert mute.params["user_id"] == bob
+        assert tg.calls_to("banChatMember") == []
+        assert tg.status_of(GROUP, bob) == "restricted"
+        await harness.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+        (notice,) = harness.texts_in(GROUP)
+        assert "Bob" in notice and "breather" in notice and "ad" not in notice.split()
+        assert await harness.services.store.offences.count_within(GROUP, bob, 0.0) == 0
+        harness.clock.advance(3600)
+        tg.add_member(GROUP, bob)  # the mute is over
+        ad = await harness.say(bob, AD)
+        assert tg.is_deleted(GROUP, ad)
+        assert tg.calls_to("banChatMember") == [], "the ad is bob's first offence: a call-out"
     finally:
         await harness.stop()

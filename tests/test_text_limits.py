@@ -48,7 +48,7 @@ TELEGRAM_TAGS = frozenset(
     {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span"}
     | {"tg-spoiler", "code", "pre", "blockquote", "tg-emoji"}
 )
-NOTICE_TEMPLATES = ["callout", "announce_removed", "announce_muted"]
+NOTICE_TEMPLATES = ["callout", "announce_removed", "announce_muted", "flood_muted", "flood_warned"]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -92,6 +92,8 @@ POLICIES = {
                 "callout": f"{LONG_RULES} {{users}} in {{group}}",
                 "announce_removed": f"{LONG_RULES} {{users}}: {{reason}}",
                 "announce_muted": f"{LONG_RULES} {{users}} for {{duration}}",
+                "flood_muted": f"{LONG_RULES} {{users}} for {{duration}}",
+                "flood_warned": f"{LONG_RULES} {{users}}",
             }
         },
     ),

@@ -28,7 +28,7 @@ from bot.telegram.collapse import Collapser
 from bot.telegram.door import DELETABLE_FOR, Door
 from bot.telegram.extract import facts_from_message
 from bot.telegram.staff import ACTION_NAMES, StaffNote
-from policies.decide import decide
+from policies.decide import FLOOD_RULE, decide, is_flood
 from policies.durations import FOREVER
 from policies.facts import MemberHistory, MessageFacts, is_chat_id, is_person
 from policies.schema import Policy, WaveConfig
@@ -92,7 +92,11 @@ class Target:
         return self.thread_id is not None and self.message_id == self.thread_id
 
 
-_CHANNEL_TEMPLATES = {"announce_muted": "announce_removed", "admin_removed": "admin_banned"}
+_CHANNEL_TEMPLATES = {
+    "announce_muted": "announce_removed",
+    "flood_muted": "announce_removed",
+    "admin_removed": "admin_banned",
+}
 """What a mute's or a removal's notices become for a channel: Telegram bans it as a sender
 chat, until lifted (it is neither muted for a while nor re-invited)."""
 
@@ -317,7 +321,8 @@ class Enforcer:
             return earlier
         audit_id = await store.enforced.record(self._offence(target, verdict, now))
         state = await store.members.state(target.chat_id, target.user_id, now)
-        state.offence_times.append(now)
+        if not is_flood(verdict):  # a flood is muted, never a step up the ladder
+            state.offence_times.append(now)
         actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
         for action in actions:
             await self._act(door, target, action, verdict, policy, audit_id)
@@ -339,7 +344,7 @@ class Enforcer:
             user_id=target.user_id,
             at=now,
             action=verdict.step or "spam",
-            rule=main_rule(verdict),
+            rule=FLOOD_RULE if is_flood(verdict) else main_rule(verdict),
             verdict=verdict.as_dict(),
             text=target.text,
             delete=ActionKind.DELETE in verdict.action_kinds,

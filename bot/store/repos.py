@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.database import StorageError
+from policies.decide import FLOOD_RULE
 from policies.facts import PSEUDO_USER_IDS, is_person
 
 RECENT_MESSAGES_KEPT = 32
@@ -278,8 +279,8 @@ class Members(Repository):
     async def _offence_times(self, chat_id: int, user_id: int) -> list[float]:
         async with self.db.execute(
             "SELECT at FROM offences WHERE chat_id = ? AND user_id = ? AND acknowledged = 0"
-            " ORDER BY at",
-            (chat_id, user_id),
+            " AND rule != ? ORDER BY at",
+            (chat_id, user_id, FLOOD_RULE),
         ) as cursor:
             return [float(r[0]) for r in await cursor.fetchall()]
 
@@ -460,8 +461,8 @@ class Offences(Repository):
     async def count_within(self, chat_id: int, user_id: int, since: float) -> int:
         async with self.db.execute(
             "SELECT COUNT(*) FROM offences WHERE chat_id = ? AND user_id = ? AND at >= ?"
-            " AND acknowledged = 0",
-            (chat_id, user_id, since),
+            " AND acknowledged = 0 AND rule != ?",
+            (chat_id, user_id, since, FLOOD_RULE),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
