@@ -156,6 +156,28 @@ async def test_dry_run_decides_but_touches_nothing(shop: Harness) -> None:
     assert await shop.services.store.offences.count_within(GROUP, dave, 0) == 0
 
 
+async def test_nothing_judged_in_dry_run_reaches_the_group_after_it_ends(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode soft")
+    await command(shop, ADMIN, "/dryrun on")
+    dave = shop.member("dave")
+    ad = await shop.say(dave, AD)
+    await command(shop, ADMIN, "/dryrun off")
+    await shop.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+    assert not [text for text in shop.texts_in(GROUP) if "Dave" in text]
+    assert not shop.fake.is_deleted(GROUP, ad)
+
+
+async def test_a_live_call_out_still_goes_out_when_dry_run_starts(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode soft")
+    dave = shop.member("dave")
+    erin = shop.member("erin")
+    await shop.say(dave, AD)
+    await shop.say(erin, AD)  # waits for the call-out interval
+    await command(shop, ADMIN, "/dryrun on")
+    await shop.app.bot_data.moderation.enforcer.notices.flush(GROUP)
+    assert any("Erin" in text for text in shop.texts_in(GROUP))
+
+
 async def test_why_explains_a_removal(shop: Harness) -> None:
     dave = shop.member("dave")
     await shop.say(dave, AD)

@@ -218,7 +218,9 @@ class PublicNotices(Collapser):
         say = await self.services.messages_for(chat_id)
         markup = self._ack_button(chat_id, notices, policy)
         texts = compose_notices(list(notices.values()), policy, title, say)
-        door = await self.services.doors.for_chat(chat_id)
+        # Only live verdicts queue notices: the members were already removed or muted for
+        # real, so their notice goes out even if dry-run was switched on since.
+        door = self.services.doors.live
         for index, text in enumerate(texts):
             try:
                 with send_priority(Priority.ENFORCEMENT):
@@ -395,7 +397,10 @@ class Enforcer:
             if kind is ActionKind.DELETE:
                 self._delete(door, target)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
-                self.notices.add(target, action, verdict, policy)
+                # In dry-run the staff note names the notice it would post; queued, it would
+                # go out for real if dry-run were switched off before the interval ended.
+                if not door.simulated:
+                    self.notices.add(target, action, verdict, policy)
             elif kind is ActionKind.NOTIFY_ADMINS:
                 self._notify_staff(target, action, verdict, policy, audit_id)
             elif target.is_sender_chat:
