@@ -381,6 +381,14 @@ class Enforcer:
         self.services.staff.add(StaffNote(note))
         return audit_id
 
+    def _queue_notice(
+        self, door: Door, target: Target, action: Action, verdict: Verdict, policy: Policy
+    ) -> None:
+        # In dry-run the staff note names the notice it would post; queued, it would go out
+        # for real if dry-run were switched off before the interval ended.
+        if not door.simulated:
+            self.notices.add(target, action, verdict, policy)
+
     async def _act(
         self,
         door: Door,
@@ -397,10 +405,7 @@ class Enforcer:
             if kind is ActionKind.DELETE:
                 self._delete(door, target)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
-                # In dry-run the staff note names the notice it would post; queued, it would
-                # go out for real if dry-run were switched off before the interval ended.
-                if not door.simulated:
-                    self.notices.add(target, action, verdict, policy)
+                self._queue_notice(door, target, action, verdict, policy)
             elif kind is ActionKind.NOTIFY_ADMINS:
                 self._notify_staff(target, action, verdict, policy, audit_id)
             elif target.is_sender_chat:
