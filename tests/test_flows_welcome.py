@@ -729,3 +729,23 @@ async def test_a_removed_spammer_leaves_the_pending_welcome(tmp_path: Path) -> N
         assert "Ben" in shared and "Spammer" not in shared
     finally:
         await harness.stop()
+
+
+async def test_a_newcomer_only_called_out_for_an_ad_is_not_welcomed_either(
+    tmp_path: Path,
+) -> None:
+    text = policy("welcome:\n  wave_window: 10s\nmoderation:\n  mode: soft\n")
+    harness = await started(tmp_path, text)
+    try:
+        await join(harness, "ann")
+        harness.clock.advance(2)
+        await join(harness, "ben")
+        spammer = await join(harness, "spammer")
+        await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
+        assert harness.fake.status_of(GROUP, spammer) == "member", "a call-out keeps them"
+        harness.clock.advance(8)
+        await fire(harness, welcome_job_name(GROUP))
+        shared = welcomes(harness)[1]
+        assert "Ben" in shared and "Spammer" not in shared
+    finally:
+        await harness.stop()

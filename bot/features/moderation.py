@@ -308,7 +308,8 @@ class Enforcer:
             REMOVALS_KEPT
         )
         self.removal_listeners: list[Callable[[int, int], Awaitable[None]]] = []
-        """Told of every member qunbot removes (the welcome drops them from its wave)."""
+        """Told of every member qunbot removes or catches posting an ad (the welcome drops
+        them from its wave: no greeting or gift button for an advertiser)."""
 
     async def execute(self, target: Target, verdict: Verdict, policy: Policy) -> int:
         """Record and carry out the verdict; returns the audit entry id."""
@@ -325,6 +326,7 @@ class Enforcer:
         state = await store.members.state(target.chat_id, target.user_id, now)
         if not is_flood(verdict):  # a flood is muted, never a step up the ladder
             state.offence_times.append(now)
+            await self._tell_removal_listeners(target.chat_id, target.user_id)
         actions = [a for a in verdict.actions if not self._already_removed(target, a.kind)]
         for action in actions:
             await self._act(door, target, action, verdict, policy, audit_id)
@@ -504,6 +506,9 @@ class Enforcer:
         if kind is ActionKind.MUTE:
             return
         self.removed[(chat_id, user_id)] = (self.services.now(), kind)
+        await self._tell_removal_listeners(chat_id, user_id)
+
+    async def _tell_removal_listeners(self, chat_id: int, user_id: int) -> None:
         for listener in self.removal_listeners:
             await listener(chat_id, user_id)
 
