@@ -166,7 +166,7 @@ def _as_handler(
             return
         app = context.bot_data
         args = list(context.args or [])
-        call = await authorise(app.services, context.bot, message, command, args)
+        call = await authorise(app.services, context.bot, message, command, args, app.limiter)
         if call is None:
             return
         if command.takes_member and call.target is None:

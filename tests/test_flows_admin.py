@@ -91,6 +91,20 @@ async def test_reload_with_broken_yaml_keeps_the_old_policy(tmp_path: Path) -> N
         await harness.stop()
 
 
+async def test_a_member_trying_admin_commands_is_told_once_then_quietly_ignored(
+    shop: Harness,
+) -> None:
+    bob = shop.member("bob")
+    tries = [await shop.say(bob, "/mode hard") for _ in range(5)]
+    refusals = [t for t in shop.texts_in(GROUP) if t.startswith("Only admins")]
+    assert len(refusals) == 1
+    assert not shop.fake.is_deleted(GROUP, tries[0]), "the refusal answers the first try"
+    assert all(shop.fake.is_deleted(GROUP, later) for later in tries[1:])
+    shop.clock.advance(601)
+    await shop.say(bob, "/mode hard")
+    assert len([t for t in shop.texts_in(GROUP) if t.startswith("Only admins")]) == 2
+
+
 async def test_undo_from_the_staff_chat_restores_the_member(shop: Harness) -> None:
     await command(shop, ADMIN, "/mode hard")
     dave = shop.member("dave")

@@ -17,6 +17,7 @@ from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.admin_actions import Member
 from bot.features.commands import Command, Where, Who, usage
+from bot.features.throttle import CommandLimiter
 from bot.telegram.extract import replied_to
 from bot.telegram.permissions import is_admin_now, is_staff_now, sent_by_admin
 from policies.durations import DurationError, parse_duration
@@ -115,8 +116,24 @@ async def append_to_pressed(
             await services.door.edit_markup(message.chat_id, message.message_id, None)
 
 
+async def _not_admin(services: Services, message: Message, limiter: CommandLimiter) -> None:
+    """The first try gets the group's "admins only" as a reply; tries within the next minutes
+    are removed quietly, so a member cannot fill the customers' chat with refusals."""
+    user_id = message.from_user.id if message.from_user else 0
+    if limiter.first_not_admin(message.chat_id, user_id):
+        policy = (await services.policies.policy_for(message.chat_id)).policy
+        await reply_to(services, message, policy.templates.not_admin, html=False)
+    else:
+        services.door.delete(message.chat_id, message.message_id)
+
+
 async def authorise(
-    services: Services, bot: Bot, message: Message, command: Command, args: list[str]
+    services: Services,
+    bot: Bot,
+    message: Message,
+    command: Command,
+    args: list[str],
+    limiter: CommandLimiter,
 ) -> CommandCall | None:
     """The call if the caller may use the command here, else None (after a short refusal)."""
     call: CommandCall | None
@@ -142,8 +159,7 @@ async def authorise(
             args,
         )
     else:
-        policy = (await services.policies.policy_for(message.chat_id)).policy
-        await reply_to(services, message, policy.templates.not_admin, html=False)
+        await _not_admin(services, message, limiter)
         return None
     if call is not None:
         services.remember_actor(message)

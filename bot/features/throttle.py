@@ -11,6 +11,8 @@ WINDOW_SECONDS = 60.0
 USERS_KEPT = 50_000
 GREETING_INTERVAL = 3600.0
 """Users whose recent commands are remembered; an evicted user simply starts afresh."""
+NOT_ADMIN_INTERVAL = 600.0
+"""A member trying an admin's command hears "admins only" at most this often in a group."""
 
 
 class CommandLimiter:
@@ -28,6 +30,9 @@ class CommandLimiter:
         """Whether a user over the limit is an admin of a group, and when Telegram said so."""
         self.greeted: BoundedDict[int, float] = BoundedDict(USERS_KEPT)
         """When each user writing in private with nothing to answer was last greeted."""
+        self.refused: BoundedDict[tuple[int, int], float] = BoundedDict(USERS_KEPT)
+        """When each member trying an admin's command in a group was last told it is not
+        theirs."""
 
     def admin_verdict(self, chat_id: int, user_id: int) -> bool | None:
         """What Telegram said within the window about this user being an admin, if anything:
@@ -57,6 +62,15 @@ class CommandLimiter:
         if now - self.warned.get(key, float("-inf")) < WINDOW_SECONDS:
             return False
         self.warned[key] = now
+        return True
+
+    def first_not_admin(self, chat_id: int, user_id: int) -> bool:
+        """True at most once per `NOT_ADMIN_INTERVAL` for a member trying admins' commands in
+        a group: one public "admins only", not one per try in front of every customer."""
+        now, key = self.clock.now(), (chat_id, user_id)
+        if now - self.refused.get(key, float("-inf")) < NOT_ADMIN_INTERVAL:
+            return False
+        self.refused[key] = now
         return True
 
     def first_greeting(self, user_id: int) -> bool:
