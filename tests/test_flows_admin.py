@@ -192,6 +192,26 @@ async def test_a_live_call_out_still_goes_out_when_dry_run_starts(shop: Harness)
     assert any("Erin" in text for text in shop.texts_in(GROUP))
 
 
+async def test_a_group_served_for_the_first_time_may_start_in_dry_run(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path)
+    loaded.config = loaded.config.model_copy(update={"start_in_dry_run": True})
+    harness = await Harness.start(loaded)
+    try:
+        dave = harness.member("dave")
+        ad = await harness.say(dave, AD)
+        assert not harness.fake.is_deleted(GROUP, ad)
+        assert "dry-run" in await flush_staff(harness)
+        await command(harness, ADMIN, "/dryrun off")
+    finally:
+        await harness.stop()
+    again = await Harness.start(loaded, fake=harness.fake, clock=harness.clock)
+    try:
+        erin = again.member("erin")
+        assert again.fake.is_deleted(GROUP, await again.say(erin, AD)), "off stays off"
+    finally:
+        await again.stop()
+
+
 async def test_why_explains_a_removal(shop: Harness) -> None:
     dave = shop.member("dave")
     await shop.say(dave, AD)

@@ -119,6 +119,12 @@ class Config(StrictModel):
         description="A group in neither `groups` nor a network gets nothing from qunbot; the "
         "staff chat is told who added it, then qunbot leaves it or stays there idle",
     )
+    start_in_dry_run: bool = Field(
+        False,
+        description="Groups qunbot has never served start in dry-run: it judges every message "
+        "and tells the staff what it would do, and touches nobody until an admin sends "
+        "/dryrun off there",
+    )
     language: Literal["en", "zh"] = Field("en", description="The language of bot-side texts")
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     proxy: str | None = Field(

@@ -44,7 +44,9 @@ class PolicyBook:
             cached = self._settings.get(chat_id)
         if cached is None:
             row = await self._store().groups.get(chat_id)
-            cached = (row.overrides, row.dry_run) if row else ({}, False)
+            # A group never served yet starts as the config says (its row is made with it).
+            starting = self.loaded.config.start_in_dry_run
+            cached = (row.overrides, row.dry_run) if row else ({}, starting)
             self._settings[chat_id] = cached
         return cached
 
@@ -65,7 +67,8 @@ class PolicyBook:
     async def note_group(self, chat_id: int, title: str) -> None:
         """Make sure the group has a row, once per process rather than once per message."""
         if chat_id not in self._known_groups:
-            await self._store().groups.ensure(chat_id, title, self.clock.now())
+            starting = self.loaded.config.start_in_dry_run
+            await self._store().groups.ensure(chat_id, title, self.clock.now(), dry_run=starting)
             self._known_groups.add(chat_id)
 
     def invalidate(self, chat_id: int) -> None:

@@ -113,7 +113,8 @@ class Rhythm:
         known.pop(config.staff_chat or 0, None)
         for group in self.rt.loaded.config.groups:
             if group.chat_id not in known:
-                await self.rt.store.groups.ensure(group.chat_id, "", now)
+                starting = config.start_in_dry_run
+                await self.rt.store.groups.ensure(group.chat_id, "", now, dry_run=starting)
                 known[group.chat_id] = ("", now)
         return known
 

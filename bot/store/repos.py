@@ -103,12 +103,14 @@ class Repository:
 
 
 class Groups(Repository):
-    async def ensure(self, chat_id: int, title: str, now: float) -> None:
+    async def ensure(self, chat_id: int, title: str, now: float, *, dry_run: bool = False) -> None:
+        """The group's row, created with `dry_run` the first time; later only its title."""
         await self.write(
-            "INSERT INTO groups (chat_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO groups (chat_id, title, created_at, updated_at, dry_run)"
+            " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title,"
             " updated_at = excluded.updated_at WHERE groups.title != excluded.title",
-            (chat_id, title, now, now),
+            (chat_id, title, now, now, int(dry_run)),
         )
 
     async def get(self, chat_id: int) -> GroupRow | None:
