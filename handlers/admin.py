@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from telegram import Message
 
 from bot.core.i18n import N_, Messages, supported
 from bot.core.policy_files import PolicyNotFound, PolicyUnreadable
 from bot.core.reasons import say_located
+from bot.core.services import Services
 from bot.features.bot_data import BotData
 from bot.features.choices import choice_named, in_every_catalog, steps_in_every_catalog
 from bot.features.command_call import CommandCall
@@ -198,12 +200,42 @@ async def reload_policies(call: CommandCall, app: BotData) -> None:
 
 
 async def _why_for_staff(call: CommandCall, app: BotData, entry_id: int | None) -> str:
-    """In the staff chat, where the notes name actions by id, of any group, evidence included."""
+    """In the staff chat, where the notes name actions by id, of any group, evidence included:
+    the action named, or the one the replied-to note tells of."""
     say = call.messages
+    replied = replied_to(call.message) if entry_id is None else None
+    if replied is not None:
+        actions = staff_note_actions(call.services, replied)
+        if len(actions) > 1:
+            ids = say.listing(f"#{action}" for action in actions)
+            return say.tp(WHY_WHICH, count=len(actions), ids=ids, first=actions[0])
+        entry_id = actions[0] if actions else None
     entry = await app.settings.audit_entry(None, entry_id, None)
     if entry is None:
         return say.tp("Nothing recorded for that. Usage: {usage}", usage=call.usage())
     return explain_entry(entry, say)
+
+
+WHY_WHICH = N_(
+    "This message tells of {count} actions: {ids}. Send /why with one of them, like /why {first}."
+)
+
+
+def staff_note_actions(services: Services, message: Message) -> tuple[int, ...]:
+    """The actions a staff message of qunbot's tells of: as the staff channel sent them, or,
+    for a message from before a restart, by the signed Undo buttons under it."""
+    known = services.staff.actions_in(message.chat_id, message.message_id)
+    if known:
+        return known
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if markup is not None else ()
+    signed = (
+        services.signer.verify(str(button.callback_data), "undo")
+        for row in rows
+        for button in row
+        if button.callback_data is not None
+    )
+    return tuple(numbers[0] for numbers in signed if numbers and len(numbers) == 1)
 
 
 POLICY_GONE = N_(

@@ -297,7 +297,7 @@ async def test_a_chinese_staff_chat_reads_of_an_english_group_in_chinese(tmp_pat
         staff = said_by_the_bot(harness.fake, STAFF)
         assert any(text.startswith("👋 已将 Dave 移出") for text in staff), staff
         assert any(text.startswith("🎫 新工单") and "原因：" in text for text in staff), staff
-        assert "🙋 接单" in staff and "↩️ 立即重新邀请" in staff, staff
+        assert "🙋 接单" in staff and "📨 立即重新邀请" in staff, staff
         removal = next(text for text in staff if text.startswith("👋"))
         assert english_phrases(removal) == [], removal
         group = said_by_the_bot(harness.fake, GROUP)

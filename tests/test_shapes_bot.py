@@ -251,7 +251,7 @@ async def test_a_channels_second_ad_climbs_its_own_ladder_and_undo_lifts_the_ban
         assert "Banned" in ban_note.text and "re-invited" not in ban_note.text, ban_note.text
         for note in (callout, ban_note):
             rows = note.data["reply_markup"]["inline_keyboard"]
-            undo = next(b for row in rows for b in row if b["text"].endswith("Undo"))
+            undo = next(b for row in rows for b in row if b["text"].startswith("↩️ Undo #"))
             await harness.feed(
                 tg.press_button(STAFF, note.message_id, s.admin, undo["callback_data"])
             )

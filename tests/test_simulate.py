@@ -91,7 +91,7 @@ def test_why_explains_the_removal(transcript: str) -> None:
 
 def test_undo_from_the_audit_log_lifts_the_ban(transcript: str) -> None:
     undo = section(transcript, "undoes Hank's ban")
-    assert "Alice pressed [↩️ Undo]" in undo
+    assert "Alice pressed [↩️ Undo #15 Hank]" in undo
     assert "[group]    ↩️  unbanned Hank" in undo
     assert "[sister group]    ↩️  unbanned Hank" in undo
     assert "Undone #" in undo

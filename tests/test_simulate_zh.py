@@ -54,7 +54,7 @@ def test_the_day_is_played_in_chinese(transcript: str) -> None:
         "#3 踢出：规则",  # /why on the notice: the removal, by the id the staff chat gave it
         "只有本群管理员可以使用这个命令。",
         "模式已切换为「提醒」。",
-        "[↩️ 撤销] [✅ 确认] [🌐 全部群封禁]",  # the audit note's buttons
+        "[↩️ 撤销 #3 大伟] [✅ 确认 #3] [🌐 全部群封禁 #3] [📨 立即重新邀请 #3 大伟]",  # whose
         "6 小时后可重新邀请",
         "已撤销 #",  # undo, answered in the staff chat
         "新工单 #1",

@@ -130,7 +130,10 @@ def test_staff_digests_fit_and_keep_every_notes_buttons(
     staff_notes = [
         StaffNote(
             render("🗑 {user} in Shop: {reason}", {"user": mention(i + 1, name), "reason": why}),
-            tuple(InlineKeyboardButton(f"b{k}", callback_data=f"b{k}_{i}") for k in range(4))
+            (
+                tuple(InlineKeyboardButton(f"b{k}", callback_data=f"b{k}_{i}") for k in range(2)),
+                tuple(InlineKeyboardButton(f"b{k}", callback_data=f"b{k}_{i}") for k in (2, 3)),
+            )
             if buttons
             else (),
         )

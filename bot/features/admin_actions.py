@@ -93,11 +93,11 @@ class AdminActions:
         note = say.t(MANUAL_NOTE_WITH_REASON if text else MANUAL_NOTE, **values)
         undoable = action.split()[0] in UNDOABLE
         buttons = (
-            self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id)
+            self.enforcer.audit_buttons(member.chat_id, member.user_id, audit_id, member.name)
             if undoable
             else ()
         )
-        rt.staff.add(StaffNote(note, buttons))
+        rt.staff.add(StaffNote(note, buttons, about=audit_id))
         return audit_id
 
     async def _title(self, chat_id: int) -> str | int:

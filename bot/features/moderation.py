@@ -35,6 +35,7 @@ from policies.schema import Policy, WaveConfig
 from policies.texts import (
     Html,
     capped_mentions,
+    clip_plain,
     list_separator,
     mention,
     pack,
@@ -57,6 +58,11 @@ NOTES_OWED_FOR = 24 * 3600.0
 """Staff notes a crash kept from the staff chat are sent at the next start if their action is
 this recent: an old database brought back must not flood the staff chat."""
 AFTER_RESTART = N_(" (announced after a restart)")
+UNDO_BUTTON = N_("{button} #{id} {name}")
+ACTION_BUTTON = N_("{button} #{id}")
+BUTTON_NAME = 6
+"""Characters of a member's name on a button: with the action's id it tells the staff whose
+button it is, and two buttons to a row still fit a phone's screen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,37 +540,52 @@ class Enforcer:
             text = say.t("🗑 {user} in {group}: {reason}", **values)
         step = say.step(_step_taken(target, verdict)) if verdict.step else ""
         text += say.t(" (#{id}, {step})", id=audit_id, step=step)
-        buttons = self.audit_buttons(
+        rows = self.audit_buttons(
             target.chat_id,
             target.user_id,
             audit_id,
+            target.user_name,
             reinvite_label=staff_side.templates.reinvite_now_button
             if action.template == "admin_removed" and not target.is_sender_chat
             else None,
         )
-        return StaffNote(text, buttons, audit_id)
+        return StaffNote(text, rows, audit_id)
 
     def audit_buttons(
-        self, chat_id: int, user_id: int, audit_id: int, *, reinvite_label: str | None = None
-    ) -> tuple[InlineKeyboardButton, ...]:
-        """Undo, Confirm and (in a network) Ban everywhere: signed, checked when pressed."""
+        self,
+        chat_id: int,
+        user_id: int,
+        audit_id: int,
+        name: str,
+        *,
+        reinvite_label: str | None = None,
+    ) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+        """Undo and Confirm in one row, then (in a network) Ban everywhere and the re-invite
+        each in a row of its own: signed, checked when pressed. Each says which action and
+        member it is for, so in a raid's digest the staff need not count rows."""
         signer, say = self.services.signer, self.services.staff.messages
-        buttons = [
-            InlineKeyboardButton(say.tp("↩️ Undo"), callback_data=signer.sign("undo", audit_id)),
-            InlineKeyboardButton(
-                say.tp("✅ Confirm"), callback_data=signer.sign("conf", audit_id)
-            ),
+        whose = {"id": audit_id, "name": clip_plain(" ".join(name.split()), BUTTON_NAME)}
+        rows: list[tuple[InlineKeyboardButton, ...]] = [
+            (
+                InlineKeyboardButton(
+                    say.tp(UNDO_BUTTON, button=say.tp("↩️ Undo"), **whose),
+                    callback_data=signer.sign("undo", audit_id),
+                ),
+                InlineKeyboardButton(
+                    say.tp(ACTION_BUTTON, button=say.tp("✅ Confirm"), id=audit_id),
+                    callback_data=signer.sign("conf", audit_id),
+                ),
+            )
         ]
         if self.services.loaded.config.network_peers(chat_id):
-            buttons.append(
-                InlineKeyboardButton(
-                    say.tp("🌐 Ban everywhere"), callback_data=signer.sign("nban", audit_id)
-                )
-            )
+            label = say.tp(ACTION_BUTTON, button=say.tp("🌐 Ban everywhere"), id=audit_id)
+            data = signer.sign("nban", audit_id)
+            rows.append((InlineKeyboardButton(label, callback_data=data),))
         if reinvite_label is not None:
+            label = say.tp(UNDO_BUTTON, button=reinvite_label, **whose)
             data = signer.sign("rin", chat_id, user_id)
-            buttons.append(InlineKeyboardButton(reinvite_label, callback_data=data))
-        return tuple(buttons)
+            rows.append((InlineKeyboardButton(label, callback_data=data),))
+        return tuple(rows)
 
     async def resume_deletes(self) -> int:
         """Send again the deletes a crash cut short; returns how many were owed."""

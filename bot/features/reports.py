@@ -136,7 +136,7 @@ class ReportDesk:
             self.awaiting[(author.chat_id, author.message_id)] = author
             data = rt.signer.sign(REMOVE_KIND, author.chat_id, author.message_id)
             button = InlineKeyboardButton(say.tp(REMOVE_BUTTON), callback_data=data)
-            rt.staff.add(StaffNote(say.t(DECIDE_NOTE, **values, count=count), (button,)))
+            rt.staff.add(StaffNote(say.t(DECIDE_NOTE, **values, count=count), ((button,),)))
 
     async def _protected(self, bot: Bot, author: Target, state: MemberState) -> str | None:
         """`admin`, `trusted` or `channel` when reports must never remove the author."""

@@ -88,7 +88,7 @@ class GroupSettings:
             "change": staff.messages.tp(template, **changed),
             "id": audit_id,
         }
-        staff.add(StaffNote(staff.messages.t(SETTING_NOTE, **values)))
+        staff.add(StaffNote(staff.messages.t(SETTING_NOTE, **values), about=audit_id))
 
     async def set_dry_run(self, chat_id: int, title: str, on: bool, actor_id: int | None) -> None:
         rt = self.services

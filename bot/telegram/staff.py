@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import JobQueue
 
+from bot.core.bounded import BoundedDict
 from bot.core.clock import Clock
 from bot.core.i18n import N_, Messages
 from bot.telegram.collapse import Collapser
@@ -28,9 +29,12 @@ Delivered = Callable[[list[int]], Awaitable[None]]
 DIGEST_INTERVAL = 10.0
 MAX_TEXT = MAX_MESSAGE
 MAX_BUTTON_ROWS = 10
-"""Notes with buttons per message: a screenful the staff can still read and press."""
+"""Notes with buttons per message (each has a row or two): a screenful the staff can still
+read and press."""
 MAX_KEYBOARD_BUTTONS = 100
 """Telegram's limit of inline buttons under one message."""
+NOTES_REMEMBERED = 5_000
+"""Staff messages whose actions /why finds as a reply; older ones are asked for by id."""
 MAX_DIGESTS_PER_FLUSH = 3
 """Messages per interval: 18 a minute stays under Telegram's 20 a minute per group, so the
 staff chat's budget is never spent on one raid; the rest goes out in the next interval."""
@@ -60,10 +64,23 @@ ACTION_NAMES = {
 @dataclass(frozen=True, slots=True)
 class StaffNote:
     html: str
-    buttons: tuple[InlineKeyboardButton, ...] = ()
-    """One row of buttons under this note (Undo, Confirm, ...)."""
+    rows: tuple[tuple[InlineKeyboardButton, ...], ...] = ()
+    """The rows of buttons under this note (Undo and Confirm, then Re-invite on its own row):
+    few to a row, so their words fit a phone's screen."""
     audit_id: int | None = None
     """The enforced action the note announces: marked delivered once its digest is sent."""
+    about: int | None = None
+    """The action the note tells of, when it is no enforced action (a manual ban, a setting,
+    a dry-run): what /why explains as a reply to the note."""
+
+    @property
+    def buttons(self) -> tuple[InlineKeyboardButton, ...]:
+        return tuple(button for row in self.rows for button in row)
+
+    @property
+    def action_id(self) -> int | None:
+        """The action /why explains when a staff member replies to this note."""
+        return self.audit_id if self.audit_id is not None else self.about
 
 
 def explain_failure(error: TelegramError, action: str, messages: Messages) -> str:
@@ -140,6 +157,12 @@ class StaffChannel(Collapser):
         """Told when the staff chat turns out to have become a supergroup."""
         self.on_delivered: Delivered | None = None
         """Told the audit ids of the notes in each digest the staff chat received."""
+        self.told: BoundedDict[tuple[int, int], tuple[int, ...]] = BoundedDict(NOTES_REMEMBERED)
+        """The actions each staff message tells of, by (chat, message): /why as a reply."""
+
+    def actions_in(self, chat_id: int, message_id: int) -> tuple[int, ...]:
+        """The actions a staff message of qunbot's tells of, in order (none if unknown)."""
+        return self.told.get((chat_id, message_id), ())
 
     def pending_audit_ids(self) -> set[int]:
         return {note.audit_id for note in self.pending if note.audit_id is not None}
@@ -224,12 +247,18 @@ class StaffChannel(Collapser):
         if later:
             self.pending = [note for _, held in later for note in held]
         for text, held in now:
-            rows = [list(note.buttons) for note in held if note.buttons]
+            rows = [list(row) for note in held for row in note.rows if row]
             sent = await self.send_card(text, markup=InlineKeyboardMarkup(rows) if rows else None)
             if sent is not None:
+                self._remember(sent, held)
                 await self._delivered(held)
         if later and self.staff_chat is not None:
             self.request_flush(self.staff_chat, DIGEST_INTERVAL)
+
+    def _remember(self, sent: Message, notes: list[StaffNote]) -> None:
+        actions = tuple(dict.fromkeys(n.action_id for n in notes if n.action_id is not None))
+        if actions:
+            self.told[(sent.chat_id, sent.message_id)] = actions
 
     async def _delivered(self, notes: list[StaffNote]) -> None:
         audit_ids = [note.audit_id for note in notes if note.audit_id is not None]
