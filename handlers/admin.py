@@ -355,10 +355,19 @@ DRY_RUN_WORDS = in_every_catalog(
 
 
 async def set_dry_run(call: CommandCall, app: BotData) -> None:
-    """Decide and report, but touch nothing, until switched off again."""
+    """Decide and report, but touch nothing, until switched off again; without a word, say
+    whether it is on."""
+    say = call.messages
+    if not call.args:
+        _, dry_run = await call.services.policies.settings(call.group)
+        state = say.tp("on") if dry_run else say.tp("off")
+        await call.answer(
+            say.tp("Dry-run is {state}. Usage: {usage}", state=state, usage=call.usage())
+        )
+        return
     choice = choice_named(call.args[0], DRY_RUN_WORDS) if len(call.args) == 1 else None
     if choice is None:
-        await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
+        await call.answer(say.tp("Usage: {usage}", usage=call.usage()))
         return
     await app.settings.set_dry_run(call.group, call.chat_title, choice == "on", call.actor_id)
     state = call.messages.tp("on") if choice == "on" else call.messages.tp("off")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.core.i18n import Messages
+from bot.core.i18n import N_, Messages
 from bot.features.bot_data import BotData, Context
+from bot.features.choices import choice_named, in_every_catalog
 from bot.features.command_call import CommandCall, edit_pressed, pressed_in
 from bot.features.inactive import (
     CANCEL_KIND,
@@ -73,11 +74,15 @@ def silence_of(args: list[str]) -> float | None:
     return silence if MIN_SILENCE <= silence < FOREVER else None
 
 
+REMOVE_WORDS = in_every_catalog({"remove": N_("remove")}, {"remove": ("清理", "踢出")})
+"""`/inactive 30d remove` as each language writes it (`/inactive 30天 移除`)."""
+
+
 async def show_inactive(call: CommandCall, app: BotData) -> None:
     """List members silent for a period; with `remove`, offer to remove them after a tap."""
     args = [arg.lower() for arg in call.args]
     silence = silence_of(args)
-    remove = args[1:] == ["remove"]
+    remove = len(args) == 2 and choice_named(args[1], REMOVE_WORDS) == "remove"
     if silence is None or not (len(args) == 1 or remove):
         await call.answer(call.messages.tp("Usage: {usage} (at least 1d)", usage=call.usage()))
         return

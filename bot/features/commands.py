@@ -182,7 +182,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _admin(
         "notspam",
-        N_("/notspam (reply): teach the scorer and undo the last automatic action"),
+        N_(
+            "/notspam (reply, @username or id): teach the scorer and undo the last automatic"
+            " action"
+        ),
         N_("not an ad: undo"),
         member=True,
     ),

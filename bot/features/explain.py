@@ -70,6 +70,17 @@ def rule_name(rule: str, messages: Messages) -> str:
     return messages.tp(name)
 
 
+def rule_names(rules: Iterable[str], messages: Messages) -> str:
+    """The rules that fired, for /why: their ids in English (the words a policy is written
+    with), their names in any other language (`微信联系方式、私聊招揽`)."""
+    rules = [rule for rule in rules if rule]
+    if not rules:
+        return messages.tp("none")
+    if messages.language == SOURCE_LANGUAGE:
+        return ", ".join(rules)
+    return messages.listing(dict.fromkeys(rule_name(rule, messages) for rule in rules))
+
+
 def hit_reason(hit: Mapping[str, Any], messages: Messages) -> str:
     """One hit as a member or admin reads it (plain text)."""
     if messages.language == SOURCE_LANGUAGE:
@@ -104,7 +115,7 @@ def _hits(verdict: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
 def explain_entry(entry: AuditEntry, messages: Messages) -> str:
     """/why: the action, the rules that fired and why (plain text)."""
     verdict = entry.verdict
-    rules = ", ".join(str(hit.get("rule", "")) for hit in _hits(verdict)) or messages.tp("none")
+    rules = rule_names((str(hit.get("rule", "")) for hit in _hits(verdict)), messages)
     step = verdict.get("step") if entry.action == "notice" else None
     action = messages.step(str(step)) if step else action_name(entry.action, messages)
     return messages.tp(
@@ -117,11 +128,15 @@ def explain_entry(entry: AuditEntry, messages: Messages) -> str:
 
 
 def action_name(action: str, messages: Messages) -> str:
-    """An audit entry's action in words (`ticket #1` → `工单 #1`); ladder steps by their name
-    in the language."""
+    """An audit entry's action in words (`ticket #1` → `工单 #1`, `dryrun on` → `开启演练模式`);
+    ladder steps by their name in the language. A setting keeps its key as written."""
     with suppress(ValueError):
         return messages.step(action)
+    if action in WHOLE_ACTION_NAMES:
+        return messages.tp(WHOLE_ACTION_NAMES[action])
     head, _, rest = action.partition(" ")
+    if head == "ticket" and rest.endswith(" closed"):
+        return messages.tp(N_("ticket {ticket} closed"), ticket=rest.removesuffix(" closed"))
     if head not in ACTION_NAMES:
         return action
     with suppress(ValueError):
@@ -142,4 +157,22 @@ ACTION_NAMES = {
     "trust": N_("trust"),
     "untrust": N_("untrust"),
     "pardon": N_("pardon"),
+    "set": N_("set"),
 }
+"""Actions by their first word; what follows (a ladder step, a ticket's number, a setting's
+key) is shown after the name."""
+WHOLE_ACTION_NAMES = {
+    "dryrun on": N_("dry-run on"),
+    "dryrun off": N_("dry-run off"),
+    "undo": N_("undo"),
+    "confirm": N_("confirmed as an ad"),
+    "notice": N_("public notice"),
+    "report": N_("report"),
+    "reinvite": N_("re-invite link sent"),
+    "reinvite-now": N_("re-invited at once"),
+    "inactive-removed": N_("removed as inactive"),
+    "newcomer-check-removed": N_("removed: did not pass the newcomer check"),
+    "network ban": N_("banned across the network"),
+    "remove bot": N_("removed a bot added by a member"),
+}
+"""Actions recorded under a fixed name."""

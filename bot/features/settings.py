@@ -9,7 +9,7 @@ from typing import Any
 from bot.core.i18n import N_, Messages
 from bot.core.reasons import say_problems
 from bot.core.services import Services
-from bot.features.explain import action_name, explain_entry
+from bot.features.explain import SOURCE_LANGUAGE, action_name, explain_entry, rule_names
 from bot.store import AuditEntry
 from bot.telegram.staff import StaffNote
 from policies.schema import LADDER_PATH, MODE_PATH, LadderStep, canonical_setting
@@ -21,6 +21,7 @@ SET_CHANGE = N_("set {key} = {value}")
 LIST_CHANGE = N_("{key}: {changes}")
 WHY_NOTE = N_("🔎 /why in {group}: {why}")
 WHY_IN_GROUP = N_("#{id} {action}: rules {rules} ({kinds}). {where}")
+WHY_IN_GROUP_NAMED = N_("#{id} {action}: rules {rules}. {where}")
 EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
 EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
 DRY_RUN_CHANGE = {True: N_("dry-run on"), False: N_("dry-run off")}
@@ -145,20 +146,17 @@ class GroupSettings:
         staff = self.services.staff
         if staff.staff_chat is not None:
             full = explain_entry(entry, staff.messages)
-            staff.add(StaffNote(staff.messages.t(WHY_NOTE, group=title, why=full)))
+            staff.add(StaffNote(staff.messages.t(WHY_NOTE, group=title, why=full), about=entry.id))
             where = say.tp(EVIDENCE_IN_STAFF_CHAT)
         else:
             where = say.tp(EVIDENCE_IN_PRIVATE, group=entry.chat_id, id=entry.id)
         step = entry.verdict.get("step") if entry.action == "notice" else None
         action = say.step(str(step)) if step else action_name(entry.action, say)
-        return say.tp(
-            WHY_IN_GROUP,
-            id=entry.id,
-            action=action,
-            rules=", ".join(rules),
-            kinds=kinds,
-            where=where,
-        )
+        values = {"id": entry.id, "action": action, "rules": rule_names(rules, say)}
+        if say.language != SOURCE_LANGUAGE:
+            # The rules' names in the group's language already say what the kinds would.
+            return say.tp(WHY_IN_GROUP_NAMED, **values, where=where)
+        return say.tp(WHY_IN_GROUP, **values, kinds=kinds, where=where)
 
     async def signed_entry(self, data: str, kind: str) -> AuditEntry | None:
         """The audit entry a signed button names, or None if the data is not genuine."""
