@@ -67,7 +67,7 @@ async def test_the_policy_language_wins_and_the_staff_chat_speaks_the_configs(
         group, staff = harness.texts_in(GROUP), harness.texts_in(STAFF)
         assert "微信联系方式" in group[-1]
         assert "6h" in staff[-1] and "WeChat id offered" in staff[-1], "the config's language"
-        assert "↩️ Undo" in said_by_the_bot(harness.fake, STAFF)
+        assert "↩️ Undo #1 Dave" in said_by_the_bot(harness.fake, STAFF)
         assert all(english_phrases(text) == [] for text in said_by_the_bot(harness.fake, GROUP))
     finally:
         await harness.stop()
@@ -297,7 +297,7 @@ async def test_a_chinese_staff_chat_reads_of_an_english_group_in_chinese(tmp_pat
         staff = said_by_the_bot(harness.fake, STAFF)
         assert any(text.startswith("👋 已将 Dave 移出") for text in staff), staff
         assert any(text.startswith("🎫 新工单") and "原因：" in text for text in staff), staff
-        assert "🙋 接单" in staff and "📨 立即重新邀请" in staff, staff
+        assert "🙋 接单" in staff and "📨 立即重新邀请 #1 Dave" in staff, staff
         removal = next(text for text in staff if text.startswith("👋"))
         assert english_phrases(removal) == [], removal
         group = said_by_the_bot(harness.fake, GROUP)

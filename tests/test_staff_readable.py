@@ -191,3 +191,38 @@ async def test_private_help_offers_notspam_only_as_it_works_there(shop: Harness)
     answer = shop.texts_in(ADMIN)[-1]
     (line,) = [line for line in answer.splitlines() if line.startswith("/notspam")]
     assert line.startswith(f"/notspam {GROUP}（回复消息、@用户名或 ID）"), line
+
+
+# ------------------------------------------------------------ dry-run: one note per message
+
+
+async def test_a_dry_run_verdict_is_one_note_naming_member_and_message(shop: Harness) -> None:
+    await shop.say(ADMIN, "/dryrun 开")
+    await shop.services.staff.flush(STAFF)
+    before = len(shop.fake.bot_messages(STAFF))
+    member = shop.member("钱多多")
+    ad = await shop.say(member, ADS[1])
+    await shop.app.bot_data.moderation.enforcer.drain()
+    await shop.services.staff.flush(STAFF)
+    notes = shop.texts_in(STAFF)[before:]
+    assert len(notes) == 1 and notes[0].count("🧪") == 1, notes
+    (note,) = notes
+    assert "钱多多" in note and "「想要内部价的加微信 qwe_8899 私聊」" in note, note
+    assert "删除消息" in note and f"消息 {ad}" not in note, note
+    assert "/notspam" in note, "the staff can still say it is no ad"
+    assert (GROUP, f"delete message {ad}") in shop.services.doors.simulated.effects
+    assert not shop.fake.is_deleted(GROUP, ad)
+    reply = await staff_says(
+        shop, "/why", reply_to=shop.fake.bot_messages(STAFF)[before].message_id
+    )
+    assert reply.startswith("#") and "演练" in reply, reply
+
+
+async def test_a_long_message_is_quoted_by_its_start(shop: Harness) -> None:
+    await shop.say(ADMIN, "/dryrun 开")
+    member = shop.member("钱多多")
+    await shop.say(member, "加微信 qwe_8899 " + "天天都有特价零食，" * 10)
+    await shop.app.bot_data.moderation.enforcer.drain()
+    await shop.services.staff.flush(STAFF)
+    note = shop.texts_in(STAFF)[-1]
+    assert "「加微信 qwe_8899 天天都有特价零食" in note and "…」" in note, note

@@ -58,6 +58,24 @@ NOTES_OWED_FOR = 24 * 3600.0
 """Staff notes a crash kept from the staff chat are sent at the next start if their action is
 this recent: an old database brought back must not flood the staff chat."""
 AFTER_RESTART = N_(" (announced after a restart)")
+DRY_RUN_NOTE = N_(
+    "🧪 dry-run in {group}: {user} wrote “{quote}”; qunbot would {would} (#{id})\n{why}"
+)
+DRY_RUN_NOTE_NO_TEXT = N_("🧪 dry-run in {group}: qunbot would {would} for {user} (#{id})\n{why}")
+NOT_SPAM_HINT = N_("\nNot an ad? Reply /notspam to the message in the group.")
+DRY_RUN_QUOTE = 40
+"""Characters of the judged message a dry-run note quotes: enough to recognise it."""
+UNSIMULATED = frozenset(
+    {
+        ActionKind.NOTIFY_ADMINS,
+        ActionKind.SCHEDULE_REINVITE,
+        ActionKind.CALLOUT,
+        ActionKind.ANNOUNCE,
+    }
+)
+"""What a dry-run leaves to its one staff note: the staff are told there, a re-invite follows
+no removal, and a notice the group would read is named in the note instead of being reported
+as a separate "would post a notice"."""
 UNDO_BUTTON = N_("{button} #{id} {name}")
 ACTION_BUTTON = N_("{button} #{id}")
 BUTTON_NAME = 6
@@ -372,21 +390,11 @@ class Enforcer:
             verdict=verdict.as_dict() | {"dry_run": True},
             text=target.text,
         )
-        for action in verdict.actions:
-            if action.kind not in {ActionKind.NOTIFY_ADMINS, ActionKind.SCHEDULE_REINVITE}:
-                await self._act(door, target, action, verdict, policy, audit_id)
-        say = self.services.staff.messages
-        note = say.t(
-            "🧪 dry-run in {group}: would {would} for {user} (action #{id})\n{why}",
-            group=target.chat_title,
-            would=say.listing(
-                say.tp(ACTION_NAMES.get(k.value, k.value)) for k in verdict.action_kinds
-            ),
-            user=target.mention,
-            id=audit_id,
-            why=explanation(verdict.as_dict(), say),
-        )
-        self.services.staff.add(StaffNote(note))
+        with self.services.doors.simulated.unreported():
+            for action in verdict.actions:
+                if action.kind not in UNSIMULATED:
+                    await self._act(door, target, action, verdict, policy, audit_id)
+        self.services.staff.add(self._dry_run_note(target, verdict, audit_id))
         return audit_id
 
     def _queue_notice(
@@ -396,6 +404,22 @@ class Enforcer:
         # for real if dry-run were switched off before the interval ended.
         if not door.simulated:
             self.notices.add(target, action, verdict, policy)
+
+    def _dry_run_note(self, target: Target, verdict: Verdict, audit_id: int) -> StaffNote:
+        """One note per judged message: who wrote what, what qunbot would have done and why,
+        and how to say it is no ad (the message is still in the group)."""
+        say = self.services.staff.messages
+        kinds = [kind for kind in verdict.action_kinds if kind is not ActionKind.NOTIFY_ADMINS]
+        values = {
+            "group": target.chat_title,
+            "user": target.mention,
+            "quote": clip_plain(" ".join(target.text.split()), DRY_RUN_QUOTE),
+            "would": say.listing(say.tp(ACTION_NAMES.get(k.value, k.value)) for k in kinds),
+            "id": audit_id,
+            "why": explanation(verdict.as_dict(), say),
+        }
+        note = say.t(DRY_RUN_NOTE if target.text.strip() else DRY_RUN_NOTE_NO_TEXT, **values)
+        return StaffNote(note + say.t(NOT_SPAM_HINT), about=audit_id)
 
     async def _act(
         self,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from loguru import logger
@@ -372,6 +374,11 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
+_UNREPORTED: ContextVar[bool] = ContextVar("qunbot_unreported", default=False)
+"""Set while a simulated effect is already told of by its caller (`SimulatedDoor.unreported`);
+a context variable, so the removals a verdict starts as tasks inherit it."""
+
+
 class SimulatedDoor:
     """The dry-run twin: touches nothing and reports each effect it would have had."""
 
@@ -382,10 +389,22 @@ class SimulatedDoor:
         self.effects: list[tuple[int, str]] = []
         """What it would have done, newest last (bounded): for tests and /status."""
 
+    @contextmanager
+    def unreported(self) -> Iterator[None]:
+        """Effects made inside (and in the tasks started inside) are recorded but not reported
+        one by one: the caller tells the staff of them in its own words (a dry-run verdict's
+        one note)."""
+        token = _UNREPORTED.set(True)
+        try:
+            yield
+        finally:
+            _UNREPORTED.reset(token)
+
     def _would(self, chat_id: int, effect: str, **values: object) -> None:
         self.effects.append((chat_id, effect.format_map(values)))
         del self.effects[:-1000]
-        self.report(chat_id, effect, values)
+        if not _UNREPORTED.get():
+            self.report(chat_id, effect, values)
 
     def delete(self, chat_id: int, message_id: int) -> None:
         self._would(chat_id, N_("delete message {message}"), message=message_id)
