@@ -143,6 +143,28 @@ async def test_an_undo_telegram_refuses_keeps_its_button_for_another_try(shop: H
     assert "reply_markup" not in note.data or not note.data["reply_markup"]
 
 
+async def test_an_undo_gives_the_staff_an_invite_for_a_member_the_bot_cannot_write_to(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    assert "https://t.me/+" in note.text, "the staff can pass the invite on themselves"
+    assert not any("https://t.me/+" in text for text in shop.texts_in(GROUP))
+
+
+async def test_notspam_in_the_group_never_posts_an_invite_there(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await command(shop, ADMIN, f"/notspam {dave}")
+    assert not any("https://t.me/+" in text for text in shop.texts_in(GROUP))
+
+
 async def test_a_forged_callback_is_refused(shop: Harness) -> None:
     await command(shop, ADMIN, "/mode hard")
     dave = shop.member("dave")

@@ -226,8 +226,10 @@ class AdminActions:
         return (await self.undo_outcome(entry, actor_id, say or self.services.staff.messages)).text
 
     async def undo_outcome(
-        self, entry: AuditEntry, actor_id: int | None, say: Messages
+        self, entry: AuditEntry, actor_id: int | None, say: Messages, *, for_staff: bool = False
     ) -> Outcome:
+        """`for_staff`: the outcome is read in the staff chat only, so it may carry an invite
+        link for the member (never in a group, where anyone could take it)."""
         rt = self.services
         if entry.target_id is None:
             return Outcome(say.tp("nothing to undo for that action"))
@@ -255,7 +257,9 @@ class AdminActions:
         if not muted:
             if entry.action in BAN_ACTIONS:
                 await unban_in_network(rt, entry.chat_id, entry.target_id)
-            outcome = await self._invite_back(entry.chat_id, entry.target_id, say)
+            outcome = await self._invite_back(
+                entry.chat_id, entry.target_id, say, for_staff=for_staff
+            )
         await self._audit_undo(entry, actor_id)
         return Outcome(
             say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
@@ -269,7 +273,9 @@ class AdminActions:
         refused = say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
         return Outcome(refused, failed=True)
 
-    async def _invite_back(self, chat_id: int, user_id: int, say: Messages) -> str:
+    async def _invite_back(
+        self, chat_id: int, user_id: int, say: Messages, *, for_staff: bool
+    ) -> str:
         """An invite for a member an undo let back, unless they are back already (a re-invite
         used, or an admin added them): a second invite would only puzzle them."""
         rt = self.services
@@ -279,6 +285,13 @@ class AdminActions:
         await rt.store.reinvites.add(chat_id, user_id, rt.now(), rt.now())
         if await self.reinvites.offer(user_id):
             return say.tp("ban lifted, invite sent")
+        link = await self.reinvites.link_for_staff(chat_id, user_id) if for_staff else None
+        if link is not None:
+            return say.tp(
+                "ban lifted; they never opened the bot's private chat, so pass them this "
+                "single-use invite yourself: {link}",
+                link=link,
+            )
         return say.tp("ban lifted, an invite waits for them in the bot's private chat")
 
     async def _audit_undo(self, entry: AuditEntry, actor_id: int | None) -> None:
@@ -320,7 +333,7 @@ class AdminActions:
         """An audit note's button (in the staff chat): undo, spread the ban, or confirm."""
         say = self.services.staff.messages
         if kind == "undo":
-            return await self.undo_outcome(entry, actor_id, say)
+            return await self.undo_outcome(entry, actor_id, say, for_staff=True)
         if kind == "nban":
             return await self.ban_everywhere(entry, actor_id, say)
         return Outcome(await self.confirm(entry, actor_id, say))

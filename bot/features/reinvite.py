@@ -52,6 +52,24 @@ class Reinvites:
         )
         return sent
 
+    async def link_for_staff(self, chat_id: int, user_id: int) -> str | None:
+        """A single-use invite the staff can pass on themselves (a member who never opened the
+        bot's private chat cannot be sent one); None if Telegram refuses."""
+        rt = self.services
+        policy = (await rt.policies.policy_for(chat_id)).policy
+        name = (await rt.messages_for(chat_id)).tp(INVITE_NAME)
+        door = await rt.doors.for_chat(chat_id)
+        try:
+            link = await door.create_invite(
+                chat_id, expires=rt.now() + policy.moderation.invite_ttl, name=name
+            )
+        except TelegramError as error:
+            logger.warning("no invite link for the staff in {}: {}", chat_id, error.message)
+            return None
+        if link is not None:
+            await rt.store.audit.add(chat_id, rt.now(), "reinvite", target_id=user_id, text=link)
+        return link
+
     async def _send(self, chat_id: int, user_id: int) -> bool:
         rt = self.services
         policy = (await rt.policies.policy_for(chat_id)).policy
