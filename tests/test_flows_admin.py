@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.fake.models import StoredMessage
 from handlers.admin import WHY_EXPLAINED
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
@@ -126,13 +128,18 @@ async def test_undo_from_the_staff_chat_restores_the_member(shop: Harness) -> No
     assert any("https://t.me/+" in text for text in shop.texts_in(dave))
 
 
-async def test_an_undo_telegram_refuses_keeps_its_button_for_another_try(shop: Harness) -> None:
+async def banned_with_its_note(shop: Harness) -> tuple[int, StoredMessage, dict[str, Any]]:
+    """Dave banned for an ad (hard mode): his id, the staff note and its Undo button."""
     await command(shop, ADMIN, "/mode hard")
     dave = shop.member("dave")
     await shop.say(dave, AD)
     await flush_staff(shop)
     note = shop.fake.bot_messages(STAFF)[-1]
-    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    return dave, note, note.data["reply_markup"]["inline_keyboard"][0][0]
+
+
+async def test_an_undo_telegram_refuses_keeps_its_button_for_another_try(shop: Harness) -> None:
+    dave, note, undo = await banned_with_its_note(shop)
     shop.fake.fail_next("unbanChatMember", status=400, description="Bad Request: try later")
     await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
     assert shop.fake.status_of(GROUP, dave) == "kicked"
@@ -146,12 +153,7 @@ async def test_an_undo_telegram_refuses_keeps_its_button_for_another_try(shop: H
 async def test_an_undo_gives_the_staff_an_invite_for_a_member_the_bot_cannot_write_to(
     shop: Harness,
 ) -> None:
-    await command(shop, ADMIN, "/mode hard")
-    dave = shop.member("dave")
-    await shop.say(dave, AD)
-    await flush_staff(shop)
-    note = shop.fake.bot_messages(STAFF)[-1]
-    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    _, note, undo = await banned_with_its_note(shop)
     await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
     assert "https://t.me/+" in note.text, "the staff can pass the invite on themselves"
     assert not any("https://t.me/+" in text for text in shop.texts_in(GROUP))

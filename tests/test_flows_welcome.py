@@ -714,27 +714,12 @@ async def test_two_welcomes_due_at_once_name_each_newcomer_once(shop: Harness) -
     assert sum("Carol" in text for text in welcomes(shop)) == 1
 
 
-async def test_a_removed_spammer_leaves_the_pending_welcome(tmp_path: Path) -> None:
-    harness = await started(tmp_path, policy("welcome:\n  wave_window: 10s\n"))
-    try:
-        await join(harness, "ann")
-        harness.clock.advance(2)
-        await join(harness, "ben")
-        spammer = await join(harness, "spammer")
-        await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
-        assert harness.fake.status_of(GROUP, spammer) == "left"
-        harness.clock.advance(8)
-        await fire(harness, welcome_job_name(GROUP))
-        shared = welcomes(harness)[1]
-        assert "Ben" in shared and "Spammer" not in shared
-    finally:
-        await harness.stop()
-
-
-async def test_a_newcomer_only_called_out_for_an_ad_is_not_welcomed_either(
-    tmp_path: Path,
+@pytest.mark.parametrize(("mode", "status"), [("neutral", "left"), ("soft", "member")])
+async def test_a_newcomer_caught_posting_an_ad_leaves_the_pending_welcome(
+    tmp_path: Path, mode: str, status: str
 ) -> None:
-    text = policy("welcome:\n  wave_window: 10s\nmoderation:\n  mode: soft\n")
+    """Removed or only called out: no greeting and no gift button for them."""
+    text = policy(f"welcome:\n  wave_window: 10s\nmoderation:\n  mode: {mode}\n")
     harness = await started(tmp_path, text)
     try:
         await join(harness, "ann")
@@ -742,7 +727,7 @@ async def test_a_newcomer_only_called_out_for_an_ad_is_not_welcomed_either(
         await join(harness, "ben")
         spammer = await join(harness, "spammer")
         await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
-        assert harness.fake.status_of(GROUP, spammer) == "member", "a call-out keeps them"
+        assert harness.fake.status_of(GROUP, spammer) == status
         harness.clock.advance(8)
         await fire(harness, welcome_job_name(GROUP))
         shared = welcomes(harness)[1]
