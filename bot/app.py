@@ -174,6 +174,7 @@ def _install_features(data: BotData, services: Services, application: App) -> No
             _when_ready(data.welcome.gate.reschedule_pending),
             _when_ready(data.welcome.resume_waiting),
             _when_ready(data.tickets.reschedule_reminders),
+            _when_ready(data.tickets.resume_interrupted_holds),
             _when_ready(data.rhythm.start),
         ]
     )

@@ -21,7 +21,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def start_private(call: CommandCall, app: BotData) -> None:
-    """Serve a deep link (`/start <kind>_...`), hand out a due re-invite, or greet the user."""
+    """Serve a deep link (`/start <kind>_...`), hand out a due re-invite, or greet the user;
+    then deliver the ticket replies held until they opened the chat."""
     user = call.message.from_user
     if user is None:
         return
@@ -34,9 +35,9 @@ async def start_private(call: CommandCall, app: BotData) -> None:
         return
     # Whatever /start answers (or keeps quiet about) is this hour's word to the member.
     app.limiter.first_greeting(user.id)
-    if await app.reinvites.offer(user.id) or await app.reinvites.pending(user.id):
-        return
-    await call.answer_html(await greeting(services, call.bot.first_name, user.id))
+    if not (await app.reinvites.offer(user.id) or await app.reinvites.pending(user.id)):
+        await call.answer_html(await greeting(services, call.bot.first_name, user.id))
+    await app.tickets.deliver_held(user.id)
 
 
 async def greeting(services: Services, bot_name: str, user_id: int) -> str:
@@ -55,7 +56,7 @@ async def private_message(update: Update, context: Context) -> None:
     """Any private message counts as the member getting in touch: a due re-invite goes out,
     a ticket's conversation is relayed elsewhere, a member waiting out a removal hears
     nothing (as with /start), and otherwise the member hears, once an hour, what the bot does
-    and how to get help."""
+    and how to get help (after a closed ticket: how to reach the staff again)."""
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
@@ -66,5 +67,7 @@ async def private_message(update: Update, context: Context) -> None:
     if await app.reinvites.pending(user.id) or await app.tickets.has_open_ticket(user.id):
         return
     if app.limiter.first_greeting(user.id):
-        hello = await greeting(app.services, context.bot.first_name, user.id)
+        hello = await app.tickets.after_close_text(user.id) or await greeting(
+            app.services, context.bot.first_name, user.id
+        )
         await reply_to(app.services, message, hello)

@@ -130,6 +130,9 @@ COMPLAINT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "contact": frozenset({"user", "group", "ticket"}),
     "reminder": frozenset({"user"}),
     "link_invalid": frozenset(),
+    "link_not_yours": frozenset({"group"}),
+    "reopened": frozenset({"ticket"}),
+    "after_close": frozenset({"ticket", "group"}),
     "staff_answer": frozenset({"text", "ticket", "group"}),
     "closing": frozenset({"ticket", "group"}),
     "good_button": frozenset(),
@@ -144,6 +147,7 @@ COMPLAINT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "staff_taken": frozenset({"ticket", "staff"}),
     "staff_closed": frozenset({"ticket", "staff"}),
     "staff_rating": frozenset({"ticket", "user", "rating"}),
+    "staff_reopened": frozenset({"ticket", "user"}),
 }
 """Every complaints template, with the placeholders it may use."""
 
@@ -157,7 +161,14 @@ class ComplaintTemplates(StrictModel):
     greeting: str = Field(description="The private chat's first message, asking for details")
     contact: str = Field(description="Without a staff chat: how to reach the shop instead")
     reminder: str = Field(description="The one gentle reminder in the group")
-    link_invalid: str = Field(description="A ticket link that is closed or someone else's")
+    link_invalid: str = Field(description="A ticket link that is forged or closed")
+    link_not_yours: str = Field(
+        description="Someone pressed the button under another member's complaint"
+    )
+    reopened: str = Field(description="The member wrote soon after closing: the ticket reopens")
+    after_close: str = Field(
+        description="The member wrote long after closing: how to reach the staff again"
+    )
     staff_answer: str = Field(description="A staff reply as the member reads it")
     closing: str = Field(description="Sent to the member when the ticket closes")
     good_button: str = Field(description="Satisfaction: the 👍 button")
@@ -172,6 +183,7 @@ class ComplaintTemplates(StrictModel):
     staff_taken: str = Field(description="Someone took the ticket")
     staff_closed: str = Field(description="Someone closed the ticket")
     staff_rating: str = Field(description="The member's satisfaction answer")
+    staff_reopened: str = Field(description="The member wrote again: the closed ticket reopens")
 
     @field_validator("*")
     @classmethod
@@ -227,6 +239,11 @@ class ComplaintsConfig(StrictModel):
         "'forever' for none",
     )
     satisfaction: bool = Field(True, description="Ask for 👍/👎 when a ticket closes")
+    reopen_within: Duration = Field(
+        parse_duration("7d"),
+        description="A private message this soon after a ticket closed reopens it; later, "
+        "the member hears how to reach the staff again; 0 never reopens",
+    )
     templates: ComplaintTemplates
 
     @property

@@ -9,7 +9,8 @@ never a crash. Every text shown to members comes from the policy's `complaints.t
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
@@ -22,7 +23,7 @@ from bot.core.i18n import N_, Messages
 from bot.core.services import Services
 from bot.features.explain import hit_reason
 from bot.features.moderation import Target
-from bot.store import Ticket, TicketStatus
+from bot.store import HeldKind, HeldReply, Ticket, TicketStatus
 from bot.telegram.permissions import is_staff_now
 from policies.complaints import Assessment, ComplaintsConfig, ComplaintTemplates, OriginalMessage
 from policies.texts import Html, mention, render
@@ -51,6 +52,23 @@ ATTACHMENT_KINDS = {
 """What a message without text holds, as the staff read it in their note."""
 
 App = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ForMember:
+    """A message for a ticket's member, sent now or held until they open the private chat:
+    an HTML text, or a copy of the staff's `source` (chat, message) for media."""
+
+    kind: HeldKind
+    text: str = ""
+    source: tuple[int, int] | None = None
+
+    @classmethod
+    def held(cls, reply: HeldReply) -> ForMember:
+        source = None
+        if reply.from_chat_id is not None and reply.message_id is not None:
+            source = (reply.from_chat_id, reply.message_id)
+        return cls(reply.kind, reply.text, source)
 
 
 class TicketDesk:
@@ -252,15 +270,32 @@ class TicketDesk:
     # ------------------------------------------------------------ the private chat
 
     async def open_private_chat(self, user_id: int, user_name: str, payload: str) -> None:
-        """The member followed the deep link: greet them, or give the contact text."""
-        ticket = await self._ticket_from_link(payload, user_id)
+        """The member followed the deep link: greet them (or give the contact text) and
+        deliver what was held for them. A link to someone else's ticket, or to a closed one,
+        is explained in the language of the ticket's group."""
+        owner, ticket = await self._ticket_from_link(payload)
         if ticket is None:
-            templates = self._default_templates()
-            await self._send(user_id, render(templates.link_invalid, {}))
+            await self._send(user_id, render(self._default_templates().link_invalid, {}))
+            await self.deliver_held(user_id)
             return
+        config = await self.config_for(ticket.chat_id)
+        if owner != user_id or ticket.user_id != user_id:
+            group = await self.group_title(ticket.chat_id)
+            await self._send(user_id, render(config.templates.link_not_yours, {"group": group}))
+            await self.deliver_held(user_id)
+            return
+        if not ticket.active:
+            if not await self.deliver_held(user_id):
+                await self._send(user_id, render(config.templates.link_invalid, {}))
+            return
+        await self._greet(ticket, user_id, user_name, config)
+        await self.deliver_held(user_id)
+
+    async def _greet(
+        self, ticket: Ticket, user_id: int, user_name: str, config: ComplaintsConfig
+    ) -> None:
         first_time = await self.rt.store.tickets.mark_opened(ticket.id, self.rt.now())
         self.cancel_reminder(ticket.id)
-        config = await self.config_for(ticket.chat_id)
         values: dict[str, object] = {
             "user": mention(user_id, user_name),
             "group": await self.group_title(ticket.chat_id),
@@ -274,16 +309,74 @@ class TicketDesk:
         if first_time:
             await self._first_opened(ticket, config, mention(user_id, user_name))
 
-    async def _ticket_from_link(self, payload: str, user_id: int) -> Ticket | None:
-        """The active ticket a genuine link names, if it belongs to whoever followed it."""
+    async def _ticket_from_link(self, payload: str) -> tuple[int | None, Ticket | None]:
+        """The member a genuine link was made for, and the ticket it names; (None, None) for
+        a forged or malformed link."""
         signer = self.rt.signer
         parts = signer.verify(payload, DEEP_LINK_KIND) if signer else None
-        if parts is None or len(parts) != 2 or parts[1] != user_id:
-            return None
-        ticket = await self.rt.store.tickets.get(parts[0])
-        if ticket is None or not ticket.active or ticket.user_id != user_id:
-            return None
-        return ticket
+        if parts is None or len(parts) != 2:
+            return None, None
+        return parts[1], await self.rt.store.tickets.get(parts[0])
+
+    async def deliver_held(self, user_id: int) -> int:
+        """Deliver, oldest first, what Telegram refused to send the member before they opened
+        the private chat; the staff hear which tickets' messages arrived. Each message is
+        claimed, sent, then marked sent, so none goes out twice; returns how many went out."""
+        store, delivered = self.rt.store.tickets, Counter[int]()
+        while waiting := await store.held_for(user_id):
+            for reply in waiting:
+                if not await store.claim_held(reply.id, self.rt.now()):
+                    continue
+                if not await self._send_held(reply):
+                    await store.release_held(reply.id)
+                    await self._tell_delivered(delivered)
+                    return delivered.total()
+                await store.mark_held_sent(reply.id, self.rt.now())
+                delivered[reply.ticket_id] += 1
+        await self._tell_delivered(delivered)
+        return delivered.total()
+
+    async def _send_held(self, reply: HeldReply) -> bool:
+        ticket = await self.rt.store.tickets.get(reply.ticket_id)
+        if ticket is None:
+            return True
+        try:
+            await self._send_to_member(ticket, ForMember.held(reply))
+        except TelegramError as error:
+            logger.info("ticket #{}: held message still refused: {}", ticket.id, error.message)
+            return False
+        return True
+
+    async def _tell_delivered(self, delivered: Counter[int]) -> None:
+        say = self.rt.staff.messages
+        for ticket_id, count in delivered.items():
+            ticket = await self.rt.store.tickets.get(ticket_id)
+            name = ticket.user_name if ticket else "?"
+            note = say.tnp(
+                "📬 #{id}: {name} opened the private chat; the held message was delivered.",
+                "📬 #{id}: {name} opened the private chat; the {count} held messages were "
+                "delivered, in order.",
+                count,
+                id=ticket_id,
+                name=name,
+                count=count,
+            )
+            await self._note_to_staff(note)
+
+    async def resume_interrupted_holds(self) -> None:
+        """After a restart: a held message whose delivery was cut short may or may not have
+        arrived. It is never sent again; the staff are asked to check with the member."""
+        store, say = self.rt.store.tickets, self.rt.staff.messages
+        for reply in await store.interrupted_holds():
+            ticket = await store.get(reply.ticket_id)
+            note = say.tp(
+                "⚠️ #{id}: qunbot stopped while delivering a held message to {name}; it may "
+                "not have arrived. Please check with them.",
+                id=reply.ticket_id,
+                name=ticket.user_name if ticket else "?",
+            )
+            await self._note_to_staff(note)
+            await store.mark_held_sent(reply.id, self.rt.now())
 
     async def _first_opened(self, ticket: Ticket, config: ComplaintsConfig, who: Html) -> None:
         values = {"ticket": ticket.id, "user": who}
@@ -305,6 +398,8 @@ class TicketDesk:
             return False
         ticket = await self.rt.store.tickets.latest_opened_by(user.id)
         if ticket is None:
+            ticket = await self._reopen_recent(user.id, user.full_name)
+        if ticket is None:
             return False
         label = self.rt.staff.messages.tp(ATTACHMENT_KINDS.get(attachment_kind(message), "[…]"))
         shown = message.text or message.caption or label
@@ -323,6 +418,33 @@ class TicketDesk:
             ticket.id, self.rt.now(), "member", shown, user.id, message.message_id
         )
         return True
+
+    async def _reopen_recent(self, user_id: int, user_name: str) -> Ticket | None:
+        """The member's ticket closed within the policy's `reopen_within`, open again."""
+        store, now = self.rt.store.tickets, self.rt.now()
+        closed = await store.latest_closed_of(user_id)
+        if closed is None or closed.closed_at is None:
+            return None
+        config = await self.config_for(closed.chat_id)
+        if not config.reopen_within or now - closed.closed_at > config.reopen_within:
+            return None
+        if not await store.reopen(closed.id, now):
+            return None
+        await self._send(user_id, render(config.templates.reopened, {"ticket": closed.id}))
+        values = {"ticket": closed.id, "user": mention(user_id, user_name)}
+        await self._tell_staff(closed, "staff_reopened", values)
+        await self._refresh_card(closed.id)
+        return await store.get(closed.id)
+
+    async def after_close_text(self, user_id: int) -> str | None:
+        """How to reach the staff again, for a member whose ticket is closed (HTML), in the
+        language of the ticket's group; None if they never had one."""
+        closed = await self.rt.store.tickets.latest_closed_of(user_id)
+        if closed is None:
+            return None
+        config = await self.config_for(closed.chat_id)
+        values = {"ticket": closed.id, "group": await self.group_title(closed.chat_id)}
+        return render(config.templates.after_close, values)
 
     async def _copy_to_staff(self, ticket: Ticket, message: Message, header_id: int) -> None:
         staff = self.staff_chat
@@ -355,7 +477,8 @@ class TicketDesk:
             await self._note_to_staff(note, reply_to=message.message_id)
             return True
         config = await self.config_for(ticket.chat_id)
-        if not await self._to_member(ticket, lambda: self._send_answer(ticket, message, config)):
+        answer = await self._answer(ticket, message, config)
+        if not await self._deliver_or_hold(ticket, answer, reply_to=message.message_id):
             return True
         shown = message.text or message.caption or f"[{attachment_kind(message)}]"
         await self.rt.store.tickets.add_message(
@@ -365,27 +488,52 @@ class TicketDesk:
             await self.take(ticket.id, user.id, user.full_name)
         return True
 
-    async def _send_answer(
+    async def _answer(
         self, ticket: Ticket, message: Message, config: ComplaintsConfig
-    ) -> object:
+    ) -> ForMember:
+        """A staff reply as the member receives it: media as a copy of the staff's message."""
         if message.text is None:
-            return await self.rt.door.copy(ticket.user_id, message.chat_id, message.message_id)
+            return ForMember(HeldKind.COPY, source=(message.chat_id, message.message_id))
         values = {
             "text": message.text,
             "ticket": ticket.id,
             "group": await self.group_title(ticket.chat_id),
         }
-        return await self.rt.door.post(
-            ticket.user_id, render(config.templates.staff_answer, values)
-        )
+        return ForMember(HeldKind.TEXT, render(config.templates.staff_answer, values))
 
-    async def _to_member(self, ticket: Ticket, send: Callable[[], Awaitable[object]]) -> bool:
-        """Send to the member; if Telegram refuses, tell the staff why instead of failing."""
-        try:
-            await send()
-        except TelegramError as error:
-            await self._note_to_staff(unreachable_note(ticket, error, self.rt.staff.messages))
-            return False
+    async def _send_to_member(self, ticket: Ticket, message: ForMember) -> object:
+        if message.kind is HeldKind.COPY and message.source is not None:
+            return await self.rt.door.copy(ticket.user_id, *message.source)
+        markup = None
+        if message.kind is HeldKind.CLOSING:
+            markup = self._rating_buttons(ticket, await self.config_for(ticket.chat_id))
+        return await self.rt.door.post(ticket.user_id, message.text, markup=markup)
+
+    async def _deliver_or_hold(
+        self, ticket: Ticket, message: ForMember, *, reply_to: int | None = None
+    ) -> bool:
+        """Send to the member, or, while they have not opened the private chat (or something
+        for them is already waiting), hold it for when they do. The staff hear which; false
+        only if Telegram refused for another reason."""
+        store, say = self.rt.store.tickets, self.rt.staff.messages
+        if not await store.holds_for(ticket.user_id):
+            try:
+                await self._send_to_member(ticket, message)
+                return True
+            except Forbidden:
+                pass
+            except TelegramError as error:
+                await self._note_to_staff(unreachable_note(ticket, error, say), reply_to=reply_to)
+                return False
+        await store.hold(
+            ticket.id,
+            ticket.user_id,
+            message.kind,
+            self.rt.now(),
+            text=message.text,
+            source=message.source,
+        )
+        await self._note_to_staff(held_note(ticket, say), reply_to=reply_to)
         return True
 
     # ------------------------------------------------------------------ staff actions
@@ -410,8 +558,7 @@ class TicketDesk:
         if ticket is None or not await store.tickets.close(ticket_id, actor_id, now):
             return False
         self.cancel_reminder(ticket_id)
-        config = await self.config_for(ticket.chat_id)
-        await self._to_member(ticket, lambda: self._send_closing(ticket, config))
+        await self._deliver_or_hold(ticket, await self._closing(ticket))
         values = {"ticket": ticket.id, "staff": mention(actor_id, actor_name)}
         await self._tell_staff(ticket, "staff_closed", values)
         await self._refresh_card(ticket.id)
@@ -424,13 +571,10 @@ class TicketDesk:
         )
         return True
 
-    async def _send_closing(self, ticket: Ticket, config: ComplaintsConfig) -> object:
+    async def _closing(self, ticket: Ticket) -> ForMember:
+        config = await self.config_for(ticket.chat_id)
         values = {"ticket": ticket.id, "group": await self.group_title(ticket.chat_id)}
-        return await self.rt.door.post(
-            ticket.user_id,
-            render(config.templates.closing, values),
-            markup=self._rating_buttons(ticket, config),
-        )
+        return ForMember(HeldKind.CLOSING, render(config.templates.closing, values))
 
     def _rating_buttons(
         self, ticket: Ticket, config: ComplaintsConfig
@@ -603,15 +747,19 @@ class TicketDesk:
             return None
 
 
+def held_note(ticket: Ticket, say: Messages) -> str:
+    """A message kept for a member who has not opened the private chat (plain text)."""
+    return say.tp(
+        "⏳ #{id}: {name} has not opened the private chat with the bot yet (or blocked it). "
+        "The message is kept and will be delivered as soon as they open it, from the button "
+        "in the group; you will be told when it arrives.",
+        id=ticket.id,
+        name=ticket.user_name,
+    )
+
+
 def unreachable_note(ticket: Ticket, error: TelegramError, say: Messages) -> str:
     """Why a message to the member did not arrive, in the staff's words (plain text)."""
-    if isinstance(error, Forbidden):
-        return say.tp(
-            "⚠️ #{id}: {name} has not opened the private chat with the bot (or blocked it), so "
-            "nothing reached them. They can still open it from the button in the group.",
-            id=ticket.id,
-            name=ticket.user_name,
-        )
     return say.tp(
         "⚠️ #{id}: could not message {name}: {error}",
         id=ticket.id,

@@ -283,6 +283,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX usernames_by_age ON usernames (seen_at)",
         ),
     ),
+    Migration(
+        12,
+        "replies to a ticket's member held until they open the private chat, so none is lost",
+        (
+            """CREATE TABLE held_replies (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+                user_id INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('text', 'copy', 'closing')),
+                text TEXT NOT NULL DEFAULT '',
+                from_chat_id INTEGER,
+                message_id INTEGER,
+                held_at REAL NOT NULL,
+                claimed_at REAL,
+                sent_at REAL
+            )""",
+            "CREATE INDEX held_replies_waiting ON held_replies (user_id, id)"
+            " WHERE sent_at IS NULL",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

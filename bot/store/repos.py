@@ -775,6 +775,29 @@ class TicketMessage:
     text: str
 
 
+class HeldKind(StrEnum):
+    TEXT = "text"
+    """A staff answer, rendered as the member reads it."""
+    COPY = "copy"
+    """A staff message with a photo or other media, copied from the staff chat."""
+    CLOSING = "closing"
+    """The closing text, with the satisfaction buttons."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReply:
+    """A message for a ticket's member that Telegram refused because they had not opened the
+    private chat; delivered, in order, once they do."""
+
+    id: int
+    ticket_id: int
+    user_id: int
+    kind: HeldKind
+    text: str
+    from_chat_id: int | None
+    message_id: int | None
+
+
 class Tickets(Repository):
     """Complaint tickets, what was said in them, and which chat messages belong to which."""
 
@@ -836,6 +859,28 @@ class Tickets(Repository):
             " ORDER BY id DESC LIMIT 1",
             (user_id,),
         )
+
+    async def latest_closed_of(self, user_id: int) -> Ticket | None:
+        """The member's most recently closed ticket."""
+        return await self._one(
+            f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status = 'closed'"
+            " ORDER BY closed_at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+
+    async def reopen(self, ticket_id: int, now: float) -> bool:
+        """A closed ticket becomes open again, its private chat open and its rating asked
+        anew; false if it is not closed, or the member has another active ticket in its group
+        (which then holds the conversation)."""
+        cursor = await self.write(
+            "UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL,"
+            " rating = NULL, rated_at = NULL, opened_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM tickets other"
+            " WHERE other.chat_id = tickets.chat_id AND other.user_id = tickets.user_id"
+            " AND other.status != 'closed')",
+            (now, now, ticket_id),
+        )
+        return cursor.rowcount > 0
 
     async def active(self, chat_id: int | None = None, limit: int = 50) -> list[Ticket]:
         """Active tickets, oldest first: one group's, or every group's."""
@@ -952,6 +997,73 @@ class Tickets(Repository):
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else None
+
+    async def hold(
+        self,
+        ticket_id: int,
+        user_id: int,
+        kind: HeldKind,
+        now: float,
+        *,
+        text: str = "",
+        source: tuple[int, int] | None = None,
+    ) -> None:
+        """Keep a message for the member until they open the private chat; `source` is the
+        (chat, message) a copy is made from."""
+        from_chat_id, message_id = source if source is not None else (None, None)
+        await self.write(
+            "INSERT INTO held_replies (ticket_id, user_id, kind, text, from_chat_id, message_id,"
+            " held_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ticket_id, user_id, str(kind), text, from_chat_id, message_id, now),
+        )
+
+    async def holds_for(self, user_id: int) -> bool:
+        """Whether anything for the member is still held (or being delivered): a new reply
+        must then wait behind it, to keep the order."""
+        async with self.db.execute(
+            "SELECT 1 FROM held_replies WHERE user_id = ? AND sent_at IS NULL LIMIT 1",
+            (user_id,),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def held_for(self, user_id: int) -> list[HeldReply]:
+        """The member's held messages nobody is delivering, oldest first."""
+        return await self._held(
+            "WHERE user_id = ? AND sent_at IS NULL AND claimed_at IS NULL", (user_id,)
+        )
+
+    async def claim_held(self, held_id: int, now: float) -> bool:
+        """Take a held message for delivery; only one caller wins, and only once."""
+        cursor = await self.write(
+            "UPDATE held_replies SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL"
+            " AND sent_at IS NULL",
+            (now, held_id),
+        )
+        return cursor.rowcount > 0
+
+    async def release_held(self, held_id: int) -> None:
+        """Give a claimed message back, because Telegram refused it again."""
+        await self.write(
+            "UPDATE held_replies SET claimed_at = NULL WHERE id = ? AND sent_at IS NULL",
+            (held_id,),
+        )
+
+    async def mark_held_sent(self, held_id: int, now: float) -> None:
+        await self.write("UPDATE held_replies SET sent_at = ? WHERE id = ?", (now, held_id))
+
+    async def interrupted_holds(self) -> list[HeldReply]:
+        """Held messages claimed but never marked sent: the bot stopped while delivering them,
+        so whether they arrived is unknown."""
+        return await self._held("WHERE claimed_at IS NOT NULL AND sent_at IS NULL", ())
+
+    async def _held(self, where: str, parameters: tuple[Any, ...]) -> list[HeldReply]:
+        async with self.db.execute(
+            "SELECT id, ticket_id, user_id, kind, text, from_chat_id, message_id"
+            f" FROM held_replies {where} ORDER BY id",
+            parameters,
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [HeldReply(r[0], r[1], r[2], HeldKind(r[3]), r[4], r[5], r[6]) for r in rows]
 
     async def _one(self, sql: str, parameters: tuple[Any, ...]) -> Ticket | None:
         async with self.db.execute(sql, parameters) as cursor:
@@ -1541,6 +1653,7 @@ class Retention(Repository):
             " AND (text <> '' OR user_name <> '') AND status = 'closed'",
             "UPDATE ticket_messages SET text = '' WHERE at < ? AND text <> ''"
             " AND ticket_id IN (SELECT id FROM tickets WHERE status = 'closed')",
+            "UPDATE held_replies SET text = '' WHERE sent_at < ? AND text <> ''",
             "UPDATE reinvites SET invite_link = NULL WHERE sent_at < ?"
             " AND invite_link IS NOT NULL",
             "DELETE FROM learned_samples WHERE at < ?",
