@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from bot.core.config import Config, GroupConfig, LoadedConfig, loaded_from
 from bot.fake.state import CallbackQuery
 from bot.features.tickets import REMINDER_JOB
 from bot.store import Ticket, TicketStatus
+from policies.yamlsource import Located
 from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config
 
 COMPLAINT = "My cookie box arrived broken and nobody answers my messages!!!"
@@ -151,10 +153,125 @@ async def test_the_deep_link_is_the_only_route_to_a_member_who_never_started_the
     await staff_reply(shop, SARA, "Hello Bob, can you send your order number?")
     forbidden = [c for c in shop.fake.calls_to("sendMessage") if c.params["chat_id"] == bob]
     assert [c.status for c in forbidden] == [403]
-    assert "has not opened the private chat" in shop.texts_in(STAFF)[-1]
-    assert (await only_ticket(shop)).status is TicketStatus.OPEN
+    assert "will be delivered as soon as they open it" in shop.texts_in(STAFF)[-2]
     await open_ticket(shop, bob)
-    assert "ticket #1" in shop.texts_in(bob)[-1]
+    assert "ticket #1" in shop.texts_in(bob)[0]
+
+
+def card_of(harness: Harness, ticket: int = 1) -> int:
+    return next(
+        m.message_id for m in harness.fake.bot_messages(STAFF) if f"New ticket #{ticket}" in m.text
+    )
+
+
+async def test_replies_before_the_member_opens_the_chat_are_held_and_delivered_in_order(
+    shop: Harness,
+) -> None:
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "等了十天还没收到货，订单一直显示待发货，太慢了！！！")
+    card = card_of(shop)
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "您好，仓库说今天补发，请稍等", reply_to=card)
+    )
+    note = shop.fake.bot_messages(STAFF)[-2]
+    assert "has not opened the private chat" in note.text
+    assert "will be delivered as soon as they open it" in note.text
+    assert "nothing reached them" not in note.text
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "", photo=True, caption="快递单照片", reply_to=card)
+    )
+    assert "will be delivered" in shop.texts_in(STAFF)[-1]
+    assert wangwu not in shop.fake.chats, "nothing reached the member yet"
+    await open_ticket(shop, wangwu)
+    greeting, answer, photo = shop.fake.bot_messages(wangwu)
+    assert "ticket #1" in greeting.text
+    assert "仓库说今天补发" in answer.text and "Shop staff (ticket #1)" in answer.text
+    assert "photo" in photo.data and photo.data.get("caption") == "快递单照片"
+    assert "the 2 held messages were delivered" in shop.texts_in(STAFF)[-1]
+    await open_ticket(shop, wangwu)
+    assert len(shop.fake.bot_messages(wangwu)) == 4, "only a new greeting: nothing twice"
+    said = await shop.services.store.tickets.messages(1)
+    assert [m.source for m in said] == ["group", "staff", "staff"]
+
+
+async def test_a_plain_start_also_delivers_what_was_held(shop: Harness) -> None:
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "买的坚果全是坏的，太差劲了，我要退款！！")
+    await staff_reply(shop, SARA, "非常抱歉，已为您安排退款")
+    shop.fake.start_private(wangwu)
+    await shop.feed(shop.fake.user_message(wangwu, wangwu, "/start"))
+    assert "已为您安排退款" in shop.texts_in(wangwu)[-1]
+    assert "the held message was delivered" in shop.texts_in(STAFF)[-1]
+
+
+async def test_the_closing_text_is_held_too_and_still_asks_for_a_rating(shop: Harness) -> None:
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "收到的饼干碎成渣了，这怎么吃？退钱！！！")
+    payload = newest_deep_link(shop)
+    await staff_reply(shop, SARA, "抱歉，补发一盒给您")
+    assert await press(shop, STAFF, card_of(shop), SARA, "Close") == "Ticket #1 closed."
+    assert any("will be delivered" in text for text in shop.texts_in(STAFF)[-3:])
+    update = shop.fake.start_private(wangwu, payload)
+    assert update is not None
+    await shop.feed(update)
+    answer, closing = shop.fake.bot_messages(wangwu)
+    assert "补发一盒给您" in answer.text
+    assert "Ticket #1 is closed" in closing.text
+    assert "not valid" not in " ".join(shop.texts_in(wangwu))
+    await press(shop, wangwu, closing.message_id, wangwu, "👍")
+    ticket = await shop.services.store.tickets.get(1)
+    assert ticket is not None and ticket.rating == 1
+
+
+async def test_held_replies_survive_a_restart(tmp_path: Path) -> None:
+    clock = TestClock()
+    loaded = make_config(tmp_path, policy=policy())
+    first = await Harness.start(loaded, clock=clock)
+    first.fake.add_user(SARA, "Sara")
+    first.fake.add_member(STAFF, SARA)
+    wangwu = first.member("wangwu")
+    await first.say(wangwu, "我的订单到现在都没发货，客服也不回，太过分了！！！")
+    payload = newest_deep_link(first)
+    await staff_reply(first, SARA, "抱歉久等，今天一定发出")
+    await first.stop()
+    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    try:
+        update = second.fake.start_private(wangwu, payload)
+        assert update is not None
+        await second.feed(update)
+        assert "今天一定发出" in second.texts_in(wangwu)[-1]
+    finally:
+        await second.stop()
+
+
+async def test_a_delivery_cut_short_by_a_crash_is_reported_and_never_sent_twice(
+    tmp_path: Path,
+) -> None:
+    clock = TestClock()
+    loaded = make_config(tmp_path, policy=policy())
+    first = await Harness.start(loaded, clock=clock)
+    first.fake.add_user(SARA, "Sara")
+    first.fake.add_member(STAFF, SARA)
+    wangwu = first.member("wangwu")
+    await first.say(wangwu, "东西少发了两袋，找谁都没人理，差评！！！")
+    payload = newest_deep_link(first)
+    await staff_reply(first, SARA, "少发的两袋马上补上")
+    await staff_reply(first, SARA, "补发单号稍后发您")
+    store = first.services.store.tickets
+    held = await store.held_for(wangwu)
+    assert await store.claim_held(held[0].id, clock.now()), "the crash hits after the claim"
+    await first.stop()
+    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    try:
+        assert "may not have arrived" in second.texts_in(STAFF)[-1]
+        update = second.fake.start_private(wangwu, payload)
+        assert update is not None
+        await second.feed(update)
+        texts = second.texts_in(wangwu)
+        assert not any("马上补上" in text for text in texts), "not sent again"
+        assert "补发单号稍后发您" in texts[-1]
+    finally:
+        await second.stop()
 
 
 async def test_a_further_complaint_attaches_to_the_open_ticket(shop: Harness) -> None:
@@ -253,7 +370,8 @@ async def test_closing_sends_the_closing_text_and_records_satisfaction(shop: Har
     assert ticket is not None and (ticket.status, ticket.rating) == (TicketStatus.CLOSED, 1)
     assert "rated the help 👍" in shop.texts_in(STAFF)[-1]
     await shop.feed(shop.fake.private_message(bob, "one more thing"))
-    assert "one more thing" not in shop.texts_in(STAFF)[-1]
+    assert "wrote again after it was closed" in shop.texts_in(STAFF)[-2]
+    assert "one more thing" in shop.texts_in(STAFF)[-1]
 
 
 async def test_close_command_as_a_reply_in_the_staff_chat_and_by_id_in_the_group(
@@ -375,8 +493,67 @@ async def test_someone_elses_link_is_refused(shop: Harness) -> None:
     update = shop.fake.start_private(mallory, newest_deep_link(shop))
     assert update is not None
     await shop.feed(update)
-    assert "not valid any more" in shop.texts_in(mallory)[-1]
+    (answer,) = shop.texts_in(mallory)
+    assert "This button is for the member who wrote that message in Sunny Snacks" in answer
+    assert "write your own question in the group" in answer
+    assert "not valid" not in answer
     assert (await only_ticket(shop)).opened_at is None
+
+
+def two_language_config(workdir: Path) -> LoadedConfig:
+    """The group speaks Chinese (shop-zh), while the config's default policy speaks English."""
+    policies = workdir / "policies"
+    policies.mkdir()
+    (policies / "intl.yaml").write_text("extends: default\n", encoding="utf-8")
+    (policies / "shop.yaml").write_text("extends: shop-zh\n", encoding="utf-8")
+    config = Config(
+        database=str(workdir / "qunbot.db"),
+        policies_dir=str(policies),
+        default_policy="intl",
+        groups=(GroupConfig(chat_id=GROUP, policy="shop"),),
+        staff_chat=STAFF,
+    )
+    return loaded_from(Located(config.model_dump(mode="json"), {}, {}, "(test)"), workdir)
+
+
+async def test_someone_elses_link_is_explained_in_the_language_of_the_tickets_group(
+    tmp_path: Path,
+) -> None:
+    harness = await Harness.start(two_language_config(tmp_path))
+    try:
+        wangwu, lisi = harness.member("wangwu"), harness.member("lisi")
+        await harness.say(wangwu, "等了一个星期还没发货，到底什么时候发？")
+        update = harness.fake.start_private(lisi, newest_deep_link(harness))
+        assert update is not None
+        await harness.feed(update)
+        (answer,) = harness.texts_in(lisi)
+        assert "这个按钮是给在 Sunny Snacks 发这条反馈的顾客本人用的" in answer
+        assert "请在群里写下您自己的问题" in answer
+        assert (await only_ticket(harness)).opened_at is None
+        forged = harness.fake.start_private(lisi, "tkt_1_9_0000000000000000")
+        assert forged is not None
+        await harness.feed(forged)
+        assert "This link is not valid any more" in harness.texts_in(lisi)[-1]
+    finally:
+        await harness.stop()
+
+
+async def test_a_closed_tickets_own_link_says_so_in_the_groups_language(tmp_path: Path) -> None:
+    harness = await Harness.start(two_language_config(tmp_path))
+    try:
+        harness.fake.add_user(SARA, "Sara")
+        harness.fake.add_member(STAFF, SARA)
+        wangwu = harness.member("wangwu")
+        await harness.say(wangwu, "收到的果冻全漏了，盒子都湿透了，要求退款！！")
+        payload = newest_deep_link(harness)
+        await open_ticket(harness, wangwu)
+        assert await harness.app.bot_data.tickets.close(1, SARA, "Sara")
+        update = harness.fake.start_private(wangwu, payload)
+        assert update is not None
+        await harness.feed(update)
+        assert harness.texts_in(wangwu)[-1].startswith("这个链接已失效")
+    finally:
+        await harness.stop()
 
 
 @pytest.mark.parametrize("original", ["delete", "delete_when_opened"])
@@ -482,3 +659,56 @@ async def test_the_reminder_goes_to_the_complaints_topic_even_if_its_messages_ar
     reminder = shop.fake.bot_messages(GROUP)[-1]
     assert "we haven't heard from you yet" in reminder.text
     assert reminder.data.get("message_thread_id") == topic, "not in General"
+
+
+async def closed_after_talking(harness: Harness, text: str) -> int:
+    """A member complains, opens the chat, and staff close the ticket; returns the member."""
+    wangwu = harness.member("wangwu")
+    await harness.say(wangwu, text)
+    await open_ticket(harness, wangwu)
+    assert await harness.app.bot_data.tickets.close(1, SARA, "Sara")
+    return wangwu
+
+
+async def test_a_message_soon_after_closing_reopens_the_ticket(shop: Harness) -> None:
+    wangwu = await closed_after_talking(shop, "快递员把箱子摔坏了，里面的罐子全碎了！！")
+    shop.clock.advance(2 * 86400)
+    await shop.feed(shop.fake.private_message(wangwu, "补发的那箱还是碎的"))
+    assert "Ticket #1 is open again" in shop.texts_in(wangwu)[-1]
+    reopened, relayed = shop.texts_in(STAFF)[-2:]
+    assert "#1: Wangwu wrote again after it was closed" in reopened
+    assert relayed == "💬 #1 Wangwu: 补发的那箱还是碎的"
+    ticket = await only_ticket(shop)
+    assert (ticket.id, ticket.status, ticket.rating) == (1, TicketStatus.OPEN, None)
+    assert [b["text"] for b in buttons(shop, STAFF, card_of(shop))] == ["🙋 Take", "✅ Close"]
+    await staff_reply(shop, SARA, "抱歉，这次给您退款")
+    assert "这次给您退款" in shop.texts_in(wangwu)[-1]
+
+
+async def test_a_message_long_after_closing_says_how_to_reach_the_staff(tmp_path: Path) -> None:
+    harness = await Harness.start(two_language_config(tmp_path))
+    try:
+        harness.fake.add_user(SARA, "Sara")
+        harness.fake.add_member(STAFF, SARA)
+        wangwu = await closed_after_talking(harness, "订的月饼过期了，这也能卖？退钱！！")
+        harness.clock.advance(8 * 86400)
+        staff_before = harness.texts_in(STAFF)
+        await harness.feed(harness.fake.private_message(wangwu, "又有问题了"))
+        assert harness.texts_in(wangwu)[-1] == (
+            "工单 #1 已结单。如还需要帮助，请在 Sunny Snacks 留言，我们会为您新开工单。"
+        )
+        assert harness.texts_in(STAFF) == staff_before
+        assert await harness.services.store.tickets.active() == []
+    finally:
+        await harness.stop()
+
+
+async def test_a_policy_can_turn_reopening_off(tmp_path: Path) -> None:
+    harness = await started(tmp_path, "  reopen_within: 0s\n")
+    try:
+        wangwu = await closed_after_talking(harness, "衣服洗一次就掉色，质量太差了，退货！！")
+        await harness.feed(harness.fake.private_message(wangwu, "还在吗"))
+        assert "If you need help again, write in Sunny Snacks" in harness.texts_in(wangwu)[-1]
+        assert await harness.services.store.tickets.active() == []
+    finally:
+        await harness.stop()

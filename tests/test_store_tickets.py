@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, TicketStatus
+from bot.store import HeldKind, Store, TicketStatus
 
 GROUP, OTHER_GROUP, STAFF, BOB = -100, -200, -999, 7
 
@@ -124,3 +124,77 @@ async def test_tickets_survive_a_reopen(tmp_path: Path) -> None:
         assert await store.tickets.pending_reminders() == [(ticket.id, 9.0)]
     finally:
         await store.close()
+
+
+async def test_held_messages_are_claimed_once_kept_in_order_and_released_on_refusal(
+    store: Store,
+) -> None:
+    ticket = await store.tickets.open(
+        GROUP, BOB, "Bob", "没发货", message_id=1, now=0.0, remind_at=None
+    )
+    assert ticket is not None
+    assert not await store.tickets.holds_for(BOB)
+    await store.tickets.hold(ticket.id, BOB, HeldKind.TEXT, 1.0, text="今天发")
+    await store.tickets.hold(ticket.id, BOB, HeldKind.COPY, 2.0, source=(STAFF, 77))
+    assert await store.tickets.holds_for(BOB)
+    first, second = await store.tickets.held_for(BOB)
+    assert (first.kind, first.text) == (HeldKind.TEXT, "今天发")
+    assert (second.kind, second.from_chat_id, second.message_id) == (HeldKind.COPY, STAFF, 77)
+    assert await store.tickets.claim_held(first.id, 3.0)
+    assert not await store.tickets.claim_held(first.id, 3.0), "only one delivery wins"
+    assert [h.id for h in await store.tickets.held_for(BOB)] == [second.id]
+    await store.tickets.mark_held_sent(first.id, 4.0)
+    assert await store.tickets.claim_held(second.id, 5.0)
+    await store.tickets.release_held(second.id)
+    assert [h.id for h in await store.tickets.held_for(BOB)] == [second.id]
+    await store.tickets.release_held(first.id)
+    assert not await store.tickets.claim_held(first.id, 6.0), "a sent message stays sent"
+
+
+async def test_a_claimed_but_unmarked_hold_is_found_after_a_restart(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    ticket = await store.tickets.open(
+        GROUP, BOB, "Bob", "x", message_id=1, now=0.0, remind_at=None
+    )
+    assert ticket is not None
+    await store.tickets.hold(ticket.id, BOB, HeldKind.CLOSING, 1.0, text="已结单")
+    (held,) = await store.tickets.held_for(BOB)
+    assert await store.tickets.claim_held(held.id, 2.0)
+    await store.close()
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        assert [h.id for h in await store.tickets.interrupted_holds()] == [held.id]
+        assert await store.tickets.held_for(BOB) == []
+        await store.tickets.mark_held_sent(held.id, 3.0)
+        assert await store.tickets.interrupted_holds() == []
+        assert not await store.tickets.holds_for(BOB)
+    finally:
+        await store.close()
+
+
+async def test_a_closed_ticket_reopens_unless_another_is_active_in_its_group(
+    store: Store,
+) -> None:
+    ticket = await store.tickets.open(
+        GROUP, BOB, "Bob", "坏了", message_id=1, now=0.0, remind_at=None
+    )
+    assert ticket is not None
+    assert not await store.tickets.reopen(ticket.id, 1.0), "only closed tickets reopen"
+    assert await store.tickets.close(ticket.id, 42, 2.0)
+    assert await store.tickets.rate(ticket.id, 1, 3.0)
+    assert await store.tickets.latest_closed_of(BOB) == await store.tickets.get(ticket.id)
+    assert await store.tickets.reopen(ticket.id, 4.0)
+    again = await store.tickets.get(ticket.id)
+    assert again is not None
+    assert (again.status, again.closed_at, again.rating, again.opened_at) == (
+        TicketStatus.OPEN,
+        None,
+        None,
+        4.0,
+    )
+    assert await store.tickets.close(ticket.id, 42, 5.0)
+    newer = await store.tickets.open(
+        GROUP, BOB, "Bob", "又坏了", message_id=2, now=6.0, remind_at=None
+    )
+    assert newer is not None
+    assert not await store.tickets.reopen(ticket.id, 7.0), "the newer ticket holds the talk"
