@@ -1,11 +1,11 @@
 """Retention reaches everything members left behind: texts, names on closed tickets, learned
-samples and the invite links sent to them."""
+samples, the invite links sent to them and the ticket replies delivered to them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store import Store
+from bot.store import HeldKind, Store
 
 DAY = 86400.0
 OLD, NEW = 1_000 * DAY, 1_040 * DAY
@@ -27,6 +27,11 @@ async def test_retention_clears_names_samples_and_invite_links(tmp_path: Path) -
             -5, 8, "New Nina", "late", message_id=2, now=NEW, remind_at=None
         )
         assert old is not None and new is not None
+        for ticket, at in ((old, OLD), (new, NEW)):
+            await store.tickets.hold(ticket.id, ticket.user_id, HeldKind.TEXT, at, text="补发")
+            (held,) = await store.tickets.held_for(ticket.user_id)
+            await store.tickets.mark_held_sent(held.id, at)
+        await store.tickets.hold(old.id, 7, HeldKind.TEXT, OLD, text="还没送达")
         await store.tickets.close(old.id, None, OLD + 1)
         await store.tickets.close(new.id, None, NEW + 1)
         await store.learned.add(-5, "an old ad text", spam=True, at=OLD, actor_id=1)
@@ -45,6 +50,8 @@ async def test_retention_clears_names_samples_and_invite_links(tmp_path: Path) -
             "",
             "New Nina",
         ]
+        held = "SELECT text FROM held_replies ORDER BY id"
+        assert await _values(store, held) == ["", "补发", "还没送达"], "waiting ones are kept"
         assert await store.learned.all() == [("a recent ad text", True)]
         links = "SELECT invite_link FROM reinvites ORDER BY user_id"
         assert await _values(store, links) == [None, "https://t.me/+link8"]

@@ -1639,8 +1639,8 @@ class Enforcements(Repository):
 
 
 class Retention(Repository):
-    """Clears what members wrote, their names on closed tickets, learned samples and invite
-    links once older than the retention; the other rows stay, so counts, the ladder and /why
+    """Clears what members wrote, their names on closed tickets, delivered ticket replies,
+    learned samples and invite links once older than the retention; the other rows stay, so counts, the ladder and /why
     keep working. Open tickets keep theirs until they are closed: staff still need the
     conversation."""
 
