@@ -1640,9 +1640,9 @@ class Enforcements(Repository):
 
 class Retention(Repository):
     """Clears what members wrote, their names on closed tickets, delivered ticket replies,
-    learned samples and invite links once older than the retention; the other rows stay, so counts, the ladder and /why
-    keep working. Open tickets keep theirs until they are closed: staff still need the
-    conversation."""
+    learned samples and invite links once older than the retention; the other rows stay, so
+    counts, the ladder and /why keep working. Open tickets keep theirs until they are closed:
+    staff still need the conversation."""
 
     async def purge_texts(self, cutoff: float) -> int:
         """Blank or delete what was written before `cutoff`; returns how many rows changed."""
