@@ -527,7 +527,7 @@ async def test_someone_elses_link_is_explained_in_the_language_of_the_tickets_gr
         assert update is not None
         await harness.feed(update)
         (answer,) = harness.texts_in(lisi)
-        assert "这个按钮是给在 Sunny Snacks 发这条反馈的顾客本人用的" in answer
+        assert "这个按钮是留给在 Sunny Snacks 反馈问题的那位顾客的" in answer
         assert "请在群里写下您自己的问题" in answer
         assert (await only_ticket(harness)).opened_at is None
         forged = harness.fake.start_private(lisi, "tkt_1_9_0000000000000000")
