@@ -712,3 +712,25 @@ async def test_a_policy_can_turn_reopening_off(tmp_path: Path) -> None:
         assert await harness.services.store.tickets.active() == []
     finally:
         await harness.stop()
+
+
+async def test_a_held_photo_deleted_meanwhile_is_reported_and_the_rest_still_arrives(
+    shop: Harness,
+) -> None:
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "收到的杯子裂了一条缝，漏水，要换货！！")
+    card = card_of(shop)
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "", photo=True, caption="换货流程图", reply_to=card)
+    )
+    (staff_photo,) = [m for m in shop.fake.messages(STAFF) if m.sender_id == SARA]
+    staff_photo.deleted = True
+    await shop.feed(shop.fake.user_message(STAFF, SARA, "新杯子明天发出", reply_to=card))
+    await open_ticket(shop, wangwu)
+    assert "新杯子明天发出" in shop.texts_in(wangwu)[-1]
+    assert not any("photo" in m.data for m in shop.fake.bot_messages(wangwu))
+    problem, delivered = shop.texts_in(STAFF)[-2:]
+    assert "could not message Wangwu: Message to copy not found" in problem
+    assert "the held message was delivered" in delivered
+    await open_ticket(shop, wangwu)
+    assert "copy not found" not in shop.texts_in(STAFF)[-1], "not tried again"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import dataclass
+from enum import Enum, auto
 from typing import Any
 
 from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 from telegram.helpers import create_deep_linked_url
 
@@ -52,6 +53,17 @@ ATTACHMENT_KINDS = {
 """What a message without text holds, as the staff read it in their note."""
 
 App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class Delivery(Enum):
+    """What became of one held message."""
+
+    DELIVERED = auto()
+    OUT_OF_REACH = auto()
+    """Still refused because of the member (blocked, not started) or the send budget: it
+    stays held."""
+    FAILED = auto()
+    """Refused for itself, or lost on the way: the staff are told, it is not tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,25 +339,32 @@ class TicketDesk:
             for reply in waiting:
                 if not await store.claim_held(reply.id, self.rt.now()):
                     continue
-                if not await self._send_held(reply):
+                outcome = await self._send_held(reply)
+                if outcome is Delivery.OUT_OF_REACH:
                     await store.release_held(reply.id)
                     await self._tell_delivered(delivered)
                     return delivered.total()
                 await store.mark_held_sent(reply.id, self.rt.now())
-                delivered[reply.ticket_id] += 1
+                if outcome is Delivery.DELIVERED:
+                    delivered[reply.ticket_id] += 1
         await self._tell_delivered(delivered)
         return delivered.total()
 
-    async def _send_held(self, reply: HeldReply) -> bool:
+    async def _send_held(self, reply: HeldReply) -> Delivery:
         ticket = await self.rt.store.tickets.get(reply.ticket_id)
         if ticket is None:
-            return True
+            return Delivery.FAILED
         try:
             await self._send_to_member(ticket, ForMember.held(reply))
-        except TelegramError as error:
+        except (Forbidden, RetryAfter) as error:
             logger.info("ticket #{}: held message still refused: {}", ticket.id, error.message)
-            return False
-        return True
+            return Delivery.OUT_OF_REACH
+        except TelegramError as error:
+            # Refused for itself (its photo deleted ...) or its fate unknown: never sent again.
+            note = unreachable_note(ticket, error, self.rt.staff.messages)
+            await self._note_to_staff(note)
+            return Delivery.FAILED
+        return Delivery.DELIVERED
 
     async def _tell_delivered(self, delivered: Counter[int]) -> None:
         say = self.rt.staff.messages
