@@ -734,3 +734,21 @@ async def test_a_held_photo_deleted_meanwhile_is_reported_and_the_rest_still_arr
     assert "the held message was delivered" in delivered
     await open_ticket(shop, wangwu)
     assert "copy not found" not in shop.texts_in(STAFF)[-1], "not tried again"
+
+
+async def test_a_held_reply_still_refused_stays_held_for_the_next_open(shop: Harness) -> None:
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "寄来的鞋子左右脚不是一个码，太离谱了，要退货！！")
+    payload = newest_deep_link(shop)
+    await staff_reply(shop, SARA, "抱歉发错了，我们重新寄一双")
+    update = shop.fake.start_private(wangwu, payload)
+    assert update is not None
+    shop.fake.block_bot(wangwu)
+    await shop.feed(update)
+    assert shop.fake.bot_messages(wangwu) == []
+    assert "delivered" not in shop.texts_in(STAFF)[-1]
+    again = shop.fake.start_private(wangwu, payload)
+    assert again is not None
+    await shop.feed(again)
+    assert "我们重新寄一双" in shop.texts_in(wangwu)[-1]
+    assert "the held message was delivered" in shop.texts_in(STAFF)[-1]
