@@ -15,7 +15,7 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.core.i18n import N_, Messages
 from bot.features.bot_data import BotData, Context
@@ -24,10 +24,20 @@ from bot.features.command_call import (
     authorise,
     group_administered,
     named,
+    reply_to,
     target_from_notice,
     unknown_username,
 )
-from bot.features.commands import BY_NAME, COMMANDS, Command, Where, Who, menu_description
+from bot.features.commands import (
+    BY_NAME,
+    COMMANDS,
+    MEANT_A_COMMAND,
+    Command,
+    Where,
+    Who,
+    command_meant,
+    menu_description,
+)
 from bot.telegram.permissions import sent_by_admin
 from handlers import admin, complaints, private, sanctions, stats, welcome
 
@@ -139,7 +149,35 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             _places(command, staff_chat),
         )
         application.add_handler(handler, group=COMMANDS_GROUP)
+    meant = MEANT_A_COMMAND & ~filters.UpdateType.EDITED
+    application.add_handler(MessageHandler(meant, point_to_command), group=COMMANDS_GROUP)
     application.bot_data.services.on_ready.append(publish_command_menus)
+
+
+async def point_to_command(update: Update, context: Context) -> None:
+    """`/帮助` reaches the bot as text (Telegram reads only Latin letters after "/"): answer
+    with the command it meant, in the chat's language, where the member may use it."""
+    message = update.effective_message
+    if message is None or message.text is None or message.from_user is None:
+        return
+    services, name = context.bot_data.services, command_meant(message.text)
+    private = message.chat.type == "private"
+    say = await (
+        services.messages_for_member(message.from_user.id)
+        if private
+        else services.messages_for(message.chat_id)
+    )
+    if name is None:
+        hint = say.tp("Commands are written in Latin letters: /help lists them.")
+    else:
+        typed = message.text.split()[0]
+        hint = say.tp(
+            "Commands are written in Latin letters: for {typed}, send /{command}.",
+            typed=typed,
+            command=name,
+        )
+    if private or name in {"help", "rules", "report"} or await sent_by_admin(context.bot, message):
+        await reply_to(services, message, hint, html=False)
 
 
 def _places(command: Command, staff_chat: int | None) -> filters.BaseFilter:

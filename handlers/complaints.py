@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.core.i18n import N_
 from bot.features.bot_data import BotData, Context
 from bot.features.command_call import CommandCall, append_to_pressed, pressed_in
+from bot.features.commands import MEANT_A_COMMAND
 from bot.features.moderation import Target
 from bot.features.tickets import CLOSE_KIND, DEEP_LINK_KIND, RATE_KIND, TAKE_KIND
 from bot.telegram.callbacks import answer_button
@@ -34,7 +35,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     services.deep_links[DEEP_LINK_KIND] = partial(open_ticket_chat, application.bot_data)
     staff = services.staff.staff_chat
     in_staff_chat = filters.Chat(staff) if staff is not None else filters.Chat()
-    new_messages = filters.UpdateType.MESSAGE & ~filters.COMMAND
+    new_messages = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~MEANT_A_COMMAND
     handlers = (
         MessageHandler(in_staff_chat & filters.REPLY & new_messages, relay_staff_reply),
         MessageHandler(

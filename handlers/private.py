@@ -8,6 +8,7 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.core.services import Services
 from bot.features.bot_data import BotData, Context
 from bot.features.command_call import CommandCall, reply_to
+from bot.features.commands import MEANT_A_COMMAND
 from policies.texts import render
 
 PRIVATE_GROUP = 20
@@ -16,7 +17,8 @@ PRIVATE_GROUP = 20
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(
-        MessageHandler(private & ~filters.COMMAND, private_message), group=PRIVATE_GROUP
+        MessageHandler(private & ~filters.COMMAND & ~MEANT_A_COMMAND, private_message),
+        group=PRIVATE_GROUP,
     )
 
 

@@ -235,3 +235,22 @@ async def test_a_member_asking_for_help_in_private_gets_the_short_list(shop: Har
     await shop.feed(shop.fake.private_message(LISI, "/help"))
     answer = shop.texts_in(LISI)[-1]
     assert "/help" in answer and "/mode" not in answer and "/mute" not in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("/帮助", "/help"), ("/禁言 1天", "/mute"), ("/解除禁言", "/unmute")]
+)
+async def test_a_command_typed_in_chinese_is_answered_with_the_one_it_meant(
+    shop: Harness, typed: str, meant: str
+) -> None:
+    answer = await command(shop, typed)
+    assert answer.startswith("命令要用英文字母输入") and f"请发送 {meant}。" in answer
+    assert "命令要用英文字母输入" in await command(shop, "/帮助", chat=ADMIN)
+
+
+async def test_a_member_hears_only_about_the_commands_members_may_use(shop: Harness) -> None:
+    before = len(shop.fake.bot_messages(GROUP))
+    await shop.say(LISI, "/封禁 @zhangsan88")
+    assert len(shop.fake.bot_messages(GROUP)) == before
+    await shop.say(LISI, "/举报")
+    assert "/report" in shop.fake.bot_messages(GROUP)[-1].text

@@ -6,8 +6,11 @@ composition root registers exactly these commands (a test checks both ways).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from telegram.ext import filters
 
 from bot.core.i18n import N_, Messages
 
@@ -217,6 +220,51 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
+
+CHINESE_NAMES = {
+    "帮助": "help",
+    "规则": "rules",
+    "举报": "report",
+    "模式": "mode",
+    "阶梯": "ladder",
+    "策略": "policy",
+    "设置": "set",
+    "演练": "dryrun",
+    "语言": "lang",
+    "为什么": "why",
+    "状态": "status",
+    "信任": "trust",
+    "警告": "warn",
+    "禁言": "mute",
+    "解除禁言": "unmute",
+    "踢出": "kick",
+    "封禁": "ban",
+    "解封": "unban",
+    "广告": "spam",
+    "不是广告": "notspam",
+    "统计": "stats",
+    "工单": "tickets",
+    "关闭": "close",
+}
+"""What a Chinese admin or member may type instead of a command: Telegram reads only Latin
+letters after "/", so `/帮助` reaches the bot as plain text, and is answered with `/help`."""
+NON_LATIN_COMMAND = re.compile(r"^/([^\x00-\x7f\s][^\s@]*)")
+"""A slash followed by a word in another script: someone meant a command."""
+MEANT_A_COMMAND = filters.TEXT & filters.Regex(NON_LATIN_COMMAND)
+"""Such a message: answered with the command it meant, never relayed or greeted."""
+
+
+def command_meant(text: str) -> str | None:
+    """The command a `/帮助`-style message meant, or None when nothing matches (the word
+    without its slash is looked up, then its start: `/禁言一天` meant /mute)."""
+    found = NON_LATIN_COMMAND.match(text)
+    if found is None:
+        return None
+    word = found.group(1)
+    for chinese in sorted(CHINESE_NAMES, key=len, reverse=True):
+        if word.startswith(chinese):
+            return CHINESE_NAMES[chinese]
+    return None
 
 
 def usage(name: str, messages: Messages) -> str:
