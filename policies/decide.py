@@ -165,7 +165,7 @@ def decide(
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
     judged = f"score {score:.2f}{compiled.judged_against[probation]}"
     if behaviour and _flood_tipped_it(compiled, hits, threshold):
-        return _flood(policy, now, hits, judged)
+        return _flood(policy, now, hits, judged, channel=facts.sender_chat_id is not None)
     return _escalate(compiled.ladder, history, now, hits, judged)
 
 
@@ -185,13 +185,16 @@ def _flood_tipped_it(compiled: CompiledPolicy, hits: tuple[Hit, ...], threshold:
     return compiled.detector.score(said) < threshold
 
 
-def _flood(policy: Policy, now: float, hits: tuple[Hit, ...], judged: str) -> Verdict:
+def _flood(
+    policy: Policy, now: float, hits: tuple[Hit, ...], judged: str, *, channel: bool
+) -> Verdict:
     """Too many messages: a short mute (or a reminder) and nothing more. A red-envelope
     thank-you storm is no ad: it is never called one and never climbs the ladder, and the
-    mute ends the burst, so one burst is one verdict."""
+    mute ends the burst, so one burst is one verdict. A channel cannot be muted (Telegram
+    only bans one from the group), so it gets the reminder."""
     mute = policy.moderation.flood.mute
     reasons = "; ".join(hit.reason for hit in hits)
-    if mute > 0:
+    if mute > 0 and not channel:
         until = now + mute
         actions: tuple[Action, ...] = (
             Action(ActionKind.MUTE, until=until),

@@ -166,6 +166,13 @@ def test_a_flood_set_to_remind_only_touches_nobody() -> None:
     assert verdict.actions[0].template == "flood_warned"
 
 
+def test_a_channel_flooding_gets_the_reminder_it_cannot_be_muted() -> None:
+    history = MemberHistory(recent_message_times=tuple(NOW - n for n in range(8)))
+    verdict = decide(facts("lol", sender_chat_id=-1001999), compiled(), history, NOW)
+    assert is_flood(verdict) and verdict.action_kinds == (ActionKind.ANNOUNCE,)
+    assert verdict.actions[0].template == "flood_warned"
+
+
 def test_an_ad_posted_in_a_flood_still_climbs_the_ladder() -> None:
     history = MemberHistory(recent_message_times=tuple(NOW - n for n in range(8)))
     verdict = decide(facts(AD), compiled(), history, NOW)

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import LoadedConfig
+from bot.core.policy_files import PolicyLibrary
 from bot.fake import ScriptError
+from bot.features.moderation import main_rule
+from policies.decide import FLOOD_RULE, CompiledPolicy, decide, is_flood
+from policies.facts import MemberHistory, MessageFacts
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -297,3 +301,16 @@ async def test_a_thank_you_storm_is_one_short_mute_never_an_ad_or_a_kick(tmp_pat
         assert tg.calls_to("banChatMember") == [], "the ad is bob's first offence: a call-out"
     finally:
         await harness.stop()
+
+
+def test_an_ad_posted_in_a_burst_is_filed_under_the_ad_not_the_flood() -> None:
+    """The flood's 1.0 outweighs each of the ad's hits; filed under the flood, the offence
+    would fall off the ladder at the next reload."""
+    policy = PolicyLibrary(None).load("shop-zh")
+    burst = MemberHistory(recent_message_times=tuple(1000.0 - n for n in range(8)))
+    text = "兼职日结 私聊我领取内部优惠券"
+    facts = MessageFacts(chat_id=GROUP, message_id=1, user_id=5, date=1000.0, text=text)
+    verdict = decide(facts, CompiledPolicy.compile(policy), burst, 1000.0)
+    assert verdict.spam and not is_flood(verdict)
+    assert any(hit.rule == FLOOD_RULE for hit in verdict.hits)
+    assert main_rule(verdict) != FLOOD_RULE

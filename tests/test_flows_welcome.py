@@ -734,3 +734,20 @@ async def test_a_newcomer_caught_posting_an_ad_leaves_the_pending_welcome(
         assert "Ben" in shared and "Spammer" not in shared
     finally:
         await harness.stop()
+
+
+async def test_a_newcomer_judged_in_dry_run_keeps_the_welcome(tmp_path: Path) -> None:
+    text = policy("welcome:\n  wave_window: 10s\nmoderation:\n  mode: hard\n")
+    harness = await started(tmp_path, text)
+    try:
+        await harness.say(ADMIN, "/dryrun on")
+        await join(harness, "ann")
+        harness.clock.advance(2)
+        newcomer = await join(harness, "mei")
+        await harness.say(newcomer, "加我微信 vx：abc12345 领取内部优惠券")
+        assert harness.fake.status_of(GROUP, newcomer) == "member"
+        harness.clock.advance(8)
+        await fire(harness, welcome_job_name(GROUP))
+        assert "Mei" in welcomes(harness)[1], "dry-run touches nobody, the welcome included"
+    finally:
+        await harness.stop()

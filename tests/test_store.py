@@ -297,3 +297,40 @@ def test_every_write_of_the_repositories_waits_for_open_transactions() -> None:
     assert writes_around_the_lock(source) == []
     planted = 'async def f(self):\n    await self.db.execute("UPDATE audit SET x = 1")\n'
     assert writes_around_the_lock(planted) == ["UPDATE audit SET x = 1"]
+
+
+async def test_forgiving_the_latest_offence_never_picks_a_flood(tmp_path: Path) -> None:
+    """A flood is off the ladder: /unwarn and a call-out's "got it" forgive the ad."""
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.offences.add(-5, 7, 1.0, "contact.wechat", None)
+        await store.offences.add(-5, 7, 2.0, "behaviour.flood", None)
+        assert await store.offences.count_within(-5, 7, 0.0) == 1
+        assert await store.offences.acknowledge_latest(-5, 7)
+        assert await store.offences.count_within(-5, 7, 0.0) == 0
+        assert await store.offences.acknowledged_since(-5, 7, 0.0) == 1
+        assert not await store.offences.acknowledge_latest(-5, 7), "only the flood is left"
+    finally:
+        await store.close()
+
+
+async def test_a_group_moving_while_a_transaction_is_open_waits_for_it(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "q.db")
+    try:
+        await store.groups.ensure(-5, "Shop", 1.0)
+        opened = asyncio.Event()
+
+        async def flush_in_progress() -> None:
+            async with store.transactions.begin() as db:
+                await db.execute("INSERT INTO meta (key, value) VALUES ('flushed', '1')")
+                opened.set()
+                await asyncio.sleep(0.05)
+
+        flushing = asyncio.create_task(flush_in_progress())
+        await opened.wait()
+        await store.move_chat(-5, -1005)
+        await flushing
+        assert await store.meta.get("flushed") == "1"
+        assert await store.groups.get(-1005) is not None and await store.groups.get(-5) is None
+    finally:
+        await store.close()

@@ -225,6 +225,9 @@ class Membership:
         await rt.store.move_chat(old_id, new_id)
         rt.chat_info.forget(old_id)
         rt.policies.invalidate(old_id)
+        # A message in the new chat may have been judged while the rows moved, caching the
+        # settings of a group with no row yet: the moved row (dry-run, /set) is the truth.
+        rt.policies.invalidate(new_id)
         await rt.follow_move(old_id, new_id)
         logger.info("group {} became supergroup {}; its state moved with it", old_id, new_id)
 

@@ -75,7 +75,8 @@ UNSIMULATED = frozenset(
 )
 """What a dry-run leaves to its one staff note: the staff are told there, a re-invite follows
 no removal, and a notice the group would read is named in the note instead of being reported
-as a separate "would post a notice"."""
+as a separate "would post a notice" (queued, it would go out for real if dry-run were switched
+off before the notice's interval ended)."""
 UNDO_BUTTON = N_("{button} #{id} {name}")
 ACTION_BUTTON = N_("{button} #{id}")
 BUTTON_NAME = 6
@@ -116,11 +117,7 @@ class Target:
         return self.thread_id is not None and self.message_id == self.thread_id
 
 
-_CHANNEL_TEMPLATES = {
-    "announce_muted": "announce_removed",
-    "flood_muted": "announce_removed",
-    "admin_removed": "admin_banned",
-}
+_CHANNEL_TEMPLATES = {"announce_muted": "announce_removed", "admin_removed": "admin_banned"}
 """What a mute's or a removal's notices become for a channel: Telegram bans it as a sender
 chat, until lifted (it is neither muted for a while nor re-invited)."""
 
@@ -142,7 +139,12 @@ def _rules(verdict: Verdict) -> list[str]:
 
 
 def main_rule(verdict: Verdict) -> str:
-    return max(verdict.hits, key=lambda hit: hit.score).rule if verdict.hits else "spam"
+    """The rule the offence is filed under: the flood only for a flood verdict, so an ad
+    posted in a burst stays an ad on the ladder (the flood's 1.0 would outweigh its hits)."""
+    if is_flood(verdict):
+        return FLOOD_RULE
+    said = [hit for hit in verdict.hits if hit.rule != FLOOD_RULE] or list(verdict.hits)
+    return max(said, key=lambda hit: hit.score).rule if said else "spam"
 
 
 @dataclass
@@ -372,7 +374,7 @@ class Enforcer:
             user_id=target.user_id,
             at=now,
             action=verdict.step or "spam",
-            rule=FLOOD_RULE if is_flood(verdict) else main_rule(verdict),
+            rule=main_rule(verdict),
             verdict=verdict.as_dict(),
             text=target.text,
             delete=ActionKind.DELETE in verdict.action_kinds,
@@ -396,14 +398,6 @@ class Enforcer:
                     await self._act(door, target, action, verdict, policy, audit_id)
         self.services.staff.add(self._dry_run_note(target, verdict, audit_id))
         return audit_id
-
-    def _queue_notice(
-        self, door: Door, target: Target, action: Action, verdict: Verdict, policy: Policy
-    ) -> None:
-        # In dry-run the staff note names the notice it would post; queued, it would go out
-        # for real if dry-run were switched off before the interval ended.
-        if not door.simulated:
-            self.notices.add(target, action, verdict, policy)
 
     def _dry_run_note(self, target: Target, verdict: Verdict, audit_id: int) -> StaffNote:
         """One note per judged message: who wrote what, what qunbot would have done and why,
@@ -437,7 +431,7 @@ class Enforcer:
             if kind is ActionKind.DELETE:
                 self._delete(door, target)
             elif kind in {ActionKind.CALLOUT, ActionKind.ANNOUNCE}:
-                self._queue_notice(door, target, action, verdict, policy)
+                self.notices.add(target, action, verdict, policy)
             elif kind is ActionKind.NOTIFY_ADMINS:
                 self._notify_staff(target, action, verdict, policy, audit_id)
             elif target.is_sender_chat:
@@ -446,10 +440,7 @@ class Enforcer:
                 # Telegram's pseudo-users stand for whole chats: sanctioning one hits no one.
                 logger.warning("not acting on pseudo-user {} in {}", user, chat)
             elif kind in {ActionKind.KICK, ActionKind.BAN, ActionKind.MUTE}:
-                await self.note_removal(chat, user, kind)
-                self.removals.start((chat, user), self._remove(door, target, action))
-                if kind is ActionKind.BAN:
-                    await self.services.store.reinvites.cancel(chat, user)
+                await self._sanction(door, target, action)
             elif kind is ActionKind.SCHEDULE_REINVITE:
                 await self.services.store.reinvites.add(
                     chat, user, action.until or 0.0, self.services.now()
@@ -458,6 +449,16 @@ class Enforcer:
             await self._remove_after_migration(door, moved.new_chat_id, target, action)
         except TelegramError as error:
             await self.services.staff.failed(chat, error, kind.value, target.chat_title)
+
+    async def _sanction(self, door: Door, target: Target, action: Action) -> None:
+        """Remove or mute the member beside the handler. In dry-run only the door's report:
+        the welcome keeps them and a pending re-invite stays, as nothing happened."""
+        chat, user, kind = target.chat_id, target.user_id, action.kind
+        if not door.simulated:
+            await self.note_removal(chat, user, kind)
+            if kind is ActionKind.BAN:
+                await self.services.store.reinvites.cancel(chat, user)
+        self.removals.start((chat, user), self._remove(door, target, action))
 
     async def _remove(self, door: Door, target: Target, action: Action) -> None:
         chat, user = target.chat_id, target.user_id

@@ -109,7 +109,8 @@ class Store:
         """A group became a supergroup: its state follows it to the new id."""
         await self.members.flush()
         self.members.forget_chat(old_id)
-        await move_chat(self.db, old_id, new_id)
+        async with self.transactions.writing():  # its own transaction, never inside another
+            await move_chat(self.db, old_id, new_id)
 
     async def integrity_ok(self) -> bool:
         async with self.db.execute("PRAGMA integrity_check") as cursor:

@@ -473,16 +473,17 @@ class Offences(Repository):
         """Forgive the member's latest offence; true if there was one to forgive."""
         cursor = await self.write(
             "UPDATE offences SET acknowledged = 1 WHERE id = (SELECT id FROM offences"
-            " WHERE chat_id = ? AND user_id = ? AND acknowledged = 0 ORDER BY at DESC LIMIT 1)",
-            (chat_id, user_id),
+            " WHERE chat_id = ? AND user_id = ? AND acknowledged = 0 AND rule != ?"
+            " ORDER BY at DESC LIMIT 1)",
+            (chat_id, user_id, FLOOD_RULE),
         )
         return cursor.rowcount > 0
 
     async def acknowledged_since(self, chat_id: int, user_id: int, since: float) -> int:
         async with self.db.execute(
             "SELECT COUNT(*) FROM offences WHERE chat_id = ? AND user_id = ? AND at >= ?"
-            " AND acknowledged = 1",
-            (chat_id, user_id, since),
+            " AND acknowledged = 1 AND rule != ?",
+            (chat_id, user_id, since, FLOOD_RULE),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
