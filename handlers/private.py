@@ -34,6 +34,7 @@ async def start_private(call: CommandCall, app: BotData) -> None:
     handler = services.deep_links.get(kind)
     if handler is not None:
         await handler(call.message, payload)
+        await app.tickets.deliver_held(user.id)  # whichever link opened the chat (rules, gift)
         return
     # Whatever /start answers (or keeps quiet about) is this hour's word to the member.
     app.limiter.first_greeting(user.id)
@@ -63,6 +64,7 @@ async def private_message(update: Update, context: Context) -> None:
     if user is None or message is None:
         return
     app = context.bot_data
+    await app.tickets.deliver_held(user.id)  # they write to the bot: it can write to them
     if await app.reinvites.offer(user.id):
         app.limiter.first_greeting(user.id)  # the apology with the invite is this hour's word
         return

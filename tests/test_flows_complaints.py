@@ -13,6 +13,7 @@ import pytest
 from bot.core.config import Config, GroupConfig, LoadedConfig, loaded_from
 from bot.fake.state import CallbackQuery
 from bot.features.tickets import REMINDER_JOB
+from bot.features.welcome import RULES_KIND
 from bot.store import Ticket, TicketStatus
 from policies.yamlsource import Located
 from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config
@@ -202,6 +203,31 @@ async def test_a_plain_start_also_delivers_what_was_held(shop: Harness) -> None:
     await shop.feed(shop.fake.user_message(wangwu, wangwu, "/start"))
     assert "已为您安排退款" in shop.texts_in(wangwu)[-1]
     assert "the held message was delivered" in shop.texts_in(STAFF)[-1]
+
+
+async def test_held_replies_arrive_whichever_way_the_member_reaches_the_bot(
+    shop: Harness,
+) -> None:
+    """The welcome's rules link opens the chat too; a later reply never queues behind one
+    that could be delivered; and writing to the bot is reaching it."""
+    wangwu = shop.member("wangwu")
+    await shop.say(wangwu, "买的坚果全是坏的，太差劲了，我要退款！！")
+    await staff_reply(shop, SARA, "非常抱歉，已为您安排退款")
+    shop.fake.start_private(wangwu)
+    await shop.feed(shop.fake.user_message(wangwu, wangwu, f"/start {RULES_KIND}_x"))
+    assert any("已为您安排退款" in text for text in shop.texts_in(wangwu))
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "退款已经到账了吗？", reply_to=card_of(shop))
+    )
+    assert "退款已经到账了吗" in shop.texts_in(wangwu)[-1], "sent at once, not held"
+    bob = shop.member("bob")
+    await shop.say(bob, "收到的杯子是裂的，要求退货！！")
+    await shop.feed(
+        shop.fake.user_message(STAFF, SARA, "请拍照给我们看看", reply_to=card_of(shop, 2))
+    )
+    shop.fake.start_private(bob)
+    await shop.feed(shop.fake.private_message(bob, "在吗"))
+    assert any("请拍照给我们看看" in text for text in shop.texts_in(bob))
 
 
 async def test_the_closing_text_is_held_too_and_still_asks_for_a_rating(shop: Harness) -> None:
@@ -679,7 +705,7 @@ async def test_a_message_soon_after_closing_reopens_the_ticket(shop: Harness) ->
     assert "#1: Wangwu wrote again after it was closed" in reopened
     assert relayed == "💬 #1 Wangwu: 补发的那箱还是碎的"
     ticket = await only_ticket(shop)
-    assert (ticket.id, ticket.status, ticket.rating) == (1, TicketStatus.OPEN, None)
+    assert (ticket.id, ticket.status) == (1, TicketStatus.OPEN)
     assert [b["text"] for b in buttons(shop, STAFF, card_of(shop))] == ["🙋 Take", "✅ Close"]
     await staff_reply(shop, SARA, "抱歉，这次给您退款")
     assert "这次给您退款" in shop.texts_in(wangwu)[-1]

@@ -51,7 +51,7 @@ async def test_retention_clears_names_samples_and_invite_links(tmp_path: Path) -
             "New Nina",
         ]
         held = "SELECT text FROM held_replies ORDER BY id"
-        assert await _values(store, held) == ["", "补发", "还没送达"], "waiting ones are kept"
+        assert await _values(store, held) == ["", "补发"], "a closed ticket's never delivered"
         assert await store.learned.all() == [("a recent ad text", True)]
         links = "SELECT invite_link FROM reinvites ORDER BY user_id"
         assert await _values(store, links) == [None, "https://t.me/+link8"]

@@ -189,10 +189,12 @@ async def test_a_closed_ticket_reopens_unless_another_is_active_in_its_group(
     assert (again.status, again.closed_at, again.rating, again.opened_at) == (
         TicketStatus.OPEN,
         None,
-        None,
+        1,
         4.0,
-    )
+    ), "the rating given stays"
     assert await store.tickets.close(ticket.id, 42, 5.0)
+    assert await store.tickets.rate(ticket.id, -1, 5.5), "each closing may be rated"
+    assert not await store.tickets.rate(ticket.id, 1, 5.6), "once"
     newer = await store.tickets.open(
         GROUP, BOB, "Bob", "又坏了", message_id=2, now=6.0, remind_at=None
     )

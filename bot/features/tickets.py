@@ -535,6 +535,10 @@ class TicketDesk:
         for them is already waiting), hold it for when they do. The staff hear which; false
         only if Telegram refused for another reason."""
         store, say = self.rt.store.tickets, self.rt.staff.messages
+        if await store.holds_for(ticket.user_id):
+            # Older messages wait for them: try those first (the member may have opened the
+            # chat some other way since), so nothing overtakes them and nothing stays stuck.
+            await self.deliver_held(ticket.user_id)
         if not await store.holds_for(ticket.user_id):
             try:
                 await self._send_to_member(ticket, message)

@@ -870,12 +870,12 @@ class Tickets(Repository):
         )
 
     async def reopen(self, ticket_id: int, now: float) -> bool:
-        """A closed ticket becomes open again, its private chat open and its rating asked
-        anew; false if it is not closed, or the member has another active ticket in its group
-        (which then holds the conversation)."""
+        """A closed ticket becomes open again with its private chat open; false if it is not
+        closed, or the member has another active ticket in its group (which then holds the
+        conversation). A rating given stays until the member rates its next closing."""
         cursor = await self.write(
             "UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL,"
-            " rating = NULL, rated_at = NULL, opened_at = ?, updated_at = ?"
+            " opened_at = ?, updated_at = ?"
             " WHERE id = ? AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM tickets other"
             " WHERE other.chat_id = tickets.chat_id AND other.user_id = tickets.user_id"
             " AND other.status != 'closed')",
@@ -933,10 +933,10 @@ class Tickets(Repository):
         return cursor.rowcount > 0
 
     async def rate(self, ticket_id: int, rating: int, now: float) -> bool:
-        """Record the member's satisfaction once, after closing."""
+        """Record the member's satisfaction once per closing."""
         cursor = await self.write(
             "UPDATE tickets SET rating = ?, rated_at = ?, updated_at = ?"
-            " WHERE id = ? AND status = 'closed' AND rating IS NULL",
+            " WHERE id = ? AND status = 'closed' AND (rated_at IS NULL OR rated_at < closed_at)",
             (rating, now, now, ticket_id),
         )
         return cursor.rowcount > 0
@@ -1640,10 +1640,10 @@ class Enforcements(Repository):
 
 
 class Retention(Repository):
-    """Clears what members wrote, their names on closed tickets, delivered ticket replies,
-    learned samples and invite links once older than the retention; the other rows stay, so
-    counts, the ladder and /why keep working. Open tickets keep theirs until they are closed:
-    staff still need the conversation."""
+    """Clears what members wrote, their names on closed tickets, ticket replies (delivered, or
+    never deliverable to a closed ticket), learned samples and invite links once older than the
+    retention; the other rows stay, so counts, the ladder and /why keep working. Open tickets
+    keep theirs until they are closed: staff still need the conversation."""
 
     async def purge_texts(self, cutoff: float) -> int:
         """Blank or delete what was written before `cutoff`; returns how many rows changed."""
@@ -1655,6 +1655,9 @@ class Retention(Repository):
             "UPDATE ticket_messages SET text = '' WHERE at < ? AND text <> ''"
             " AND ticket_id IN (SELECT id FROM tickets WHERE status = 'closed')",
             "UPDATE held_replies SET text = '' WHERE sent_at < ? AND text <> ''",
+            # Never delivered, and its ticket long closed: arriving months late would confuse.
+            "DELETE FROM held_replies WHERE sent_at IS NULL AND held_at < ?"
+            " AND ticket_id IN (SELECT id FROM tickets WHERE status = 'closed')",
             "UPDATE reinvites SET invite_link = NULL WHERE sent_at < ?"
             " AND invite_link IS NOT NULL",
             "DELETE FROM learned_samples WHERE at < ?",
