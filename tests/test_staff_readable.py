@@ -179,10 +179,12 @@ async def test_the_chinese_help_shows_inactive_in_chinese(shop: Harness) -> None
 
 
 async def test_inactive_takes_the_chinese_word_for_remove(shop: Harness) -> None:
-    shop.member("张三")
+    await shop.say(shop.member("张三"), "大家好")
     shop.clock.advance(40 * 86400)
     await shop.say(ADMIN, "/inactive 30天 移除")
-    assert "用法" not in shop.texts_in(GROUP)[-1], shop.texts_in(GROUP)[-1]
+    confirm = shop.fake.bot_messages(GROUP)[-1]
+    rows = confirm.data.get("reply_markup", {}).get("inline_keyboard", [])
+    assert rows, f"a confirmation button is offered: {confirm.text}"
 
 
 async def test_private_help_offers_notspam_only_as_it_works_there(shop: Harness) -> None:
