@@ -7,7 +7,6 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, closing
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -38,10 +37,6 @@ class GroupRow:
     dry_run: bool
 
 
-_HOLDS_LOCK: ContextVar[bool] = ContextVar("holds_lock", default=False)
-"""Set while the current task holds the transactions' lock: its writes go straight ahead."""
-
-
 class Transactions:
     """Explicit transactions on the one shared connection, one at a time: a second BEGIN
     while another coroutine's transaction is open would fail, or be rolled back with it.
@@ -53,6 +48,9 @@ class Transactions:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
         self.lock = asyncio.Lock()
+        self.holder: asyncio.Task[Any] | None = None
+        """The task holding the lock: its own writes go straight ahead (a task it spawns is
+        another task, and waits like any other)."""
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -68,15 +66,16 @@ class Transactions:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
         """Hold the lock for writes outside a transaction; inside one, they are part of it."""
-        if _HOLDS_LOCK.get():
+        task = asyncio.current_task()
+        if task is not None and task is self.holder:
             yield
             return
         async with self.lock:
-            holding = _HOLDS_LOCK.set(True)
+            self.holder = task
             try:
                 yield
             finally:
-                _HOLDS_LOCK.reset(holding)
+                self.holder = None
 
 
 class Repository:
