@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 
 from bot.core.ratelimit import SendOnlyRateLimiter
-from bot.core.updates import ChatLanes, UpdateFlow, note_storage_error
+from bot.core.updates import ChatLanes, UpdateFlow, detach_current_handler, note_storage_error
 from bot.telegram.staff import MAX_DIGESTS_PER_FLUSH
 from tests.harness import GROUP, OWNER, STAFF, Harness, make_config
 
@@ -184,6 +184,51 @@ async def test_a_storage_failure_that_persists_gives_up_without_confirming() -> 
     assert attempts == 3, "tried once, then again after each pause"
     assert [str(error) for error in gave_up] == ["database is locked"]
     assert flow.offset() == 7, "the failed update is never confirmed"
+
+
+async def test_a_background_send_waiting_for_the_budget_never_holds_back_confirmation() -> None:
+    """A task the handler starts (a batched delete, a notice) inherits the handler's context;
+    when it waits for the send budget, it must neither detach the handler (which may still be
+    running) nor, as the handler finishes in the same moment, leave the update unconfirmed."""
+    flow = UpdateFlow()
+    lanes = ChatLanes(flow)
+    background: list[asyncio.Task[None]] = []
+
+    async def waits_for_the_budget() -> None:
+        detach_current_handler()
+        await asyncio.sleep(0.05)
+
+    class Handler:
+        async def process_update(self, update: object) -> None:
+            background.append(asyncio.get_running_loop().create_task(waits_for_the_budget()))
+            await asyncio.sleep(0)  # the background task runs, then the handler ends
+
+    lanes.application = Handler()
+    update = Update(update_id=7)
+    assert flow.take(update) is not None
+    await lanes.process_update(update, lanes.application.process_update(update))
+    await asyncio.gather(*background)
+    assert flow.offset() == 8, "handled, so confirmed"
+
+
+async def test_a_handler_waiting_for_the_budget_lets_its_update_be_confirmed() -> None:
+    flow = UpdateFlow()
+    lanes = ChatLanes(flow)
+    sent = asyncio.Event()
+
+    class Handler:
+        async def process_update(self, update: object) -> None:
+            detach_current_handler()
+            await sent.wait()
+
+    lanes.application = Handler()
+    update = Update(update_id=7)
+    assert flow.take(update) is not None
+    processing = lanes.process_update(update, lanes.application.process_update(update))
+    await asyncio.wait_for(processing, PROMPT)
+    assert flow.offset() == 8, "confirmed while its send waits"
+    sent.set()
+    await lanes.shutdown()
 
 
 async def test_a_delete_failing_for_a_while_is_retried_in_the_background(

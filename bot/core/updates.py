@@ -59,6 +59,9 @@ class Ticket:
     """Done once the lane may go on: the update was handled, or its handler detached."""
     storage_error: BaseException | None = None
     detached: bool = False
+    handler: asyncio.Future[Any] | None = None
+    """The task running the update's handlers: only it may detach them (see
+    `detach_current_handler`)."""
 
     def detach(self) -> None:
         """The handler now only waits for a queued send: its lane and confirmation go on."""
@@ -75,7 +78,9 @@ def detach_current_handler() -> None:
     """Called before a wait on the send budget: the handler of this update stops holding its
     lane and its confirmation. Outside an update (jobs, background sends) it does nothing."""
     ticket = CURRENT_TICKET.get()
-    if ticket is not None:
+    # A task the handler started (a batched delete, a notice) inherits its context, but its
+    # wait is its own: the handler may still be at work on the update.
+    if ticket is not None and ticket.handler is asyncio.current_task():
         ticket.detach()
 
 
@@ -256,8 +261,9 @@ class ChatLanes(BaseUpdateProcessor):
             async with self.running:
                 await self._handle(ticket, coroutine)
         finally:
-            if not ticket.detached:
-                self.flow.finish(ticket, handled=ticket.storage_error is None)
+            # Also after a detach: finishing twice changes nothing, and a handler that ended
+            # in the very moment it detached must not leave its update unconfirmed.
+            self.flow.finish(ticket, handled=ticket.storage_error is None)
 
     async def _handle(self, ticket: Ticket, coroutine: Awaitable[Any]) -> None:
         for delay in (*self.retry_delays, None):
@@ -285,6 +291,7 @@ class ChatLanes(BaseUpdateProcessor):
             handling = asyncio.ensure_future(coroutine)
         finally:
             CURRENT_TICKET.reset(token)
+        ticket.handler = handling
         await asyncio.wait({handling, ticket.finished}, return_when=asyncio.FIRST_COMPLETED)
         if handling.done():
             handling.result()
