@@ -212,6 +212,7 @@ async def test_a_dry_run_verdict_is_one_note_naming_member_and_message(shop: Har
     assert "钱多多" in note and "「想要内部价的加微信 qwe_8899 私聊」" in note, note
     assert "删除消息" in note and f"消息 {ad}" not in note, note
     assert "/notspam" in note, "the staff can still say it is no ad"
+    assert "/dryrun 关" in note, "and how to end the dry-run"
     assert (GROUP, f"delete message {ad}") in shop.services.doors.simulated.effects
     assert not shop.fake.is_deleted(GROUP, ad)
     reply = await staff_says(

@@ -62,7 +62,10 @@ DRY_RUN_NOTE = N_(
     "🧪 dry-run in {group}: {user} wrote “{quote}”; qunbot would {would} (#{id})\n{why}"
 )
 DRY_RUN_NOTE_NO_TEXT = N_("🧪 dry-run in {group}: qunbot would {would} for {user} (#{id})\n{why}")
-NOT_SPAM_HINT = N_("\nNot an ad? Reply /notspam to the message in the group.")
+NOT_SPAM_HINT = N_(
+    "\nNot an ad? Reply /notspam to the message in the group. When these reports look right, "
+    "send /dryrun off there."
+)
 DRY_RUN_QUOTE = 40
 """Characters of the judged message a dry-run note quotes: enough to recognise it."""
 UNSIMULATED = frozenset(
