@@ -294,6 +294,9 @@ async def test_a_thank_you_storm_is_one_short_mute_never_an_ad_or_a_kick(tmp_pat
         (notice,) = harness.texts_in(GROUP)
         assert "Bob" in notice and "breather" in notice and "ad" not in notice.split()
         assert await harness.services.store.offences.count_within(GROUP, bob, 0.0) == 0
+        await harness.services.staff.flush(STAFF)
+        (note,) = [t for t in harness.texts_in(STAFF) if "Bob" in t]
+        assert note.startswith("🐢") and "(#1, mute 5m)" in note, "slowed down, nothing deleted"
         harness.clock.advance(3600)
         tg.add_member(GROUP, bob)  # the mute is over
         ad = await harness.say(bob, AD)

@@ -564,6 +564,8 @@ class Enforcer:
         staff_side = self.services.staff_side(policy)
         if action.template is not None:
             text = render(getattr(staff_side.templates, action.template), values)
+        elif is_flood(verdict):  # nothing was deleted: the member was slowed down
+            text = say.t("🐢 {user} in {group}: {reason}", **values)
         else:
             text = say.t("🗑 {user} in {group}: {reason}", **values)
         step = say.step(_step_taken(target, verdict)) if verdict.step else ""
