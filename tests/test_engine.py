@@ -205,10 +205,12 @@ async def test_a_background_send_waiting_for_the_budget_never_holds_back_confirm
 
     lanes.application = Handler()
     update = Update(update_id=7)
-    assert flow.take(update) is not None
+    ticket = flow.take(update)
+    assert ticket is not None
     await lanes.process_update(update, lanes.application.process_update(update))
     await asyncio.gather(*background)
     assert flow.offset() == 8, "handled, so confirmed"
+    assert not ticket.detached, "a background wait is not the handler's"
 
 
 async def test_a_handler_waiting_for_the_budget_lets_its_update_be_confirmed() -> None:
@@ -221,12 +223,20 @@ async def test_a_handler_waiting_for_the_budget_lets_its_update_be_confirmed() -
             detach_current_handler()
             await sent.wait()
 
+    class CountingHeartbeat:
+        handled = 0
+
+        def beat(self, *, handled: bool = True) -> None:
+            self.handled += handled
+
+    flow.heartbeat = CountingHeartbeat()  # type: ignore[assignment]
     lanes.application = Handler()
     update = Update(update_id=7)
     assert flow.take(update) is not None
     processing = lanes.process_update(update, lanes.application.process_update(update))
     await asyncio.wait_for(processing, PROMPT)
     assert flow.offset() == 8, "confirmed while its send waits"
+    assert flow.heartbeat.handled == 1, "counted once in `qunbot status`"
     sent.set()
     await lanes.shutdown()
 

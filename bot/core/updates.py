@@ -59,6 +59,8 @@ class Ticket:
     """Done once the lane may go on: the update was handled, or its handler detached."""
     storage_error: BaseException | None = None
     detached: bool = False
+    confirmed: bool = False
+    """Finished as handled: it no longer holds the low-water mark (and counted once)."""
     handler: asyncio.Future[Any] | None = None
     """The task running the update's handlers: only it may detach them (see
     `detach_current_handler`)."""
@@ -88,7 +90,9 @@ def note_storage_error(error: BaseException) -> bool:
     """Called by the error handler: the update being handled hit a database error and is to be
     handled again. Returns whether an update was underway to note it on."""
     ticket = CURRENT_TICKET.get()
-    if ticket is None or not is_storage_error(error):
+    # Once the update was let go (its handler detached), it will not be handled again: the
+    # error is then reported as an error, not as a retry that never comes.
+    if ticket is None or ticket.finished.done() or not is_storage_error(error):
         return False
     ticket.storage_error = error
     return True
@@ -188,8 +192,9 @@ class UpdateFlow:
             ticket.finished.set_result(None)
         if self.tails.get(ticket.lane) is ticket.finished:
             del self.tails[ticket.lane]
-        if not handled:
+        if not handled or ticket.confirmed:
             return
+        ticket.confirmed = True
         if ticket.update_id is not None and self.open.pop(ticket.update_id, None) is not None:
             self.done_above_mark.add(ticket.update_id)
         if self.heartbeat is not None:
@@ -261,9 +266,11 @@ class ChatLanes(BaseUpdateProcessor):
             async with self.running:
                 await self._handle(ticket, coroutine)
         finally:
-            # Also after a detach: finishing twice changes nothing, and a handler that ended
-            # in the very moment it detached must not leave its update unconfirmed.
-            self.flow.finish(ticket, handled=ticket.storage_error is None)
+            # Also after a detach (a second finish changes nothing): a handler that ended in
+            # the very moment it detached must not leave its update unconfirmed. A detached
+            # update cannot be handled again, so it counts as handled.
+            handled = ticket.storage_error is None or ticket.detached
+            self.flow.finish(ticket, handled=handled)
 
     async def _handle(self, ticket: Ticket, coroutine: Awaitable[Any]) -> None:
         for delay in (*self.retry_delays, None):

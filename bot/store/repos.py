@@ -54,6 +54,10 @@ class Transactions:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self.holder is not None and self.holder is asyncio.current_task():
+            # SQLite would say "cannot start a transaction within a transaction", which reads
+            # like a locked database and would be retried: it is a bug in the caller.
+            raise RuntimeError("a transaction was begun inside another (or inside a write)")
         async with self.writing():
             await self.db.execute("BEGIN")
             try:
