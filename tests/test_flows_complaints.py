@@ -16,7 +16,7 @@ from bot.features.tickets import REMINDER_JOB
 from bot.features.welcome import RULES_KIND
 from bot.store import Ticket, TicketStatus
 from policies.yamlsource import Located
-from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config
+from tests.harness import ADMIN, GROUP, STAFF, Harness, make_config
 
 COMPLAINT = "My cookie box arrived broken and nobody answers my messages!!!"
 SARA = 3001
@@ -249,18 +249,33 @@ async def test_the_closing_text_is_held_too_and_still_asks_for_a_rating(shop: Ha
     assert ticket is not None and ticket.rating == 1
 
 
-async def test_held_replies_survive_a_restart(tmp_path: Path) -> None:
-    clock = TestClock()
-    loaded = make_config(tmp_path, policy=policy())
-    first = await Harness.start(loaded, clock=clock)
-    first.fake.add_user(SARA, "Sara")
-    first.fake.add_member(STAFF, SARA)
-    wangwu = first.member("wangwu")
-    await first.say(wangwu, "我的订单到现在都没发货，客服也不回，太过分了！！！")
+async def complained(
+    tmp_path: Path, name: str, complaint: str, *replies: str
+) -> tuple[Harness, int, str]:
+    """A member complains and Sara replies: the harness (to restart from its fake, clock and
+    config), the member and the link to their ticket's private chat."""
+    first = await started(tmp_path)
+    member = first.member(name)
+    await first.say(member, complaint)
     payload = newest_deep_link(first)
-    await staff_reply(first, SARA, "抱歉久等，今天一定发出")
+    for reply in replies:
+        await staff_reply(first, SARA, reply)
+    return first, member, payload
+
+
+async def restarted(first: Harness) -> Harness:
     await first.stop()
-    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    return await Harness.start(first.loaded, fake=first.fake, clock=first.clock)
+
+
+async def test_held_replies_survive_a_restart(tmp_path: Path) -> None:
+    first, wangwu, payload = await complained(
+        tmp_path,
+        "wangwu",
+        "我的订单到现在都没发货，客服也不回，太过分了！！！",
+        "抱歉久等，今天一定发出",
+    )
+    second = await restarted(first)
     try:
         update = second.fake.start_private(wangwu, payload)
         assert update is not None
@@ -273,21 +288,17 @@ async def test_held_replies_survive_a_restart(tmp_path: Path) -> None:
 async def test_a_delivery_cut_short_by_a_crash_is_reported_and_never_sent_twice(
     tmp_path: Path,
 ) -> None:
-    clock = TestClock()
-    loaded = make_config(tmp_path, policy=policy())
-    first = await Harness.start(loaded, clock=clock)
-    first.fake.add_user(SARA, "Sara")
-    first.fake.add_member(STAFF, SARA)
-    wangwu = first.member("wangwu")
-    await first.say(wangwu, "东西少发了两袋，找谁都没人理，差评！！！")
-    payload = newest_deep_link(first)
-    await staff_reply(first, SARA, "少发的两袋马上补上")
-    await staff_reply(first, SARA, "补发单号稍后发您")
+    first, wangwu, payload = await complained(
+        tmp_path,
+        "wangwu",
+        "东西少发了两袋，找谁都没人理，差评！！！",
+        "少发的两袋马上补上",
+        "补发单号稍后发您",
+    )
     store = first.services.store.tickets
     held = await store.held_for(wangwu)
-    assert await store.claim_held(held[0].id, clock.now()), "the crash hits after the claim"
-    await first.stop()
-    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    assert await store.claim_held(held[0].id, first.clock.now()), "the crash hits after the claim"
+    second = await restarted(first)
     try:
         assert "may not have arrived" in second.texts_in(STAFF)[-1]
         update = second.fake.start_private(wangwu, payload)
@@ -313,16 +324,8 @@ async def test_a_further_complaint_attaches_to_the_open_ticket(shop: Harness) ->
 
 
 async def test_an_open_ticket_survives_a_restart(tmp_path: Path) -> None:
-    clock = TestClock()
-    loaded = make_config(tmp_path, policy=policy())
-    first = await Harness.start(loaded, clock=clock)
-    first.fake.add_user(SARA, "Sara")
-    first.fake.add_member(STAFF, SARA)
-    bob = first.member("bob")
-    await first.say(bob, COMPLAINT)
-    payload = newest_deep_link(first)
-    await first.stop()
-    second = await Harness.start(loaded, fake=first.fake, clock=clock)
+    first, bob, payload = await complained(tmp_path, "bob", COMPLAINT)
+    second = await restarted(first)
     try:
         jobs = second.app.job_queue.get_jobs_by_name(REMINDER_JOB.format(1))  # type: ignore[union-attr]
         assert len(jobs) == 1
