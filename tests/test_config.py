@@ -327,3 +327,15 @@ def test_a_chinese_config_defaults_to_the_chinese_shop_policy(tmp_path: Path) ->
     assert load_config(config).config.default_policy == "default"
     config.write_text("groups: [{chat_id: -1001, policy: shop-zh}]\n")
     assert load_config(config).config.default_policy == "default"
+
+
+def test_the_example_config_switched_to_chinese_greets_strangers_in_chinese(
+    tmp_path: Path,
+) -> None:
+    # An operator who copies the example and only sets `language: zh` must not have a
+    # stranger's private chat answered by the English preset.
+    example = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    assert "\nlanguage: en\n" in example
+    config = tmp_path / "config.yaml"
+    config.write_text(example.replace("\nlanguage: en\n", "\nlanguage: zh\n"), encoding="utf-8")
+    assert load_config(config).config.default_policy == "shop-zh"
