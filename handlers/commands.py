@@ -176,7 +176,13 @@ async def point_to_command(update: Update, context: Context) -> None:
             typed=typed,
             command=name,
         )
-    if private or name in {"help", "rules", "report"} or await sent_by_admin(context.bot, message):
+    staff_chat = message.chat_id == services.staff.staff_chat  # staff steer the bot there
+    if (
+        private
+        or staff_chat
+        or name in {"help", "rules", "report"}
+        or await sent_by_admin(context.bot, message)
+    ):
         await reply_to(services, message, hint, html=False)
 
 

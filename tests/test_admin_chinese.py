@@ -10,7 +10,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.repos import PRUNE_EVERY
-from tests.harness import ADMIN, GROUP, Harness, TestClock, make_config, make_world
+from tests.harness import ADMIN, GROUP, STAFF, Harness, TestClock, make_config, make_world
 
 LISI, ZHANGSAN = 7001, 7002
 
@@ -246,6 +246,17 @@ async def test_a_command_typed_in_chinese_is_answered_with_the_one_it_meant(
     answer = await command(shop, typed)
     assert answer.startswith("命令要用英文字母输入") and f"请发送 {meant}。" in answer
     assert "命令要用英文字母输入" in await command(shop, "/帮助", chat=ADMIN)
+
+
+async def test_a_staff_member_typing_a_command_in_chinese_in_the_staff_chat_is_answered(
+    shop: Harness,
+) -> None:
+    # Staff chat members are rarely its admins: they still steer the bot from there.
+    clerk = shop.member("小美", joined=False)
+    shop.fake.add_member(STAFF, clerk)
+    await shop.feed(shop.fake.user_message(STAFF, clerk, "/关闭 3"))
+    answer = shop.texts_in(STAFF)[-1]
+    assert answer.startswith("命令要用英文字母输入") and "请发送 /close。" in answer, answer
 
 
 async def test_a_member_hears_only_about_the_commands_members_may_use(shop: Harness) -> None:
