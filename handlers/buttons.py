@@ -40,8 +40,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def acknowledge_callout(update: Update, context: Context) -> None:
-    """The called-out member promises no more ads: their first call-out in the window is
-    forgiven; ignoring it, or offending again, climbs the ladder."""
+    """The called-out member promises no more ads, and the group sees the thanks. The
+    offence stands: the call-out warned that the next ad removes them, and it does."""
     query = update.callback_query
     if query is None or query.data is None:
         return
@@ -52,7 +52,6 @@ async def acknowledge_callout(update: Update, context: Context) -> None:
         await answer_button(query, say.tp("This button is not for you."), show_alert=True)
         return
     chat_id, user_id = parts
-    await context.bot_data.moderation.acknowledge(chat_id, user_id)
     policy = (await rt.policies.policy_for(chat_id)).policy
     name = mention(user_id, query.from_user.full_name)
     await answer_button(query)

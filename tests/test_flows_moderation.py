@@ -131,6 +131,30 @@ async def test_a_repeat_offender_climbs_the_ladder(tmp_path: Path) -> None:
         await harness.stop()
 
 
+async def test_got_it_on_a_call_out_keeps_its_warning_the_next_ad_removes(
+    tmp_path: Path,
+) -> None:
+    # The call-out says the next ad removes the poster: pressing its button must not turn
+    # that into one more call-out.
+    harness = await started(tmp_path, policy(mode="soft"))
+    try:
+        frank = harness.member("frank")
+        await harness.say(frank, "Cheap followers, add my WeChat wx_fast888")
+        callout = harness.fake.bot_messages(GROUP)[-1]
+        assert "Next time the bot removes you" in callout.text
+        rows = (callout.data.get("reply_markup") or {})["inline_keyboard"]
+        got_it = next(b for row in rows for b in row if "Got it" in b["text"])
+        await harness.feed(
+            harness.fake.press_button(GROUP, callout.message_id, frank, got_it["callback_data"])
+        )
+        assert "Thanks" in harness.fake.bot_messages(GROUP)[-1].text
+        harness.clock.advance(60)
+        await harness.say(frank, "Last chance, add my WeChat wx_fast888")
+        assert harness.fake.status_of(GROUP, frank) == "left"
+    finally:
+        await harness.stop()
+
+
 async def test_offences_older_than_the_window_do_not_count(tmp_path: Path) -> None:
     harness = await started(tmp_path, policy(mode="soft", extra="  window: 1d\n"))
     try:

@@ -786,16 +786,6 @@ class Moderation:
         for message_id in album.message_ids:
             door.delete(chat_id, message_id)
 
-    async def acknowledge(self, chat_id: int, user_id: int) -> None:
-        """The member acknowledged a call-out: their first call-out in the window is forgiven."""
-        rt = self.services
-        since = rt.now() - (await rt.policies.policy_for(chat_id)).policy.moderation.window
-        if await rt.store.offences.acknowledged_since(chat_id, user_id, since) == 0:
-            await rt.store.offences.acknowledge_latest(chat_id, user_id)
-            state = await rt.store.members.state(chat_id, user_id, rt.now())
-            if state.offence_times:
-                state.offence_times.pop()
-
     def _wave_count(self, facts: MessageFacts, wave: WaveConfig, now: float) -> int:
         if not wave.enabled or not facts.text or facts.is_edit:
             return 0

@@ -482,15 +482,6 @@ class Offences(Repository):
         )
         return cursor.rowcount > 0
 
-    async def acknowledged_since(self, chat_id: int, user_id: int, since: float) -> int:
-        async with self.db.execute(
-            "SELECT COUNT(*) FROM offences WHERE chat_id = ? AND user_id = ? AND at >= ?"
-            " AND acknowledged = 1 AND rule != ?",
-            (chat_id, user_id, since, FLOOD_RULE),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     async def forgive(self, chat_id: int, user_id: int, audit_id: int) -> None:
         """Drop the offence an audited action recorded (the action was undone)."""
         await self.write(
