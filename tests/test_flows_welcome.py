@@ -496,6 +496,8 @@ async def test_a_spammer_removed_and_back_again_is_no_newcomer_for_the_gift(
     await shop.say(dave, "加我微信 vx：abc12345 领取内部优惠券")
     assert shop.fake.status_of(GROUP, dave) == "left"
     await join(shop, "dave")
+    shop.clock.advance(60)
+    await join(shop, "bob")  # his welcome's gift button is the one dave tries
     assert (await press(shop, dave, "gft_"))["text"] == NEWCOMERS_ONLY
     assert await shop.services.store.gifts.remaining(["SNACK-001", "SNACK-002"]) == 2
 
@@ -732,6 +734,47 @@ async def test_a_newcomer_caught_posting_an_ad_leaves_the_pending_welcome(
         await fire(harness, welcome_job_name(GROUP))
         shared = welcomes(harness)[1]
         assert "Ben" in shared and "Spammer" not in shared
+    finally:
+        await harness.stop()
+
+
+async def test_the_welcome_of_a_newcomer_removed_for_an_ad_is_taken_down(
+    tmp_path: Path,
+) -> None:
+    """A welcome naming only the spammer would keep greeting them, gift button and all."""
+    harness = await started(tmp_path, policy("moderation:\n  mode: neutral\n"))
+    try:
+        spammer = await join(harness, "spammer")
+        welcome = harness.fake.bot_messages(GROUP)[-1]
+        assert "Spammer" in welcome.text
+        await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
+        assert harness.fake.status_of(GROUP, spammer) == "left"
+        assert harness.fake.is_deleted(GROUP, welcome.message_id)
+        harness.clock.advance(60)
+        await join(harness, "ann")
+        assert harness.fake.status_of(GROUP, harness.member("ann")) == "member"
+        assert "Ann" in harness.fake.bot_messages(GROUP)[-1].text
+    finally:
+        await harness.stop()
+
+
+async def test_a_welcome_shared_with_others_stays_when_one_of_them_is_removed(
+    tmp_path: Path,
+) -> None:
+    text = policy("welcome:\n  wave_window: 10s\nmoderation:\n  mode: neutral\n")
+    harness = await started(tmp_path, text)
+    try:
+        await join(harness, "ann")
+        harness.clock.advance(2)
+        await join(harness, "ben")
+        spammer = await join(harness, "spammer")
+        harness.clock.advance(8)
+        await fire(harness, welcome_job_name(GROUP))
+        shared = harness.fake.bot_messages(GROUP)[-1]
+        assert "Ben" in shared.text and "Spammer" in shared.text
+        await harness.say(spammer, "加我微信 vx：abc12345 领取内部优惠券")
+        assert harness.fake.status_of(GROUP, spammer) == "left"
+        assert not harness.fake.is_deleted(GROUP, shared.message_id), "Ben's welcome too"
     finally:
         await harness.stop()
 

@@ -132,9 +132,17 @@ class Welcomer:
 
     async def member_removed(self, chat_id: int, user_id: int) -> None:
         """qunbot or an admin removed the member: the pending welcome (with its gift button)
-        does not name them."""
+        does not name them, and a welcome posted for them alone is taken down. One they share
+        with other newcomers stays: it greets them too."""
         self.waves.left(chat_id, user_id)
-        await self.runtime.store.welcome_queue.removed(chat_id, user_id)
+        store = self.runtime.store
+        posted_since = self.runtime.now() - DELETABLE_FOR
+        alone = await store.welcome_queue.welcome_of_only(
+            chat_id, user_id, posted_since=posted_since
+        )
+        await store.welcome_queue.removed(chat_id, user_id)
+        if alone is not None:
+            self.runtime.door.delete(chat_id, alone)
 
     async def moved(self, new_id: int) -> None:
         """The group became a supergroup (its rows moved already): newcomers who were waiting

@@ -1263,6 +1263,21 @@ class WelcomeQueue(Repository):
                 "DELETE FROM welcome_queue WHERE welcomed_at < ?", (now - self.KEPT_FOR,)
             )
 
+    async def welcome_of_only(
+        self, chat_id: int, user_id: int, *, posted_since: float
+    ) -> int | None:
+        """The group's latest welcome, posted since then, if it greeted this member alone."""
+        async with self.db.execute(
+            "SELECT post.message_id FROM welcome_posts AS post"
+            " JOIN welcome_queue AS greeted ON greeted.chat_id = post.chat_id"
+            " AND greeted.welcomed_at = post.posted_at"
+            " WHERE post.chat_id = ? AND post.posted_at >= ?"
+            " GROUP BY post.message_id HAVING COUNT(*) = 1 AND MAX(greeted.user_id) = ?",
+            (chat_id, posted_since, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
     async def removed(self, chat_id: int, user_id: int) -> None:
         """qunbot or an admin removed the member: the next welcome does not name them, and a
         later join is a new one."""
