@@ -350,7 +350,8 @@ async def block_word(call: CommandCall, app: BotData) -> None:
 
 
 DRY_RUN_WORDS = in_every_catalog(
-    {"on": N_("on"), "off": N_("off")}, {"on": ("开", "打开"), "off": ("关",)}
+    {"on": N_("on"), "off": N_("off")},
+    {"on": ("开", "打开", "开启"), "off": ("关", "关掉", "关闭")},
 )
 
 
@@ -381,7 +382,9 @@ async def set_language(call: CommandCall, app: BotData) -> None:
     if len(call.args) == 1:
         choice = supported(call.args[0]) or choice_named(call.args[0], LANGUAGE_WORDS)
     if choice is None:
-        await call.answer(call.messages.tp("Usage: {usage}", usage=call.usage()))
+        speaking = call.messages.tp("I speak English in this group.") if not call.args else ""
+        usage = call.messages.tp("Usage: {usage}", usage=call.usage())
+        await call.answer(f"{speaking} {usage}".strip())
         return
     path = ("language",)
     problem = await app.settings.override(call.group, call.chat_title, path, choice, call.actor_id)

@@ -173,6 +173,18 @@ async def test_dry_run_is_switched_in_chinese(shop: Harness) -> None:
     assert not await shop.services.policies.dry_run(GROUP)
 
 
+@pytest.mark.parametrize("off", ["关", "关掉", "关闭"])
+async def test_dry_run_is_switched_off_in_the_words_owners_use(shop: Harness, off: str) -> None:
+    await command(shop, "/dryrun 打开")
+    assert await command(shop, f"/dryrun {off}") == "演练模式已关闭。"
+
+
+async def test_lang_alone_says_which_language_the_group_hears(shop: Harness) -> None:
+    assert (await command(shop, "/lang")).startswith("我在本群说中文。")
+    await command(shop, "/lang 英文")
+    assert (await command(shop, "/lang")).startswith("I speak English in this group.")
+
+
 async def test_the_language_is_named_in_chinese(shop: Harness) -> None:
     assert await command(shop, "/lang 英文") == "I speak English in this group now."
     assert await command(shop, "/lang 中文") == "好的，我在本群改说中文了。"
