@@ -22,6 +22,7 @@ from bot.features.explain import explain_entry
 from bot.features.settings import shown_value
 from bot.telegram.extract import replied_to
 from bot.telegram.rights import rights_report
+from policies.detect.config import DetectorsConfig
 from policies.durations import is_bare_number
 from policies.schema import STEP_WORDS, LadderStep, Mode, Policy, is_duration_key, split_steps
 from policies.yamlsource import SourceError
@@ -115,13 +116,27 @@ async def show_policy(call: CommandCall, app: BotData) -> None:
             reinvite=say.duration(moderation.reinvite_after),
             interval=say.duration(moderation.callout_interval),
         ),
-        say.tp(
-            "Allowed: {allowed}", allowed=say.listing(moderation.detectors.links.allow) or none
-        ),
+        say.tp("Allowed: {allowed}", allowed=_allowed(moderation.detectors, say) or none),
         say.tp("Dry-run: {state}", state=say.tp("on") if dry_run else say.tp("off")),
         say.tp("Overrides: {overrides}", overrides=say.listing(_settings(overrides, say)) or none),
     ]
     await call.answer("\n".join(lines))
+
+
+def _allowed(detectors: DetectorsConfig, say: Messages) -> str:
+    """Every allow list of the group, by kind, as `/allow` names the kinds."""
+    lists = {
+        "link": detectors.links.allow,
+        "contact": detectors.contacts.allow,
+        "shop": detectors.marketplace.allow,
+    }
+    return say.tp("; ").join(
+        say.tp(
+            "{kind}: {entries}", kind=say.tp(ALLOW_KIND_NAMES[kind]), entries=say.listing(entries)
+        )
+        for kind, entries in lists.items()
+        if entries
+    )
 
 
 def _settings(overrides: Mapping[str, Any], say: Messages, prefix: str = "") -> list[str]:

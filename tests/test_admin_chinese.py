@@ -202,6 +202,17 @@ async def test_allow_takes_the_kind_in_chinese(shop: Harness, text: str, answer:
     assert await command(shop, text) == answer
 
 
+async def test_policy_shows_every_kind_of_allowed_entry(shop: Harness) -> None:
+    await command(shop, "/allow 链接 sunnysnack.cn")
+    await command(shop, "/allow 联系方式 sunny_cs01")
+    await command(shop, "/allow 店铺 shop57301942")
+    shown = next(
+        line for line in (await command(shop, "/policy")).splitlines() if "白名单" in line
+    )
+    assert "链接：sunnysnack.cn" in shown, shown
+    assert "联系方式：sunny_cs01" in shown and "店铺：shop57301942" in shown, shown
+
+
 async def test_allow_asks_which_kind_a_bare_word_is(shop: Harness) -> None:
     answer = await command(shop, "/allow 淘宝")
     assert answer.startswith("「淘宝」既不像链接"), answer
