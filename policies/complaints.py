@@ -64,6 +64,19 @@ _FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 "weighed", they tell the staff nothing ("and", "的")."""
 
 
+def _telling(words: list[str]) -> list[str]:
+    """The words that say most, heaviest first: none already inside another (“不” beside
+    “不回”), and single characters after the longer words."""
+    inners = [word.strip("“”") for word in words]
+    whole = [
+        word
+        for word, inner in zip(words, inners, strict=True)
+        if not any(inner != other and inner in other for other in inners)
+    ]
+    longer = [word for word in whole if len(word.strip("“”")) > 1]
+    return longer + [word for word in whole if word not in longer]
+
+
 def _shown_word(readable: str) -> bool:
     """A feature worth showing a person: quoted text with a Chinese character or a word in it,
     not a comma, the shape of a number, a kind of character or a function word."""
@@ -399,8 +412,8 @@ class ComplaintMatcher:
         shapes of numbers left out): the staff see the whole message beside it already."""
         assert self.model is not None
         strongest = self.model.strongest(norm, _WEIGHED_CANDIDATES)
-        words = dict.fromkeys(name for name in strongest if _shown_word(name))
-        weighed = ", ".join(list(words)[:_WEIGHED_SHOWN])
+        words = list(dict.fromkeys(name for name in strongest if _shown_word(name)))
+        weighed = ", ".join(_telling(words)[:_WEIGHED_SHOWN])
         if not weighed:
             return Hit("complaint.model", reason, "", score)
         return Hit("complaint.model", f"{reason}; weighed most: {weighed}", weighed, score)

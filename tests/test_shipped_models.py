@@ -217,3 +217,20 @@ def test_what_weighed_most_in_a_complaint_leaves_function_words_out() -> None:
     (model_hit,) = [hit for hit in assessment.hits if hit.rule == "complaint.model"]
     shown = model_hit.evidence.split(", ")
     assert len(shown) == 3 and "“and”" not in shown and "“the”" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["客服一直不回，态度太差了", "手机用了两天就黑屏，要求退货", "等了好久还不发货，你们是骗子吧"],
+)
+def test_what_weighed_most_shows_words_before_single_characters_and_no_part_twice(
+    text: str,
+) -> None:
+    # "“不”, “差”, “不回”" told the staff less than "“不回”, “差”": a word says more than one
+    # character, and a character already inside a word shown says nothing new.
+    (hit,) = [hit for hit in ZH.complaints.assess(text).hits if hit.rule == "complaint.model"]
+    shown = [word.strip("“”") for word in hit.evidence.split(", ")]
+    assert len(shown[0]) > 1, shown
+    assert not any(a != b and a in b for a in shown for b in shown), shown
+    lengths = [len(word) > 1 for word in shown]
+    assert lengths == sorted(lengths, reverse=True), shown
