@@ -397,9 +397,8 @@ async def set_language(call: CommandCall, app: BotData) -> None:
     if len(call.args) == 1:
         choice = supported(call.args[0]) or choice_named(call.args[0], LANGUAGE_WORDS)
     if choice is None:
-        speaking = call.messages.tp("I speak English in this group.") if not call.args else ""
-        usage = call.messages.tp("Usage: {usage}", usage=call.usage())
-        await call.answer(f"{speaking} {usage}".strip())
+        answer = SPEAKING_AND_USAGE if not call.args else N_("Usage: {usage}")
+        await call.answer(call.messages.tp(answer, usage=call.usage()))
         return
     path = ("language",)
     problem = await app.settings.override(call.group, call.chat_title, path, choice, call.actor_id)
@@ -410,6 +409,8 @@ async def set_language(call: CommandCall, app: BotData) -> None:
     await call.answer(now_speaking.tp("I speak English in this group now."))
 
 
+SPEAKING_AND_USAGE = N_("I speak English in this group. Usage: {usage}")
+"""`/lang` alone: the language the group hears now (each catalog names its own)."""
 LANGUAGE_WORDS = in_every_catalog(LANGUAGE_NAMES, {"zh": ("汉语",), "en": ("英语",)})
 
 

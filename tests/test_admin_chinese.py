@@ -180,7 +180,7 @@ async def test_dry_run_is_switched_off_in_the_words_owners_use(shop: Harness, of
 
 
 async def test_lang_alone_says_which_language_the_group_hears(shop: Harness) -> None:
-    assert (await command(shop, "/lang")).startswith("我在本群说中文。")
+    assert (await command(shop, "/lang")).startswith("我在本群说中文。用法：")
     await command(shop, "/lang 英文")
     assert (await command(shop, "/lang")).startswith("I speak English in this group.")
 
