@@ -53,16 +53,22 @@ async def test_a_share_marked_not_spam_in_dry_run_is_not_removed_once_it_is_over
     assert "trust" in actions, "the trust is audited like /trust"
 
 
-async def test_notspam_names_no_fix_when_only_the_scorer_judged(shop: Harness) -> None:
+async def test_notspam_names_the_fix_of_the_rule_that_caught_the_message(shop: Harness) -> None:
     await command(shop, ADMIN, "/mode hard")
     dave = shop.member("dave")
     await shop.say(dave, AD)
     answer = await command(shop, ADMIN, f"/notspam {dave}")
     assert "/allow contact <WeChat id, QQ or phone number>" in answer, answer
+
+
+async def test_notspam_names_no_fix_when_no_rule_has_one(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
     erin = shop.member("erin")
-    await shop.say(erin, "hello all, the mango is great")
-    plain = await command(shop, ADMIN, f"/notspam {erin}")
-    assert "/allow" not in plain and "Erin is trusted now" in plain, plain
+    said = await shop.say(erin, "需要的私聊我，价格美丽，量大从优")
+    assert shop.fake.is_deleted(GROUP, said)
+    answer = await command(shop, ADMIN, f"/notspam {erin}")
+    assert "Undone #" in answer and "Erin is trusted now" in answer, answer
+    assert "/allow" not in answer, answer
 
 
 async def test_notspam_on_a_sent_note_settles_it_and_gives_the_staff_the_link(
@@ -133,3 +139,18 @@ async def test_a_later_removal_invites_with_the_usual_warning_again(shop: Harnes
     assert shop.fake.status_of(GROUP, dave) == "left"
     pending = await shop.services.store.reinvites.pending_for(dave)
     assert pending and not pending[0].after_undo
+
+
+async def test_notspam_after_the_undo_button_keeps_what_the_button_wrote(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    pressed = note.text
+    answer = await command(shop, ADMIN, f"/notspam {dave}")
+    assert "undone already" in answer, answer
+    assert note.text == pressed, "the button's outcome and its invite link stay"
+    assert "undone already" in await flush_staff(shop)
