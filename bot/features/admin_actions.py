@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 
 from telegram.error import TelegramError
 
@@ -51,6 +52,8 @@ RULE_NOT_LEARNED = N_(
     "A rule caught the message, and rules do not learn: to let such messages through for "
     "everyone, send {fixes}."
 )
+NEXT_SENTENCE = N_("{said} {more}")
+"""One sentence after another: a space in English, none after a Chinese full stop."""
 SETTLED_BY_COMMAND = N_("{outcome} (/notspam by {by})")
 ADMIN_SPAM_REASON = N_("marked as an ad by an admin")
 """The reason of a /spam verdict; `bot.features.explain` names the rule `admin.spam`."""
@@ -260,7 +263,8 @@ class AdminActions:
         fix = fixes(rules_of(judged.verdict), say) if judged is not None else ""
         if fix:
             told.append(say.tp(RULE_NOT_LEARNED, fixes=fix))
-        return " ".join(part.strip() for part in told if part.strip())
+        sentences = [part.strip() for part in told if part.strip()]
+        return reduce(lambda said, more: say.tp(NEXT_SENTENCE, said=said, more=more), sentences)
 
     async def _judged(
         self, member: Member, message_id: int | None, last: AuditEntry | None
