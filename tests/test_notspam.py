@@ -154,3 +154,18 @@ async def test_notspam_after_the_undo_button_keeps_what_the_button_wrote(shop: H
     assert "undone already" in answer, answer
     assert note.text == pressed, "the button's outcome and its invite link stay"
     assert "undone already" in await flush_staff(shop)
+
+
+async def test_a_chinese_shop_hears_it_all_in_chinese(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path, policy="extends: shop-zh\n", language="zh")
+    shop = await Harness.start(loaded)
+    try:
+        await command(shop, ADMIN, "/dryrun 开")
+        carol = shop.member("carol")
+        shared = await shop.say(carol, SHARE)
+        assert "/allow 店铺 <本店名称或店铺 ID>" in await flush_staff(shop)
+        answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
+        assert answer.startswith("已记住：这不是广告。Carol 已设为信任成员"), answer
+        assert "/untrust" in answer and "/allow 店铺 <本店名称或店铺 ID>" in answer, answer
+    finally:
+        await shop.stop()
