@@ -174,13 +174,18 @@ async def mark_spam(call: CommandCall, app: BotData) -> None:
 
 
 async def mark_not_spam(call: CommandCall, app: BotData) -> None:
-    """Teach the scorer that this is ordinary chat, and undo the last automatic action."""
+    """Teach the scorer that this is ordinary chat, undo the last automatic action, and
+    trust the member from now on."""
     replied = replied_to(call.message)
     # Answering qunbot's own notice, the removed message is learned from the audit instead.
     own = replied is not None and is_own_message(call.bot, replied)
-    text = (replied.text or replied.caption or "") if replied is not None and not own else ""
+    judged = replied if replied is not None and not own else None
+    text = (judged.text or judged.caption or "") if judged is not None else ""
+    message_id = judged.message_id if judged is not None else None
     await call.answer(
-        await app.actions.mark_not_spam(_member(call), text, call.actor_id, call.messages)
+        await app.actions.mark_not_spam(
+            _member(call), text, call.actor_id, call.messages, message_id
+        )
     )
 
 

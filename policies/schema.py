@@ -326,6 +326,7 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "flood_muted": frozenset({"users", "group", "duration"}),
     "flood_warned": frozenset({"users", "group"}),
     "reinvite_apology": frozenset({"user", "group", "invite"}),
+    "reinvite_after_undo": frozenset({"user", "group", "invite"}),
     "admin_banned": frozenset({"user", "group", "reason"}),
     "admin_removed": frozenset({"user", "group", "reason", "reinvite_after"}),
     "admin_refund": frozenset({"user", "group"}),
@@ -355,6 +356,8 @@ class Templates(StrictModel):
     flood_muted: str
     flood_warned: str
     reinvite_apology: str
+    reinvite_after_undo: str
+    """The invite of a member whose removal an admin undid: qunbot's mistake, not theirs."""
     admin_banned: str
     admin_removed: str
     admin_refund: str

@@ -6,7 +6,9 @@ whoever started it; the staff chat hears of each with an Undo button.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
 
 from telegram.error import TelegramError
 
@@ -16,6 +18,7 @@ from bot.features.explain import action_name
 from bot.features.moderation import Enforcer, Target, history_of
 from bot.features.network import ban_in_network, unban_in_network
 from bot.features.reinvite import Reinvites
+from bot.features.rule_fixes import fixes, rules_of
 from bot.store import AuditEntry
 from bot.telegram.door import Door
 from bot.telegram.permissions import is_member_now
@@ -41,6 +44,17 @@ nothing (a later ban of the same member or channel stays, with its own Undo)."""
 """Audit actions that banned (by hand, or the ladder's last step): their undo lifts the ban
 in every group of the network, the same groups the ban reached."""
 
+TRUSTED_AFTER_NOT_SPAM = N_(
+    "{name} is trusted now: qunbot will not check their messages in this group again "
+    "(/untrust takes it back)."
+)
+RULE_NOT_LEARNED = N_(
+    "A rule caught the message, and rules do not learn: to let such messages through for "
+    "everyone, send {fixes}."
+)
+NEXT_SENTENCE = N_("{said} {more}")
+"""One sentence after another: a space in English, none after a Chinese full stop."""
+SETTLED_BY_COMMAND = N_("{outcome} (/notspam by {by})")
 ADMIN_SPAM_REASON = N_("marked as an ad by an admin")
 """The reason of a /spam verdict; `bot.features.explain` names the rule `admin.spam`."""
 
@@ -52,6 +66,33 @@ class Outcome:
 
     text: str
     failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A catalog message and its values, put into words when read: an undo is told to the
+    group in its language and to the staff in theirs, and only the staff may read an invite
+    link."""
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+    for_staff: Phrase | None = None
+    """What the staff chat reads instead."""
+
+    def said(self, say: Messages, *, staff: bool = False) -> str:
+        phrase = self.for_staff if staff and self.for_staff is not None else self
+        values = {
+            name: value.said(say, staff=staff) if isinstance(value, Phrase) else value
+            for name, value in phrase.values.items()
+        }
+        return say.tp(phrase.message, **values)
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    phrase: Phrase
+    failed: bool = False
+    """Telegram refused: the undo may be tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,19 +238,57 @@ class AdminActions:
         await self.learn(target.chat_id, target.text, spam=True, actor_id=actor_id)
 
     async def mark_not_spam(
-        self, member: Member, text: str, actor_id: int | None, say: Messages
+        self,
+        member: Member,
+        text: str,
+        actor_id: int | None,
+        say: Messages,
+        message_id: int | None = None,
     ) -> str:
         """Teach the scorer that this is ordinary chat (`text`, else the message the last
-        automatic action removed), and undo that action; says what was done."""
-        entry = await self.services.store.audit.last_automatic(member.chat_id, member.user_id)
+        automatic action removed), undo that action, and trust the member from now on, as
+        `/trust` does; says what was done, and which command lets through for everyone what
+        a rule (which the scorer cannot unlearn) caught. `message_id`: the message judged."""
+        rt = self.services
+        entry = await rt.store.audit.last_automatic(member.chat_id, member.user_id)
         removed = text or (entry.text if entry is not None else "") or ""
         if not removed and entry is None:
             return say.tp("Nothing to learn or undo for {name}.", name=member.name)
         await self.learn(member.chat_id, removed, spam=False, actor_id=actor_id)
-        undone = await self.undo(entry, actor_id, say) if entry else ""
-        if not removed:
-            return undone
-        return say.tp("Learned as not spam. {outcome}", outcome=undone).strip()
+        undone = await self._undo_for_group(entry, actor_id, say) if entry else ""
+        await self.set_trusted(member, True, actor_id)
+        told = [say.tp("Learned as not spam. {outcome}", outcome=undone) if removed else undone]
+        told.append(say.tp(TRUSTED_AFTER_NOT_SPAM, name=member.name))
+        judged = await self._judged(member, message_id, entry)
+        fix = fixes(rules_of(judged.verdict), say) if judged is not None else ""
+        if fix:
+            told.append(say.tp(RULE_NOT_LEARNED, fixes=fix))
+        sentences = [part.strip() for part in told if part.strip()]
+        return reduce(lambda said, more: say.tp(NEXT_SENTENCE, said=said, more=more), sentences)
+
+    async def _judged(
+        self, member: Member, message_id: int | None, last: AuditEntry | None
+    ) -> AuditEntry | None:
+        """The entry of the judged message (a dry-run's too), else the last automatic one."""
+        if message_id is not None:
+            entry = await self.services.store.audit.for_message(member.chat_id, message_id)
+            if entry is not None and entry.target_id == member.user_id:
+                return entry
+        return last
+
+    async def _undo_for_group(self, entry: AuditEntry, actor_id: int | None, say: Messages) -> str:
+        """Undo as the staff note's button does: the note settled with the outcome, and an
+        invite link, if the member cannot be written to, for the staff alone; the group
+        hears the outcome without it."""
+        staff = self.services.staff
+        undone = await self._undo(entry, actor_id, staff_link=staff.staff_chat is not None)
+        line = staff.messages.t(
+            SETTLED_BY_COMMAND,
+            outcome=undone.phrase.said(staff.messages, staff=True),
+            by=self.services.actor(actor_id),
+        )
+        await staff.settle(entry.id, line, keep_buttons=undone.failed)
+        return undone.phrase.said(say)
 
     async def learn(self, chat_id: int, text: str, *, spam: bool, actor_id: int | None) -> None:
         if not text:
@@ -230,19 +309,25 @@ class AdminActions:
     ) -> Outcome:
         """`for_staff`: the outcome is read in the staff chat only, so it may carry an invite
         link for the member (never in a group, where anyone could take it)."""
+        undone = await self._undo(entry, actor_id, staff_link=for_staff)
+        return Outcome(undone.phrase.said(say, staff=for_staff), undone.failed)
+
+    async def _undo(self, entry: AuditEntry, actor_id: int | None, *, staff_link: bool) -> Undone:
+        """`staff_link`: make a single-use invite the staff can pass on to a member qunbot
+        cannot write to."""
         rt = self.services
         if entry.target_id is None:
-            return Outcome(say.tp("nothing to undo for that action"))
+            return Undone(Phrase(N_("nothing to undo for that action")))
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
-            return Outcome(say.tp("#{id} was undone already.", id=entry.id))
+            return Undone(Phrase(N_("#{id} was undone already."), {"id": entry.id}))
         if entry.action in NOTHING_TO_LIFT:
             await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
             await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
             await self._audit_undo(entry, actor_id)
-            return Outcome(say.tp(NOTHING_TO_LIFT[entry.action], id=entry.id))
+            return Undone(Phrase(NOTHING_TO_LIFT[entry.action], {"id": entry.id}))
         door = await rt.doors.for_chat(entry.chat_id)
         if is_chat_id(entry.target_id):
-            return await self._undo_sender_chat_ban(door, entry, actor_id, say)
+            return await self._undo_sender_chat_ban(door, entry, actor_id)
         muted = "mute" in entry.action
         try:
             if muted:
@@ -250,49 +335,52 @@ class AdminActions:
             else:
                 await door.unban(entry.chat_id, entry.target_id)
         except TelegramError as error:
-            return await self._undo_refused(entry, error, say)
+            return await self._undo_refused(entry, error)
         await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)
-        outcome = say.tp("mute lifted")
+        outcome = Phrase(N_("mute lifted"))
         if not muted:
             if entry.action in BAN_ACTIONS:
                 await unban_in_network(rt, entry.chat_id, entry.target_id)
-            outcome = await self._invite_back(
-                entry.chat_id, entry.target_id, say, for_staff=for_staff
-            )
+            outcome = await self._invite_back(entry.chat_id, entry.target_id, staff_link)
         await self._audit_undo(entry, actor_id)
-        return Outcome(
-            say.tp("Undone #{id}: {outcome}, offence forgiven.", id=entry.id, outcome=outcome)
+        return Undone(
+            Phrase(
+                N_("Undone #{id}: {outcome}, offence forgiven."),
+                {"id": entry.id, "outcome": outcome},
+            )
         )
 
-    async def _undo_refused(
-        self, entry: AuditEntry, error: TelegramError, say: Messages
-    ) -> Outcome:
+    async def _undo_refused(self, entry: AuditEntry, error: TelegramError) -> Undone:
         """Telegram refused: the undo is free to be tried again."""
         await self.services.store.audit.release_undo(entry.id)
-        refused = say.tp("could not undo #{id}: {error}", id=entry.id, error=error.message)
-        return Outcome(refused, failed=True)
+        refused = Phrase(
+            N_("could not undo #{id}: {error}"), {"id": entry.id, "error": error.message}
+        )
+        return Undone(refused, failed=True)
 
-    async def _invite_back(
-        self, chat_id: int, user_id: int, say: Messages, *, for_staff: bool
-    ) -> str:
+    async def _invite_back(self, chat_id: int, user_id: int, staff_link: bool) -> Phrase:
         """An invite for a member an undo let back, unless they are back already (a re-invite
         used, or an admin added them): a second invite would only puzzle them."""
         rt = self.services
         if await is_member_now(self.reinvites.bot, chat_id, user_id):
             await rt.store.reinvites.cancel(chat_id, user_id)
-            return say.tp("ban lifted, they are back in the group already")
-        await rt.store.reinvites.add(chat_id, user_id, rt.now(), rt.now())
+            return Phrase(N_("ban lifted, they are back in the group already"))
+        await rt.store.reinvites.add(chat_id, user_id, rt.now(), rt.now(), after_undo=True)
         if await self.reinvites.offer(user_id):
-            return say.tp("ban lifted, invite sent")
-        link = await self.reinvites.link_for_staff(chat_id, user_id) if for_staff else None
-        if link is not None:
-            return say.tp(
+            return Phrase(N_("ban lifted, invite sent"))
+        waiting = Phrase(N_("ban lifted, an invite waits for them in the bot's private chat"))
+        link = await self.reinvites.link_for_staff(chat_id, user_id) if staff_link else None
+        if link is None:
+            return waiting
+        pass_it_on = Phrase(
+            N_(
                 "ban lifted; they never opened the bot's private chat, so pass them this "
-                "single-use invite yourself: {link}",
-                link=link,
-            )
-        return say.tp("ban lifted, an invite waits for them in the bot's private chat")
+                "single-use invite yourself: {link}"
+            ),
+            {"link": link},
+        )
+        return Phrase(waiting.message, for_staff=pass_it_on)
 
     async def _audit_undo(self, entry: AuditEntry, actor_id: int | None) -> None:
         await self.services.store.audit.add(
@@ -305,28 +393,24 @@ class AdminActions:
         )
 
     async def _undo_sender_chat_ban(
-        self, door: Door, entry: AuditEntry, actor_id: int | None, say: Messages
-    ) -> Outcome:
+        self, door: Door, entry: AuditEntry, actor_id: int | None
+    ) -> Undone:
         """A channel's ban lifted here and across the network; a channel gets no invite."""
         rt, channel = self.services, entry.target_id
         assert channel is not None
         try:
             await door.unban_sender_chat(entry.chat_id, channel)
         except TelegramError as error:
-            return await self._undo_refused(entry, error, say)
+            return await self._undo_refused(entry, error)
         await rt.store.offences.forgive(entry.chat_id, channel, entry.id)
         await rt.store.members.refresh_offences(entry.chat_id, channel)
         await unban_in_network(rt, entry.chat_id, channel)
-        await rt.store.audit.add(
-            entry.chat_id,
-            rt.now(),
-            "undo",
-            actor_id=actor_id,
-            target_id=channel,
-            text=f"undo #{entry.id}",
-        )
-        return Outcome(
-            say.tp("Undone #{id}: the channel may post again, offence forgiven.", id=entry.id)
+        await self._audit_undo(entry, actor_id)
+        return Undone(
+            Phrase(
+                N_("Undone #{id}: the channel may post again, offence forgiven."),
+                {"id": entry.id},
+            )
         )
 
     async def apply_button(self, kind: str, entry: AuditEntry, actor_id: int) -> Outcome:

@@ -107,6 +107,7 @@ async def append_to_pressed(
     if not isinstance(message, Message):
         return
     markup = message.reply_markup if keep_buttons else None
+    services.staff.edited_by_hand(message.chat_id, message.message_id)
     try:
         await services.door.edit(
             message.chat_id, message.message_id, f"{message.text_html}\n\n{note}", markup=markup

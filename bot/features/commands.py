@@ -186,8 +186,8 @@ COMMANDS: tuple[Command, ...] = (
     _admin(
         "notspam",
         N_(
-            "/notspam (reply, @username or id): teach the scorer and undo the last automatic"
-            " action"
+            "/notspam (reply, @username or id): teach the scorer, undo the last automatic"
+            " action and trust the member"
         ),
         N_("not an ad: undo"),
         member=True,

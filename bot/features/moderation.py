@@ -23,6 +23,7 @@ from bot.core.sendqueue import Priority, send_priority
 from bot.core.services import Services
 from bot.features.explain import explanation, main_reason
 from bot.features.network import ban_in_network
+from bot.features.rule_fixes import fixes
 from bot.store import MemberState, Offence, OwedNote
 from bot.telegram.collapse import Collapser
 from bot.telegram.door import DELETABLE_FOR, Door
@@ -65,6 +66,10 @@ DRY_RUN_NOTE_NO_TEXT = N_("🧪 dry-run in {group}: qunbot would {would} for {us
 NOT_SPAM_HINT = N_(
     "\nNot an ad? Reply /notspam to the message in the group. When these reports look right, "
     "send /dryrun off there."
+)
+RULE_FIX_HINT = N_(
+    "\nA rule caught it, and /notspam does not change rules: to let such messages through for "
+    "everyone, send {fixes} in the group."
 )
 DRY_RUN_QUOTE = 40
 """Characters of the judged message a dry-run note quotes: enough to recognise it."""
@@ -416,7 +421,9 @@ class Enforcer:
             "why": explanation(verdict.as_dict(), say),
         }
         note = say.t(DRY_RUN_NOTE if target.text.strip() else DRY_RUN_NOTE_NO_TEXT, **values)
-        return StaffNote(note + say.t(NOT_SPAM_HINT), about=audit_id)
+        fix = fixes((hit.rule for hit in verdict.hits), say)
+        hint = say.t(NOT_SPAM_HINT) + (say.t(RULE_FIX_HINT, fixes=fix) if fix else "")
+        return StaffNote(note + hint, about=audit_id)
 
     async def _act(
         self,

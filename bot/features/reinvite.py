@@ -32,7 +32,7 @@ class Reinvites:
                 continue
             if not await rt.store.reinvites.claim(pending.chat_id, user_id, now):
                 continue
-            if await self._send(pending.chat_id, user_id):
+            if await self._send(pending.chat_id, user_id, after_undo=pending.after_undo):
                 sent += 1
             else:
                 await rt.store.reinvites.release(pending.chat_id, user_id)
@@ -70,7 +70,9 @@ class Reinvites:
             await rt.store.audit.add(chat_id, rt.now(), "reinvite", target_id=user_id, text=link)
         return link
 
-    async def _send(self, chat_id: int, user_id: int) -> bool:
+    async def _send(self, chat_id: int, user_id: int, *, after_undo: bool) -> bool:
+        """The invite, with the policy's apology: for qunbot's mistake when an admin undid the
+        removal, else for the removal a member's ad earned."""
         rt = self.services
         policy = (await rt.policies.policy_for(chat_id)).policy
         now = rt.now()
@@ -83,7 +85,12 @@ class Reinvites:
             if link is None:
                 return False
             group = (await rt.chat_info.get(self.bot, chat_id)).title or str(chat_id)
-            text = render(policy.templates.reinvite_apology, {"group": group, "invite": link})
+            template = (
+                policy.templates.reinvite_after_undo
+                if after_undo
+                else policy.templates.reinvite_apology
+            )
+            text = render(template, {"group": group, "invite": link})
             await rt.door.post(user_id, text)
         except Forbidden:
             logger.info(

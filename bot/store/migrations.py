@@ -303,6 +303,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             " WHERE sent_at IS NULL",
         ),
     ),
+    Migration(
+        13,
+        "re-invites that follow an undo: the member gets an apology for qunbot's mistake, not a"
+        " warning about ads",
+        ("ALTER TABLE reinvites ADD COLUMN after_undo INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

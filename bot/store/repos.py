@@ -501,26 +501,40 @@ class PendingReinvite:
     chat_id: int
     user_id: int
     eligible_at: float
+    after_undo: bool = False
+    """The removal was undone as qunbot's mistake: the invite apologises for it."""
 
 
 class Reinvites(Repository):
     """Removed members who may come back: a restart must not forget them."""
 
-    async def add(self, chat_id: int, user_id: int, eligible_at: float, now: float) -> None:
+    async def add(
+        self,
+        chat_id: int,
+        user_id: int,
+        eligible_at: float,
+        now: float,
+        *,
+        after_undo: bool = False,
+    ) -> None:
         await self.write(
-            "INSERT INTO reinvites (chat_id, user_id, eligible_at, created_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (chat_id, user_id) DO UPDATE SET eligible_at = excluded.eligible_at,"
-            " created_at = excluded.created_at, sent_at = NULL, invite_link = NULL",
-            (chat_id, user_id, eligible_at, now),
+            "INSERT INTO reinvites (chat_id, user_id, eligible_at, created_at, after_undo)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id) DO UPDATE SET"
+            " eligible_at = excluded.eligible_at, created_at = excluded.created_at,"
+            " after_undo = excluded.after_undo, sent_at = NULL, invite_link = NULL",
+            (chat_id, user_id, eligible_at, now, int(after_undo)),
         )
 
     async def pending_for(self, user_id: int) -> list[PendingReinvite]:
         async with self.db.execute(
-            "SELECT chat_id, user_id, eligible_at FROM reinvites"
+            "SELECT chat_id, user_id, eligible_at, after_undo FROM reinvites"
             " WHERE user_id = ? AND sent_at IS NULL ORDER BY eligible_at",
             (user_id,),
         ) as cursor:
-            return [PendingReinvite(*row) for row in await cursor.fetchall()]
+            return [
+                PendingReinvite(row[0], row[1], row[2], bool(row[3]))
+                for row in await cursor.fetchall()
+            ]
 
     async def make_eligible(self, chat_id: int, user_id: int, now: float) -> bool:
         cursor = await self.write(

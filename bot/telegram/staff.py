@@ -83,6 +83,37 @@ class StaffNote:
         return self.audit_id if self.audit_id is not None else self.about
 
 
+@dataclass(slots=True)
+class SentDigest:
+    """A staff message as sent: its notes, so one of them can be settled later."""
+
+    chat_id: int
+    message_id: int
+    notes: list[StaffNote]
+
+    def settle(self, action_id: int, line: str, *, keep_buttons: bool) -> None:
+        self.notes = [
+            _settled(note, line, keep_buttons) if note.action_id == action_id else note
+            for note in self.notes
+        ]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(clip_html(note.html, MAX_TEXT) for note in self.notes)
+
+    @property
+    def markup(self) -> InlineKeyboardMarkup | None:
+        rows = [list(row) for note in self.notes for row in note.rows if row]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _settled(note: StaffNote, line: str, keep_buttons: bool) -> StaffNote:
+    """The note with what became of its action under it, its buttons gone unless they may be
+    tried again."""
+    rows = note.rows if keep_buttons else ()
+    return StaffNote(f"{note.html}\n\n{line}", rows, note.audit_id, note.about)
+
+
 def explain_failure(error: TelegramError, action: str, messages: Messages) -> str:
     """What to do about a failed call, in an operator's words (plain text)."""
     doing = messages.tp(ACTION_NAMES.get(action, action))
@@ -159,6 +190,8 @@ class StaffChannel(Collapser):
         """Told the audit ids of the notes in each digest the staff chat received."""
         self.told: BoundedDict[tuple[int, int], tuple[int, ...]] = BoundedDict(NOTES_REMEMBERED)
         """The actions each staff message tells of, by (chat, message): /why as a reply."""
+        self.sent: BoundedDict[int, SentDigest] = BoundedDict(NOTES_REMEMBERED)
+        """The staff message of each action, to settle its note when a command undoes it."""
 
     def actions_in(self, chat_id: int, message_id: int) -> tuple[int, ...]:
         """The actions a staff message of qunbot's tells of, in order (none if unknown)."""
@@ -174,6 +207,31 @@ class StaffChannel(Collapser):
             return
         self.pending.append(note)
         self.request_flush(self.staff_chat, DIGEST_INTERVAL)
+
+    async def settle(self, action_id: int, line: str, *, keep_buttons: bool = False) -> None:
+        """Tell what became of an action (undone by a command, not by its note's button): the
+        line goes under the action's note and its buttons go, as a button press would do;
+        a note sent before a restart, or edited since, is answered by a note of its own."""
+        for index, note in enumerate(self.pending):
+            if note.action_id == action_id:
+                self.pending[index] = _settled(note, line, keep_buttons)
+                return
+        digest = self.sent.get(action_id)
+        if digest is not None:
+            digest.settle(action_id, line, keep_buttons=keep_buttons)
+            try:
+                await self.door.edit(
+                    digest.chat_id, digest.message_id, digest.text, markup=digest.markup
+                )
+                return
+            except TelegramError as error:
+                logger.warning("could not settle the staff note of #{}: {}", action_id, error)
+        self.add(StaffNote(line, about=action_id))
+
+    def edited_by_hand(self, chat_id: int, message_id: int) -> None:
+        """A button press rewrote this staff message: what `sent` holds of it is stale."""
+        for action_id in self.told.get((chat_id, message_id), ()):
+            self.sent.pop(action_id, None)
 
     async def alarm(self, chat_id: int, problem: str, *, title: str = "") -> None:
         """Tell the staff once an hour per group and problem (a missing right, an empty pool);
@@ -259,6 +317,9 @@ class StaffChannel(Collapser):
         actions = tuple(dict.fromkeys(n.action_id for n in notes if n.action_id is not None))
         if actions:
             self.told[(sent.chat_id, sent.message_id)] = actions
+        digest = SentDigest(sent.chat_id, sent.message_id, list(notes))
+        for action_id in actions:
+            self.sent[action_id] = digest
 
     async def _delivered(self, notes: list[StaffNote]) -> None:
         audit_ids = [note.audit_id for note in notes if note.audit_id is not None]

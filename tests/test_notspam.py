@@ -1,0 +1,171 @@
+"""/notspam as the staff use it: the member is trusted, the staff learn which command lets a
+rule's evidence through for everyone, the undo reaches the staff note like its button, and the
+member let back is invited with an apology for the mistake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import ADMIN, GROUP, STAFF, Harness, make_config
+
+SHARE = "【淘宝】https://m.tb.cn/h.7QwErTy?tk=Zx98Yw76 「Sunny Snacks dried mango」 is this ours?"
+AD = "加我微信 vx：abc12345 领取内部优惠券"
+INVITE = "https://t.me/+"
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await Harness.start(make_config(tmp_path))
+    yield harness
+    await harness.stop()
+
+
+async def command(harness: Harness, user: int, text: str, **extra: object) -> str:
+    before = len(harness.fake.bot_messages(GROUP))
+    await harness.say(user, text, **extra)
+    replies = harness.fake.bot_messages(GROUP)[before:]
+    return replies[-1].text if replies else ""
+
+
+async def flush_staff(harness: Harness) -> str:
+    await harness.services.staff.flush(STAFF)
+    return "\n".join(harness.texts_in(STAFF))
+
+
+async def test_a_share_marked_not_spam_in_dry_run_is_not_removed_once_it_is_over(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/dryrun on")
+    carol = shop.member("carol")
+    shared = await shop.say(carol, SHARE)
+    assert "/allow shop" in await flush_staff(shop), "the dry-run note names the rule's fix"
+    answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
+    assert "Carol is trusted now" in answer and "/untrust" in answer, answer
+    assert "/allow shop <your shop's name or store id>" in answer, answer
+    await command(shop, ADMIN, "/dryrun off")
+    again = await shop.say(carol, SHARE)
+    assert not shop.fake.is_deleted(GROUP, again)
+    assert shop.fake.status_of(GROUP, carol) == "member"
+    actions = [entry.action for entry in await shop.services.store.audit.recent(GROUP)]
+    assert "trust" in actions, "the trust is audited like /trust"
+
+
+async def test_notspam_names_the_fix_of_the_rule_that_caught_the_message(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    answer = await command(shop, ADMIN, f"/notspam {dave}")
+    assert "/allow contact <WeChat id, QQ or phone number>" in answer, answer
+
+
+async def test_notspam_names_no_fix_when_no_rule_has_one(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    erin = shop.member("erin")
+    said = await shop.say(erin, "需要的私聊我，价格美丽，量大从优")
+    assert shop.fake.is_deleted(GROUP, said)
+    answer = await command(shop, ADMIN, f"/notspam {erin}")
+    assert "Undone #" in answer and "Erin is trusted now" in answer, answer
+    assert "/allow" not in answer, answer
+
+
+async def test_notspam_on_a_sent_note_settles_it_and_gives_the_staff_the_link(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    assert note.data.get("reply_markup"), "the note has its buttons before the undo"
+    notice = shop.fake.bot_messages(GROUP)[-1]
+    answer = await command(shop, ADMIN, "/notspam", reply_to=notice.message_id)
+    assert "Undone #" in answer, answer
+    assert INVITE in note.text and "/notspam" in note.text, note.text
+    assert not note.data.get("reply_markup"), "the undone note keeps no buttons"
+    assert not any(INVITE in text for text in shop.texts_in(GROUP))
+
+
+async def test_notspam_before_the_digest_goes_out_settles_the_pending_note(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/mode hard")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await command(shop, ADMIN, f"/notspam {dave}")
+    staff = await flush_staff(shop)
+    assert INVITE in staff and "Undone #" in staff, staff
+    assert not any(message.data.get("reply_markup") for message in shop.fake.bot_messages(STAFF))
+
+
+async def test_a_member_let_back_by_notspam_gets_an_apology_not_a_warning(
+    shop: Harness,
+) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    shop.fake.start_private(dave)
+    await shop.say(dave, AD)
+    await command(shop, ADMIN, f"/notspam {dave}")
+    invite = shop.texts_in(dave)[-1]
+    assert INVITE in invite and "by mistake" in invite, invite
+    assert "don't post ads" not in invite
+
+
+async def test_a_member_let_back_by_the_undo_button_gets_an_apology_too(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    shop.fake.start_private(dave)
+    await shop.feed(shop.fake.private_message(dave, "/start"))
+    invite = [text for text in shop.texts_in(dave) if INVITE in text][-1]
+    assert "by mistake" in invite and "don't post ads" not in invite, invite
+
+
+async def test_a_later_removal_invites_with_the_usual_warning_again(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    shop.fake.start_private(dave)
+    await shop.say(dave, AD)
+    await command(shop, ADMIN, f"/notspam {dave}")
+    await shop.feed(shop.fake.join(GROUP, dave))
+    await command(shop, ADMIN, f"/untrust {dave}")
+    await shop.say(dave, AD)
+    assert shop.fake.status_of(GROUP, dave) == "left"
+    pending = await shop.services.store.reinvites.pending_for(dave)
+    assert pending and not pending[0].after_undo
+
+
+async def test_notspam_after_the_undo_button_keeps_what_the_button_wrote(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, AD)
+    await flush_staff(shop)
+    note = shop.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    pressed = note.text
+    answer = await command(shop, ADMIN, f"/notspam {dave}")
+    assert "undone already" in answer, answer
+    assert note.text == pressed, "the button's outcome and its invite link stay"
+    assert "undone already" in await flush_staff(shop)
+
+
+async def test_a_chinese_shop_hears_it_all_in_chinese(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path, policy="extends: shop-zh\n", language="zh")
+    shop = await Harness.start(loaded)
+    try:
+        await command(shop, ADMIN, "/dryrun 开")
+        carol = shop.member("carol")
+        shared = await shop.say(carol, SHARE)
+        assert "/allow 店铺 <本店名称或店铺 ID>" in await flush_staff(shop)
+        answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
+        assert answer.startswith("已记住：这不是广告。Carol 已设为信任成员"), answer
+        assert "/untrust" in answer and "/allow 店铺 <本店名称或店铺 ID>" in answer, answer
+    finally:
+        await shop.stop()
