@@ -169,3 +169,17 @@ async def test_a_chinese_shop_hears_it_all_in_chinese(tmp_path: Path) -> None:
         assert "/untrust" in answer and "/allow 店铺 <本店名称或店铺 ID>" in answer, answer
     finally:
         await shop.stop()
+
+
+async def test_notspam_on_a_member_whose_last_entry_is_a_ticket_undoes_nothing(
+    shop: Harness,
+) -> None:
+    # A complaint ticket is recorded like qunbot's own actions, but it is no removal:
+    # "ban lifted" for a member who was never banned would mislead the staff.
+    fay = shop.member("fay")
+    said = await shop.say(fay, "The box arrived broken and nobody answers me!!!")
+    actions = [entry.action for entry in await shop.services.store.audit.recent(GROUP)]
+    assert any(action.startswith("ticket #") for action in actions), actions
+    answer = await command(shop, ADMIN, "/notspam", reply_to=said)
+    assert "Undone" not in answer and "ban lifted" not in answer, answer
+    assert "Fay is trusted now" in answer, answer

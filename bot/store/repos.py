@@ -426,11 +426,13 @@ class Audit(Repository):
         self, chat_id: int, target_id: int, before_id: int | None = None
     ) -> AuditEntry | None:
         """The latest action qunbot took on its own against this member (before the entry
-        `before_id`, when given: the action a notice recorded then was about)."""
+        `before_id`, when given: the action a notice recorded then was about). A complaint
+        ticket is recorded without an actor too, but it is done for the member, not to them."""
         return await self._one(
             f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? AND target_id = ?"
             " AND actor_id IS NULL AND action NOT IN ('notice', 'reinvite')"
-            " AND action NOT LIKE 'dry-run%' AND id < ? ORDER BY id DESC LIMIT 1",
+            " AND action NOT LIKE 'dry-run%' AND action NOT LIKE 'ticket #%'"
+            " AND id < ? ORDER BY id DESC LIMIT 1",
             (chat_id, target_id, before_id if before_id is not None else 2**62),
         )
 
