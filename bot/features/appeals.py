@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup, Message, User
 
 from bot.core.i18n import N_, Messages
 from bot.core.services import Services
@@ -31,7 +31,6 @@ RELAYS_PER_APPEAL = 3
 number or the detail that follows a first "why?", too little to flood the staff chat."""
 QUOTE_LIMIT = 200
 """Characters of the member's message quoted in a staff note."""
-REMOVING_KINDS = frozenset({ActionKind.KICK.value, ActionKind.BAN.value})
 
 APPEAL_PROMPT = N_(
     "You were removed from {group} because qunbot took your message for an ad (case #{id})."
@@ -57,7 +56,6 @@ class Removal:
     """An automatic removal the member may still appeal."""
 
     entry: AuditEntry
-    chat_id: int
     comeback_at: float | None
     """When the pending re-invite of a kick falls due; None after a ban."""
 
@@ -72,26 +70,35 @@ class Appeals:
         """The member's latest automatic removal that is recent, still in force and not dealt
         with by the staff: a ban, or a kick whose re-invite waits. None without a staff chat:
         there is no one to appeal to."""
-        rt, now = self.services, self.services.now()
+        rt = self.services
         if rt.staff.staff_chat is None:
             return None
         pending = {p.chat_id: p.eligible_at for p in await rt.store.reinvites.pending_for(user_id)}
         chats = dict.fromkeys([*pending, *await rt.store.members.groups_of(user_id)])
         config = rt.loaded.config
-        found: list[Removal] = []
-        for chat_id in chats:
-            if not config.serves(chat_id) or chat_id == config.staff_chat:
-                continue
-            entry = await rt.store.audit.last_automatic(chat_id, user_id)
-            if entry is None or now - entry.at > APPEAL_WINDOW:
-                continue
-            kinds = {action.get("kind") for action in entry.verdict.get("actions", [])}
-            banned = ActionKind.BAN.value in kinds
-            if not (banned or (kinds & REMOVING_KINDS and chat_id in pending)):
-                continue
-            if not await rt.store.audit.settled(entry):
-                found.append(Removal(entry, chat_id, None if banned else pending[chat_id]))
-        return max(found, key=lambda removal: removal.entry.id, default=None)
+        found = [
+            await self._removal_in(chat_id, user_id, pending.get(chat_id))
+            for chat_id in chats
+            if config.serves(chat_id) and chat_id != config.staff_chat
+        ]
+        removals = [removal for removal in found if removal is not None]
+        return max(removals, key=lambda removal: removal.entry.id, default=None)
+
+    async def _removal_in(
+        self, chat_id: int, user_id: int, comeback_at: float | None
+    ) -> Removal | None:
+        """The member's removal from this group, if appealable; `comeback_at`: when the
+        group's pending re-invite for them falls due."""
+        audit = self.services.store.audit
+        entry = await audit.last_automatic(chat_id, user_id)
+        if entry is None or self.services.now() - entry.at > APPEAL_WINDOW:
+            return None
+        kinds = {action.get("kind") for action in entry.verdict.get("actions", [])}
+        banned = ActionKind.BAN.value in kinds
+        kicked = ActionKind.KICK.value in kinds and comeback_at is not None
+        if not (banned or kicked) or await audit.settled(entry):
+            return None
+        return Removal(entry, None if banned else comeback_at)
 
     async def prompt(self, user_id: int) -> str | None:
         """What /start answers a removed member (HTML, the group's language); None for anyone
@@ -112,8 +119,8 @@ class Appeals:
         if removal is None:
             return False
         rt, entry = self.services, removal.entry
-        if await rt.store.appeals.open(entry.id, removal.chat_id, user.id, rt.now()):
-            if not await self._tell_staff(removal, message):
+        if await rt.store.appeals.open(entry.id, entry.chat_id, user.id, rt.now()):
+            if not await self._tell_staff(removal, message, user):
                 await rt.store.appeals.withdraw(entry.id)  # the next message tries again
                 return False
             self.limiter.first_greeting(user.id)  # the answer below is this hour's word
@@ -123,32 +130,33 @@ class Appeals:
             again = rt.staff.messages.t(APPEAL_AGAIN_NOTE, **self._staff_values(removal, message))
             rt.staff.add(StaffNote(again, about=entry.id))
         if self.limiter.first_greeting(user.id):
-            await reply_to(rt, message, await self._to_member(removal, APPEAL_WAITING))
+            waiting = await self._to_member(removal, APPEAL_WAITING, comeback=False)
+            await reply_to(rt, message, waiting)
         return True
 
-    async def _tell_staff(self, removal: Removal, message: Message) -> bool:
+    async def _tell_staff(self, removal: Removal, message: Message, user: User) -> bool:
         """The appeal as a message of its own, sent now: a digest waiting for its interval
         would be lost at a restart, and the appeal is recorded as told already."""
-        staff, note = self.services.staff, await self._appeal_note(removal, message)
+        staff, note = self.services.staff, await self._appeal_note(removal, message, user)
         sent = await staff.send_card(note.html, markup=InlineKeyboardMarkup(note.rows))
         if sent is None:
             return False
         staff.told[(sent.chat_id, sent.message_id)] = (removal.entry.id,)  # /why as a reply
         return True
 
-    async def _appeal_note(self, removal: Removal, message: Message) -> StaffNote:
+    async def _appeal_note(self, removal: Removal, message: Message, user: User) -> StaffNote:
+        """The note with the removal's own buttons: Undo, Confirm, and after a kick the
+        re-invite."""
         rt, entry = self.services, removal.entry
         values = self._staff_values(removal, message)
-        values["group"] = await self._title(removal.chat_id)
+        values["group"] = await self._title(entry.chat_id)
         kicked = removal.comeback_at is not None
-        policy = rt.staff_side((await rt.policies.policy_for(removal.chat_id)).policy)
-        user = message.from_user
-        name = user.full_name if user is not None else ""
+        policy = rt.staff_side((await rt.policies.policy_for(entry.chat_id)).policy)
         rows = self.enforcer.audit_buttons(
-            removal.chat_id,
-            entry.target_id or 0,
+            entry.chat_id,
+            user.id,
             entry.id,
-            name,
+            user.full_name,
             reinvite_label=policy.templates.reinvite_now_button if kicked else None,
         )
         return StaffNote(rt.staff.messages.t(APPEAL_NOTE, **values), rows, about=entry.id)
@@ -163,14 +171,13 @@ class Appeals:
             "quote": clip_plain(" ".join(said.split()), QUOTE_LIMIT),
         }
 
-    async def _to_member(self, removal: Removal, text: str) -> str:
-        """`text` for the member in the group's language, with when they may come back after
-        a kick."""
-        rt = self.services
-        say = await rt.messages_for(removal.chat_id)
-        values = {"group": await self._title(removal.chat_id), "id": removal.entry.id}
-        answer = say.t(text, **values)
-        if removal.comeback_at is not None and text != APPEAL_WAITING:
+    async def _to_member(self, removal: Removal, text: str, *, comeback: bool = True) -> str:
+        """`text` for the member in the group's language, with (`comeback`) when they may come
+        back anyway after a kick."""
+        rt, chat_id = self.services, removal.entry.chat_id
+        say = await rt.messages_for(chat_id)
+        answer = say.t(text, group=await self._title(chat_id), id=removal.entry.id)
+        if comeback and removal.comeback_at is not None:
             wait = wait_in_words(removal.comeback_at - rt.now(), say)
             answer += say.t(COME_BACK_LATER, wait=wait)
         return answer
