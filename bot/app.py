@@ -27,6 +27,7 @@ from bot.core.sendqueue import SendQueue, Sleep
 from bot.core.services import ReadyHook, Services
 from bot.core.updates import ChatLanes, LedgerBot, UpdateFlow, note_storage_error
 from bot.features.admin_actions import AdminActions
+from bot.features.appeals import Appeals
 from bot.features.bot_data import App, BotData, Context
 from bot.features.gifts import GiftDesk
 from bot.features.membership import Membership
@@ -157,6 +158,8 @@ def _install_features(data: BotData, services: Services, application: App) -> No
     data.moderation = moderation_feature = Moderation(services)
     enforcer = moderation_feature.enforcer
     data.reinvites = Reinvites(services, bot)
+    data.limiter = CommandLimiter(services.clock)
+    data.appeals = Appeals(services, enforcer, data.limiter)
     data.actions = AdminActions(services, enforcer, data.reinvites)
     data.settings = GroupSettings(services)
     data.reports = ReportDesk(services, enforcer)
@@ -166,7 +169,6 @@ def _install_features(data: BotData, services: Services, application: App) -> No
     data.tickets = TicketDesk(services, bot, jobs)
     data.rhythm = Rhythm(services, bot, jobs)
     data.membership = Membership(services, jobs)
-    data.limiter = CommandLimiter(services.clock)
     services.on_ready.extend(
         [
             _when_ready(enforcer.resume_deletes),

@@ -23,8 +23,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def start_private(call: CommandCall, app: BotData) -> None:
-    """Serve a deep link (`/start <kind>_...`), hand out a due re-invite, or greet the user;
-    then deliver the ticket replies held until they opened the chat."""
+    """Serve a deep link (`/start <kind>_...`), hand out a due re-invite, tell a member qunbot
+    removed how to appeal, or greet the user; then deliver the ticket replies held until they
+    opened the chat."""
     user = call.message.from_user
     if user is None:
         return
@@ -38,8 +39,9 @@ async def start_private(call: CommandCall, app: BotData) -> None:
         return
     # Whatever /start answers (or keeps quiet about) is this hour's word to the member.
     app.limiter.first_greeting(user.id)
-    if not (await app.reinvites.offer(user.id) or await app.reinvites.pending(user.id)):
-        await call.answer_html(await greeting(services, call.bot.first_name, user.id))
+    if not await app.reinvites.offer(user.id):
+        prompt = await app.appeals.prompt(user.id)
+        await call.answer_html(prompt or await greeting(services, call.bot.first_name, user.id))
     await app.tickets.deliver_held(user.id)
 
 
@@ -57,9 +59,9 @@ async def greeting(services: Services, bot_name: str, user_id: int) -> str:
 
 async def private_message(update: Update, context: Context) -> None:
     """Any private message counts as the member getting in touch: a due re-invite goes out,
-    a ticket's conversation is relayed elsewhere, a member waiting out a removal hears
-    nothing (as with /start), and otherwise the member hears, once an hour, what the bot does
-    and how to get help (after a closed ticket: how to reach the staff again)."""
+    a ticket's conversation is relayed elsewhere, a member qunbot removed is heard as an
+    appeal (`bot.features.appeals`), and otherwise the member hears, once an hour, what the
+    bot does and how to get help (after a closed ticket: how to reach the staff again)."""
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
@@ -68,7 +70,7 @@ async def private_message(update: Update, context: Context) -> None:
     if await app.reinvites.offer(user.id):
         app.limiter.first_greeting(user.id)  # the apology with the invite is this hour's word
         return
-    if await app.reinvites.pending(user.id) or await app.tickets.has_open_ticket(user.id):
+    if await app.tickets.has_open_ticket(user.id) or await app.appeals.receive(message):
         return
     if app.limiter.first_greeting(user.id):
         hello = await app.tickets.after_close_text(user.id) or await greeting(

@@ -98,7 +98,9 @@ def test_undo_from_the_audit_log_lifts_the_ban(transcript: str) -> None:
 
 
 def test_reinvite_waits_for_the_cool_down(transcript: str) -> None:
-    assert "🤖" not in section(transcript, "too early")
+    early = section(transcript, "too early")
+    assert "member_limit" not in early and "t.me/+" not in early
+    assert "write me what happened" in early and "come back in 6h" in early
     after = section(transcript, "After the cool-down")
     assert "member_limit=1" in after
     assert "Here is a new invite" in after

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.core.services import Services
 from bot.features.admin_actions import AdminActions
+from bot.features.appeals import Appeals
 from bot.features.gifts import GiftDesk
 from bot.features.membership import Membership
 from bot.features.moderation import Moderation
@@ -30,6 +31,7 @@ class BotData:
     services: Services
     moderation: Moderation
     reinvites: Reinvites
+    appeals: Appeals
     actions: AdminActions
     settings: GroupSettings
     reports: ReportDesk

@@ -1,5 +1,6 @@
 """Neutral mode's second half: a removed member who writes to the bot after the cool-down
-gets an apology and a fresh single-use invite; before it, the bot stays silent."""
+gets an apology and a fresh single-use invite; before it, what they write is an appeal
+(`bot.features.appeals`)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,6 @@ class Reinvites:
             else:
                 await rt.store.reinvites.release(pending.chat_id, user_id)
         return sent
-
-    async def pending(self, user_id: int) -> bool:
-        """Whether a re-invite waits for this user (due or not)."""
-        return bool(await self.services.store.reinvites.pending_for(user_id))
 
     async def now(self, chat_id: int, user_id: int, actor_id: int) -> int:
         """An admin lets a removed member back before the cool-down ends."""

@@ -8,6 +8,7 @@ import aiosqlite
 
 from bot.store.database import StorageError, connect, move_chat
 from bot.store.repos import (
+    Appeals,
     Audit,
     AuditEntry,
     ChatMoves,
@@ -81,6 +82,7 @@ class Store:
         self.audit = Audit(db, self.transactions)
         self.offences = Offences(db, self.transactions)
         self.reinvites = Reinvites(db, self.transactions)
+        self.appeals = Appeals(db, self.transactions)
         self.learned = LearnedSamples(db, self.transactions)
         self.meta = Meta(db, self.transactions)
         self.chat_moves = ChatMoves(self.meta)

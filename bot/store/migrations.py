@@ -309,6 +309,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         " warning about ads",
         ("ALTER TABLE reinvites ADD COLUMN after_undo INTEGER NOT NULL DEFAULT 0",),
     ),
+    Migration(
+        14,
+        "appeals of removed members, so each removal reaches the staff once, across restarts",
+        (
+            """CREATE TABLE appeals (
+                audit_id INTEGER PRIMARY KEY REFERENCES audit (id),
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                opened_at REAL NOT NULL,
+                relays INTEGER NOT NULL DEFAULT 0
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -436,6 +436,18 @@ class Audit(Repository):
             (chat_id, target_id, before_id if before_id is not None else 2**62),
         )
 
+    async def settled(self, entry: AuditEntry) -> bool:
+        """Whether the staff dealt with this action already: it was undone, or a person acted
+        on the member in that group since (an unban, a pardon, a re-invite)."""
+        async with self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM audit WHERE id = ? AND undone_at IS NOT NULL)"
+            " OR EXISTS (SELECT 1 FROM audit WHERE chat_id = ? AND target_id = ? AND id > ?"
+            " AND actor_id IS NOT NULL)",
+            (entry.id, entry.chat_id, entry.target_id, entry.id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
     async def recent(self, chat_id: int, limit: int = 20) -> list[AuditEntry]:
         async with self.db.execute(
             f"SELECT {self._COLUMNS} FROM audit WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
@@ -572,6 +584,32 @@ class Reinvites(Repository):
         await self.write(
             "DELETE FROM reinvites WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
         )
+
+
+class Appeals(Repository):
+    """Removed members who wrote to the bot: one appeal per removal (its audit entry), and how
+    many later messages were passed on to the staff."""
+
+    async def open(self, audit_id: int, chat_id: int, user_id: int, now: float) -> bool:
+        """Record the appeal against this removal; False if there is one already."""
+        cursor = await self.write(
+            "INSERT INTO appeals (audit_id, chat_id, user_id, opened_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (audit_id) DO NOTHING",
+            (audit_id, chat_id, user_id, now),
+        )
+        return cursor.rowcount > 0
+
+    async def withdraw(self, audit_id: int) -> None:
+        """The appeal never reached the staff: the member's next message may try again."""
+        await self.write("DELETE FROM appeals WHERE audit_id = ?", (audit_id,))
+
+    async def count_relay(self, audit_id: int, limit: int) -> bool:
+        """Count one more message passed on for this appeal; False once `limit` were."""
+        cursor = await self.write(
+            "UPDATE appeals SET relays = relays + 1 WHERE audit_id = ? AND relays < ?",
+            (audit_id, limit),
+        )
+        return cursor.rowcount > 0
 
 
 class LearnedSamples(Repository):
