@@ -151,6 +151,15 @@ class Services:
             self._staff_presets[staff] = self.loaded.library.load(STAFF_PRESETS[staff])
         return self._staff_presets[staff]
 
+    async def known_title(self, chat_id: int) -> str:
+        """A group's title as qunbot last saw it, without asking Telegram: the cache, then
+        the store, else the id."""
+        cached = self.chat_info.title_of(chat_id)
+        if cached:
+            return cached
+        row = await self.store.groups.get(chat_id)
+        return row.title if row is not None and row.title else str(chat_id)
+
     async def home_group(self, user_id: int) -> int | None:
         """The group a member's private chat speaks for: their open ticket's, a pending
         re-invite's, else the served group qunbot saw them in last; None for a stranger."""

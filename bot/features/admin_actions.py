@@ -127,7 +127,7 @@ class AdminActions:
             "actor": rt.actor(actor_id),
             "action": action_name(action, say),
             "user": mention(member.user_id, member.name),
-            "group": await self._title(member.chat_id),
+            "group": await self.services.known_title(member.chat_id),
             "reason": text,
             "id": audit_id,
         }
@@ -140,14 +140,6 @@ class AdminActions:
         )
         rt.staff.add(StaffNote(note, buttons, about=audit_id))
         return audit_id
-
-    async def _title(self, chat_id: int) -> str | int:
-        rt = self.services
-        cached = rt.chat_info.title_of(chat_id)
-        if cached:
-            return cached
-        row = await rt.store.groups.get(chat_id)
-        return row.title if row is not None and row.title else chat_id
 
     async def mute(self, member: Member, seconds: float, actor_id: int | None) -> None:
         until = None if seconds == float("inf") else self.services.now() + seconds

@@ -149,7 +149,7 @@ class Appeals:
         re-invite."""
         rt, entry = self.services, removal.entry
         values = self._staff_values(removal, message)
-        values["group"] = await self._title(entry.chat_id)
+        values["group"] = await self.services.known_title(entry.chat_id)
         kicked = removal.comeback_at is not None
         policy = rt.staff_side((await rt.policies.policy_for(entry.chat_id)).policy)
         rows = self.enforcer.audit_buttons(
@@ -176,19 +176,11 @@ class Appeals:
         back anyway after a kick."""
         rt, chat_id = self.services, removal.entry.chat_id
         say = await rt.messages_for(chat_id)
-        answer = say.t(text, group=await self._title(chat_id), id=removal.entry.id)
+        answer = say.t(text, group=await self.services.known_title(chat_id), id=removal.entry.id)
         if comeback and removal.comeback_at is not None:
             wait = wait_in_words(removal.comeback_at - rt.now(), say)
             answer += say.t(COME_BACK_LATER, wait=wait)
         return answer
-
-    async def _title(self, chat_id: int) -> str:
-        rt = self.services
-        cached = rt.chat_info.title_of(chat_id)
-        if cached:
-            return cached
-        row = await rt.store.groups.get(chat_id)
-        return row.title if row is not None and row.title else str(chat_id)
 
 
 def wait_in_words(seconds: float, say: Messages) -> str:
