@@ -164,3 +164,17 @@ class Harness:
 
     def texts_in(self, chat_id: int) -> list[str]:
         return [message.text for message in self.fake.bot_messages(chat_id)]
+
+
+async def command(harness: Harness, user: int, text: str, **extra: object) -> str:
+    """What the bot answered in the group to `text` from `user` ("" if nothing)."""
+    before = len(harness.fake.bot_messages(GROUP))
+    await harness.say(user, text, **extra)
+    replies = harness.fake.bot_messages(GROUP)[before:]
+    return replies[-1].text if replies else ""
+
+
+async def flush_staff(harness: Harness) -> str:
+    """Everything the staff chat has been told, its waiting digest sent first."""
+    await harness.services.staff.flush(STAFF)
+    return "\n".join(harness.texts_in(STAFF))

@@ -11,7 +11,18 @@ import pytest
 
 from bot.fake.models import StoredMessage
 from handlers.admin import WHY_EXPLAINED
-from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
+from tests.harness import (
+    ADMIN,
+    GROUP,
+    OWNER,
+    STAFF,
+    Harness,
+    TestClock,
+    command,
+    flush_staff,
+    make_config,
+    make_world,
+)
 
 AD = "加我微信 vx：abc12345 领取内部优惠券"
 SISTER = -1001000000002
@@ -22,18 +33,6 @@ async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
     harness = await Harness.start(make_config(tmp_path))
     yield harness
     await harness.stop()
-
-
-async def command(harness: Harness, user: int, text: str, **extra: object) -> str:
-    before = len(harness.fake.bot_messages(GROUP))
-    await harness.say(user, text, **extra)
-    replies = harness.fake.bot_messages(GROUP)[before:]
-    return replies[-1].text if replies else ""
-
-
-async def flush_staff(harness: Harness) -> str:
-    await harness.services.staff.flush(STAFF)
-    return "\n".join(harness.texts_in(STAFF))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ADMIN, GROUP, STAFF, Harness, make_config
+from bot.fake.models import StoredMessage
+from tests.harness import ADMIN, GROUP, STAFF, Harness, command, flush_staff, make_config
 
 SHARE = "【淘宝】https://m.tb.cn/h.7QwErTy?tk=Zx98Yw76 「Sunny Snacks dried mango」 is this ours?"
 AD = "加我微信 vx：abc12345 领取内部优惠券"
@@ -23,16 +24,13 @@ async def shop(tmp_path: Path) -> AsyncIterator[Harness]:
     await harness.stop()
 
 
-async def command(harness: Harness, user: int, text: str, **extra: object) -> str:
-    before = len(harness.fake.bot_messages(GROUP))
-    await harness.say(user, text, **extra)
-    replies = harness.fake.bot_messages(GROUP)[before:]
-    return replies[-1].text if replies else ""
-
-
-async def flush_staff(harness: Harness) -> str:
-    await harness.services.staff.flush(STAFF)
-    return "\n".join(harness.texts_in(STAFF))
+async def press_undo_on_the_newest_note(harness: Harness) -> StoredMessage:
+    """An admin presses the first Undo of the staff chat's newest note; returns the note."""
+    note = harness.fake.bot_messages(STAFF)[-1]
+    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
+    update = harness.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"])
+    await harness.feed(update)
+    return note
 
 
 async def test_a_share_marked_not_spam_in_dry_run_is_not_removed_once_it_is_over(
@@ -118,9 +116,7 @@ async def test_a_member_let_back_by_the_undo_button_gets_an_apology_too(shop: Ha
     dave = shop.member("dave")
     await shop.say(dave, AD)
     await flush_staff(shop)
-    note = shop.fake.bot_messages(STAFF)[-1]
-    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
-    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    await press_undo_on_the_newest_note(shop)
     shop.fake.start_private(dave)
     await shop.feed(shop.fake.private_message(dave, "/start"))
     invite = [text for text in shop.texts_in(dave) if INVITE in text][-1]
@@ -146,9 +142,7 @@ async def test_notspam_after_the_undo_button_keeps_what_the_button_wrote(shop: H
     dave = shop.member("dave")
     await shop.say(dave, AD)
     await flush_staff(shop)
-    note = shop.fake.bot_messages(STAFF)[-1]
-    undo = note.data["reply_markup"]["inline_keyboard"][0][0]
-    await shop.feed(shop.fake.press_button(STAFF, note.message_id, ADMIN, undo["callback_data"]))
+    note = await press_undo_on_the_newest_note(shop)
     pressed = note.text
     answer = await command(shop, ADMIN, f"/notspam {dave}")
     assert "undone already" in answer, answer
