@@ -170,11 +170,11 @@ async def point_to_command(update: Update, context: Context) -> None:
     if name is None:
         hint = say.tp("Commands are written in Latin letters: /help lists them.")
     else:
-        typed = message.text.split()[0]
+        typed, *rest = message.text.split()
         hint = say.tp(
             "Commands are written in Latin letters: for {typed}, send /{command}.",
             typed=typed,
-            command=name,
+            command=" ".join([name, *rest]),
         )
     staff_chat = message.chat_id == services.staff.staff_chat  # staff steer the bot there
     if (

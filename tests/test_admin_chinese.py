@@ -261,7 +261,7 @@ async def test_a_member_asking_for_help_in_private_gets_the_short_list(shop: Har
 
 
 @pytest.mark.parametrize(
-    ("typed", "meant"), [("/帮助", "/help"), ("/禁言 1天", "/mute"), ("/解除禁言", "/unmute")]
+    ("typed", "meant"), [("/帮助", "/help"), ("/禁言 1天", "/mute 1天"), ("/解除禁言", "/unmute")]
 )
 async def test_a_command_typed_in_chinese_is_answered_with_the_one_it_meant(
     shop: Harness, typed: str, meant: str
@@ -279,7 +279,7 @@ async def test_a_staff_member_typing_a_command_in_chinese_in_the_staff_chat_is_a
     shop.fake.add_member(STAFF, clerk)
     await shop.feed(shop.fake.user_message(STAFF, clerk, "/关闭 3"))
     answer = shop.texts_in(STAFF)[-1]
-    assert answer.startswith("命令要用英文字母输入") and "请发送 /close。" in answer, answer
+    assert answer.startswith("命令要用英文字母输入") and "请发送 /close 3。" in answer, answer
 
 
 async def test_a_member_hears_only_about_the_commands_members_may_use(shop: Harness) -> None:
