@@ -99,7 +99,7 @@ def build_application(
         .concurrent_updates(processor)
         .context_types(context_types)
         .post_init(_open_services)
-        .post_stop(_confirm_handled)
+        .post_stop(_on_stop)
         .post_shutdown(_closer(heartbeat))
     )
     # The bot is a LedgerBot, an ExtBot: the typed alias names the base class.
@@ -145,8 +145,14 @@ def _heartbeat(loaded: LoadedConfig) -> Heartbeat | None:
     return Heartbeat(heartbeat_path(loaded.database_path))
 
 
-async def _confirm_handled(application: App) -> None:
-    """At a graceful stop, tell Telegram which updates were handled since the last poll."""
+async def _on_stop(application: App) -> None:
+    """At a graceful stop, while the bot can still send: the group notices and staff notes
+    waiting for their interval go out, and Telegram is told which updates were handled since
+    the last poll."""
+    data = application.bot_data
+    await data.moderation.enforcer.notices.flush_waiting()
+    if data.services.is_open:
+        await data.services.staff.flush_waiting()
     if isinstance(application.bot, LedgerBot):
         await application.bot.confirm_handled()
 

@@ -123,6 +123,9 @@ class Harness:
     async def stop(self) -> None:
         await self.settle()
         await self.app.stop()
+        # As `run_polling` does: what waits for its interval goes out while the bot can send.
+        assert self.app.post_stop is not None
+        await self.app.post_stop(self.app)
         await self.app.shutdown()
         assert self.app.post_shutdown is not None
         await self.app.post_shutdown(self.app)

@@ -157,6 +157,23 @@ async def test_got_it_on_a_call_out_keeps_its_warning_the_next_ad_removes(
         await harness.stop()
 
 
+async def test_a_call_out_waiting_for_its_interval_goes_out_at_a_graceful_stop(
+    tmp_path: Path,
+) -> None:
+    harness = await started(tmp_path, policy(mode="soft"))
+    stopped = False
+    try:
+        await harness.say(harness.member("frank"), "Cheap followers, add my WeChat wx_fast888")
+        await harness.say(harness.member("gina"), "Cheap followers, add my WeChat wx_gina777")
+        assert not any("Gina" in text for text in harness.texts_in(GROUP)), "it waits"
+        await harness.stop()
+        stopped = True
+        assert any("Gina" in text for text in harness.texts_in(GROUP))
+    finally:
+        if not stopped:
+            await harness.stop()
+
+
 async def test_offences_older_than_the_window_do_not_count(tmp_path: Path) -> None:
     harness = await started(tmp_path, policy(mode="soft", extra="  window: 1d\n"))
     try:

@@ -231,6 +231,9 @@ class PublicNotices(Collapser):
         self.policies[chat] = (policy, target.chat_title)
         self.request_flush(chat, policy.moderation.callout_interval)
 
+    def waiting_chats(self) -> list[int]:
+        return list(self.pending)
+
     async def flush(self, chat_id: int) -> None:
         topics = self.pending.pop(chat_id, {})
         if not topics:

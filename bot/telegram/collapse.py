@@ -49,6 +49,16 @@ class Collapser:
     async def flush(self, chat_id: int) -> None:
         raise NotImplementedError
 
+    def waiting_chats(self) -> list[int]:
+        """The chats with something waiting for its interval."""
+        raise NotImplementedError
+
+    async def flush_waiting(self) -> None:
+        """Send now whatever waits for its interval: at a graceful stop it would be lost."""
+        for chat_id in self.waiting_chats():
+            await self.flush(chat_id)
+        await self.drain()
+
     async def drain(self) -> None:
         """Wait for every send under way; used at shutdown and by tests."""
         while self.tasks:

@@ -291,6 +291,9 @@ class StaffChannel(Collapser):
             logger.error("cannot reach the staff chat {}: {}", moved.new_chat_id, error.message)
             return None
 
+    def waiting_chats(self) -> list[int]:
+        return [self.staff_chat] if self.pending and self.staff_chat is not None else []
+
     async def flush(self, chat_id: int) -> None:
         """Send the pending notes, at most `MAX_DIGESTS_PER_FLUSH` messages, notes about no
         action (alarms) first; the notes that did not fit wait, ahead of newer ones, for the
