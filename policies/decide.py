@@ -91,6 +91,8 @@ def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
         return "a group admin"
     if history.trusted:
         return "a trusted member"
+    if facts.cleared_by_admin:
+        return "an admin marked this same text as no ad (/notspam)"
     return None
 
 

@@ -75,6 +75,8 @@ class MessageFacts:
     """The forum topic the message is in (its root message id), None outside topics."""
     media_group_id: str | None = None
     """The album the message belongs to, if it is one item of an album."""
+    cleared_by_admin: bool = False
+    """An admin of this group said this same text is no ad (`/notspam`)."""
 
     @property
     def is_anonymous_admin(self) -> bool:

@@ -119,6 +119,7 @@ def test_paid_groups_remind_admins_to_refund() -> None:
         (facts(sender_chat_id=-100777, linked_chat_id=-100777), REGULAR, "linked channel"),
         (facts(), MemberHistory(is_admin=True), "admin"),
         (facts(), MemberHistory(trusted=True), "trusted"),
+        (facts(cleared_by_admin=True), REGULAR, "/notspam"),
     ],
 )
 def test_exemptions_come_first(message: MessageFacts, history: MemberHistory, reason: str) -> None:

@@ -41,14 +41,40 @@ async def test_a_share_marked_not_spam_in_dry_run_is_not_removed_once_it_is_over
     shared = await shop.say(carol, SHARE)
     assert "/allow shop" in await flush_staff(shop), "the dry-run note names the rule's fix"
     answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
-    assert "Carol is trusted now" in answer and "/untrust" in answer, answer
+    assert "The same text will not be taken for an ad in this group again" in answer, answer
     assert "/allow shop <your shop's name or store id>" in answer, answer
     await command(shop, ADMIN, "/dryrun off")
     again = await shop.say(carol, SHARE)
     assert not shop.fake.is_deleted(GROUP, again)
     assert shop.fake.status_of(GROUP, carol) == "member"
+    from_someone_else = await shop.say(shop.member("dan"), SHARE)
+    assert not shop.fake.is_deleted(GROUP, from_someone_else), "the text is cleared, not Carol"
+
+
+async def test_notspam_clears_a_text_never_its_sender(shop: Harness) -> None:
+    # One mistaken /notspam (or one persuasive appeal) must not make an account immune.
+    await command(shop, ADMIN, "/mode neutral")
+    dave = shop.member("dave")
+    await shop.say(dave, "需要的私聊我，价格美丽，量大从优")
+    await command(shop, ADMIN, f"/notspam {dave}")
+    await shop.feed(shop.fake.join(GROUP, dave))
+    ad = await shop.say(dave, AD)
+    assert shop.fake.is_deleted(GROUP, ad)
+    assert shop.fake.status_of(GROUP, dave) == "left"
     actions = [entry.action for entry in await shop.services.store.audit.recent(GROUP)]
-    assert "trust" in actions, "the trust is audited like /trust"
+    assert "trust" not in actions
+
+
+async def test_notspam_on_a_message_qunbot_never_judged_undoes_nothing(shop: Harness) -> None:
+    await command(shop, ADMIN, "/mode neutral")
+    erin = shop.member("erin")
+    await shop.say(erin, AD)
+    assert shop.fake.status_of(GROUP, erin) == "left"
+    await shop.feed(shop.fake.join(GROUP, erin))
+    greeting = await shop.say(erin, "大家好！老板早上好")
+    answer = await command(shop, ADMIN, "/notspam", reply_to=greeting)
+    assert "Undone" not in answer, "the old removal is not what the admin answered"
+    assert (await shop.services.store.audit.recent(GROUP))[0].action != "undo"
 
 
 async def test_notspam_names_the_fix_of_the_rule_that_caught_the_message(shop: Harness) -> None:
@@ -65,7 +91,7 @@ async def test_notspam_names_no_fix_when_no_rule_has_one(shop: Harness) -> None:
     said = await shop.say(erin, "需要的私聊我，价格美丽，量大从优")
     assert shop.fake.is_deleted(GROUP, said)
     answer = await command(shop, ADMIN, f"/notspam {erin}")
-    assert "Undone #" in answer and "Erin is trusted now" in answer, answer
+    assert "Undone #" in answer and "will not be taken for an ad" in answer, answer
     assert "/allow" not in answer, answer
 
 
@@ -130,8 +156,7 @@ async def test_a_later_removal_invites_with_the_usual_warning_again(shop: Harnes
     await shop.say(dave, AD)
     await command(shop, ADMIN, f"/notspam {dave}")
     await shop.feed(shop.fake.join(GROUP, dave))
-    await command(shop, ADMIN, f"/untrust {dave}")
-    await shop.say(dave, AD)
+    await shop.say(dave, "加我QQ 29526 77544 领取内部优惠券")
     assert shop.fake.status_of(GROUP, dave) == "left"
     pending = await shop.services.store.reinvites.pending_for(dave)
     assert pending and not pending[0].after_undo
@@ -159,8 +184,8 @@ async def test_a_chinese_shop_hears_it_all_in_chinese(tmp_path: Path) -> None:
         shared = await shop.say(carol, SHARE)
         assert "/allow 店铺 <本店名称或店铺 ID>" in await flush_staff(shop)
         answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
-        assert answer.startswith("已记住：这不是广告。Carol 已设为信任成员"), answer
-        assert "/untrust" in answer and "/allow 店铺 <本店名称或店铺 ID>" in answer, answer
+        assert answer.startswith("已记住：这不是广告。本群以后不会再把同样的内容当成广告"), answer
+        assert "/allow 店铺 <本店名称或店铺 ID>" in answer, answer
     finally:
         await shop.stop()
 
@@ -176,4 +201,23 @@ async def test_notspam_on_a_member_whose_last_entry_is_a_ticket_undoes_nothing(
     assert any(action.startswith("ticket #") for action in actions), actions
     answer = await command(shop, ADMIN, "/notspam", reply_to=said)
     assert "Undone" not in answer and "ban lifted" not in answer, answer
-    assert "Fay is trusted now" in answer, answer
+    assert "will not be taken for an ad" in answer, answer
+
+
+async def test_a_cleared_text_stays_cleared_after_a_restart(tmp_path: Path) -> None:
+    loaded = make_config(tmp_path)
+    first = await Harness.start(loaded)
+    try:
+        await command(first, ADMIN, "/dryrun on")
+        carol = first.member("carol")
+        shared = await first.say(carol, SHARE)
+        await command(first, ADMIN, "/notspam", reply_to=shared)
+        await command(first, ADMIN, "/dryrun off")
+    finally:
+        await first.stop()
+    second = await Harness.start(loaded, fake=first.fake, clock=first.clock)
+    try:
+        again = await second.say(carol, SHARE)
+        assert not second.fake.is_deleted(GROUP, again)
+    finally:
+        await second.stop()

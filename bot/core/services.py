@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
 from bot.core.bounded import BoundedDict
+from bot.core.cleared import ClearedTexts
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig, follow_moves, signing_secret_from_environment
 from bot.core.counters import StatsCounter
@@ -89,6 +90,8 @@ class Services:
         self.stats = StatsCounter(clock)
         self.idle_chats: set[int] = set()
         """Groups where qunbot was removed or demoted: it keeps their state but does not act."""
+        self.cleared = ClearedTexts()
+        """Texts this group's admins said are no ad (`/notspam`)."""
         self.usernames: BoundedDict[str, int] = BoundedDict(USERNAMES_KEPT)
         self.username_of: BoundedDict[int, str] = BoundedDict(USERNAMES_KEPT)
         """Each user's @username as last seen, so a rename forgets the old name at once."""
@@ -238,8 +241,9 @@ class Services:
         if secret is None:
             secret = await self._store.meta.get_or_create("signing_secret", new_secret)
         self._signer = Signer(secret)
-        for text, spam in await self._store.learned.all():
+        for chat_id, text, spam in await self._store.learned.marks():
             self.classifier.learn(text, spam)
+            self.cleared.mark(chat_id, text, spam=spam)
         for username, user_id in await self._store.usernames.recent(USERNAMES_KEPT):
             self.usernames[username] = user_id
             self.username_of[user_id] = username
@@ -259,6 +263,7 @@ class Services:
         await self.store.chat_moves.add(old_id, new_id)
         moves = await self.store.chat_moves.all()
         self._apply_moves(moves)
+        self.cleared.move(old_id, new_id)
         named = old_id in {g.chat_id for g in original.groups} or old_id == original.staff_chat
         named = named or any(old_id in n.groups for n in original.networks)
         logger.warning("chat {} became supergroup {}", old_id, new_id)

@@ -44,9 +44,9 @@ nothing (a later ban of the same member or channel stays, with its own Undo)."""
 """Audit actions that banned (by hand, or the ladder's last step): their undo lifts the ban
 in every group of the network, the same groups the ban reached."""
 
-TRUSTED_AFTER_NOT_SPAM = N_(
-    "{name} is trusted now: qunbot will not check their messages in this group again "
-    "(/untrust takes it back)."
+SAME_TEXT_CLEARED = N_(
+    "The same text will not be taken for an ad in this group again; the member's other "
+    "messages are judged as before."
 )
 RULE_NOT_LEARNED = N_(
     "A rule caught the message, and rules do not learn: to let such messages through for "
@@ -238,35 +238,35 @@ class AdminActions:
         message_id: int | None = None,
     ) -> str:
         """Teach the scorer that this is ordinary chat (`text`, else the message the last
-        automatic action removed), undo that action, and trust the member from now on, as
-        `/trust` does; says what was done, and which command lets through for everyone what
-        a rule (which the scorer cannot unlearn) caught. `message_id`: the message judged."""
-        rt = self.services
-        entry = await rt.store.audit.last_automatic(member.chat_id, member.user_id)
-        removed = text or (entry.text if entry is not None else "") or ""
+        automatic action removed), clear the same text in this group for good (a rule would
+        catch it again), and undo the action taken on it; says what was done, and which
+        command lets through for everyone what a rule caught. `message_id`: the message
+        judged, when the admin answered it; else the member's last automatic action counts.
+        The member is not trusted: their next ad is judged like anyone's."""
+        judged = await self._judged(member, message_id)
+        entry = judged if judged is not None and _undoable(judged) else None
+        removed = text or (judged.text if judged is not None else "") or ""
         if not removed and entry is None:
             return say.tp("Nothing to learn or undo for {name}.", name=member.name)
         await self.learn(member.chat_id, removed, spam=False, actor_id=actor_id)
         undone = await self._undo_for_group(entry, actor_id, say) if entry else ""
-        await self.set_trusted(member, True, actor_id)
         told = [say.tp("Learned as not spam. {outcome}", outcome=undone) if removed else undone]
-        told.append(say.tp(TRUSTED_AFTER_NOT_SPAM, name=member.name))
-        judged = await self._judged(member, message_id, entry)
+        if removed:
+            told.append(say.tp(SAME_TEXT_CLEARED))
         fix = fixes(rules_of(judged.verdict), say) if judged is not None else ""
         if fix:
             told.append(say.tp(RULE_NOT_LEARNED, fixes=fix))
         sentences = [part.strip() for part in told if part.strip()]
         return reduce(lambda said, more: say.tp(NEXT_SENTENCE, said=said, more=more), sentences)
 
-    async def _judged(
-        self, member: Member, message_id: int | None, last: AuditEntry | None
-    ) -> AuditEntry | None:
-        """The entry of the judged message (a dry-run's too), else the last automatic one."""
-        if message_id is not None:
-            entry = await self.services.store.audit.for_message(member.chat_id, message_id)
-            if entry is not None and entry.target_id == member.user_id:
-                return entry
-        return last
+    async def _judged(self, member: Member, message_id: int | None) -> AuditEntry | None:
+        """The entry of the message the admin answered (a dry-run's too; None if qunbot
+        never judged it), else the member's last automatic action."""
+        audit = self.services.store.audit
+        if message_id is None:
+            return await audit.last_automatic(member.chat_id, member.user_id)
+        entry = await audit.for_message(member.chat_id, message_id)
+        return entry if entry is not None and entry.target_id == member.user_id else None
 
     async def _undo_for_group(self, entry: AuditEntry, actor_id: int | None, say: Messages) -> str:
         """Undo as the staff note's button does: the note settled with the outcome, and an
@@ -288,6 +288,7 @@ class AdminActions:
         rt = self.services
         await rt.store.learned.add(chat_id, text, spam=spam, at=rt.now(), actor_id=actor_id)
         rt.classifier.learn(text, spam)
+        rt.cleared.mark(chat_id, text, spam=spam)
 
     async def undo(
         self, entry: AuditEntry, actor_id: int | None, say: Messages | None = None
@@ -457,3 +458,11 @@ class AdminActions:
             text=f"confirm #{entry.id}",
         )
         return say.tp("Confirmed #{id}.", id=entry.id)
+
+
+def _undoable(entry: AuditEntry) -> bool:
+    """An action qunbot took on its own that /notspam may undo: no dry-run report, notice,
+    re-invite or ticket, and nothing an admin did."""
+    return entry.actor_id is None and not entry.action.startswith(
+        ("dry-run", "notice", "reinvite", "ticket #")
+    )

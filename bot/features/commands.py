@@ -186,8 +186,8 @@ COMMANDS: tuple[Command, ...] = (
     _admin(
         "notspam",
         N_(
-            "/notspam (reply, @username or id): teach the scorer, undo the last automatic"
-            " action and trust the member"
+            "/notspam (reply, @username or id): teach the scorer, clear the same text in this"
+            " group and undo the action taken on it"
         ),
         N_("not an ad: undo"),
         member=True,

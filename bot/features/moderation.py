@@ -743,6 +743,8 @@ class Moderation:
         if message.chat_id == rt.loaded.config.staff_chat or message.chat_id in rt.idle_chats:
             return False
         facts = facts_from_message(message, is_edit=is_edit)
+        if rt.cleared.cleared(facts.chat_id, facts.text):
+            facts = replace(facts, cleared_by_admin=True)
         now = rt.now()
         album = self.albums.note(facts, now)
         if album is not None and album.removed:

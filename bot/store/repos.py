@@ -625,8 +625,14 @@ class LearnedSamples(Repository):
         )
 
     async def all(self) -> list[tuple[str, bool]]:
-        async with self.db.execute("SELECT text, spam FROM learned_samples ORDER BY id") as cursor:
-            return [(row[0], bool(row[1])) for row in await cursor.fetchall()]
+        return [(text, spam) for _, text, spam in await self.marks()]
+
+    async def marks(self) -> list[tuple[int, str, bool]]:
+        """Every mark with its group, oldest first: replayed in order, a later mark wins."""
+        async with self.db.execute(
+            "SELECT chat_id, text, spam FROM learned_samples ORDER BY id"
+        ) as cursor:
+            return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
 
 class Meta(Repository):
