@@ -144,3 +144,23 @@ async def test_a_dry_run_removal_takes_no_appeal(tmp_path: Path) -> None:
         assert "wrote to the bot" not in "\n".join(n.text for n in await staff_notes(shop))
     finally:
         await shop.stop()
+
+
+async def test_a_removal_the_staff_confirmed_is_said_to_stand_and_asks_the_staff_nothing(
+    tmp_path: Path,
+) -> None:
+    shop = await Harness.start(make_config(tmp_path, policy=NEUTRAL_ZH, language="zh"))
+    try:
+        hong, removal_note = await removed(shop, "xiaohong")
+        confirm = next(b for b in buttons(removal_note) if "确认" in b["text"])
+        await shop.feed(
+            shop.fake.press_button(STAFF, removal_note.message_id, ADMIN, confirm["callback_data"])
+        )
+        told = len(await staff_notes(shop))
+        shop.fake.start_private(hong)
+        await write(shop, hong, "凭什么踢我")
+        answer = shop.texts_in(hong)[-1]
+        assert "维持这次处理" in answer and "6 小时" in answer, answer
+        assert len(await staff_notes(shop)) == told
+    finally:
+        await shop.stop()

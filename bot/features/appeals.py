@@ -46,6 +46,10 @@ COME_BACK_LATER = N_(
 APPEAL_WAITING = N_(
     "The staff of {group} have your message already (case #{id}); they will look at it."
 )
+REMOVAL_STANDS = N_(
+    "You were removed from {group} because qunbot took your message for an ad (case #{id}),"
+    " and the staff have looked at it: the removal stands."
+)
 APPEAL_NOTE = N_("📮 {user}, removed from {group} (#{id}), wrote to the bot: “{quote}”")
 APPEAL_AGAIN_NOTE = N_("📮 {user} wrote again about #{id}: “{quote}”")
 NO_TEXT = N_("(a message without text)")
@@ -58,6 +62,8 @@ class Removal:
     entry: AuditEntry
     comeback_at: float | None
     """When the pending re-invite of a kick falls due; None after a ban."""
+    confirmed: bool = False
+    """The staff confirmed it: the member hears that it stands, the staff are not asked."""
 
 
 class Appeals:
@@ -98,7 +104,7 @@ class Appeals:
         kicked = ActionKind.KICK.value in kinds and comeback_at is not None
         if not (banned or kicked) or await audit.settled(entry):
             return None
-        return Removal(entry, None if banned else comeback_at)
+        return Removal(entry, None if banned else comeback_at, await audit.confirmed(entry))
 
     async def prompt(self, user_id: int) -> str | None:
         """What /start answers a removed member (HTML, the group's language); None for anyone
@@ -106,7 +112,9 @@ class Appeals:
         removal = await self.removal_of(user_id)
         if removal is None:
             return None
-        return await self._to_member(removal, APPEAL_PROMPT)
+        return await self._to_member(
+            removal, REMOVAL_STANDS if removal.confirmed else APPEAL_PROMPT
+        )
 
     async def receive(self, message: Message) -> bool:
         """A private message from a removed member: the first reaches the staff with the
@@ -119,6 +127,10 @@ class Appeals:
         if removal is None:
             return False
         rt, entry = self.services, removal.entry
+        if removal.confirmed:
+            if self.limiter.first_greeting(user.id):
+                await reply_to(rt, message, await self._to_member(removal, REMOVAL_STANDS))
+            return True
         if await rt.store.appeals.open(entry.id, entry.chat_id, user.id, rt.now()):
             if not await self._tell_staff(removal, message, user):
                 await rt.store.appeals.withdraw(entry.id)  # the next message tries again

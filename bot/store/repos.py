@@ -438,12 +438,23 @@ class Audit(Repository):
 
     async def settled(self, entry: AuditEntry) -> bool:
         """Whether the staff dealt with this action already: it was undone, or a person acted
-        on the member in that group since (an unban, a pardon, a re-invite)."""
+        on the member in that group since (an unban, a pardon, a re-invite; a confirmation is
+        no change: see `confirmed`)."""
         async with self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM audit WHERE id = ? AND undone_at IS NOT NULL)"
             " OR EXISTS (SELECT 1 FROM audit WHERE chat_id = ? AND target_id = ? AND id > ?"
-            " AND actor_id IS NOT NULL)",
+            " AND actor_id IS NOT NULL AND action != 'confirm')",
             (entry.id, entry.chat_id, entry.target_id, entry.id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def confirmed(self, entry: AuditEntry) -> bool:
+        """Whether a person confirmed this action (its staff note's Confirm)."""
+        async with self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM audit WHERE chat_id = ? AND action = 'confirm'"
+            " AND text = ?)",
+            (entry.chat_id, f"confirm #{entry.id}"),
         ) as cursor:
             row = await cursor.fetchone()
         return bool(row and row[0])
