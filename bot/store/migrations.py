@@ -322,6 +322,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        15,
+        "which model a learned sample teaches: the ad model (/spam, /notspam) or the complaint"
+        " model (staff marking a ticket as no complaint)",
+        (
+            # Every sample learned before this version was an admin's /spam or /notspam.
+            "ALTER TABLE learned_samples ADD COLUMN kind TEXT NOT NULL DEFAULT 'ads'"
+            " CHECK (kind IN ('ads', 'complaints'))",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -612,20 +612,40 @@ class Appeals(Repository):
         return cursor.rowcount > 0
 
 
+class LearnedKind(StrEnum):
+    """The model a learned sample teaches."""
+
+    ADS = "ads"
+    """An admin's /spam or /notspam: the ad scorer."""
+    COMPLAINTS = "complaints"
+    """Staff marking a ticket as no complaint: the complaint model."""
+
+
 class LearnedSamples(Repository):
-    """Messages admins marked as spam or not, which teach the scorer."""
+    """Messages admins or staff marked, which teach a model: as of its class (an ad, a
+    complaint) or not (`spam`)."""
 
     async def add(
-        self, chat_id: int, text: str, *, spam: bool, at: float, actor_id: int | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        spam: bool,
+        at: float,
+        actor_id: int | None,
+        kind: LearnedKind = LearnedKind.ADS,
     ) -> None:
         await self.write(
-            "INSERT INTO learned_samples (chat_id, at, actor_id, spam, text)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (chat_id, at, actor_id, int(spam), text),
+            "INSERT INTO learned_samples (chat_id, at, actor_id, spam, text, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, at, actor_id, int(spam), text, kind.value),
         )
 
-    async def all(self) -> list[tuple[str, bool]]:
-        async with self.db.execute("SELECT text, spam FROM learned_samples ORDER BY id") as cursor:
+    async def all(self, kind: LearnedKind = LearnedKind.ADS) -> list[tuple[str, bool]]:
+        """What one model was taught, oldest first, as replayed at start-up."""
+        async with self.db.execute(
+            "SELECT text, spam FROM learned_samples WHERE kind = ? ORDER BY id", (kind.value,)
+        ) as cursor:
             return [(row[0], bool(row[1])) for row in await cursor.fetchall()]
 
 
@@ -1038,6 +1058,16 @@ class Tickets(Repository):
             " VALUES (?, ?, ?)",
             (chat_id, message_id, ticket_id),
         )
+
+    async def posts_in(self, chat_id: int, ticket_id: int) -> list[int]:
+        """The messages about a ticket in one chat (in its group: qunbot's reply, the
+        reminder), oldest first."""
+        async with self.db.execute(
+            "SELECT message_id FROM ticket_posts WHERE chat_id = ? AND ticket_id = ?"
+            " ORDER BY message_id",
+            (chat_id, ticket_id),
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
 
     async def for_post(self, chat_id: int, message_id: int) -> int | None:
         async with self.db.execute(
