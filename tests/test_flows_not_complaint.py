@@ -64,6 +64,9 @@ async def test_the_button_closes_quietly_takes_the_reply_back_and_teaches_the_mo
             if e.action == "ticket #1 not a complaint"
         ]
         assert (entry.actor_id, entry.target_id, entry.text) == (SARA, bob, HAPPY)
+        await shop.feed(shop.fake.private_message(bob, "hi, do you sell gift cards?"))
+        assert not any("#1" in text for text in shop.texts_in(bob)), "no ticket to reopen"
+        assert (await shop.services.store.tickets.get(1)).status is TicketStatus.CLOSED  # type: ignore[union-attr]
         learned = await shop.services.store.learned.all(LearnedKind.COMPLAINTS)
         assert learned == [(HAPPY, False)]
         assert await shop.services.store.learned.all(LearnedKind.ADS) == []

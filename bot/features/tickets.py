@@ -612,7 +612,9 @@ class TicketDesk:
         each message it took for a complaint, now and at every start. False if already closed."""
         store, now = self.rt.store, self.rt.now()
         ticket = await store.tickets.get(ticket_id)
-        if ticket is None or not await store.tickets.close(ticket_id, actor_id, now):
+        if ticket is None or not await store.tickets.close_as_no_complaint(
+            ticket_id, actor_id, now
+        ):
             return False
         self.cancel_reminder(ticket_id)
         for message_id in await store.tickets.posts_in(ticket.chat_id, ticket.id):

@@ -930,10 +930,10 @@ class Tickets(Repository):
         )
 
     async def latest_closed_of(self, user_id: int) -> Ticket | None:
-        """The member's most recently closed ticket."""
+        """The member's most recently closed ticket, of those that were complaints."""
         return await self._one(
             f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status = 'closed'"
-            " ORDER BY closed_at DESC, id DESC LIMIT 1",
+            " AND not_complaint = 0 ORDER BY closed_at DESC, id DESC LIMIT 1",
             (user_id,),
         )
 
@@ -996,6 +996,17 @@ class Tickets(Repository):
         cursor = await self.write(
             "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?,"
             " remind_at = NULL, updated_at = ? WHERE id = ? AND status != 'closed'",
+            (now, actor_id, now, ticket_id),
+        )
+        return cursor.rowcount > 0
+
+    async def close_as_no_complaint(self, ticket_id: int, actor_id: int, now: float) -> bool:
+        """Close an active ticket that was no complaint: it is never reopened, and its member
+        never hears of it (`latest_closed_of` passes it by); false if it was closed already."""
+        cursor = await self.write(
+            "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?,"
+            " remind_at = NULL, not_complaint = 1, updated_at = ?"
+            " WHERE id = ? AND status != 'closed'",
             (now, actor_id, now, ticket_id),
         )
         return cursor.rowcount > 0
