@@ -176,3 +176,25 @@ async def test_samples_learned_before_the_kind_column_stay_ads(tmp_path: Path) -
         assert await store.learned.all(LearnedKind.COMPLAINTS) == []
     finally:
         await store.close()
+
+
+async def test_every_policy_reads_the_taught_model_unless_its_scorer_is_off(
+    tmp_path: Path,
+) -> None:
+    shop = await started(tmp_path)
+    try:
+        compiled = await shop.services.policies.policy_for(GROUP)
+        assert compiled.complaints.model is shop.services.complaint_model
+    finally:
+        await shop.stop()
+    (tmp_path / "off").mkdir()
+    off = await started(tmp_path / "off", "  scorer: {enabled: false}\n")
+    try:
+        assert (await off.services.policies.policy_for(GROUP)).complaints.model is None
+        bob, carol = off.member("bob"), off.member("carol")
+        await off.say(bob, COMPLAINT)
+        await press(off, STAFF, card_of(off), SARA, "Not a complaint")
+        await off.say(carol, COMPLAINT)
+        assert await tickets_opened(off) == 2, "the policy's cues alone still open tickets"
+    finally:
+        await off.stop()
