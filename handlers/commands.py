@@ -133,6 +133,7 @@ FUNCTIONS: dict[str, CommandFunction] = {
     "inactive": stats.show_inactive,
     "tickets": complaints.list_tickets,
     "close": complaints.close_ticket,
+    "notcomplaint": complaints.not_a_complaint,
 }
 """The function of each command in the table, by name."""
 

@@ -17,7 +17,13 @@ from bot.features.bot_data import BotData, Context
 from bot.features.command_call import CommandCall, append_to_pressed, pressed_in
 from bot.features.commands import MEANT_A_COMMAND
 from bot.features.moderation import Target
-from bot.features.tickets import CLOSE_KIND, DEEP_LINK_KIND, RATE_KIND, TAKE_KIND
+from bot.features.tickets import (
+    CLOSE_KIND,
+    DEEP_LINK_KIND,
+    NOT_COMPLAINT_KIND,
+    RATE_KIND,
+    TAKE_KIND,
+)
 from bot.telegram.callbacks import answer_button
 from bot.telegram.extract import display_name, replied_to
 from bot.telegram.permissions import is_staff_now
@@ -28,6 +34,10 @@ COMPLAINTS_GROUP = 5
 
 NOT_STAFF = N_("Only the shop's staff can do this.")
 WHICH_TICKET = N_("Which ticket? Use /close ID, or reply /close to a message about the ticket.")
+WHICH_NOT_COMPLAINT = N_(
+    "Which ticket? Use /notcomplaint ID, or reply /notcomplaint to a message about the ticket."
+)
+MARKED = N_("Ticket #{id}: not a complaint. Closed quietly; the complaint model learned it.")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -48,6 +58,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.ChatType.PRIVATE & new_messages, relay_member_message),
         CallbackQueryHandler(take_ticket, pattern=f"^{TAKE_KIND}_"),
         CallbackQueryHandler(close_ticket_button, pattern=f"^{CLOSE_KIND}_"),
+        CallbackQueryHandler(not_a_complaint_button, pattern=f"^{NOT_COMPLAINT_KIND}_"),
         CallbackQueryHandler(rate_help, pattern=f"^{RATE_KIND}_"),
     )
     for handler in handlers:
@@ -138,6 +149,23 @@ async def close_ticket(call: CommandCall, app: BotData) -> None:
         await call.answer(call.messages.tp("Ticket #{id} is closed.", id=ticket.id))
 
 
+async def not_a_complaint(call: CommandCall, app: BotData) -> None:
+    """`/notcomplaint ID` (or as a reply about the ticket): the ticket was no complaint; it
+    closes quietly and the complaint model learns it, as from the card's button."""
+    message, actor = call.message, call.message.from_user
+    desk = app.tickets
+    ticket = await desk.ticket_named(message.chat_id, call.args, replied_to(message))
+    if ticket is None or (call.chat_id is not None and ticket.chat_id != call.chat_id):
+        await call.answer(call.messages.tp(WHICH_NOT_COMPLAINT))
+        return
+    actor_id = actor.id if actor else call.actor_id or 0
+    actor_name = actor.full_name if actor else "?"
+    if await desk.not_a_complaint(ticket.id, actor_id, actor_name):
+        await call.answer(call.messages.tp(MARKED, id=ticket.id))
+    else:
+        await call.answer(call.messages.tp("Ticket #{id} is already closed.", id=ticket.id))
+
+
 async def _staff_button(
     update: Update, context: Context, kind: str
 ) -> tuple[CallbackQuery, int] | None:
@@ -179,6 +207,22 @@ async def close_ticket_button(update: Update, context: Context) -> None:
             query,
             say.tp("Ticket #{id} closed.", id=ticket_id)
             if closed
+            else say.tp("Ticket #{id} was closed.", id=ticket_id),
+        )
+
+
+async def not_a_complaint_button(update: Update, context: Context) -> None:
+    """A staff member says from the card that the ticket was no complaint."""
+    pressed = await _staff_button(update, context, NOT_COMPLAINT_KIND)
+    if pressed is not None:
+        query, ticket_id = pressed
+        user = query.from_user
+        marked = await context.bot_data.tickets.not_a_complaint(ticket_id, user.id, user.full_name)
+        say = context.bot_data.services.staff.messages
+        await answer_button(
+            query,
+            say.tp(MARKED, id=ticket_id)
+            if marked
             else say.tp("Ticket #{id} was closed.", id=ticket_id),
         )
 

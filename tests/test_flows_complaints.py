@@ -101,7 +101,11 @@ async def test_a_complaint_gets_a_polite_reply_a_deep_link_and_a_staff_card(shop
     assert not shop.fake.is_deleted(GROUP, complaint)
     card = shop.fake.bot_messages(STAFF)[-1]
     assert "New ticket #1" in card.text and "broken" in card.text and "Sunny Snacks" in card.text
-    assert [b["text"] for b in buttons(shop, STAFF, card.message_id)] == ["🙋 Take", "✅ Close"]
+    assert [b["text"] for b in buttons(shop, STAFF, card.message_id)] == [
+        "🙋 Take",
+        "✅ Close",
+        "🚫 Not a complaint",
+    ]
     ticket = await only_ticket(shop)
     assert (ticket.user_id, ticket.text, ticket.status) == (bob, COMPLAINT, TicketStatus.OPEN)
 
@@ -354,7 +358,7 @@ async def test_someone_who_is_not_staff_cannot_close_or_take_tickets(shop: Harne
     assert (await only_ticket(shop)).status is TicketStatus.OPEN
     shop.fake.add_member(STAFF, mallory, status="left")
     assert await press(shop, STAFF, card, SARA, "Take") == "You took ticket #1."
-    assert [b["text"] for b in buttons(shop, STAFF, card)] == ["✅ Close"]
+    assert [b["text"] for b in buttons(shop, STAFF, card)] == ["✅ Close", "🚫 Not a complaint"]
 
 
 async def test_a_forged_callback_is_refused(shop: Harness) -> None:
@@ -709,7 +713,11 @@ async def test_a_message_soon_after_closing_reopens_the_ticket(shop: Harness) ->
     assert relayed == "💬 #1 Wangwu: 补发的那箱还是碎的"
     ticket = await only_ticket(shop)
     assert (ticket.id, ticket.status) == (1, TicketStatus.OPEN)
-    assert [b["text"] for b in buttons(shop, STAFF, card_of(shop))] == ["🙋 Take", "✅ Close"]
+    assert [b["text"] for b in buttons(shop, STAFF, card_of(shop))] == [
+        "🙋 Take",
+        "✅ Close",
+        "🚫 Not a complaint",
+    ]
     await staff_reply(shop, SARA, "抱歉，这次给您退款")
     assert "这次给您退款" in shop.texts_in(wangwu)[-1]
 

@@ -106,5 +106,6 @@ SHIPPED_COMPLAINT_MODEL = "models/complaints.json"
 
 
 def complaint_model() -> LinearModel:
-    """The shipped complaint model, read once per process (it is never changed at run time)."""
-    return _shipped_model(SHIPPED_COMPLAINT_MODEL)
+    """A fresh copy of the shipped complaint model (the file is read once per process): staff
+    teach the copy, never the shipped weights."""
+    return _shipped_model(SHIPPED_COMPLAINT_MODEL).untaught()

@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.core.classifier import complaint_model
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig
 from bot.store import Store
 from policies.decide import CompiledPolicy
 from policies.detect.classifier import Scorer
+from policies.detect.linear import LinearModel
 from policies.loader import with_overrides
 from policies.schema import Policy
 from policies.yamlsource import Located
@@ -25,10 +25,13 @@ class PolicyBook:
         self,
         loaded: LoadedConfig,
         classifier: Scorer,
+        complaint_model: LinearModel,
         clock: Clock,
         store: Callable[[], Store],
     ) -> None:
         self.loaded, self.classifier, self.clock, self._store = loaded, classifier, clock, store
+        self.complaint_model = complaint_model
+        """The process's taught copy, shared by every compiled policy whose scorer is on."""
         self._documents: dict[str, Located] = dict(loaded.documents)
         self._compiled: dict[str, CompiledPolicy] = {}
         self._settings: dict[int, tuple[dict[str, Any], bool]] = {}
@@ -83,7 +86,7 @@ class PolicyBook:
         compiled = self._compiled.get(key)
         if compiled is None:
             policy = self.validate(name, overrides)
-            compiled = CompiledPolicy.compile(policy, self.classifier, complaint_model())
+            compiled = CompiledPolicy.compile(policy, self.classifier, self.complaint_model)
             self._compiled[key] = compiled
         return compiled
 

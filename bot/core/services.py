@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
 from bot.core.bounded import BoundedDict
+from bot.core.classifier import complaint_model
 from bot.core.cleared import ClearedTexts
 from bot.core.clock import Clock
 from bot.core.config import LoadedConfig, follow_moves, signing_secret_from_environment
@@ -25,7 +26,7 @@ from bot.core.counters import StatsCounter
 from bot.core.i18n import N_, Catalogs, Messages
 from bot.core.policybook import PolicyBook
 from bot.core.signing import Signer, new_secret
-from bot.store import StorageError, Store
+from bot.store import LearnedKind, StorageError, Store
 from bot.telegram.chat_info import ChatInfoCache
 from bot.telegram.door import Doors, LiveDoor, SimulatedDoor
 from bot.telegram.staff import StaffChannel, StaffNote
@@ -73,7 +74,11 @@ class Services:
         self._store: Store | None = None
         self._signer: Signer | None = None
         self.chat_info = ChatInfoCache(clock)
-        self.policies = PolicyBook(loaded, classifier, clock, lambda: self.store)
+        self.complaint_model = complaint_model()
+        """What the staff taught (marking tickets as no complaint) on top of the shipped model."""
+        self.policies = PolicyBook(
+            loaded, classifier, self.complaint_model, clock, lambda: self.store
+        )
         self.catalogs = Catalogs(loaded.config.language)
         live = LiveDoor(bot, self._deleted, self._delete_failed)
         self.staff = StaffChannel(
@@ -235,15 +240,17 @@ class Services:
 
     async def open(self) -> None:
         """Open the store, read the signing secret (the environment's, or the database's) and
-        what admins taught the scorer."""
+        what admins taught the ad scorer and staff the complaint model."""
         self._store = await Store.open(self.loaded.database_path)
         secret = signing_secret_from_environment()
         if secret is None:
             secret = await self._store.meta.get_or_create("signing_secret", new_secret)
         self._signer = Signer(secret)
-        for chat_id, text, spam in await self._store.learned.marks():
+        for chat_id, text, spam in await self._store.learned.marks(LearnedKind.ADS):
             self.classifier.learn(text, spam)
             self.cleared.mark(chat_id, text, spam=spam)
+        for text, complaint in await self._store.learned.all(LearnedKind.COMPLAINTS):
+            self.complaint_model.learn(text, complaint)
         for username, user_id in await self._store.usernames.recent(USERNAMES_KEPT):
             self.usernames[username] = user_id
             self.username_of[user_id] = username

@@ -218,6 +218,13 @@ COMMANDS: tuple[Command, ...] = (
         ADMIN_OR_STAFF,
         frozenset({Where.GROUP, Where.STAFF_CHAT}),
     ),
+    Command(
+        "notcomplaint",
+        N_("/notcomplaint ID (or as a reply)"),
+        N_("no complaint at all: close the ticket quietly, teach the complaint model"),
+        ADMIN_OR_STAFF,
+        frozenset({Where.GROUP, Where.STAFF_CHAT}),
+    ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 
@@ -245,6 +252,7 @@ CHINESE_NAMES = {
     "统计": "stats",
     "工单": "tickets",
     "关闭": "close",
+    "不是投诉": "notcomplaint",
 }
 """What a Chinese admin or member may type instead of a command: Telegram reads only Latin
 letters after "/", so `/帮助` reaches the bot as plain text, and is answered with `/help`."""

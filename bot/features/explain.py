@@ -137,6 +137,9 @@ def action_name(action: str, messages: Messages) -> str:
     head, _, rest = action.partition(" ")
     if head == "ticket" and rest.endswith(" closed"):
         return messages.tp(N_("ticket {ticket} closed"), ticket=rest.removesuffix(" closed"))
+    if head == "ticket" and rest.endswith(NOT_COMPLAINT_ACTION):
+        number = rest.removesuffix(NOT_COMPLAINT_ACTION)
+        return messages.tp(N_("ticket {ticket}: not a complaint"), ticket=number)
     if head not in ACTION_NAMES:
         return action
     with suppress(ValueError):
@@ -144,6 +147,8 @@ def action_name(action: str, messages: Messages) -> str:
     return f"{messages.tp(ACTION_NAMES[head])} {rest}".strip()
 
 
+NOT_COMPLAINT_ACTION = " not a complaint"
+"""How the audit log ends a ticket's action when staff marked it as no complaint."""
 ACTION_NAMES = {
     "ticket": N_("ticket"),
     "warn": N_("warning"),

@@ -22,9 +22,9 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.core.i18n import N_, Messages
 from bot.core.services import Services
-from bot.features.explain import hit_reason
+from bot.features.explain import NOT_COMPLAINT_ACTION, hit_reason
 from bot.features.moderation import Target
-from bot.store import HeldKind, HeldReply, Ticket, TicketStatus
+from bot.store import HeldKind, HeldReply, LearnedKind, Ticket, TicketStatus
 from bot.telegram.permissions import is_staff_now
 from policies.complaints import Assessment, ComplaintsConfig, ComplaintTemplates, OriginalMessage
 from policies.texts import Html, mention, render
@@ -33,6 +33,7 @@ DEEP_LINK_KIND = "tkt"
 """`/start tkt_<ticket>_<member>_<mac>`: opens the private chat of one member's ticket."""
 TAKE_KIND = "tkd"
 CLOSE_KIND = "tkc"
+NOT_COMPLAINT_KIND = "tkn"
 RATE_KIND = "tks"
 REMINDER_JOB = "qunbot.ticket-reminder.{}"
 QUOTE_LIMIT = 500
@@ -51,6 +52,12 @@ ATTACHMENT_KINDS = {
     "contact": N_("[contact card]"),
 }
 """What a message without text holds, as the staff read it in their note."""
+NOT_COMPLAINT_BUTTON = N_("🚫 Not a complaint")
+MARKED_NOT_COMPLAINT = N_(
+    "🚫 #{ticket} ({user} in {group}) was no complaint, marked by {staff}: closed without a"
+    " word to the member, qunbot's reply in the group removed, and the complaint model learned"
+    " it.\n<blockquote>{complaint}</blockquote>"
+)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -224,19 +231,23 @@ class TicketDesk:
     def staff_buttons(
         self, ticket: Ticket, config: ComplaintsConfig
     ) -> InlineKeyboardMarkup | None:
-        """Take (while nobody has) and close, with signed callback data."""
+        """Take (while nobody has), close, and not a complaint, with signed callback data."""
         signer = self.rt.signer
         if signer is None or not ticket.active:
             return None
         close = InlineKeyboardButton(
             config.templates.close_button, callback_data=signer.sign(CLOSE_KIND, ticket.id)
         )
+        dismiss = InlineKeyboardButton(
+            self.rt.staff.messages.tp(NOT_COMPLAINT_BUTTON),
+            callback_data=signer.sign(NOT_COMPLAINT_KIND, ticket.id),
+        )
         if ticket.status is not TicketStatus.OPEN:
-            return InlineKeyboardMarkup([[close]])
+            return InlineKeyboardMarkup([[close], [dismiss]])
         take = InlineKeyboardButton(
             config.templates.take_button, callback_data=signer.sign(TAKE_KIND, ticket.id)
         )
-        return InlineKeyboardMarkup([[take, close]])
+        return InlineKeyboardMarkup([[take, close], [dismiss]])
 
     async def _to_staff(
         self, ticket: Ticket, text: str, *, reply_to: int | None = None
@@ -593,6 +604,65 @@ class TicketDesk:
             target_id=ticket.user_id,
         )
         return True
+
+    async def not_a_complaint(self, ticket_id: int, actor_id: int, actor_name: str) -> bool:
+        """The staff say the ticket was no complaint at all: it closes without the closing text
+        or the rating question (the member never asked for help), qunbot's replies in the group
+        go (they were a mistake), the card says who decided, and the complaint model learns
+        each message it took for a complaint, now and at every start. False if already closed."""
+        store, now = self.rt.store, self.rt.now()
+        ticket = await store.tickets.get(ticket_id)
+        if ticket is None or not await store.tickets.close_as_no_complaint(
+            ticket_id, actor_id, now
+        ):
+            return False
+        self.cancel_reminder(ticket_id)
+        for message_id in await store.tickets.posts_in(ticket.chat_id, ticket.id):
+            self.rt.door.delete(ticket.chat_id, message_id)
+        for text in await self._taken_for_complaints(ticket):
+            await store.learned.add(
+                ticket.chat_id,
+                text,
+                spam=False,
+                at=now,
+                actor_id=actor_id,
+                kind=LearnedKind.COMPLAINTS,
+            )
+            self.rt.complaint_model.learn(text, False)
+        await store.audit.add(
+            ticket.chat_id,
+            now,
+            f"ticket #{ticket.id}{NOT_COMPLAINT_ACTION}",
+            actor_id=actor_id,
+            target_id=ticket.user_id,
+            text=ticket.text,
+        )
+        await self._mark_card(ticket, mention(actor_id, actor_name))
+        return True
+
+    async def _taken_for_complaints(self, ticket: Ticket) -> list[str]:
+        """The member's messages in the group that opened or joined the ticket, each once."""
+        said = await self.rt.store.tickets.messages(ticket.id)
+        return list(dict.fromkeys(m.text for m in said if m.source == "group" and m.text))
+
+    async def _mark_card(self, ticket: Ticket, staff: Html) -> None:
+        """The card now says the ticket was no complaint and who said so; its buttons go."""
+        staff_chat = self.staff_chat
+        if ticket.card_message_id is None or staff_chat is None:
+            return
+        text = self.rt.staff.messages.t(
+            MARKED_NOT_COMPLAINT,
+            ticket=ticket.id,
+            user=mention(ticket.user_id, ticket.user_name),
+            group=await self.group_title(ticket.chat_id),
+            staff=staff,
+            complaint=clip(ticket.text),
+        )
+        try:
+            await self.rt.door.edit(staff_chat, ticket.card_message_id, text)
+        except TelegramError as error:
+            logger.info("ticket #{} card not updated: {}", ticket.id, error.message)
+            await self._refresh_card(ticket.id)
 
     async def _closing(self, ticket: Ticket) -> ForMember:
         config = await self.config_for(ticket.chat_id)

@@ -322,6 +322,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        15,
+        "which model a learned sample teaches: the ad model (/spam, /notspam) or the complaint"
+        " model (staff marking a ticket as no complaint), and which tickets were none",
+        (
+            # Every sample learned before this version was an admin's /spam or /notspam.
+            "ALTER TABLE learned_samples ADD COLUMN kind TEXT NOT NULL DEFAULT 'ads'"
+            " CHECK (kind IN ('ads', 'complaints'))",
+            # A ticket closed as no complaint is never reopened or recalled to its member.
+            "ALTER TABLE tickets ADD COLUMN not_complaint INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -623,25 +623,45 @@ class Appeals(Repository):
         return cursor.rowcount > 0
 
 
+class LearnedKind(StrEnum):
+    """The model a learned sample teaches."""
+
+    ADS = "ads"
+    """An admin's /spam or /notspam: the ad scorer."""
+    COMPLAINTS = "complaints"
+    """Staff marking a ticket as no complaint: the complaint model."""
+
+
 class LearnedSamples(Repository):
-    """Messages admins marked as spam or not, which teach the scorer."""
+    """Messages admins or staff marked, which teach a model: as of its class (an ad, a
+    complaint) or not (`spam`)."""
 
     async def add(
-        self, chat_id: int, text: str, *, spam: bool, at: float, actor_id: int | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        spam: bool,
+        at: float,
+        actor_id: int | None,
+        kind: LearnedKind = LearnedKind.ADS,
     ) -> None:
         await self.write(
-            "INSERT INTO learned_samples (chat_id, at, actor_id, spam, text)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (chat_id, at, actor_id, int(spam), text),
+            "INSERT INTO learned_samples (chat_id, at, actor_id, spam, text, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, at, actor_id, int(spam), text, kind.value),
         )
 
-    async def all(self) -> list[tuple[str, bool]]:
-        return [(text, spam) for _, text, spam in await self.marks()]
+    async def all(self, kind: LearnedKind = LearnedKind.ADS) -> list[tuple[str, bool]]:
+        """What one model was taught, oldest first, as replayed at start-up."""
+        return [(text, spam) for _, text, spam in await self.marks(kind)]
 
-    async def marks(self) -> list[tuple[int, str, bool]]:
-        """Every mark with its group, oldest first: replayed in order, a later mark wins."""
+    async def marks(self, kind: LearnedKind = LearnedKind.ADS) -> list[tuple[int, str, bool]]:
+        """What one model was taught, with each mark's group, oldest first: replayed in
+        order, a later mark wins."""
         async with self.db.execute(
-            "SELECT chat_id, text, spam FROM learned_samples ORDER BY id"
+            "SELECT chat_id, text, spam FROM learned_samples WHERE kind = ? ORDER BY id",
+            (kind.value,),
         ) as cursor:
             return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
@@ -927,10 +947,10 @@ class Tickets(Repository):
         )
 
     async def latest_closed_of(self, user_id: int) -> Ticket | None:
-        """The member's most recently closed ticket."""
+        """The member's most recently closed ticket, of those that were complaints."""
         return await self._one(
             f"SELECT {self._COLUMNS} FROM tickets WHERE user_id = ? AND status = 'closed'"
-            " ORDER BY closed_at DESC, id DESC LIMIT 1",
+            " AND not_complaint = 0 ORDER BY closed_at DESC, id DESC LIMIT 1",
             (user_id,),
         )
 
@@ -997,6 +1017,17 @@ class Tickets(Repository):
         )
         return cursor.rowcount > 0
 
+    async def close_as_no_complaint(self, ticket_id: int, actor_id: int, now: float) -> bool:
+        """Close an active ticket that was no complaint: it is never reopened, and its member
+        never hears of it (`latest_closed_of` passes it by); false if it was closed already."""
+        cursor = await self.write(
+            "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?,"
+            " remind_at = NULL, not_complaint = 1, updated_at = ?"
+            " WHERE id = ? AND status != 'closed'",
+            (now, actor_id, now, ticket_id),
+        )
+        return cursor.rowcount > 0
+
     async def rate(self, ticket_id: int, rating: int, now: float) -> bool:
         """Record the member's satisfaction once per closing."""
         cursor = await self.write(
@@ -1055,6 +1086,16 @@ class Tickets(Repository):
             " VALUES (?, ?, ?)",
             (chat_id, message_id, ticket_id),
         )
+
+    async def posts_in(self, chat_id: int, ticket_id: int) -> list[int]:
+        """The messages about a ticket in one chat (in its group: qunbot's reply, the
+        reminder), oldest first."""
+        async with self.db.execute(
+            "SELECT message_id FROM ticket_posts WHERE chat_id = ? AND ticket_id = ?"
+            " ORDER BY message_id",
+            (chat_id, ticket_id),
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
 
     async def for_post(self, chat_id: int, message_id: int) -> int | None:
         async with self.db.execute(
