@@ -37,6 +37,8 @@ WHICH_TICKET = N_("Which ticket? Use /close ID, or reply /close to a message abo
 WHICH_NOT_COMPLAINT = N_(
     "Which ticket? Use /notcomplaint ID, or reply /notcomplaint to a message about the ticket."
 )
+CLOSED = N_("Ticket #{id} closed.")
+CLOSED_ALREADY = N_("Ticket #{id} was closed.")
 MARKED = N_("Ticket #{id}: not a complaint. Closed quietly; the complaint model learned it.")
 
 
@@ -202,13 +204,7 @@ async def close_ticket_button(update: Update, context: Context) -> None:
         query, ticket_id = pressed
         user = query.from_user
         closed = await context.bot_data.tickets.close(ticket_id, user.id, user.full_name)
-        say = context.bot_data.services.staff.messages
-        await answer_button(
-            query,
-            say.tp("Ticket #{id} closed.", id=ticket_id)
-            if closed
-            else say.tp("Ticket #{id} was closed.", id=ticket_id),
-        )
+        await _answer_closing(query, context, ticket_id, CLOSED if closed else None)
 
 
 async def not_a_complaint_button(update: Update, context: Context) -> None:
@@ -218,13 +214,15 @@ async def not_a_complaint_button(update: Update, context: Context) -> None:
         query, ticket_id = pressed
         user = query.from_user
         marked = await context.bot_data.tickets.not_a_complaint(ticket_id, user.id, user.full_name)
-        say = context.bot_data.services.staff.messages
-        await answer_button(
-            query,
-            say.tp(MARKED, id=ticket_id)
-            if marked
-            else say.tp("Ticket #{id} was closed.", id=ticket_id),
-        )
+        await _answer_closing(query, context, ticket_id, MARKED if marked else None)
+
+
+async def _answer_closing(
+    query: CallbackQuery, context: Context, ticket_id: int, done: str | None
+) -> None:
+    """What a press on a card's closing button did; `done` None: someone closed it first."""
+    say = context.bot_data.services.staff.messages
+    await answer_button(query, say.tp(done or CLOSED_ALREADY, id=ticket_id))
 
 
 async def rate_help(update: Update, context: Context) -> None:
