@@ -213,6 +213,15 @@ async def test_policy_shows_every_kind_of_allowed_entry(shop: Harness) -> None:
     assert "联系方式：sunny_cs01" in shown and "店铺：shop57301942" in shown, shown
 
 
+async def test_the_staff_read_a_changed_setting_by_its_chinese_name(shop: Harness) -> None:
+    await command(shop, "/mode 温柔")
+    await command(shop, "/allow 店铺 阳光零食铺")
+    await shop.services.staff.flush(STAFF)
+    staff = "\n".join(shop.texts_in(STAFF))
+    assert "将 模式（moderation.mode） 改为 提醒" in staff, staff
+    assert "店铺白名单（moderation.detectors.marketplace.allow）：+阳光零食铺" in staff, staff
+
+
 async def test_allow_asks_which_kind_a_bare_word_is(shop: Harness) -> None:
     answer = await command(shop, "/allow 淘宝")
     assert answer.startswith("「淘宝」既不像链接"), answer

@@ -774,7 +774,7 @@ async def test_every_manual_action_reaches_the_staff_chat_with_undo(shop: Harnes
     await command(shop, ADMIN, f"/ban {dave}")
     await command(shop, ADMIN, "/mode soft")
     staff = await flush_staff(shop)
-    for action in ("mute 1h", "kick", "ban", "warning", "set moderation.mode"):
+    for action in ("mute 1h", "kick", "ban", "warning", "set mode (moderation.mode)"):
         assert f"{action} " in staff, action
     assert "spamming stickers" in staff
     assert staff.count("👮 Adam: ") == 4 and "⚙️ Adam in Sunny Snacks" in staff

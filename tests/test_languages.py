@@ -193,7 +193,7 @@ async def test_the_staff_hear_of_settings_changed_in_their_language(tmp_path: Pa
         await harness.services.staff.flush(STAFF)
         notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
         assert len(notes) == 2, harness.texts_in(STAFF)
-        assert "moderation.reinvite_after 改为 30分钟（" in notes[0], notes
+        assert "重新邀请等待时间（moderation.reinvite_after） 改为 30分钟（" in notes[0], notes
         assert "开启演练模式" in notes[1], notes
         assert all(english_phrases(note) == [] for note in notes), notes
     finally:
@@ -215,8 +215,8 @@ async def test_a_mode_and_ladder_typed_in_chinese_are_stored_as_the_schema_names
         }
         await harness.services.staff.flush(STAFF)
         notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
-        assert "moderation.mode 改为 提醒" in notes[0], notes
-        assert "moderation.ladder 改为 禁言 1 天 → 踢出 → 永久禁言" in notes[1], notes
+        assert "模式（moderation.mode） 改为 提醒" in notes[0], notes
+        assert "处罚阶梯（moderation.ladder） 改为 禁言 1 天 → 踢出 → 永久禁言" in notes[1], notes
         harness.clock.advance(120)
         await harness.say(ADMIN, "/lang en")
         harness.clock.advance(120)
@@ -348,8 +348,9 @@ async def test_the_staff_read_a_blocked_word_as_one_entry_not_the_whole_list(
         await harness.say(ADMIN, "/allow link sunnysnack.cn")
         await harness.services.staff.flush(STAFF)
         notes = [text for text in harness.texts_in(STAFF) if text.startswith("⚙️")]
-        assert "moderation.detectors.keywords.entries：+代购（#" in notes[0], notes
-        assert "moderation.detectors.links.allow：+sunnysnack.cn（#" in notes[1], notes
+        assert "广告词（moderation.detectors.keywords.entries）：+代购（#" in notes[0], notes
+        allowed = "链接白名单（moderation.detectors.links.allow）：+sunnysnack.cn（#"
+        assert allowed in notes[1], notes
         assert all("{" not in note and "pattern" not in note for note in notes), notes
     finally:
         await harness.stop()

@@ -25,6 +25,20 @@ WHY_IN_GROUP_NAMED = N_("#{id} {action}: rules {rules}. {where}")
 EVIDENCE_IN_STAFF_CHAT = N_("The evidence is in the staff chat.")
 EVIDENCE_IN_PRIVATE = N_("For the evidence, send /why {group} {id} to me in private.")
 DRY_RUN_CHANGE = {True: N_("dry-run on"), False: N_("dry-run off")}
+SETTING_NAMED = N_("{name} ({key})")
+SETTING_NAMES = {
+    "language": N_("language"),
+    "moderation.mode": N_("mode"),
+    "moderation.ladder": N_("ladder"),
+    "moderation.reinvite_after": N_("re-invite after"),
+    "moderation.detectors.links.allow": N_("allowed links"),
+    "moderation.detectors.links.block": N_("blocked links"),
+    "moderation.detectors.contacts.allow": N_("allowed contacts"),
+    "moderation.detectors.marketplace.allow": N_("allowed shops"),
+    "moderation.detectors.keywords.entries": N_("ad words"),
+}
+"""The settings admins change most, named in the staff's words beside the key a policy file
+uses for them."""
 
 
 class GroupSettings:
@@ -59,11 +73,12 @@ class GroupSettings:
         audit_id = await rt.store.audit.add(
             chat_id, rt.now(), f"set {key}", actor_id=actor_id, text=shown
         )
-        listed = None if path == LADDER_PATH else _list_change(key, before, value)
+        named = setting_name(key, rt.staff.messages)
+        listed = None if path == LADDER_PATH else _list_change(named, before, value)
         change = listed or (
             SET_CHANGE,
             {
-                "key": key,
+                "key": named,
                 "value": _spoken(path, value, rt.staff.messages)
                 or shown_value(value, rt.staff.messages)[:300],
             },
@@ -180,6 +195,12 @@ def _value_at(document: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         document = document.get(key) if isinstance(document, dict) else None
     return document
+
+
+def setting_name(key: str, say: Messages) -> str:
+    """A setting as the staff read it: `模式（moderation.mode）`; a rarer key as it is."""
+    name = SETTING_NAMES.get(key)
+    return say.tp(SETTING_NAMED, name=say.tp(name), key=key) if name else key
 
 
 def _list_change(key: str, before: Any, after: Any) -> tuple[str, dict[str, object]] | None:
