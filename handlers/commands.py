@@ -168,23 +168,23 @@ async def point_to_command(update: Update, context: Context) -> None:
         if private
         else services.messages_for(message.chat_id)
     )
+    staff_chat = message.chat_id == services.staff.staff_chat  # staff steer the bot there
+    steering = private or staff_chat or await sent_by_admin(context.bot, message)
+    if not (steering or name in {"help", "rules", "report"}):
+        return
     if name is None:
         hint = say.tp("Commands are written in Latin letters: /help lists them.")
-    else:
+    elif steering:
         typed, *rest = message.text.split()
         hint = say.tp(
             "Commands are written in Latin letters: for {typed}, send /{command}.",
             typed=typed,
             command=" ".join([name, *rest]),
         )
-    staff_chat = message.chat_id == services.staff.staff_chat  # staff steer the bot there
-    if (
-        private
-        or staff_chat
-        or name in {"help", "rules", "report"}
-        or await sent_by_admin(context.bot, message)
-    ):
-        await reply_to(services, message, hint, html=False)
+    else:
+        # A member's own words are never repeated in the bot's voice: they may be an ad.
+        hint = say.tp("Commands are written in Latin letters: send /{command}.", command=name)
+    await reply_to(services, message, hint, html=False)
 
 
 def _places(command: Command, staff_chat: int | None) -> filters.BaseFilter:

@@ -174,8 +174,8 @@ async def mark_spam(call: CommandCall, app: BotData) -> None:
 
 
 async def mark_not_spam(call: CommandCall, app: BotData) -> None:
-    """Teach the scorer that this is ordinary chat, undo the last automatic action, and
-    trust the member from now on."""
+    """Teach the scorer that this is ordinary chat, clear the same text in this group, and
+    undo the action taken on it."""
     replied = replied_to(call.message)
     # Answering qunbot's own notice, the removed message is learned from the audit instead.
     own = replied is not None and is_own_message(call.bot, replied)

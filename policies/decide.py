@@ -22,6 +22,9 @@ FLOOD_RULE = "behaviour.flood"
 WAVE_RULE = "behaviour.wave"
 _NOTHING_FIRED = Verdict(spam=False, score=0, hits=(), explanation="no rule fired")
 """The verdict on most messages, built once: verdicts are immutable."""
+_CLEARED = Verdict(
+    spam=False, score=0, hits=(), explanation="an admin marked this same text as no ad (/notspam)"
+)
 
 
 ActionsAt = Callable[[float], tuple[Action, ...]]
@@ -91,8 +94,6 @@ def exemption(facts: MessageFacts, history: MemberHistory) -> str | None:
         return "a group admin"
     if history.trusted:
         return "a trusted member"
-    if facts.cleared_by_admin:
-        return "an admin marked this same text as no ad (/notspam)"
     return None
 
 
@@ -158,11 +159,13 @@ def decide(
         enough = threshold - compiled.detector.score(counted)
     else:
         behaviour, enough = [], threshold
-    hits = (*compiled.detector.scan(facts, enough=enough), *behaviour)
+    # A text an admin cleared is not read again; how it is posted (a flood, a wave) still is.
+    said = () if facts.cleared_by_admin else compiled.detector.scan(facts, enough=enough)
+    hits = (*said, *behaviour)
     score = compiled.detector.score(hits) if hits else 0
     if score < threshold:
         if not hits:
-            return _NOTHING_FIRED
+            return _CLEARED if facts.cleared_by_admin else _NOTHING_FIRED
         explanation = _clean_explanation(hits, score, threshold)
         return Verdict(spam=False, score=score, hits=hits, explanation=explanation)
     judged = f"score {score:.2f}{compiled.judged_against[probation]}"

@@ -76,7 +76,9 @@ class MessageFacts:
     media_group_id: str | None = None
     """The album the message belongs to, if it is one item of an album."""
     cleared_by_admin: bool = False
-    """An admin of this group said this same text is no ad (`/notspam`)."""
+    """An admin of this group said this same text is no ad (`/notspam`), and nothing but the
+    text carries anything (no hidden link, button or forward): the detectors do not read it
+    again, but a flood or a wave of it is still one."""
 
     @property
     def is_anonymous_admin(self) -> bool:

@@ -291,6 +291,13 @@ async def test_a_staff_member_typing_a_command_in_chinese_in_the_staff_chat_is_a
     assert answer.startswith("命令要用英文字母输入") and "请发送 /close 3。" in answer, answer
 
 
+async def test_a_members_words_after_a_chinese_command_are_never_repeated(shop: Harness) -> None:
+    before = len(shop.fake.bot_messages(GROUP))
+    await shop.say(LISI, "/帮助 全网最低价 私聊我 看主页")
+    (hint,) = shop.texts_in(GROUP)[before:]
+    assert hint == "命令要用英文字母输入：请发送 /help。", hint
+
+
 async def test_a_member_hears_only_about_the_commands_members_may_use(shop: Harness) -> None:
     before = len(shop.fake.bot_messages(GROUP))
     await shop.say(LISI, "/封禁 @zhangsan88")

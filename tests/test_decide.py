@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.policy_files import PolicyLibrary
@@ -119,7 +121,6 @@ def test_paid_groups_remind_admins_to_refund() -> None:
         (facts(sender_chat_id=-100777, linked_chat_id=-100777), REGULAR, "linked channel"),
         (facts(), MemberHistory(is_admin=True), "admin"),
         (facts(), MemberHistory(trusted=True), "trusted"),
-        (facts(cleared_by_admin=True), REGULAR, "/notspam"),
     ],
 )
 def test_exemptions_come_first(message: MessageFacts, history: MemberHistory, reason: str) -> None:
@@ -243,3 +244,10 @@ def test_a_shop_may_let_established_members_share_codes_but_not_newcomers() -> N
     tuned = compiled(detectors={"marketplace": {"weight": 0.8}})
     assert not decide(share, tuned, established, NOW).spam
     assert decide(share, tuned, newcomer, NOW).spam
+
+
+def test_a_text_an_admin_cleared_is_not_read_again_but_a_flood_of_it_still_counts() -> None:
+    cleared = decide(facts(cleared_by_admin=True), compiled(), REGULAR, NOW)
+    assert not cleared.spam and "/notspam" in cleared.explanation
+    flooding = replace(REGULAR, recent_message_times=tuple(NOW - i for i in range(12)))
+    assert decide(facts(cleared_by_admin=True), compiled(), flooding, NOW).spam

@@ -1,10 +1,12 @@
 """Texts an admin said are no ad, per group (`/notspam`).
 
 The ad model learns such a mark, but a rule (a share code, a contact, a link) would catch the
-same text again: the same text is therefore never taken for an ad in that group again. Only
-the text is cleared, never its sender: the member's next ad is judged like anyone's. `/spam`
-on the same text takes the mark back. The marks live in SQLite (`learned_samples`) and are
-replayed at start-up, like the model's.
+same text again: the detectors therefore do not read that text again in that group. Only the
+text is cleared, never its sender (the member's next ad is judged like anyone's), and only
+when nothing but the text carries anything (see `only_the_text_speaks`); a flood or a wave of
+it still counts. `/spam` on the same text takes the mark back. The marks live in SQLite
+(`learned_samples`) and are replayed at start-up like the model's, so they last as long as
+`retention` keeps them.
 """
 
 from __future__ import annotations
@@ -37,5 +39,6 @@ class ClearedTexts:
 
 
 def _key(text: str) -> str:
-    """The text as the detectors read it: full-width, spacing and case do not matter."""
+    """The text as the detectors read it: full-width letters, invisible characters and case do
+    not matter."""
     return normalize(text).text.strip()

@@ -45,8 +45,8 @@ nothing (a later ban of the same member or channel stays, with its own Undo)."""
 in every group of the network, the same groups the ban reached."""
 
 SAME_TEXT_CLEARED = N_(
-    "The same text will not be taken for an ad in this group again; the member's other "
-    "messages are judged as before."
+    "The same text will not be taken for an ad in this group for the next {retention} (the "
+    "config's retention); the member's other messages are judged as before."
 )
 RULE_NOT_LEARNED = N_(
     "A rule caught the message, and rules do not learn: to let such messages through for "
@@ -93,6 +93,8 @@ class Undone:
     phrase: Phrase
     failed: bool = False
     """Telegram refused: the undo may be tried again."""
+    happened: bool = True
+    """False when there was nothing to undo (or someone undid it first): no note to settle."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +254,8 @@ class AdminActions:
         undone = await self._undo_for_group(entry, actor_id, say) if entry else ""
         told = [say.tp("Learned as not spam. {outcome}", outcome=undone) if removed else undone]
         if removed:
-            told.append(say.tp(SAME_TEXT_CLEARED))
+            kept = say.duration(self.services.loaded.config.retention)
+            told.append(say.tp(SAME_TEXT_CLEARED, retention=kept))
         fix = fixes(rules_of(judged.verdict), say) if judged is not None else ""
         if fix:
             told.append(say.tp(RULE_NOT_LEARNED, fixes=fix))
@@ -274,6 +277,8 @@ class AdminActions:
         hears the outcome without it."""
         staff = self.services.staff
         undone = await self._undo(entry, actor_id, staff_link=staff.staff_chat is not None)
+        if not undone.happened:
+            return undone.phrase.said(say)
         line = staff.messages.t(
             SETTLED_BY_COMMAND,
             outcome=undone.phrase.said(staff.messages, staff=True),
@@ -310,9 +315,10 @@ class AdminActions:
         cannot write to."""
         rt = self.services
         if entry.target_id is None:
-            return Undone(Phrase(N_("nothing to undo for that action")))
+            return Undone(Phrase(N_("nothing to undo for that action")), happened=False)
         if not await rt.store.audit.claim_undo(entry.id, rt.now()):
-            return Undone(Phrase(N_("#{id} was undone already."), {"id": entry.id}))
+            already = Phrase(N_("#{id} was undone already."), {"id": entry.id})
+            return Undone(already, happened=False)
         if entry.action in NOTHING_TO_LIFT:
             await rt.store.offences.forgive(entry.chat_id, entry.target_id, entry.id)
             await rt.store.members.refresh_offences(entry.chat_id, entry.target_id)

@@ -743,7 +743,7 @@ class Moderation:
         if message.chat_id == rt.loaded.config.staff_chat or message.chat_id in rt.idle_chats:
             return False
         facts = facts_from_message(message, is_edit=is_edit)
-        if rt.cleared.cleared(facts.chat_id, facts.text):
+        if only_the_text_speaks(facts) and rt.cleared.cleared(facts.chat_id, facts.text):
             facts = replace(facts, cleared_by_admin=True)
         now = rt.now()
         album = self.albums.note(facts, now)
@@ -859,3 +859,14 @@ def target_of(message: Message) -> Target | None:
     if not is_person(facts.offender_id) and not is_chat_id(facts.offender_id):
         return None
     return _target(message, facts)
+
+
+def only_the_text_speaks(facts: MessageFacts) -> bool:
+    """Whether everything the message carries is in its visible text: no link behind other
+    words, no button, no forward or inline bot, so clearing the text clears the message."""
+    return (
+        all(url in facts.text for url in facts.link_urls)
+        and not facts.button_urls
+        and facts.forward_kind is None
+        and facts.via_bot is None
+    )

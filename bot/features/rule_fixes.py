@@ -1,7 +1,7 @@
 """What lets a kind of evidence through for everyone in a group.
 
-`/notspam` teaches the scorer and trusts one member, but a rule (a marketplace share, a link,
-a contact, a keyword) fires again for the next member who posts the same thing: the scorer
+`/notspam` teaches the scorer and clears one text, but a rule (a marketplace share, a link, a
+contact, a keyword) fires again for the next message that is not that same text: the scorer
 cannot unlearn a rule. The staff are told the command that clears each kind of evidence.
 """
 

@@ -53,11 +53,17 @@ class Collapser:
         """The chats with something waiting for its interval."""
         raise NotImplementedError
 
-    async def flush_waiting(self) -> None:
-        """Send now whatever waits for its interval: at a graceful stop it would be lost."""
-        for chat_id in self.waiting_chats():
-            await self.flush(chat_id)
-        await self.drain()
+    async def flush_waiting(self, rounds: int = 20) -> None:
+        """Send now whatever waits for its interval: at a graceful stop it would be lost. A
+        flush may send only part of a backlog, so it is repeated, a bounded number of times
+        (a chat Telegram keeps refusing must not hold the stop)."""
+        for _ in range(rounds):
+            waiting = self.waiting_chats()
+            if not waiting:
+                break
+            for chat_id in waiting:
+                await self.flush(chat_id)
+            await self.drain()
 
     async def drain(self) -> None:
         """Wait for every send under way; used at shutdown and by tests."""
