@@ -41,9 +41,9 @@ async def test_a_share_marked_not_spam_in_dry_run_is_not_removed_once_it_is_over
     shared = await shop.say(carol, SHARE)
     assert "/allow shop" in await flush_staff(shop), "the dry-run note names the rule's fix"
     answer = await command(shop, ADMIN, "/notspam", reply_to=shared)
-    assert (
-        "The same text will not be taken for an ad in this group for the next 30d" in answer
-    ), answer
+    assert "The same text will not be taken for an ad in this group for the next 30d" in answer, (
+        answer
+    )
     assert "/allow shop <your shop's name or store id>" in answer, answer
     await command(shop, ADMIN, "/dryrun off")
     again = await shop.say(carol, SHARE)
