@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from loguru import logger
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -150,11 +151,15 @@ async def _on_stop(application: App) -> None:
     waiting for their interval go out, and Telegram is told which updates were handled since
     the last poll."""
     data = application.bot_data
-    await data.moderation.enforcer.notices.flush_waiting()
-    if data.services.is_open:
-        await data.services.staff.flush_waiting()
-    if isinstance(application.bot, LedgerBot):
-        await application.bot.confirm_handled()
+    try:
+        await data.moderation.enforcer.notices.flush_waiting()
+        if data.services.is_open:
+            await data.services.staff.flush_waiting()
+    except (TelegramError, OSError) as error:
+        logger.warning("could not send what waited at the stop: {}", error)
+    finally:
+        if isinstance(application.bot, LedgerBot):
+            await application.bot.confirm_handled()
 
 
 def _install_features(data: BotData, services: Services, application: App) -> None:

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from telegram import InlineKeyboardButton
 
 from bot.core.config import LoadedConfig
 from bot.core.policy_files import PolicyLibrary
 from bot.fake import ScriptError
 from bot.features.moderation import main_rule
+from bot.telegram.staff import StaffNote
 from policies.decide import FLOOD_RULE, CompiledPolicy, decide, is_flood
 from policies.facts import MemberHistory, MessageFacts
 from tests.harness import ADMIN, GROUP, OWNER, STAFF, Harness, TestClock, make_config, make_world
@@ -172,6 +174,18 @@ async def test_a_call_out_waiting_for_its_interval_goes_out_at_a_graceful_stop(
     finally:
         if not stopped:
             await harness.stop()
+
+
+async def test_a_staff_backlog_goes_out_whole_at_a_graceful_stop(tmp_path: Path) -> None:
+    # One interval sends a few messages; the rest would wait for a job queue that stopped.
+    harness = await started(tmp_path, policy())
+    for n in range(80):
+        button = InlineKeyboardButton("Undo", callback_data=f"x{n}")
+        harness.services.staff.add(StaffNote(f"note {n}", ((button,),)))
+    await harness.stop()
+    told = "\n".join(harness.texts_in(STAFF))
+    assert len(harness.texts_in(STAFF)) > 3, "more than one interval's worth"
+    assert all(f"note {n}\n" in told + "\n" for n in range(80)), told
 
 
 async def test_offences_older_than_the_window_do_not_count(tmp_path: Path) -> None:
